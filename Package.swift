@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+// Projector: a MovieLens recommendation training pipeline and model-artifact store.
+//
+// Layers, bottom to top (each a library target; tests mirror them):
+//   _CLinearAlgebra, _CHDF5   C shims over OpenBLAS/LAPACKE and libhdf5 (system libraries)
+//   LinearAlgebra, HDF5       Swift wrappers: BLAS/LAPACK calls, HDF5 files without raw hid_t
+//   MovieLens                 reading MovieLens folders, splits, the ratings file format
+//   StageKit                  the stage contract shared by every executable (options, exit codes)
+//   ingest, …                 one thin executable per stage
+import PackageDescription
+
+let package = Package(
+    name: "Projector",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ingest", targets: ["ingest"]),
+        .library(name: "MovieLens", targets: ["MovieLens"]),
+        .library(name: "HDF5", targets: ["HDF5"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C shims: system libraries found through pkg-config, with static inline wrappers for macros.
+        .systemLibrary(
+            name: "_CLinearAlgebra", pkgConfig: "openblas lapacke",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "_CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]),
+
+        // Wrappers.
+        .target(name: "LinearAlgebra", dependencies: ["_CLinearAlgebra"]),
+        .target(name: "HDF5", dependencies: ["_CHDF5"]),
+
+        // Data.
+        .target(
+            name: "MovieLens",
+            dependencies: ["HDF5", .product(name: "Crypto", package: "swift-crypto")]),
+
+        // Stage contract shared by the executables.
+        .target(
+            name: "StageKit",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Executables: one thin command per stage.
+        .executableTarget(
+            name: "ingest",
+            dependencies: [
+                "MovieLens", "StageKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Tests mirror the library targets.
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "MovieLensTests", dependencies: ["MovieLens", "HDF5"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

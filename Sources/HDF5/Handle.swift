@@ -1,0 +1,52 @@
+import _CHDF5
+
+/// Owns one HDF5 identifier and closes it exactly once: by `close()` or, failing that, when the
+/// last reference goes away. Every object wrapper (file, group, dataset) holds one of these, so
+/// no `hid_t` ever escapes the module.
+final class Handle {
+    private(set) var id: hid_t
+    private let closer: (hid_t) -> herr_t
+
+    init(_ id: hid_t, closer: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.closer = closer
+    }
+
+    var isOpen: Bool { id >= 0 }
+
+    func close() {
+        HDF5Library.locked {
+            if id >= 0 {
+                _ = closer(id)
+                id = -1
+            }
+        }
+    }
+
+    deinit { close() }
+}
+
+/// Runs a block of HDF5 calls under the library lock and turns a negative return into an
+/// `HDF5Error` naming the file, object and problem.
+@inline(__always) @discardableResult
+func check<T: BinaryInteger>(
+    _ value: T, file: String, object: String, _ problem: @autoclosure () -> String
+) throws -> T {
+    if value < 0 {
+        throw HDF5Error(
+            file: file, object: object, problem: problem(),
+            detail: currentHDF5StackDescription())
+    }
+    return value
+}
+
+/// A scratch HDF5 identifier (type, space, property list) closed when the scope ends.
+struct ScopedID: ~Copyable {
+    let id: hid_t
+    let closer: (hid_t) -> herr_t
+    init(_ id: hid_t, _ closer: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.closer = closer
+    }
+    deinit { if id >= 0 { _ = closer(id) } }
+}

@@ -1,0 +1,185 @@
+import _CHDF5
+
+/// Anything in an HDF5 file that carries attributes: the file's root group, a group, a dataset.
+///
+/// Attributes are small metadata: scalars, short arrays and strings (stored as variable-length
+/// UTF-8, which h5py returns as `str`).
+///
+///     try file.setAttribute("format", "projector.ratings")
+///     try file.setAttribute("format_version", Int64(1))
+///     let version: Int64 = try file.attribute("format_version")
+public protocol HDF5Object: AnyObject {
+    /// Path of the file the object lives in.
+    var filePath: String { get }
+    /// Path of the object inside the file (`/`, `/ratings`, `/ratings/user`).
+    var objectPath: String { get }
+    var handleID: hid_t { get }
+}
+
+extension HDF5Object {
+    func fail(_ problem: String, object: String? = nil) -> HDF5Error {
+        HDF5Error(
+            file: filePath, object: object ?? objectPath, problem: problem,
+            detail: currentHDF5StackDescription())
+    }
+
+    func attributeLabel(_ name: String) -> String { "attribute '\(name)' of \(objectPath)" }
+
+    /// Names of the attributes on this object, in creation order.
+    public func attributeNames() throws -> [String] {
+        try HDF5Library.locked {
+            var info = H5O_info_t()
+            try check(H5Oget_info2(handleID, &info, UInt32(H5O_INFO_NUM_ATTRS)), file: filePath,
+                      object: objectPath, "cannot read object info")
+            var names: [String] = []
+            for index in 0..<info.num_attrs {
+                let length = H5Aget_name_by_idx(
+                    handleID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, projector_H5P_DEFAULT())
+                _ = try check(length, file: filePath, object: objectPath, "cannot list attributes")
+                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+                _ = H5Aget_name_by_idx(
+                    handleID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count,
+                    projector_H5P_DEFAULT())
+                names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            return names
+        }
+    }
+
+    public func hasAttribute(_ name: String) -> Bool {
+        HDF5Library.locked { H5Aexists(handleID, name) > 0 }
+    }
+
+    /// Writes (or replaces) a numeric attribute holding one value.
+    public func setAttribute<T: HDF5Element>(_ name: String, _ value: T) throws {
+        try writeAttribute(name, [value], scalar: true)
+    }
+
+    /// Writes (or replaces) a numeric attribute holding a 1-D array.
+    public func setAttribute<T: HDF5Element>(_ name: String, _ values: [T]) throws {
+        try writeAttribute(name, values, scalar: false)
+    }
+
+    /// Writes (or replaces) a string attribute (variable-length UTF-8).
+    public func setAttribute(_ name: String, _ value: String) throws {
+        try HDF5Library.locked {
+            try deleteAttributeIfPresent(name)
+            let type = ScopedID(try makeStringType(), H5Tclose)
+            let space = ScopedID(H5Screate(H5S_SCALAR), H5Sclose)
+            let attr = ScopedID(
+                try check(H5Acreate2(handleID, name, type.id, space.id, projector_H5P_DEFAULT(),
+                                     projector_H5P_DEFAULT()),
+                          file: filePath, object: attributeLabel(name), "cannot create attribute"),
+                H5Aclose)
+            try value.withCString { cString in
+                var pointer: UnsafePointer<CChar>? = cString
+                _ = try check(H5Awrite(attr.id, type.id, &pointer), file: filePath,
+                              object: attributeLabel(name), "cannot write attribute")
+            }
+        }
+    }
+
+    private func deleteAttributeIfPresent(_ name: String) throws {
+        if H5Aexists(handleID, name) > 0 {
+            _ = try check(H5Adelete(handleID, name), file: filePath, object: attributeLabel(name),
+                          "cannot replace attribute")
+        }
+    }
+
+    private func writeAttribute<T: HDF5Element>(_ name: String, _ values: [T], scalar: Bool) throws {
+        try HDF5Library.locked {
+            try deleteAttributeIfPresent(name)
+            var dims = [hsize_t(values.count)]
+            let space = ScopedID(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), H5Sclose)
+            let attr = ScopedID(
+                try check(H5Acreate2(handleID, name, T.fileType, space.id, projector_H5P_DEFAULT(),
+                                     projector_H5P_DEFAULT()),
+                          file: filePath, object: attributeLabel(name), "cannot create attribute"),
+                H5Aclose)
+            if !values.isEmpty {
+                _ = try values.withUnsafeBufferPointer {
+                    try check(H5Awrite(attr.id, T.memoryType, $0.baseAddress), file: filePath,
+                              object: attributeLabel(name), "cannot write attribute")
+                }
+            }
+        }
+    }
+
+    private func openAttribute(_ name: String) throws -> ScopedID {
+        guard H5Aexists(handleID, name) > 0 else {
+            throw HDF5Error(file: filePath, object: attributeLabel(name), problem: "attribute is missing")
+        }
+        return ScopedID(
+            try check(H5Aopen(handleID, name, projector_H5P_DEFAULT()), file: filePath,
+                      object: attributeLabel(name), "cannot open attribute"),
+            H5Aclose)
+    }
+
+    /// Reads a numeric attribute as an array (a scalar attribute gives one element).
+    public func attributeArray<T: HDF5Element>(_ name: String, as _: T.Type = T.self) throws -> [T] {
+        try HDF5Library.locked {
+            let attr = try openAttribute(name)
+            let type = ScopedID(H5Aget_type(attr.id), H5Tclose)
+            guard matches(type.id, T.self) else {
+                throw HDF5Error(
+                    file: filePath, object: attributeLabel(name),
+                    problem: "holds \(describeType(type.id)), expected \(T.dtypeName)")
+            }
+            let space = ScopedID(H5Aget_space(attr.id), H5Sclose)
+            let count = Int(H5Sget_simple_extent_npoints(space.id))
+            var values = [T](repeating: T.zero, count: count)
+            if count > 0 {
+                _ = try values.withUnsafeMutableBufferPointer {
+                    try check(H5Aread(attr.id, T.memoryType, $0.baseAddress), file: filePath,
+                              object: attributeLabel(name), "cannot read attribute")
+                }
+            }
+            return values
+        }
+    }
+
+    /// Reads a numeric attribute holding exactly one value.
+    public func attribute<T: HDF5Element>(_ name: String, as _: T.Type = T.self) throws -> T {
+        let values = try attributeArray(name, as: T.self)
+        guard values.count == 1 else {
+            throw HDF5Error(file: filePath, object: attributeLabel(name),
+                            problem: "holds \(values.count) values, expected one")
+        }
+        return values[0]
+    }
+
+    /// Reads a string attribute, fixed- or variable-length.
+    public func stringAttribute(_ name: String) throws -> String {
+        try HDF5Library.locked {
+            let attr = try openAttribute(name)
+            let type = ScopedID(H5Aget_type(attr.id), H5Tclose)
+            guard H5Tget_class(type.id) == H5T_STRING else {
+                throw HDF5Error(file: filePath, object: attributeLabel(name),
+                                problem: "holds \(describeType(type.id)), expected a string")
+            }
+            if H5Tis_variable_str(type.id) > 0 {
+                let memType = ScopedID(try makeStringType(), H5Tclose)
+                var pointer: UnsafeMutablePointer<CChar>? = nil
+                _ = try check(H5Aread(attr.id, memType.id, &pointer), file: filePath,
+                              object: attributeLabel(name), "cannot read attribute")
+                defer { if let pointer { H5free_memory(pointer) } }
+                return pointer.map { String(cString: $0) } ?? ""
+            } else {
+                let size = H5Tget_size(type.id)
+                var bytes = [UInt8](repeating: 0, count: size + 1)
+                _ = try check(H5Aread(attr.id, type.id, &bytes), file: filePath,
+                              object: attributeLabel(name), "cannot read attribute")
+                let end = bytes.firstIndex(of: 0) ?? size
+                return String(decoding: bytes[..<end], as: UTF8.self)
+            }
+        }
+    }
+
+    func makeStringType() throws -> hid_t {
+        let type = H5Tcopy(projector_H5T_C_S1())
+        _ = try check(type, file: filePath, object: objectPath, "cannot create string type")
+        H5Tset_size(type, projector_H5T_VARIABLE())
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        return type
+    }
+}

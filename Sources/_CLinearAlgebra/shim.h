@@ -1,0 +1,16 @@
+// C interop for OpenBLAS (CBLAS) and LAPACKE.
+//
+// Swift imports these headers directly; the only thing it cannot import is a macro, so the few
+// macro values Swift code needs are exposed here as `static inline` functions. Everything else
+// (cblas_sgemm, LAPACKE_spotrf, …) is imported as is and wrapped in the LinearAlgebra module.
+#ifndef PROJECTOR_CLINEARALGEBRA_SHIM_H
+#define PROJECTOR_CLINEARALGEBRA_SHIM_H
+
+#include <cblas.h>
+#include <lapacke.h>
+
+/// LAPACK_ROW_MAJOR / LAPACK_COL_MAJOR are macros.
+static inline int projector_lapack_row_major(void) { return LAPACK_ROW_MAJOR; }
+static inline int projector_lapack_col_major(void) { return LAPACK_COL_MAJOR; }
+
+#endif
