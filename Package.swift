@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C shims: system libraries found through pkg-config, with static inline wrappers for macros.
@@ -37,12 +38,16 @@ let package = Package(
         // Data.
         .target(
             name: "MovieLens",
-            dependencies: ["HDF5", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["HDF5", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Stage contract shared by the executables.
         .target(
             name: "StageKit",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "HDF5", "MovieLens",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Executables: one thin command per stage.
         .executableTarget(
@@ -56,6 +61,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "MovieLensTests", dependencies: ["MovieLens", "HDF5"]),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,1 +1,1 @@
-print("todo")
+IngestCommand.runAsStage()

@@ -1,0 +1,80 @@
+import Dispatch
+import Foundation
+import _CLinearAlgebra
+
+/// Parallel loops and BLAS threading, decided in one place.
+///
+/// OpenBLAS runs its own thread pool. When Projector's own loops already use every core (one
+/// Cholesky solve per user, one block of users per core…), BLAS must run single-threaded inside
+/// them: two pools competing for two cores make BLAS-heavy code several times slower. So every
+/// parallel loop goes through `Parallel`, which switches BLAS to one thread for its duration and
+/// back to all cores afterwards, and large single BLAS calls made outside such loops get every
+/// core.
+///
+///     let sums = Parallel.map(4) { chunk in work(chunk) }   // BLAS: 1 thread inside
+///     Matrix.gemm(...)                                      // BLAS: all cores
+public enum Parallel {
+    /// Worker count: the cores this process may use (2 on the project's machines), overridable
+    /// with `PROJECTOR_THREADS` for benchmarks.
+    public static let workers: Int = {
+        if let text = ProcessInfo.processInfo.environment["PROJECTOR_THREADS"], let value = Int(text), value > 0 {
+            return value
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    private static let blasLock = NSLock()
+    private static let setUp: Void = { openblas_set_num_threads(Int32(workers)) }()
+
+    /// Makes sure BLAS uses every worker for calls outside parallel loops. Called implicitly
+    /// by every LinearAlgebra routine; harmless to call again.
+    public static func configureBLAS() { _ = setUp }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, spread over the workers, with BLAS on one
+    /// thread meanwhile. Iterations must be independent.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        configureBLAS()
+        guard count > 1, workers > 1 else {
+            for index in 0..<count { body(index) }
+            return
+        }
+        blasLock.lock()
+        openblas_set_num_threads(1)
+        defer {
+            openblas_set_num_threads(Int32(workers))
+            blasLock.unlock()
+        }
+        // The iterations touch disjoint data by contract; Dispatch wants a @Sendable closure, so
+        // the (non-escaping) body is passed through an unchecked box.
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        }
+    }
+
+    /// `forEach` that collects one result per iteration, in order. The first error thrown by
+    /// any iteration (by index) is rethrown after all finish.
+    public static func map<T>(_ count: Int, _ body: (Int) throws -> T) throws -> [T] {
+        let slots = UnsafeMutableBufferPointer<Result<T, any Error>?>.allocate(capacity: count)
+        slots.initialize(repeating: nil)
+        defer {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+        forEach(count) { index in slots[index] = Result { try body(index) } }
+        return try slots.map { try $0!.get() }
+    }
+
+    /// Splits `0..<count` into `parts` contiguous ranges of near-equal length.
+    public static func ranges(_ count: Int, parts: Int) -> [Range<Int>] {
+        let parts = max(1, min(parts, count))
+        return (0..<parts).map { part in (count * part / parts)..<(count * (part + 1) / parts) }
+    }
+}
+
+/// Wraps a value the compiler cannot prove Sendable but whose use is race-free by construction
+/// (disjoint writes from parallel iterations). Used only by `Parallel`.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+import LinearAlgebra
+
+/// What `ingest` reads and how it splits.
+public struct IngestOptions: Sendable {
+    /// A MovieLens folder, or a CSV file when `genericCSV` is set.
+    public var input: String
+    public var genericCSV: Bool
+    public var split: SplitStrategy
+    /// Overrides the kind's rating scale.
+    public var scale: RatingScale?
+
+    public init(input: String, genericCSV: Bool = false, split: SplitStrategy = .default, scale: RatingScale? = nil) {
+        self.input = input
+        self.genericCSV = genericCSV
+        self.split = split
+        self.scale = scale
+    }
+}
+
+/// Reading a MovieLens release into a `RatingsTable`: detects the kind, parses ratings and
+/// metadata, fingerprints the files read, drops duplicates and applies the split.
+///
+///     let table = try Ingest.load(IngestOptions(input: "../shared/data/movielens/ml-1m"))
+///     table.count        // 1000209
+///     table.testCount    // 100493 (hash split, seed 42, 10 %)
+public enum Ingest {
+    public static func load(_ options: IngestOptions) throws -> RatingsTable {
+        let kind: DatasetKind
+        let folder: String
+        let ratingsPath: String
+        if options.genericCSV {
+            kind = .genericCSV
+            ratingsPath = options.input
+            folder = URL(fileURLWithPath: options.input).deletingLastPathComponent().path
+        } else {
+            kind = try DatasetKind.detect(folder: options.input)
+            folder = options.input
+            ratingsPath = folder + "/" + kind.ratingsFileName
+        }
+        let scale = options.scale ?? kind.defaultScale
+        if case .files(let name) = options.split {
+            guard kind == .ml100k else {
+                throw MovieLensError(file: options.input, "the 'files' split needs ml-100k's predefined u1…u5/ua/ub files; this is \(kind)")
+            }
+            guard SplitStrategy.predefinedSplits.contains(name) else {
+                throw MovieLensError(file: options.input, "unknown predefined split '\(name)': expected one of \(SplitStrategy.predefinedSplits.joined(separator: ", "))")
+            }
+        }
+
+        var files: [(name: String, file: TextFile)] = []
+        let ratingsFile = try TextFile(path: ratingsPath)
+        files.append((URL(fileURLWithPath: ratingsPath).lastPathComponent, ratingsFile))
+        let raw = try RatingsParser.parse(ratingsFile, layout: .of(kind), scale: scale)
+
+        var metadata: [Int64: MovieInfo] = [:]
+        if let moviesName = kind.moviesFileName {
+            var genreNames: [String] = []
+            if kind == .ml100k {
+                let genreFile = try TextFile(path: folder + "/u.genre")
+                files.append(("u.genre", genreFile))
+                genreNames = try MoviesParser.genreNames(genreFile)
+            }
+            let moviesFile = try TextFile(path: folder + "/" + moviesName)
+            files.append((moviesName, moviesFile))
+            metadata = try MoviesParser.parse(moviesFile, kind: kind, genreNames: genreNames)
+        }
+
+        var testKeys = Set<UInt64>()
+        if case .files(let name) = options.split {
+            let testFile = try TextFile(path: folder + "/\(name).test")
+            files.append(("\(name).test", testFile))
+            let test = try RatingsParser.parse(testFile, layout: .of(kind), scale: scale)
+            for index in 0..<test.count {
+                testKeys.insert(UInt64(bitPattern: test.userIDs[index]) << 32 | UInt64(bitPattern: test.movieIDs[index]))
+            }
+        }
+        let built = RatingsTable.build(raw: raw)
+        let hashes = try Parallel.map(files.count) { index in
+            SHA256.hash(data: files[index].file.bytes).map { String(format: "%02x", $0) }.joined()
+        }
+        let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
+        var table = RatingsTable(
+            kind: kind.description, scale: scale,
+            user: built.user, movie: built.movie, rating: built.rating, timestamp: built.timestamp,
+            isTest: [], userIDs: built.userIDs, movieIDs: built.movieIDs,
+            titles: built.movieIDs.map { metadata[$0]?.title ?? "" },
+            years: built.movieIDs.map { metadata[$0]?.year ?? 0 },
+            genres: built.movieIDs.map { metadata[$0]?.genres ?? "" },
+            split: options.split, duplicatesDropped: built.duplicates,
+            sourceFiles: files.map(\.name), sourceSHA256: hashes,
+            fingerprint: SHA256.hash(data: Data(fingerprintText.utf8)).map { String(format: "%02x", $0) }.joined())
+        if case .files(let name) = options.split {
+            let present = Set((0..<table.count).map {
+                UInt64(bitPattern: table.userIDs[Int(table.user[$0])]) << 32
+                    | UInt64(bitPattern: table.movieIDs[Int(table.movie[$0])])
+            })
+            if let missing = testKeys.first(where: { !present.contains($0) }) {
+                throw MovieLensError(
+                    file: folder + "/\(name).test",
+                    "holds a rating of user \(missing >> 32), movie \(missing & 0xFFFF_FFFF) that u.data does not have: the split files do not belong to this u.data")
+            }
+        }
+        table.assignSplit(options.split, testKeys: testKeys)
+        return table
+    }
+
+    /// Movies that have ratings but no metadata line (their title is "").
+    public static func moviesWithoutTitles(_ table: RatingsTable) -> Int {
+        table.titles.reduce(0) { $0 + ($1.isEmpty ? 1 : 0) }
+    }
+}
+

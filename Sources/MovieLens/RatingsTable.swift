@@ -1,0 +1,178 @@
+import LinearAlgebra
+
+/// Ingested ratings: dense indices, columns, id maps, metadata and the split.
+///
+/// Users and movies get dense indices `0..<userCount` and `0..<movieCount` in ascending order of
+/// their original ids; only movies that have at least one rating are indexed. Ratings are
+/// sorted by (user, movie), so each user's ratings are one contiguous run.
+public struct RatingsTable: Sendable {
+    public var kind: String
+    public var scale: RatingScale
+    /// Dense user index of each rating.
+    public var user: [Int32]
+    /// Dense movie index of each rating.
+    public var movie: [Int32]
+    public var rating: [Float]
+    /// Seconds since 1970 (0 when the source has none).
+    public var timestamp: [Int64]
+    /// 1 for a held-out (test) rating, 0 for training.
+    public var isTest: [UInt8]
+    /// Original id of each dense user index, ascending.
+    public var userIDs: [Int64]
+    /// Original id of each dense movie index, ascending.
+    public var movieIDs: [Int64]
+    public var titles: [String]
+    public var years: [Int32]
+    public var genres: [String]
+    public var split: SplitStrategy
+    /// Ratings dropped because a later rating of the same (user, movie) replaced them.
+    public var duplicatesDropped: Int
+    /// Source files read (names relative to the source folder) and their sha256, hex.
+    public var sourceFiles: [String]
+    public var sourceSHA256: [String]
+    /// sha256 over the sorted "name sha256" lines of the source files.
+    public var fingerprint: String
+
+    public var count: Int { rating.count }
+    public var userCount: Int { userIDs.count }
+    public var movieCount: Int { movieIDs.count }
+    public var testCount: Int { isTest.reduce(0) { $0 + Int($1) } }
+    public var trainCount: Int { count - testCount }
+    public var meanRating: Double { rating.reduce(0.0) { $0 + Double($1) } / Double(max(1, count)) }
+}
+
+extension RatingsTable {
+    /// Dense indices for ids, ascending: a direct lookup table when the ids are small
+    /// (MovieLens ids are), a dictionary otherwise.
+    struct IndexMap {
+        var ids: [Int64]
+        private var table: [Int32]
+        private var dictionary: [Int64: Int32]
+
+        init(_ values: [Int64]) {
+            let maxID = values.max() ?? 0
+            let minID = values.min() ?? 0
+            if minID >= 0 && maxID < 64_000_000 {
+                var table = [Int32](repeating: -1, count: Int(maxID) + 1)
+                for value in values { table[Int(value)] = 0 }
+                var ids: [Int64] = []
+                for id in table.indices where table[id] == 0 {
+                    table[id] = Int32(ids.count)
+                    ids.append(Int64(id))
+                }
+                self.ids = ids
+                self.table = table
+                self.dictionary = [:]
+            } else {
+                let ids = Array(Set(values)).sorted()
+                self.ids = ids
+                self.table = []
+                self.dictionary = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, Int32($0)) })
+            }
+        }
+
+        @inline(__always) func index(_ id: Int64) -> Int32 {
+            table.isEmpty ? dictionary[id]! : table[Int(id)]
+        }
+    }
+
+    /// Builds the table from ratings in file order: indexes users and movies, sorts by
+    /// (user, movie) and drops duplicates, keeping for each (user, movie) the rating with the
+    /// latest timestamp (the later line when timestamps tie).
+    static func build(raw: RawRatings) -> (
+        user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
+        userIDs: [Int64], movieIDs: [Int64], duplicates: Int
+    ) {
+        let users = IndexMap(raw.userIDs)
+        let movies = IndexMap(raw.movieIDs)
+        let n = raw.count
+        let userCount = users.ids.count
+        var denseUser = [Int32](repeating: 0, count: n)
+        var denseMovie = [Int32](repeating: 0, count: n)
+        for index in 0..<n {
+            denseUser[index] = users.index(raw.userIDs[index])
+            denseMovie[index] = movies.index(raw.movieIDs[index])
+        }
+        // Counting sort by user: stable, so file order survives within a user.
+        var offsets = [Int](repeating: 0, count: userCount + 1)
+        for user in denseUser { offsets[Int(user) + 1] += 1 }
+        for user in 0..<userCount { offsets[user + 1] += offsets[user] }
+        var cursor = offsets
+        var byUser = [Int32](repeating: 0, count: n)
+        for index in 0..<n {
+            let user = Int(denseUser[index])
+            byUser[cursor[user]] = Int32(index)
+            cursor[user] += 1
+        }
+        // Per user: sort by movie, keep the latest of each movie. Users in parallel blocks.
+        let blocks = Parallel.ranges(userCount, parts: Parallel.workers * 8)
+        let kept: [[Int32]] = try! Parallel.map(blocks.count) { block in
+            var result: [Int32] = []
+            result.reserveCapacity(offsets[blocks[block].upperBound] - offsets[blocks[block].lowerBound])
+            var keys: [UInt64] = []
+            for user in blocks[block] {
+                let run = offsets[user]..<offsets[user + 1]
+                keys.removeAll(keepingCapacity: true)
+                for position in run {
+                    let original = byUser[position]
+                    keys.append(UInt64(UInt32(denseMovie[Int(original)])) << 32 | UInt64(UInt32(original)))
+                }
+                keys.sort()
+                var index = 0
+                while index < keys.count {
+                    var best = UInt32(truncatingIfNeeded: keys[index])
+                    var next = index + 1
+                    while next < keys.count && keys[next] >> 32 == keys[index] >> 32 {
+                        let candidate = UInt32(truncatingIfNeeded: keys[next])
+                        if raw.timestamps[Int(candidate)] >= raw.timestamps[Int(best)] { best = candidate }
+                        next += 1
+                    }
+                    result.append(Int32(bitPattern: best))
+                    index = next
+                }
+            }
+            return result
+        }
+        let order = kept.flatMap { $0 }
+        return (
+            user: order.map { denseUser[Int($0)] },
+            movie: order.map { denseMovie[Int($0)] },
+            rating: order.map { raw.ratings[Int($0)] },
+            timestamp: order.map { raw.timestamps[Int($0)] },
+            userIDs: users.ids, movieIDs: movies.ids, duplicates: n - order.count
+        )
+    }
+
+    /// Marks held-out ratings by `strategy`. `testKeys` (original (user, movie) ids packed as
+    /// `user << 32 | movie`) is what the `files` strategy holds out.
+    mutating func assignSplit(_ strategy: SplitStrategy, testKeys: Set<UInt64> = []) {
+        split = strategy
+        isTest = [UInt8](repeating: 0, count: count)
+        switch strategy {
+        case .hash(let seed, let fraction):
+            for index in 0..<count {
+                let hold = hashSplitHoldsOut(
+                    userID: userIDs[Int(user[index])], movieID: movieIDs[Int(movie[index])],
+                    seed: seed, fraction: fraction)
+                isTest[index] = hold ? 1 : 0
+            }
+        case .files:
+            for index in 0..<count {
+                let key = UInt64(bitPattern: userIDs[Int(user[index])]) << 32
+                    | UInt64(bitPattern: movieIDs[Int(movie[index])])
+                isTest[index] = testKeys.contains(key) ? 1 : 0
+            }
+        case .temporal(let perUser):
+            var start = 0
+            while start < count {
+                var end = start
+                while end < count && user[end] == user[start] { end += 1 }
+                let run = Array(start..<end).sorted {
+                    (timestamp[$0], movieIDs[Int(movie[$0])]) < (timestamp[$1], movieIDs[Int(movie[$1])])
+                }
+                for position in run.suffix(min(perUser, run.count - 1)) { isTest[position] = 1 }
+                start = end
+            }
+        }
+    }
+}

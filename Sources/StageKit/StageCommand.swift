@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import HDF5
+import Logging
+import MovieLens
+
+/// Options every stage has: logging verbosity.
+public struct LoggingOptions: ParsableArguments, Sendable {
+    @Flag(name: .shortAndLong, help: "Log only warnings and errors (stderr).")
+    public var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Log debugging detail (stderr).")
+    public var verbose = false
+
+    public init() {}
+
+    public var level: Logger.Level { quiet ? .warning : (verbose ? .debug : .info) }
+}
+
+/// The stage contract: `STAGE --input PATH --output PATH [options]`, logs on stderr, only the
+/// result on stdout, and exit codes from `StageExitCode`.
+///
+/// A stage is an `AsyncParsableCommand`-free `ParsableCommand` whose `main.swift` calls
+/// `runAsStage()` instead of `main()`, because ArgumentParser's own `main()` exits with 64 for
+/// usage errors where the contract says 2.
+///
+///     // Sources/ingest/main.swift
+///     IngestCommand.runAsStage()
+public protocol StageCommand: ParsableCommand {
+    /// Does the stage's work; what it returns is printed on stdout.
+    mutating func runStage(log: Logger) throws -> String
+    var logging: LoggingOptions { get }
+}
+
+extension StageCommand {
+    public mutating func run() throws {
+        let output = try runStage(log: Self.makeLogger(logging.level))
+        if !output.isEmpty { print(output) }
+    }
+
+    static func makeLogger(_ level: Logger.Level) -> Logger {
+        var logger = Logger(label: Self._commandName) { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = level
+        return logger
+    }
+
+    /// Parses the command line, runs the stage and exits with the contract's code.
+    public static func runAsStage(_ arguments: [String]? = nil) -> Never {
+        var command: Self
+        do {
+            var parsed = try parseAsRoot(arguments)
+            guard let stage = parsed as? Self else {
+                try parsed.run()  // ArgumentParser's own help command: throws CleanExit
+                Foundation.exit(0)
+            }
+            command = stage
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(StageExitCode.badInput.rawValue)
+        }
+        do {
+            try command.run()
+            Foundation.exit(StageExitCode.success.rawValue)
+        } catch let exitCode as ExitCode {
+            Foundation.exit(exitCode.rawValue)
+        } catch {
+            let code = StageExitCode.classify(error)
+            FileHandle.standardError.write(Data("\(_commandName): error: \(error)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
+}
+
+extension StageExitCode {
+    /// The exit code an error deserves: its own if it is a `StageError`, 2 for bad input
+    /// found by the data modules, 1 for anything else.
+    public static func classify(_ error: any Error) -> StageExitCode {
+        switch error {
+        case let error as any StageError: error.exitCode
+        case is MovieLensError: .badInput
+        case is ValidationError: .badInput
+        default: .failure
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// Runs a stage executable built next to the test bundle, as a cron job or the runner would.
+struct StageRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func productsFolder() -> URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+}
+
+func runStage(_ name: String, _ arguments: [String]) throws -> StageRun {
+    let process = Process()
+    process.executableURL = productsFolder().appendingPathComponent(name)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return StageRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                    stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func scratchFolder() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("projector-stage-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
