@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ingest", targets: ["ingest"]),
+        .executable(name: "normalise", targets: ["normalise"]),
+        .executable(name: "factorise", targets: ["factorise"]),
         .library(name: "MovieLens", targets: ["MovieLens"]),
         .library(name: "HDF5", targets: ["HDF5"]),
     ],
@@ -40,11 +42,14 @@ let package = Package(
             name: "MovieLens",
             dependencies: ["HDF5", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
 
+        // Models.
+        .target(name: "Models", dependencies: ["LinearAlgebra", "HDF5", "MovieLens"]),
+
         // Stage contract shared by the executables.
         .target(
             name: "StageKit",
             dependencies: [
-                "HDF5", "MovieLens",
+                "HDF5", "MovieLens", "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -57,10 +62,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(
+            name: "normalise",
+            dependencies: [
+                "Models", "MovieLens", "StageKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "factorise",
+            dependencies: [
+                "Models", "StageKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Benchmarks (release builds only; see Scripts/bench).
+        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
+
         // Tests mirror the library targets.
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "MovieLensTests", dependencies: ["MovieLens", "HDF5"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens"]),
     ],
     swiftLanguageModes: [.v6]

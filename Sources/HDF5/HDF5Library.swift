@@ -24,6 +24,9 @@ public enum HDF5Library {
         let lock = self.lock
         lock.lock()
         defer { lock.unlock() }
+        // Debian's libhdf5 keeps error-printing settings per thread, so every thread that calls
+        // it must switch the printing off; doing it on each entry is cheap and covers them all.
+        projector_H5_silence_errors()
         return try body()
     }
 

@@ -78,3 +78,13 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
+
+/// A mutable buffer that parallel iterations write to at disjoint indices.
+public struct UncheckedBuffer<Element>: @unchecked Sendable {
+    public let base: UnsafeMutableBufferPointer<Element>
+    public init(_ base: UnsafeMutableBufferPointer<Element>) { self.base = base }
+    @inline(__always) public subscript(index: Int) -> Element {
+        get { base[index] }
+        nonmutating set { base[index] = newValue }
+    }
+}

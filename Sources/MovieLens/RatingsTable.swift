@@ -33,6 +33,30 @@ public struct RatingsTable: Sendable {
     /// sha256 over the sorted "name sha256" lines of the source files.
     public var fingerprint: String
 
+    public init(
+        kind: String, scale: RatingScale, user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
+        isTest: [UInt8], userIDs: [Int64], movieIDs: [Int64], titles: [String], years: [Int32], genres: [String],
+        split: SplitStrategy, duplicatesDropped: Int, sourceFiles: [String], sourceSHA256: [String], fingerprint: String
+    ) {
+        self.kind = kind
+        self.scale = scale
+        self.user = user
+        self.movie = movie
+        self.rating = rating
+        self.timestamp = timestamp
+        self.isTest = isTest
+        self.userIDs = userIDs
+        self.movieIDs = movieIDs
+        self.titles = titles
+        self.years = years
+        self.genres = genres
+        self.split = split
+        self.duplicatesDropped = duplicatesDropped
+        self.sourceFiles = sourceFiles
+        self.sourceSHA256 = sourceSHA256
+        self.fingerprint = fingerprint
+    }
+
     public var count: Int { rating.count }
     public var userCount: Int { userIDs.count }
     public var movieCount: Int { movieIDs.count }

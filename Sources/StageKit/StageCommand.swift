@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HDF5
 import Logging
+import Models
 import MovieLens
 
 /// Options every stage has: logging verbosity.
@@ -84,6 +85,13 @@ extension StageExitCode {
         switch error {
         case let error as any StageError: error.exitCode
         case is MovieLensError: .badInput
+        case let error as ModelsError: error.kind == .diverged ? .failure : .badInput
+        case let error as HDF5Error:
+            // Reading a file that is missing, not HDF5, or lacks what the format promises is bad
+            // input; anything else (a failed write, a library fault) is a failure.
+            error.problem.hasSuffix("is missing") || error.problem.hasPrefix("holds ")
+                || error.problem == "file does not exist" || error.problem == "not an HDF5 file"
+                ? .badInput : .failure
         case is ValidationError: .badInput
         default: .failure
         }

@@ -6,6 +6,7 @@ import Testing
 struct IngestTests {
     @Test func ml1mLayoutWithLatin1TitlesYearsAndGenres() throws {
         let fixture = ml1mFixture(ratings: "2::73::5::978300760\n1::1::4::978302109\n1::73::3::978301968\n")
+        defer { withExtendedLifetime(fixture) {} }
         let table = try Ingest.load(IngestOptions(input: fixture.path))
         #expect(table.kind == "ml-1m")
         #expect(table.userIDs == [1, 2])
@@ -23,7 +24,9 @@ struct IngestTests {
 
     @Test func crlfLineEndingsAndByteOrderMarkAreAccepted() throws {
         let plain = ml1mFixture(ratings: "1::1::4::10\n1::2::3::11\n")
+        defer { withExtendedLifetime(plain) {} }
         let windows = Fixture(["users.dat": "1::F::1::10::48067\r\n"])
+        defer { withExtendedLifetime(windows) {} }
         windows.write("ratings.dat", bytes: [0xEF, 0xBB, 0xBF] + Array("1::1::4::10\r\n1::2::3::11\r\n".utf8))
         windows.write("movies.dat", bytes: Array("1::Toy Story (1995)::Animation\r\n2::Jumanji (1995)::Adventure\r\n".utf8))
         let a = try Ingest.load(IngestOptions(input: plain.path))
@@ -34,11 +37,13 @@ struct IngestTests {
 
     @Test func aCompleteLastLineWithoutNewlineIsFine() throws {
         let fixture = ml1mFixture(ratings: "1::1::4::10\n1::2::3::11")
+        defer { withExtendedLifetime(fixture) {} }
         #expect(try Ingest.load(IngestOptions(input: fixture.path)).count == 2)
     }
 
     @Test func duplicatesKeepTheLatestTimestampAndAreCounted() throws {
         let fixture = ml1mFixture(ratings: "1::1::2::500\n1::2::3::10\n1::1::5::900\n1::1::4::700\n2::2::1::5\n2::2::2::5\n")
+        defer { withExtendedLifetime(fixture) {} }
         let table = try Ingest.load(IngestOptions(input: fixture.path))
         #expect(table.count == 3)
         #expect(table.duplicatesDropped == 3)
@@ -52,6 +57,7 @@ struct IngestTests {
         item += Array("3|Untitled|01-Jan-1971||http://z|1|0|0\n".utf8)
         let fixture = Fixture(["u.data": "1\t1\t5\t881250949\n2\t2\t3\t881250950\n1\t3\t1\t1\n",
                                "u.genre": "unknown|0\nAnimation|1\nDrama|2\n\n"])
+        defer { withExtendedLifetime(fixture) {} }
         fixture.write("u.item", bytes: item)
         let table = try Ingest.load(IngestOptions(input: fixture.path))
         #expect(table.kind == "ml-100k")
@@ -66,6 +72,7 @@ struct IngestTests {
             "ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.5,964981247\n5,2,0.5,1\n",
             "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n2,\"American President, The (1995)\",Comedy|Drama|Romance\n3,\"Quote \"\"Inside\"\" (2001)\",(no genres listed)\n",
         ])
+        defer { withExtendedLifetime(fixture) {} }
         let table = try Ingest.load(IngestOptions(input: fixture.path))
         #expect(table.kind == "ml-csv")
         #expect(table.rating == [4.0, 3.5, 0.5])
@@ -76,6 +83,7 @@ struct IngestTests {
 
     @Test func genericCSVWithAndWithoutHeaderAndTimestamps() throws {
         let fixture = Fixture(["a.csv": "user,item,rating\n10,20,4.5\n11,20,1\n", "b.csv": "10,20,4.5,7\n11,20,1,8\n"])
+        defer { withExtendedLifetime(fixture) {} }
         let a = try Ingest.load(IngestOptions(input: fixture.file("a.csv"), genericCSV: true))
         let b = try Ingest.load(IngestOptions(input: fixture.file("b.csv"), genericCSV: true))
         #expect(a.kind == "csv" && a.rating == [4.5, 1] && a.timestamp == [0, 0] && a.titles == [""])
@@ -93,8 +101,10 @@ struct IngestTests {
 
     @Test func hashSplitIsStableAsDataGrows() throws {
         let small = ml1mFixture(ratings: (1...40).map { "1::\($0)::3::\($0)\n" }.joined())
+        defer { withExtendedLifetime(small) {} }
         let large = ml1mFixture(ratings: (1...40).map { "1::\($0)::3::\($0)\n" }.joined()
                                 + (1...40).map { "2::\($0)::3::\($0)\n" }.joined())
+        defer { withExtendedLifetime(large) {} }
         let a = try Ingest.load(IngestOptions(input: small.path, split: .hash(seed: 7, fraction: 0.3)))
         let b = try Ingest.load(IngestOptions(input: large.path, split: .hash(seed: 7, fraction: 0.3)))
         #expect(Array(b.isTest.prefix(40)) == a.isTest)
@@ -107,6 +117,7 @@ struct IngestTests {
     @Test func temporalSplitHoldsOutEachUsersLatestRatings() throws {
         // User 1: five ratings, timestamps tie at 9 for movies 4 and 3 (tie broken by movie id).
         let fixture = ml1mFixture(ratings: "1::1::3::1\n1::2::3::5\n1::3::3::9\n1::4::3::9\n1::5::3::2\n2::1::4::1\n2::2::4::2\n")
+        defer { withExtendedLifetime(fixture) {} }
         let table = try Ingest.load(IngestOptions(input: fixture.path, split: .temporal(perUser: 2)))
         // Sorted by (user, movie): user 1 holds out movies 3 and 4 (ts 9, 9); user 2 keeps one in training.
         #expect(table.isTest == [0, 0, 1, 1, 0, 0, 1])
@@ -114,6 +125,7 @@ struct IngestTests {
 
     @Test func ratingsFileRoundTripsAndRefusesUnknownVersions() throws {
         let fixture = ml1mFixture(ratings: "2::73::5::978300760\n1::1::4::978302109\n1::73::3::978301968\n")
+        defer { withExtendedLifetime(fixture) {} }
         let table = try Ingest.load(IngestOptions(input: fixture.path))
         let path = fixture.file("ratings.h5")
         try RatingsFile.write(table, sourcePath: fixture.path, to: path, createdBy: "test")
@@ -140,6 +152,7 @@ struct IngestTests {
     @Test func fingerprintChangesWithTheData() throws {
         let fixtures = [ml1mFixture(ratings: "1::1::4::1\n"), ml1mFixture(ratings: "1::1::5::1\n"),
                         ml1mFixture(ratings: "1::1::4::1\n")]
+        defer { withExtendedLifetime(fixtures) {} }
         let a = try Ingest.load(IngestOptions(input: fixtures[0].path))
         let b = try Ingest.load(IngestOptions(input: fixtures[1].path))
         let c = try Ingest.load(IngestOptions(input: fixtures[2].path))

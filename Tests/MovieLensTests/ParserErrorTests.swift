@@ -44,6 +44,7 @@ struct ParserErrorTests {
     @Test(arguments: cases)
     func malformedRatingsFile(_ testCase: Case) throws {
         let fixture = ml1mFixture(ratings: testCase.ratings)
+        defer { withExtendedLifetime(fixture) {} }
         let expected = MovieLensError(file: fixture.file("ratings.dat"), line: testCase.line, testCase.message)
         #expect(throws: expected) { try Ingest.load(IngestOptions(input: fixture.path)) }
     }
@@ -55,6 +56,7 @@ struct ParserErrorTests {
         text += "7::7::9::1\n"
         for index in 0..<1_000 { text += "1::\(index + 1)::3::\(index)\n" }
         let fixture = ml1mFixture(ratings: text)
+        defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.file("ratings.dat"), line: 50_001, "rating 9 is outside the scale 1–5")) {
             try Ingest.load(IngestOptions(input: fixture.path))
         }
@@ -62,6 +64,7 @@ struct ParserErrorTests {
 
     @Test func missingFolderAndUnknownLayout() throws {
         let fixture = Fixture(["notes.txt": "hello\n"])
+        defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.path, "unknown layout: no ratings file: expected u.data (ml-100k), ratings.dat (ml-1m, ml-10m) or ratings.csv (ml-latest, ml-20m, ml-25m, ml-32m)")) {
             try Ingest.load(IngestOptions(input: fixture.path))
         }
@@ -73,6 +76,7 @@ struct ParserErrorTests {
 
     @Test func missingMetadataFile() throws {
         let fixture = Fixture(["ratings.dat": "1::1::5::1\n", "users.dat": "1::F::1::10::48067\n"])
+        defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.file("movies.dat"), "cannot read: file does not exist")) {
             try Ingest.load(IngestOptions(input: fixture.path))
         }
@@ -80,6 +84,7 @@ struct ParserErrorTests {
 
     @Test func ml100kTabSeparatedErrors() throws {
         let fixture = Fixture(["u.data": "1\t2\t3\t881250949\n1\t2\t3\n", "u.genre": "unknown|0\n", "u.item": ""])
+        defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.file("u.data"), line: 2, "expected 4 fields separated by tab, found 3")) {
             try Ingest.load(IngestOptions(input: fixture.path))
         }
@@ -88,10 +93,12 @@ struct ParserErrorTests {
     @Test func csvErrorsCountTheHeaderLine() throws {
         let folder = Fixture(["ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,5.5,964981247\n",
                               "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Animation\n"])
+        defer { withExtendedLifetime(folder) {} }
         #expect(throws: MovieLensError(file: folder.file("ratings.csv"), line: 3, "rating 5.5 is outside the scale 0.5–5")) {
             try Ingest.load(IngestOptions(input: folder.path))
         }
         let header = Fixture(["ratings.csv": "userId,movieId,rating,timestamp\n", "movies.csv": "movieId,title,genres\n"])
+        defer { withExtendedLifetime(header) {} }
         #expect(throws: MovieLensError(file: header.file("ratings.csv"), "the file has no ratings (it is empty or holds only a header)")) {
             try Ingest.load(IngestOptions(input: header.path))
         }
@@ -100,6 +107,7 @@ struct ParserErrorTests {
     @Test func unterminatedQuoteInMoviesCSV() throws {
         let folder = Fixture(["ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n",
                               "movies.csv": "movieId,title,genres\n1,\"Toy Story (1995),Animation\n"])
+        defer { withExtendedLifetime(folder) {} }
         #expect(throws: MovieLensError(file: folder.file("movies.csv"), line: 2, "unterminated quoted field")) {
             try Ingest.load(IngestOptions(input: folder.path))
         }
@@ -107,6 +115,7 @@ struct ParserErrorTests {
 
     @Test func filesSplitNeedsML100K() throws {
         let fixture = ml1mFixture(ratings: "1::1::5::1\n")
+        defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.path, "the 'files' split needs ml-100k's predefined u1…u5/ua/ub files; this is ml-1m")) {
             try Ingest.load(IngestOptions(input: fixture.path, split: .files(name: "u1")))
         }

@@ -1,0 +1,68 @@
+import _CLinearAlgebra
+
+/// BLAS level-2/3 routines (OpenBLAS) on row-major `Matrix` values.
+///
+/// Calls made outside a `Parallel` loop use every core; inside one, OpenBLAS is on one thread
+/// (see `Parallel`).
+public enum BLAS {
+    /// C = alpha · op(A) · op(B) + beta · C.
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, into c: inout Matrix
+    ) {
+        Parallel.configureBLAS()
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let n = transposeB ? b.rows : b.columns
+        precondition((transposeB ? b.columns : b.rows) == k, "gemm: inner dimensions \(k) and \(transposeB ? b.columns : b.rows) differ")
+        precondition(c.rows == m && c.columns == n, "gemm: result is \(c.rows)×\(c.columns), expected \(m)×\(n)")
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            for index in c.values.indices { c.values[index] *= beta }
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a.values, Int32(a.columns), b.values, Int32(b.columns),
+            beta, &c.values, Int32(c.columns))
+    }
+
+    /// op(A) · op(B) as a new matrix.
+    public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false) -> Matrix {
+        var c = Matrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+        return c
+    }
+
+    /// Gram matrix AᵀA (symmetric; both triangles filled), through `syrk`.
+    public static func gram(_ a: Matrix) -> Matrix {
+        Parallel.configureBLAS()
+        var c = Matrix(rows: a.columns, columns: a.columns)
+        guard a.rows > 0, a.columns > 0 else { return c }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(a.columns), Int32(a.rows), 1,
+                    a.values, Int32(a.columns), 0, &c.values, Int32(c.columns))
+        for r in 0..<c.rows {
+            for col in 0..<r { c.values[r * c.columns + col] = c.values[col * c.columns + r] }
+        }
+        return c
+    }
+
+    /// Raw `syrk` on row-major buffers: C(n×n, upper) += alpha · Aᵀ A with A (k×n, leading
+    /// dimension `lda`). For hot loops that manage their own scratch memory.
+    @inline(__always)
+    public static func syrkUpperTransposed(
+        n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, beta: Float,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
+    /// Raw `gemv`: y = alpha · Aᵀ x + beta · y with A (k×n row-major, leading dimension `lda`).
+    @inline(__always)
+    public static func gemvTransposed(
+        rows k: Int, columns n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+}

@@ -1,0 +1,50 @@
+import Glibc
+
+/// A seedable, reproducible random number generator (SplitMix64), the same on every platform,
+/// so that a seed recorded in a model file reproduces the model.
+///
+///     var rng = SeededGenerator(seed: 42)
+///     let x = rng.nextGaussian()
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// An independent stream for sub-task `index` (a user, a block): the same whatever order the
+    /// sub-tasks run in, so parallel code stays deterministic.
+    public func stream(_ index: Int) -> SeededGenerator {
+        var mixer = SeededGenerator(seed: state ^ (UInt64(truncatingIfNeeded: index) &* 0xD1B5_4A32_D192_ED03))
+        return SeededGenerator(seed: mixer.next())
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    public mutating func nextUniform() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// Standard normal by Box–Muller.
+    public mutating func nextGaussian() -> Double {
+        var u = nextUniform()
+        while u <= .leastNonzeroMagnitude { u = nextUniform() }
+        let v = nextUniform()
+        return (-2 * _log(u)).squareRoot() * _cos(2 * .pi * v)
+    }
+
+    /// A rows×columns matrix of N(0, scale²) values.
+    public mutating func gaussianMatrix(rows: Int, columns: Int, scale: Float = 1) -> Matrix {
+        var matrix = Matrix(rows: rows, columns: columns)
+        for index in matrix.values.indices { matrix.values[index] = Float(nextGaussian()) * scale }
+        return matrix
+    }
+}
+
+@inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
+@inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }

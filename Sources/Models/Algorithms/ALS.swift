@@ -1,0 +1,202 @@
+import Foundation
+import LinearAlgebra
+
+/// Explicit-feedback biased matrix factorisation by alternating least squares with weighted-λ
+/// regularisation (Zhou, Wilkinson, Schreiber & Pan 2008), user and movie biases learned with the
+/// factors.
+///
+/// Model of the normalised value y: `y(u, i) ≈ b_u + c_i + p_u · q_i`. Objective, with n_u and n_i
+/// the users' and movies' rating counts:
+///
+///     Σ (y − b_u − c_i − p_u·q_i)² + λ (Σ_u n_u^α (‖p_u‖² + b_u²) + Σ_i n_i^α (‖q_i‖² + c_i²))
+///
+/// α = 1 is Zhou et al.'s weighted-λ; the default α = 0.75 regularises heavy raters and popular
+/// movies a little less, which measured better on ML-1M (see the README's figures).
+///
+/// Each half-sweep solves, for every user (then every movie) independently, the (k+1)×(k+1)
+/// normal equations `(G̃ᵀG̃ + λ n^α I) [p_u; b_u] = G̃ᵀ (y − c)` where G̃ stacks `[q_i, 1]` of the movies
+/// the user rated: G̃ᵀG̃ by BLAS `syrk`, the right side by `gemv`, the solve by LAPACK `sposv`
+/// (Cholesky). Users (movies) are spread over both cores with BLAS single-threaded inside, so the
+/// objective never increases and the result does not depend on the thread schedule.
+///
+/// Defaults (rank 64, 15 iterations, λ 0.3, α 0.75), fitted on raw ratings (`normalise --method
+/// none`: the learned biases absorb the means), reach held-out RMSE 0.841 on ML-1M's default split.
+public struct ALS: Algorithm {
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var rank = 64
+        public var iterations = 15
+        public var lambda = 0.3
+        /// Exponent α of the weighted-λ ridge λ·n^α (1 is Zhou et al.'s weighted-λ).
+        public var alpha = 0.75
+        public var initScale = 0.1
+        public var seed: UInt64 = 42
+    }
+
+    public var parameters: Parameters
+    public var name: String { "als" }
+    public var seed: UInt64 { parameters.seed }
+    public var parametersJSON: String { canonicalJSON(parameters) }
+
+    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
+        var p = Parameters()
+        if let rank = config.rank { p.rank = rank }
+        if let iterations = config.iterations { p.iterations = iterations }
+        if let lambda = config.lambda { p.lambda = lambda }
+        if let scale = config.initScale { p.initScale = scale }
+        if let alpha = config.alpha { p.alpha = alpha }
+        p.seed = config.seed
+        parameters = p
+        guard p.iterations >= 1 else { throw ModelsError.badParameter("als: iterations \(p.iterations) must be at least 1") }
+        guard p.lambda >= 0 && p.lambda.isFinite else { throw ModelsError.badParameter("als: lambda \(p.lambda) must be ≥ 0") }
+        guard p.rank >= 1 else { throw ModelsError.badParameter("als: rank \(p.rank) must be at least 1") }
+        guard p.alpha >= 0 && p.alpha <= 2 else { throw ModelsError.badParameter("als: alpha \(p.alpha) must be in [0, 2]") }
+        guard p.initScale > 0 && p.initScale.isFinite else { throw ModelsError.badParameter("als: init scale \(p.initScale) must be > 0") }
+    }
+
+    public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
+
+    /// State of the alternation, exposed for tests of the objective.
+    public struct State: Sendable {
+        public var userFactors: Matrix
+        public var movieFactors: Matrix
+        public var userBias: [Float]
+        public var movieBias: [Float]
+    }
+
+    public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
+        try validate(for: data)
+        let byUser = data.byUser(), byMovie = data.byMovie()
+        var state = initialState(data)
+        var curve = TrainingCurve()
+        for iteration in 1...parameters.iterations {
+            try sweep(&state, byUser: byUser, byMovie: byMovie)
+            guard state.userFactors.allFinite && state.movieFactors.allFinite
+                && state.userBias.allSatisfy(\.isFinite) && state.movieBias.allSatisfy(\.isFinite) else {
+                throw ModelsError.diverged("als", iteration: iteration, "NaN or Inf in the factors: raise lambda")
+            }
+            let model = data.factorModel(userFactors: state.userFactors, movieFactors: state.movieFactors,
+                                         userBias: state.userBias, movieBias: state.movieBias)
+            let point = data.curvePoint(model)
+            curve.append(iteration: iteration, train: point.train, test: point.test)
+            progress(TrainingProgress(iteration: iteration, of: parameters.iterations, trainRMSE: point.train, testRMSE: point.test))
+        }
+        let model = data.factorModel(userFactors: state.userFactors, movieFactors: state.movieFactors,
+                                     userBias: state.userBias, movieBias: state.movieBias)
+        return TrainedModel(model: model, curve: curve)
+    }
+
+    public func initialState(_ data: TrainingSet) -> State {
+        let rng = SeededGenerator(seed: parameters.seed)
+        var userStream = rng.stream(0), movieStream = rng.stream(1)
+        let scale = Float(parameters.initScale)
+        return State(
+            userFactors: userStream.gaussianMatrix(rows: data.userCount, columns: parameters.rank, scale: scale),
+            movieFactors: movieStream.gaussianMatrix(rows: data.movieCount, columns: parameters.rank, scale: scale),
+            userBias: [Float](repeating: 0, count: data.userCount),
+            movieBias: [Float](repeating: 0, count: data.movieCount))
+    }
+
+    /// One full alternation: all users given the movies, then all movies given the users.
+    public func sweep(_ state: inout State, byUser: SparseRows, byMovie: SparseRows) throws {
+        try solveSide(byUser, fixed: state.movieFactors, fixedBias: state.movieBias,
+                      factors: &state.userFactors, bias: &state.userBias)
+        try solveSide(byMovie, fixed: state.userFactors, fixedBias: state.userBias,
+                      factors: &state.movieFactors, bias: &state.movieBias)
+    }
+
+    /// The objective above, for tests and diagnostics.
+    public func objective(_ state: State, byUser: SparseRows) -> Double {
+        let k = parameters.rank
+        var loss = 0.0, penalty = 0.0
+        var movieCounts = [Double](repeating: 0, count: state.movieFactors.rows)
+        for user in 0..<byUser.rowCount {
+            let range = byUser.range(user)
+            var norm = Double(state.userBias[user] * state.userBias[user])
+            for c in 0..<k { norm += Double(state.userFactors[user, c] * state.userFactors[user, c]) }
+            penalty += pow(Double(range.count), parameters.alpha) * norm
+            for entry in range {
+                let movie = Int(byUser.columns[entry])
+                movieCounts[movie] += 1
+                var prediction = state.userBias[user] + state.movieBias[movie]
+                for c in 0..<k { prediction += state.userFactors[user, c] * state.movieFactors[movie, c] }
+                let error = Double(byUser.values[entry] - prediction)
+                loss += error * error
+            }
+        }
+        for movie in 0..<state.movieFactors.rows {
+            var norm = Double(state.movieBias[movie] * state.movieBias[movie])
+            for c in 0..<k { norm += Double(state.movieFactors[movie, c] * state.movieFactors[movie, c]) }
+            penalty += (movieCounts[movie] > 0 ? pow(movieCounts[movie], parameters.alpha) : 0) * norm
+        }
+        return loss + parameters.lambda * penalty
+    }
+
+    /// Solves every row of one side: for row r, `[x_r; b_r]` from its entries against `fixed`.
+    private func solveSide(
+        _ rows: SparseRows, fixed: Matrix, fixedBias: [Float], factors: inout Matrix, bias: inout [Float]
+    ) throws {
+        let k = parameters.rank, d = k + 1
+        let lambda = Float(parameters.lambda)
+        let alpha = parameters.alpha
+        let blocks = Parallel.ranges(rows.rowCount, parts: Parallel.workers * 16)
+        let maxEntries = (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) }
+        let failures = try factors.values.withUnsafeMutableBufferPointer { factorOut in
+            try bias.withUnsafeMutableBufferPointer { biasOut in
+                let factorOut = UncheckedBuffer(factorOut), biasOut = UncheckedBuffer(biasOut)
+                return try Parallel.map(blocks.count) { block -> Int in
+                    var gathered = [Float](repeating: 0, count: max(1, maxEntries) * d)
+                    var targets = [Float](repeating: 0, count: max(1, maxEntries))
+                    var gram = [Float](repeating: 0, count: d * d)
+                    var rhs = [Float](repeating: 0, count: d)
+                    var failed = 0
+                    fixed.values.withUnsafeBufferPointer { q in
+                        gathered.withUnsafeMutableBufferPointer { g in
+                            targets.withUnsafeMutableBufferPointer { t in
+                                gram.withUnsafeMutableBufferPointer { a in
+                                    rhs.withUnsafeMutableBufferPointer { b in
+                                        for row in blocks[block] {
+                                            let range = rows.range(row)
+                                            let count = range.count
+                                            if count == 0 {
+                                                for c in 0..<k { factorOut[row * k + c] = 0 }
+                                                biasOut[row] = 0
+                                                continue
+                                            }
+                                            for (slot, entry) in range.enumerated() {
+                                                let other = Int(rows.columns[entry])
+                                                let source = q.baseAddress! + other * k
+                                                let target = g.baseAddress! + slot * d
+                                                for c in 0..<k { target[c] = source[c] }
+                                                target[k] = 1
+                                                t[slot] = rows.values[entry] - fixedBias[other]
+                                            }
+                                            BLAS.syrkUpperTransposed(n: d, k: count, alpha: 1, a: g.baseAddress!, lda: d,
+                                                                     beta: 0, c: a.baseAddress!, ldc: d)
+                                            let weight = Float(pow(Double(count), alpha))
+                                            for c in 0..<k { a[c * d + c] += lambda * weight }
+                                            a[k * d + k] += lambda * weight
+                                            BLAS.gemvTransposed(rows: count, columns: d, alpha: 1, a: g.baseAddress!, lda: d,
+                                                                x: t.baseAddress!, beta: 0, y: b.baseAddress!)
+                                            do {
+                                                try LAPACK.choleskySolve(n: d, a: a.baseAddress!, b: b.baseAddress!)
+                                                for c in 0..<k { factorOut[row * k + c] = b[c] }
+                                                biasOut[row] = b[k]
+                                            } catch {
+                                                failed += 1
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    return failed
+                }
+            }
+        }
+        let failed = failures.reduce(0, +)
+        if failed > 0 {
+            throw ModelsError.diverged("als", iteration: 0, "\(failed) normal equations were not positive definite: use lambda > 0")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import LinearAlgebra
+
+/// Principal components of the movie vectors: each user is a sample, each movie a feature of the
+/// normalised users × movies matrix X (missing entries 0). With column means c and the covariance
+/// `C = (X − 1cᵀ)ᵀ(X − 1cᵀ) / (m − 1)` (BLAS `syrk`), the k leading eigenpairs (λ_j, w_j) of C come
+/// from LAPACK `ssyevr`. Movie embeddings are the loadings `w_j √λ_j`; a user's prediction is the
+/// projection of their centred row onto the components:
+///
+///     r̂(u, i) = terms + c_i + ((x_u − c) W) · W_i,   P = (X − 1cᵀ) W / √λ,   Q = W √λ
+///
+/// The covariance is movies × movies, so PCA refuses catalogues above 20,000 movies.
+public struct PCA: Algorithm {
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var rank = 50
+        public var seed: UInt64 = 42
+    }
+
+    public static let maximumMovies = 20_000
+    public var parameters: Parameters
+    public var name: String { "pca" }
+    public var seed: UInt64 { parameters.seed }
+    public var parametersJSON: String { canonicalJSON(parameters) }
+
+    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
+        var p = Parameters()
+        if let rank = config.rank { p.rank = rank }
+        p.seed = config.seed
+        parameters = p
+        guard p.rank >= 1 else { throw ModelsError.badParameter("pca: rank \(p.rank) must be at least 1") }
+    }
+
+    public func validate(for data: TrainingSet) throws {
+        try validateRank(parameters.rank, for: data)
+        guard data.movieCount <= Self.maximumMovies else {
+            throw ModelsError.badParameter("pca: \(data.movieCount) movies make a covariance matrix too large (at most \(Self.maximumMovies)); use svd")
+        }
+        guard data.userCount >= 2 else { throw ModelsError.badParameter("pca: needs at least 2 users") }
+    }
+
+    /// Column means, eigenvalues (decreasing) and orthonormal components W (movies × k).
+    public func components(_ x: Matrix) throws -> (means: [Float], eigenvalues: [Float], w: Matrix) {
+        let m = x.rows, n = x.columns
+        var means = [Float](repeating: 0, count: n)
+        for row in 0..<m {
+            for column in 0..<n { means[column] += x.values[row * n + column] }
+        }
+        for column in 0..<n { means[column] /= Float(m) }
+        var centred = x
+        for row in 0..<m {
+            for column in 0..<n { centred.values[row * n + column] -= means[column] }
+        }
+        var covariance = BLAS.gram(centred)
+        let scale = 1 / Float(m - 1)
+        for index in covariance.values.indices { covariance.values[index] *= scale }
+        let (values, vectors) = try LAPACK.largestEigenpairs(covariance, count: parameters.rank)
+        return (means, values, vectors)
+    }
+
+    public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
+        try validate(for: data)
+        var x = data.denseMatrix()
+        let (means, eigenvalues, w) = try components(x)
+        guard w.allFinite && eigenvalues.allSatisfy(\.isFinite) else {
+            throw ModelsError.diverged("pca", iteration: 1, "NaN or Inf in the eigenvectors")
+        }
+        let n = x.columns
+        for row in 0..<x.rows {
+            for column in 0..<n { x.values[row * n + column] -= means[column] }
+        }
+        let roots = eigenvalues.map { max($0, 1e-12).squareRoot() }
+        let scores = BLAS.multiply(x, w)                     // users × k
+        let model = data.factorModel(
+            userFactors: scores.scalingColumns(by: roots.map { 1 / $0 }),
+            movieFactors: w.scalingColumns(by: roots),
+            movieBias: means)
+        var curve = TrainingCurve()
+        let point = data.curvePoint(model)
+        curve.append(iteration: 1, train: point.train, test: point.test)
+        progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: point.train, testRMSE: point.test))
+        return TrainedModel(model: model, curve: curve, extras: ["eigenvalues": eigenvalues.map(Double.init)])
+    }
+}

@@ -1,0 +1,62 @@
+import LinearAlgebra
+
+/// The learned state of a latent-factor model (SVD, PCA, ALS, BPMF):
+///
+///     r̂(u, i) = clip(globalMean + userBias[u] + movieBias[i] + P[u] · Q[i])
+///
+/// The biases include the normalisation terms, so the model predicts without the training data.
+/// `movieFactors` (Q) are also the movie vectors whose cosine gives "movies like this one".
+public struct FactorModel: Sendable {
+    public var globalMean: Float
+    public var userBias: [Float]
+    public var movieBias: [Float]
+    /// P: users × rank.
+    public var userFactors: Matrix
+    /// Q: movies × rank.
+    public var movieFactors: Matrix
+
+    public init(globalMean: Float, userBias: [Float], movieBias: [Float], userFactors: Matrix, movieFactors: Matrix) {
+        precondition(userFactors.columns == movieFactors.columns)
+        self.globalMean = globalMean
+        self.userBias = userBias
+        self.movieBias = movieBias
+        self.userFactors = userFactors
+        self.movieFactors = movieFactors
+    }
+
+    public var rank: Int { userFactors.columns }
+    public var userCount: Int { userFactors.rows }
+    public var movieCount: Int { movieFactors.rows }
+
+    /// The unclipped prediction.
+    @inline(__always)
+    public func rawPrediction(user: Int, movie: Int) -> Float {
+        let k = rank
+        let interaction = userFactors.values.withUnsafeBufferPointer { p in
+            movieFactors.values.withUnsafeBufferPointer { q in
+                dot(p.baseAddress! + user * k, q.baseAddress! + movie * k, k)
+            }
+        }
+        return globalMean + userBias[user] + movieBias[movie] + interaction
+    }
+
+    /// Ranking scores of every movie for users `users` (a block × movies matrix), through one
+    /// BLAS `gemm`: P[users] Qᵀ + movieBias. The user's own bias does not change a ranking and
+    /// is left out.
+    public func scores(users: Range<Int>) -> Matrix {
+        let k = rank
+        let block = Matrix(rows: users.count, columns: k,
+                           values: Array(userFactors.values[(users.lowerBound * k)..<(users.upperBound * k)]))
+        var result = Matrix(rows: users.count, columns: movieCount)
+        for row in 0..<users.count {
+            for movie in 0..<movieCount { result.values[row * movieCount + movie] = movieBias[movie] }
+        }
+        BLAS.gemm(block, movieFactors, transposeB: true, alpha: 1, beta: 1, into: &result)
+        return result
+    }
+
+    public var allFinite: Bool {
+        globalMean.isFinite && userBias.allSatisfy(\.isFinite) && movieBias.allSatisfy(\.isFinite)
+            && userFactors.allFinite && movieFactors.allFinite
+    }
+}

@@ -1,0 +1,92 @@
+import LinearAlgebra
+
+/// "Movies like this one": for each movie, the `k` movies whose vectors have the highest cosine
+/// similarity with its own (itself excluded; ties broken by lower movie index).
+///
+/// The similarities are computed a block of rows at a time with BLAS `gemm` (block × movies), and
+/// each row keeps only its top k by partial selection, so memory stays at block × movies floats
+/// however large the catalogue (ML-25M has 59k movies). Blocks run in parallel, one per core.
+/// Movies whose vector is zero have no neighbours and are nobody's neighbour; missing entries
+/// are index −1 with score 0.
+public struct Neighbours: Sendable, Equatable {
+    /// movies × k: neighbour movie index, best first; −1 where there is none.
+    public var index: [Int32]
+    /// movies × k: cosine similarity.
+    public var score: [Float]
+    public var k: Int
+
+    public init(index: [Int32], score: [Float], k: Int) {
+        self.index = index
+        self.score = score
+        self.k = k
+    }
+
+    public static func compute(vectors: Matrix, k requested: Int, blockRows: Int = 512) -> Neighbours {
+        let n = vectors.rows, dim = vectors.columns
+        let k = max(0, min(requested, n - 1))
+        var unit = vectors
+        var hasVector = [Bool](repeating: false, count: n)
+        for row in 0..<n {
+            var norm: Float = 0
+            for c in 0..<dim { norm += unit.values[row * dim + c] * unit.values[row * dim + c] }
+            norm = norm.squareRoot()
+            if norm > 0 {
+                hasVector[row] = true
+                for c in 0..<dim { unit.values[row * dim + c] /= norm }
+            }
+        }
+        var index = [Int32](repeating: -1, count: n * k)
+        var score = [Float](repeating: 0, count: n * k)
+        guard k > 0 else { return Neighbours(index: index, score: score, k: k) }
+        let blocks = Parallel.ranges(n, parts: max(1, (n + blockRows - 1) / blockRows))
+        index.withUnsafeMutableBufferPointer { indexOut in
+            score.withUnsafeMutableBufferPointer { scoreOut in
+                let indexOut = UncheckedBuffer(indexOut), scoreOut = UncheckedBuffer(scoreOut)
+                Parallel.forEach(blocks.count) { blockIndex in
+                    let rows = blocks[blockIndex]
+                    let block = Matrix(rows: rows.count, columns: dim,
+                                       values: Array(unit.values[(rows.lowerBound * dim)..<(rows.upperBound * dim)]))
+                    let similarities = BLAS.multiply(block, unit, transposeB: true)
+                    var bestIndex = [Int32](repeating: -1, count: k)
+                    var bestScore = [Float](repeating: -.infinity, count: k)
+                    for local in 0..<rows.count {
+                        let movie = rows.lowerBound + local
+                        guard hasVector[movie] else { continue }
+                        var filled = 0
+                        for slot in 0..<k { bestIndex[slot] = -1; bestScore[slot] = -.infinity }
+                        similarities.values.withUnsafeBufferPointer { s in
+                            let base = local * n
+                            for candidate in 0..<n where candidate != movie && hasVector[candidate] {
+                                let value = s[base + candidate]
+                                // Candidates arrive in increasing index, so a tie never displaces.
+                                if filled == k && !(value > bestScore[k - 1]) { continue }
+                                var slot = filled == k ? k - 1 : filled
+                                if filled < k { filled += 1 }
+                                while slot > 0 && value > bestScore[slot - 1] {
+                                    bestScore[slot] = bestScore[slot - 1]
+                                    bestIndex[slot] = bestIndex[slot - 1]
+                                    slot -= 1
+                                }
+                                bestScore[slot] = value
+                                bestIndex[slot] = Int32(candidate)
+                            }
+                        }
+                        for slot in 0..<filled {
+                            indexOut[movie * k + slot] = bestIndex[slot]
+                            scoreOut[movie * k + slot] = bestScore[slot]
+                        }
+                    }
+                }
+            }
+        }
+        return Neighbours(index: index, score: score, k: k)
+    }
+
+    /// Neighbours of `movie`, best first.
+    public func of(_ movie: Int) -> [(movie: Int, score: Float)] {
+        (0..<k).compactMap { slot in
+            let neighbour = index[movie * k + slot]
+            return neighbour >= 0 ? (Int(neighbour), score[movie * k + slot]) : nil
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// Compressed sparse rows: for each row, the columns and values of its entries, sorted by column.
+///
+/// Training ratings are kept twice, by user (`TrainingSet.byUser`) and by movie
+/// (`TrainingSet.byMovie`), so that both halves of an ALS sweep read contiguous memory.
+public struct SparseRows: Sendable {
+    /// Row r's entries are `pointers[r]..<pointers[r + 1]`.
+    public var pointers: [Int]
+    public var columns: [Int32]
+    public var values: [Float]
+
+    public var rowCount: Int { pointers.count - 1 }
+
+    @inline(__always) public func range(_ row: Int) -> Range<Int> { pointers[row]..<pointers[row + 1] }
+
+    /// Builds rows from (row, column, value) triplets (any order; stable within a row).
+    public init(rows: Int, rowOf: [Int32], columnOf: [Int32], values source: [Float]) {
+        var pointers = [Int](repeating: 0, count: rows + 1)
+        for row in rowOf { pointers[Int(row) + 1] += 1 }
+        for row in 0..<rows { pointers[row + 1] += pointers[row] }
+        var cursor = pointers
+        var columns = [Int32](repeating: 0, count: rowOf.count)
+        var values = [Float](repeating: 0, count: rowOf.count)
+        for index in rowOf.indices {
+            let row = Int(rowOf[index])
+            columns[cursor[row]] = columnOf[index]
+            values[cursor[row]] = source[index]
+            cursor[row] += 1
+        }
+        self.pointers = pointers
+        self.columns = columns
+        self.values = values
+    }
+}

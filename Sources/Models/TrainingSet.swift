@@ -1,0 +1,143 @@
+import Foundation
+import HDF5
+import MovieLens
+
+/// The input every algorithm fits: normalised training values by user and by movie, the
+/// held-out ratings (for the training curve), the normalisation terms and the data's metadata.
+///
+/// Written by `normalise` as a `projector.normalised` file (version 1):
+///
+/// | path            | dtype   | shape      | meaning                                               |
+/// |-----------------|---------|------------|-------------------------------------------------------|
+/// | `/train/user`   | int32   | (n_train)  | dense user index                                      |
+/// | `/train/movie`  | int32   | (n_train)  | dense movie index                                     |
+/// | `/train/rating` | float32 | (n_train)  | the rating                                            |
+/// | `/train/value`  | float32 | (n_train)  | rating − (global_mean + user_offset + movie_offset)   |
+/// | `/test/user`, `/test/movie`, `/test/rating` | int32, int32, float32 | (n_test) | held-out ratings |
+/// | `/terms/user_offset`  | float32 | (n_users)  | user term                                    |
+/// | `/terms/movie_offset` | float32 | (n_movies) | movie term                                   |
+/// | `/users`, `/movies`   |         |            | see `DatasetMetadata`                        |
+///
+/// Root attributes: `format` = `projector.normalised`, `format_version` = 1, `method`,
+/// `global_mean` (float64), `lambda`, `iterations`, `created_by`, `created_at`, and the
+/// `DatasetMetadata` attributes.
+public struct TrainingSet: Sendable {
+    public static let format = "projector.normalised"
+    public static let formatVersion: Int64 = 1
+
+    public var metadata: DatasetMetadata
+    public var terms: NormalisationTerms
+    public var trainUser: [Int32]
+    public var trainMovie: [Int32]
+    public var trainRating: [Float]
+    /// Normalised training values (rating minus the terms).
+    public var trainValue: [Float]
+    public var testUser: [Int32]
+    public var testMovie: [Int32]
+    public var testRating: [Float]
+    /// Normalisation fitting parameters, for the record.
+    public var lambda: Double
+    public var iterations: Int
+
+    public var userCount: Int { metadata.userCount }
+    public var movieCount: Int { metadata.movieCount }
+
+    /// Training values grouped by user (columns are movies).
+    public func byUser() -> SparseRows {
+        SparseRows(rows: userCount, rowOf: trainUser, columnOf: trainMovie, values: trainValue)
+    }
+
+    /// Training values grouped by movie (columns are users).
+    public func byMovie() -> SparseRows {
+        SparseRows(rows: movieCount, rowOf: trainMovie, columnOf: trainUser, values: trainValue)
+    }
+
+    /// Normalises an ingested table: fits the terms on its training ratings only.
+    public static func normalise(
+        _ table: RatingsTable, method: NormalisationMethod, lambda: Double = 10, iterations: Int = 10
+    ) throws -> TrainingSet {
+        var trainUser: [Int32] = [], trainMovie: [Int32] = [], trainRating: [Float] = []
+        var testUser: [Int32] = [], testMovie: [Int32] = [], testRating: [Float] = []
+        trainUser.reserveCapacity(table.count)
+        trainMovie.reserveCapacity(table.count)
+        trainRating.reserveCapacity(table.count)
+        for index in 0..<table.count {
+            if table.isTest[index] == 0 {
+                trainUser.append(table.user[index])
+                trainMovie.append(table.movie[index])
+                trainRating.append(table.rating[index])
+            } else {
+                testUser.append(table.user[index])
+                testMovie.append(table.movie[index])
+                testRating.append(table.rating[index])
+            }
+        }
+        guard !trainRating.isEmpty else {
+            throw ModelsError.badParameter("the split leaves no training ratings")
+        }
+        let terms = try NormalisationTerms.fit(
+            method: method, users: table.userCount, movies: table.movieCount,
+            user: trainUser, movie: trainMovie, rating: trainRating, lambda: lambda, iterations: iterations)
+        let values = (0..<trainRating.count).map {
+            trainRating[$0] - terms.base(user: Int(trainUser[$0]), movie: Int(trainMovie[$0]))
+        }
+        return TrainingSet(
+            metadata: DatasetMetadata(table), terms: terms, trainUser: trainUser, trainMovie: trainMovie,
+            trainRating: trainRating, trainValue: values, testUser: testUser, testMovie: testMovie,
+            testRating: testRating, lambda: lambda, iterations: iterations)
+    }
+
+    public func write(to path: String, createdBy: String) throws {
+        try writeHDF5Atomically(to: path) { file in
+            try file.setAttribute("format", Self.format)
+            try file.setAttribute("format_version", Self.formatVersion)
+            try file.setAttribute("method", terms.method.rawValue)
+            try file.setAttribute("global_mean", Double(terms.globalMean))
+            try file.setAttribute("lambda", lambda)
+            try file.setAttribute("iterations", Int64(iterations))
+            try file.setAttribute("created_by", createdBy)
+            try file.setAttribute("created_at", ISO8601DateFormatter().string(from: Date()))
+            try metadata.write(to: file)
+            let train = try file.createGroup("train")
+            try train.write("user", trainUser)
+            try train.write("movie", trainMovie)
+            try train.write("rating", trainRating)
+            try train.write("value", trainValue)
+            let test = try file.createGroup("test")
+            try test.write("user", testUser)
+            try test.write("movie", testMovie)
+            try test.write("rating", testRating)
+            let group = try file.createGroup("terms")
+            try group.write("user_offset", terms.userOffset)
+            try group.write("movie_offset", terms.movieOffset)
+        }
+    }
+
+    public static func read(_ path: String) throws -> TrainingSet {
+        let file = try HDF5File.open(path)
+        try checkFormat(file, expected: format, versions: [formatVersion])
+        let methodName = try file.stringAttribute("method")
+        guard let method = NormalisationMethod(rawValue: methodName) else {
+            throw ModelsError.badFile(path, "unknown normalisation method '\(methodName)'")
+        }
+        let set = TrainingSet(
+            metadata: try DatasetMetadata(from: file),
+            terms: NormalisationTerms(
+                method: method, globalMean: Float(try file.attribute("global_mean", as: Double.self)),
+                userOffset: try file.read("terms/user_offset"), movieOffset: try file.read("terms/movie_offset")),
+            trainUser: try file.read("train/user"), trainMovie: try file.read("train/movie"),
+            trainRating: try file.read("train/rating"), trainValue: try file.read("train/value"),
+            testUser: try file.read("test/user"), testMovie: try file.read("test/movie"),
+            testRating: try file.read("test/rating"),
+            lambda: try file.attribute("lambda", as: Double.self),
+            iterations: Int(try file.attribute("iterations", as: Int64.self)))
+        let n = set.trainUser.count
+        guard set.trainMovie.count == n, set.trainRating.count == n, set.trainValue.count == n,
+              set.testMovie.count == set.testUser.count, set.testRating.count == set.testUser.count,
+              set.terms.userOffset.count == set.userCount, set.terms.movieOffset.count == set.movieCount
+        else {
+            throw ModelsError.badFile(path, "datasets have inconsistent lengths: the file is damaged")
+        }
+        return set
+    }
+}

@@ -1,0 +1,1 @@
+FactoriseCommand.runAsStage()

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Models
+import MovieLens
+import StageKit
+
+/// `normalise`: a projector.ratings file → a projector.normalised file (training values + terms).
+struct NormaliseCommand: StageCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "normalise",
+        abstract: "Centre the training ratings and write the values a factoriser fits, plus the terms to add back.",
+        discussion: """
+            Methods: none, item-mean (subtract each movie's mean: the classic recipe), user-mean, baseline \
+            (global mean + user bias + movie bias by regularised alternating least squares). Only training \
+            ratings are used to fit anything. Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
+            """)
+
+    @Option(help: "Ingested ratings (projector.ratings HDF5 file).")
+    var input: String
+
+    @Option(help: "Where to write the normalised file.")
+    var output: String
+
+    @Option(help: "none, item-mean, user-mean or baseline.")
+    var method: String = "baseline"
+
+    @Option(help: "baseline: regularisation λ of the biases (≥ 0).")
+    var lambda: Double = 10
+
+    @Option(help: "baseline: alternating rounds (≥ 1).")
+    var iterations: Int = 10
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard NormalisationMethod(rawValue: method) != nil else {
+            throw ValidationError("--method must be one of \(NormalisationMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'")
+        }
+        guard lambda >= 0 else { throw ValidationError("--lambda must be ≥ 0, not \(lambda)") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        try PathCheck.input(input)
+        try PathCheck.output(output)
+    }
+
+    func runStage(log: Logger) throws -> String {
+        let table = try RatingsFile.read(input)
+        let set = try TrainingSet.normalise(table, method: NormalisationMethod(rawValue: method)!, lambda: lambda, iterations: iterations)
+        try set.write(to: output, createdBy: ProjectorVersion.createdBy("normalise"))
+        log.info("\(method): \(set.trainValue.count) training values, \(set.testRating.count) held out, global mean \(set.terms.globalMean) → \(output)")
+        return #"{"output":"\#(output)","method":"\#(method)","train":\#(set.trainValue.count),"test":\#(set.testRating.count),"global_mean":\#(set.terms.globalMean)}"#
+    }
+}

@@ -1,0 +1,1 @@
+NormaliseCommand.runAsStage()

@@ -1,0 +1,58 @@
+// projector-bench: in-process timings of the model code on one ingested ratings file, for
+// figures a whole-stage timing hides (the neighbour search, each algorithm's fit).
+// Run it from Scripts/bench, in release mode:
+//
+//     projector-bench RATINGS.h5 [REPEATS]
+//
+// Prints a Markdown table: what, best wall time over REPEATS (default 3), held-out RMSE.
+import Foundation
+import LinearAlgebra
+import Models
+import MovieLens
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: projector-bench RATINGS.h5 [REPEATS]\n".utf8))
+    exit(2)
+}
+let repeats = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 3) : 3
+
+func best<T>(_ body: () throws -> T) rethrows -> (seconds: Double, value: T) {
+    var fastest = Double.infinity
+    var last: T? = nil
+    for _ in 0..<repeats {
+        let start = Date()
+        last = try body()
+        fastest = min(fastest, Date().timeIntervalSince(start))
+    }
+    return (fastest, last!)
+}
+
+do {
+    let table = try RatingsFile.read(arguments[1])
+    print("| step | wall (s), best of \(repeats) | held-out RMSE |")
+    print("|---|---|---|")
+    let raw = try TrainingSet.normalise(table, method: .none)
+    let centred = try TrainingSet.normalise(table, method: .itemMean)
+    let baseline = try best { try TrainingSet.normalise(table, method: .baseline) }
+    print("| normalise baseline | \(String(format: "%.3f", baseline.seconds)) | — |")
+    let fits: [(String, TrainingSet, any Algorithm)] = [
+        ("als rank 64, 15 it. (none)", raw, try ALS()),
+        ("svd rank 50 (item-mean)", centred, try SVD()),
+        ("pca rank 50 (item-mean)", centred, try PCA()),
+    ]
+    var alsModel: FactorModel? = nil
+    for (label, data, algorithm) in fits {
+        let fit = try best { try algorithm.fit(data) }
+        if algorithm.name == "als" { alsModel = fit.value.model }
+        print("| fit \(label) | \(String(format: "%.3f", fit.seconds)) | \(String(format: "%.4f", fit.value.curve.testRMSE.last ?? .nan)) |")
+    }
+    let zeros = { (rows: Int) in Matrix(rows: rows, columns: 1) }
+    let terms = baseline.value.factorModel(userFactors: zeros(table.userCount), movieFactors: zeros(table.movieCount))
+    print("| baseline only (μ + b_u + b_i, λ 10) | — | \(String(format: "%.4f", baseline.value.curvePoint(terms).test)) |")
+    let near = best { Neighbours.compute(vectors: alsModel!.movieFactors, k: 50) }
+    print("| top-50 cosine neighbours, \(table.movieCount) movies | \(String(format: "%.3f", near.seconds)) | — |")
+} catch {
+    FileHandle.standardError.write(Data("projector-bench: \(error)\n".utf8))
+    exit(1)
+}

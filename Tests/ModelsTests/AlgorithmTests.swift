@@ -1,0 +1,117 @@
+import Foundation
+import Foundation
+import LinearAlgebra
+import Models
+import Testing
+
+struct SVDTests {
+    @Test func reconstructionErrorMatchesTheDiscardedSingularValues() throws {
+        var rng = SeededGenerator(seed: 11)
+        var train: [(Int, Int, Float)] = []
+        for u in 0..<40 { for m in 0..<25 where rng.nextUniform() < 0.6 { train.append((u, m, Float(rng.nextGaussian()))) } }
+        let data = try trainingSet(users: 40, movies: 25, train: train)
+        let x = data.denseMatrix()
+        let all = try LAPACK.svd(x)
+        for k in [1, 5, 12] {
+            let trained = try SVD(AlgorithmConfig(rank: k, solver: "exact")).fit(data)
+            var error = 0.0
+            for u in 0..<40 { for m in 0..<25 {
+                let d = Double(x[u, m] - trained.model.rawPrediction(user: u, movie: m)); error += d * d
+            } }
+            let discarded = all.sigma[k...].reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(error - discarded) <= 1e-4 * max(1, discarded), "rank \(k): ‖X − X_k‖² = \(error), Σσ² beyond k = \(discarded)")
+        }
+    }
+
+    @Test func randomizedAgreesWithExactOnLeadingSingularValues() throws {
+        // A matrix with a decaying spectrum: randomized SVD should get the top values to 1e-3.
+        var rng = SeededGenerator(seed: 5)
+        let u = rng.gaussianMatrix(rows: 120, columns: 30), v = rng.gaussianMatrix(rows: 80, columns: 30)
+        let decay: [Float] = (0..<30).map { index in Float(Foundation.pow(0.7, Double(index))) }
+        let x = BLAS.multiply(u.scalingColumns(by: decay), v, transposeB: true)
+        let exact = try LAPACK.svd(x).sigma
+        let approx = try SVD(AlgorithmConfig(rank: 8, solver: "randomized")).factorize(x).sigma
+        for j in 0..<8 { #expect(Swift.abs(approx[j] - exact[j]) <= 1e-3 * exact[j]) }
+    }
+
+    @Test func autoSolverChoosesByCost() throws {
+        let svd = try SVD()
+        #expect(svd.resolvedSolver(rows: 943, columns: 1682) == "exact")
+        #expect(svd.resolvedSolver(rows: 6040, columns: 3706) == "randomized")
+    }
+}
+
+struct PCATests {
+    @Test func componentsAreOrthonormalAndEigenvaluesDecrease() throws {
+        var rng = SeededGenerator(seed: 9)
+        let x = rng.gaussianMatrix(rows: 60, columns: 20)
+        let (_, values, w) = try PCA(AlgorithmConfig(rank: 6)).components(x)
+        let gram = BLAS.multiply(w, transposeA: true, w)
+        for r in 0..<6 { for c in 0..<6 { #expect(abs(gram[r, c] - (r == c ? 1 : 0)) < 1e-5) } }
+        #expect(zip(values, values.dropFirst()).allSatisfy { $0 >= $1 })
+    }
+
+    @Test func eigenvaluesAreTheCovarianceOfTheCentredColumns() throws {
+        // Two perfectly correlated columns (b = 2a) and a constant: one non-zero eigenvalue 5·var(a).
+        let a: [Float] = [1, 2, 3, 4]
+        var x = Matrix(rows: 4, columns: 3)
+        for r in 0..<4 { x[r, 0] = a[r]; x[r, 1] = 2 * a[r]; x[r, 2] = 7 }
+        let (means, values, w) = try PCA(AlgorithmConfig(rank: 1)).components(x)
+        #expect(means == [2.5, 5, 7])
+        #expect(Swift.abs(values[0] - Float(5.0 * 5.0 / 3.0)) < 1e-4)  // var(a) = 5/3 with the n − 1 divisor
+        #expect(Swift.abs(Swift.abs(w[0, 0]) - Float(1 / 5.0.squareRoot())) < 1e-5 && Swift.abs(w[2, 0]) < 1e-6)
+    }
+}
+
+struct ALSTests {
+    @Test func objectiveNeverIncreases() throws {
+        let data = try Conformance.small()
+        let als = try ALS(AlgorithmConfig(rank: 6, iterations: 1, lambda: 0.1))
+        let byUser = data.byUser(), byMovie = data.byMovie()
+        var state = als.initialState(data)
+        var previous = Double.infinity
+        for _ in 0..<12 {
+            try als.sweep(&state, byUser: byUser, byMovie: byMovie)
+            let value = als.objective(state, byUser: byUser)
+            #expect(value <= previous * (1 + 1e-5), "objective rose from \(previous) to \(value)")
+            previous = value
+        }
+    }
+
+    @Test func rankOneMatrixIsRecoveredWithoutBiasesToTheNoise() throws {
+        // r(u, m) = a_u · b_m: exactly rank 1, fully observed.
+        let a: [Float] = [1, 2, 0.5, 1.5], b: [Float] = [2, 1, 3]
+        var train: [(Int, Int, Float)] = []
+        for u in 0..<4 { for m in 0..<3 { train.append((u, m, a[u] * b[m])) } }
+        let data = try trainingSet(users: 4, movies: 3, train: train)
+        let model = try ALS(AlgorithmConfig(rank: 1, iterations: 200, lambda: 0)).fit(data).model
+        for u in 0..<4 { for m in 0..<3 { #expect(abs(model.rawPrediction(user: u, movie: m) - a[u] * b[m]) < 1e-3) } }
+    }
+
+    @Test func zeroLambdaOnSparseDataIsAClearError() throws {
+        let data = try Conformance.small()
+        #expect(throws: ModelsError.diverged("als", iteration: 0, "30 normal equations were not positive definite: use lambda > 0")) {
+            try ALS(AlgorithmConfig(rank: 19, iterations: 2, lambda: 0)).fit(data)
+        }
+    }
+
+    @Test(arguments: [
+        (AlgorithmConfig(iterations: 0), "als: iterations 0 must be at least 1"),
+        (AlgorithmConfig(lambda: -1), "als: lambda -1.0 must be ≥ 0"),
+        (AlgorithmConfig(rank: 0), "als: rank 0 must be at least 1"),
+        (AlgorithmConfig(alpha: 3), "als: alpha 3.0 must be in [0, 2]"),
+    ])
+    func badParameters(config: AlgorithmConfig, message: String) {
+        #expect(throws: ModelsError.badParameter(message)) { try ALS(config) }
+    }
+}
+
+struct RegistryTests {
+    @Test func unknownAlgorithmAndBadSolver() {
+        #expect(throws: ModelsError.badParameter("unknown algorithm 'knn': expected one of svd, pca, als")) { try Algorithms.make("knn") }
+        #expect(throws: ModelsError.badParameter("svd: solver 'magic' must be auto, exact or randomized")) {
+            try Algorithms.make("svd", AlgorithmConfig(solver: "magic"))
+        }
+        #expect(throws: ModelsError.badParameter("pca: rank 0 must be at least 1")) { try Algorithms.make("pca", AlgorithmConfig(rank: 0)) }
+    }
+}

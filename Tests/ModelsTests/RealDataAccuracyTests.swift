@@ -1,0 +1,26 @@
+import Models
+import Testing
+
+/// Accuracy on ML-100K's canonical u1.base/u1.test split. The bounds sit just above what the
+/// defaults measure (see the README), so a regression fails the test.
+struct RealDataAccuracyTests {
+    @Test func alsOnU1() throws {
+        guard let data = try ml100kU1(.none) else { return }
+        let trained = try ALS().fit(data)
+        let rmse = trained.curve.testRMSE.last!
+        #expect(rmse <= 0.93, "ALS u1 held-out RMSE \(rmse)")
+    }
+
+    @Test func svdOnU1() throws {
+        guard let data = try ml100kU1(.itemMean) else { return }
+        let rmse = try SVD(AlgorithmConfig(rank: 20)).fit(data).curve.testRMSE.last!
+        #expect(rmse <= 1.0, "SVD u1 held-out RMSE \(rmse)")
+    }
+
+    @Test func baselineOnlyOnU1() throws {
+        guard let data = try ml100kU1(.baseline) else { return }
+        // The terms alone: a factor model with no factors.
+        let rmse = try SVD(AlgorithmConfig(rank: 1)).fit(data).curve.testRMSE.last!
+        #expect(rmse <= 0.97)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Models
+import Testing
+
+/// normalise and factorise as executables: exit codes, stdout, and no output on failure.
+struct TrainingStageTests {
+    /// A tiny ML-1M-style folder ingested into `dir/ratings.h5`.
+    func ingested(_ dir: URL) throws -> String {
+        var ratings = ""
+        for user in 1...12 { for movie in 1...9 where (user + movie) % 3 != 0 {
+            ratings += "\(user)::\(movie)::\(1 + (user * movie) % 5)::\(user * 100 + movie)\n"
+        } }
+        try ratings.write(to: dir.appendingPathComponent("ratings.dat"), atomically: true, encoding: .utf8)
+        try "1::F::1::10::1\n".write(to: dir.appendingPathComponent("users.dat"), atomically: true, encoding: .utf8)
+        try (1...9).map { "\($0)::Movie \($0) (199\($0))::Drama\n" }.joined()
+            .write(to: dir.appendingPathComponent("movies.dat"), atomically: true, encoding: .utf8)
+        let output = dir.appendingPathComponent("ratings.h5").path
+        let run = try runStage("ingest", ["--input", dir.path, "--output", output, "--test-fraction", "0.2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return output
+    }
+
+    @Test func normaliseThenFactoriseEveryAlgorithm() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ratings = try ingested(dir)
+        let normalised = dir.appendingPathComponent("n.h5").path
+        let run = try runStage("normalise", ["--input", ratings, "--output", normalised, "--method", "item-mean"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(#""method":"item-mean""#))
+        for (algorithm, extra) in [("svd", ["--rank", "3"]), ("pca", ["--rank", "2"]), ("als", ["--rank", "3", "--iterations", "4"])] {
+            let model = dir.appendingPathComponent("\(algorithm).h5").path
+            let fit = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", algorithm, "--neighbours", "4"] + extra)
+            #expect(fit.status == 0, "\(algorithm): \(fit.stderr)")
+            let file = try ModelFile.read(model)
+            #expect(file.algorithm == algorithm && file.neighbours.k == 4 && file.normalisation == "item-mean")
+            #expect(file.model.rank == Int(extra[1])!)
+            #expect(!file.curve.testRMSE.isEmpty && file.curve.testRMSE.allSatisfy(\.isFinite))
+        }
+    }
+
+    @Test(arguments: [
+        (["--algorithm", "knn"], "--algorithm must be one of svd, pca, als, not 'knn'"),
+        (["--algorithm", "svd", "--lambda", "0.1"], "--lambda does not apply to svd"),
+        (["--algorithm", "als", "--iterations", "0"], "als: iterations 0 must be at least 1"),
+        (["--algorithm", "als", "--lambda=-0.5"], "als: lambda -0.5 must be ≥ 0"),
+        (["--algorithm", "als", "--rank", "0"], "als: rank 0 must be at least 1"),
+        (["--algorithm", "svd", "--solver", "magic"], "svd: solver 'magic' must be auto, exact or randomized"),
+    ])
+    func badParametersExitTwoBeforeReadingData(arguments: [String], message: String) throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.h5").path
+        FileManager.default.createFile(atPath: input, contents: Data())
+        let output = dir.appendingPathComponent("m.h5").path
+        let run = try runStage("factorise", ["--input", input, "--output", output] + arguments)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(message), "stderr: \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func rankAboveTheDataAndDivergenceLeaveNoModel() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ratings = try ingested(dir)
+        let normalised = dir.appendingPathComponent("n.h5").path
+        #expect(try runStage("normalise", ["--input", ratings, "--output", normalised, "--method", "none"]).status == 0)
+        let model = dir.appendingPathComponent("m.h5").path
+        let tooBig = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", "svd", "--rank", "10"])
+        #expect(tooBig.status == 2)
+        #expect(tooBig.stderr.contains("svd: rank 10 must be between 1 and min(users, movies) = 9"))
+        let singular = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", "als", "--rank", "8", "--lambda", "0"])
+        #expect(singular.status == 1)
+        #expect(singular.stderr.contains("als diverged"))
+        #expect(!FileManager.default.fileExists(atPath: model))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func readersRefuseTheWrongKindOfFile() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ratings = try ingested(dir)
+        let run = try runStage("factorise", ["--input", ratings, "--output", dir.appendingPathComponent("m.h5").path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("is a 'projector.ratings' file, expected 'projector.normalised'"))
+        let notHDF5 = dir.appendingPathComponent("text.h5").path
+        try "hello".write(toFile: notHDF5, atomically: true, encoding: .utf8)
+        let bad = try runStage("normalise", ["--input", notHDF5, "--output", dir.appendingPathComponent("n.h5").path])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("not an HDF5 file"))
+    }
+}
