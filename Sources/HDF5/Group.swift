@@ -165,7 +165,7 @@ public class HDF5Group: HDF5Object {
             var dims = shape.map { hsize_t($0) }
             let space = ScopedID(H5Screate_simple(Int32(dims.count), &dims, nil), H5Sclose)
             let plist = ScopedID(H5Pcreate(projector_H5P_DATASET_CREATE()), H5Pclose)
-            if let chunkRows = storage.chunkRows, shape[0] > 0 {
+            if let chunkRows = storage.chunkRows, !shape.contains(0) {
                 var chunk = dims
                 chunk[0] = hsize_t(min(chunkRows, shape[0]))
                 _ = try check(H5Pset_chunk(plist.id, Int32(chunk.count), &chunk), file: filePath,

@@ -38,6 +38,30 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return (-2 * _log(u)).squareRoot() * _cos(2 * .pi * v)
     }
 
+    /// Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 through Gamma(shape + 1)·U^(1/shape).
+    public mutating func nextGamma(shape: Double) -> Double {
+        precondition(shape > 0)
+        if shape < 1 {
+            let u = max(nextUniform(), .leastNonzeroMagnitude)
+            return nextGamma(shape: shape + 1) * Glibc.pow(u, 1 / shape)
+        }
+        let d = shape - 1.0 / 3.0, c = 1 / (9 * d).squareRoot()
+        while true {
+            var x = 0.0, v = 0.0
+            repeat {
+                x = nextGaussian()
+                v = 1 + c * x
+            } while v <= 0
+            v = v * v * v
+            let u = nextUniform()
+            if u < 1 - 0.0331 * x * x * x * x { return d * v }
+            if _log(max(u, .leastNonzeroMagnitude)) < 0.5 * x * x + d * (1 - v + _log(v)) { return d * v }
+        }
+    }
+
+    /// χ² with `degrees` degrees of freedom.
+    public mutating func nextChiSquared(degrees: Double) -> Double { 2 * nextGamma(shape: degrees / 2) }
+
     /// A rows×columns matrix of N(0, scale²) values.
     public mutating func gaussianMatrix(rows: Int, columns: Int, scale: Float = 1) -> Matrix {
         var matrix = Matrix(rows: rows, columns: columns)

@@ -15,12 +15,14 @@ public struct AlgorithmConfig: Sendable, Equatable {
     public var oversampling: Int?
     public var powerIterations: Int?
     public var initScale: Double?
-    /// bpmf: samples discarded before averaging.
+    /// bpmf: sweeps discarded before averaging.
     public var burnIn: Int?
+    /// bpmf: samples averaged into the stored model.
+    public var keep: Int?
 
     public init(rank: Int? = nil, iterations: Int? = nil, lambda: Double? = nil, alpha: Double? = nil, seed: UInt64 = 42,
                 solver: String? = nil, oversampling: Int? = nil, powerIterations: Int? = nil,
-                initScale: Double? = nil, burnIn: Int? = nil) {
+                initScale: Double? = nil, burnIn: Int? = nil, keep: Int? = nil) {
         self.rank = rank
         self.iterations = iterations
         self.lambda = lambda
@@ -31,17 +33,18 @@ public struct AlgorithmConfig: Sendable, Equatable {
         self.powerIterations = powerIterations
         self.initScale = initScale
         self.burnIn = burnIn
+        self.keep = keep
     }
 }
 
 /// A trained model plus how it got there.
 public struct TrainedModel: Sendable {
-    public var model: FactorModel
+    public var model: LearnedModel
     public var curve: TrainingCurve
     /// Algorithm-specific numbers worth keeping (e.g. singular values), stored as `/model` attributes.
     public var extras: [String: [Double]]
 
-    public init(model: FactorModel, curve: TrainingCurve, extras: [String: [Double]] = [:]) {
+    public init(model: LearnedModel, curve: TrainingCurve, extras: [String: [Double]] = [:]) {
         self.model = model
         self.curve = curve
         self.extras = extras
@@ -83,13 +86,15 @@ extension Algorithm {
 
 /// The algorithm registry.
 public enum Algorithms {
-    public static let names = ["svd", "pca", "als"]
+    public static let names = ["svd", "pca", "als", "bpmf", "ease"]
 
     public static func make(_ name: String, _ config: AlgorithmConfig = AlgorithmConfig()) throws -> any Algorithm {
         switch name {
         case "svd": return try SVD(config)
         case "pca": return try PCA(config)
         case "als": return try ALS(config)
+        case "bpmf": return try BPMF(config)
+        case "ease": return try EASE(config)
         default:
             throw ModelsError.badParameter("unknown algorithm '\(name)': expected one of \(names.joined(separator: ", "))")
         }

@@ -9,6 +9,7 @@ import LinearAlgebra
 ///
 /// | path                   | dtype   | shape    | meaning                                                   |
 /// |------------------------|---------|----------|-----------------------------------------------------------|
+/// | `/model/weights`       | float32 | (m, m)   | EASE only (`model_kind` = item-item): B, zero diagonal    |
 /// | `/model/user_bias`     | float32 | (n)      | user term (normalisation offset + learned bias)           |
 /// | `/model/movie_bias`    | float32 | (m)      | movie term                                                |
 /// | `/model/user_factors`  | float32 | (n, k)   | P                                                         |
@@ -25,7 +26,8 @@ import LinearAlgebra
 /// to [`rating_min`, `rating_max`].
 ///
 /// Root attributes: `format` = `projector.model`, `format_version` = 1, `algorithm`, `params`
-/// (JSON of every hyper-parameter), `seed`, `rank`, `predicts_ratings` (1/0), `normalisation`,
+/// (JSON of every hyper-parameter), `seed`, `model_kind` (`factors` or `item-item`), `rank` (0 for
+/// item-item), `predicts_ratings` (1/0), `normalisation`,
 /// `training_seconds`, `created_by`, `created_at`, the `DatasetMetadata` attributes; on `/model`:
 /// `global_mean` and algorithm extras (e.g. `singular_values`, `eigenvalues`); on `/neighbours`: `k`.
 /// Evaluate adds `metric_*` attributes.
@@ -39,7 +41,7 @@ public struct ModelFile: Sendable {
     public var normalisation: String
     public var trainingSeconds: Double
     public var metadata: DatasetMetadata
-    public var model: FactorModel
+    public var model: LearnedModel
     public var extras: [String: [Double]]
     public var neighbours: Neighbours
     /// Each user's training movies (CSR, sorted): excluded from that user's recommendations.
@@ -84,8 +86,9 @@ public struct ModelFile: Sendable {
             try file.setAttribute("algorithm", algorithm)
             try file.setAttribute("params", parametersJSON)
             try file.setAttribute("seed", Int64(bitPattern: seed))
-            try file.setAttribute("rank", Int64(model.rank))
-            try file.setAttribute("predicts_ratings", Int64(1))
+            try file.setAttribute("model_kind", model.kind)
+            try file.setAttribute("rank", Int64(model.factors?.rank ?? 0))
+            try file.setAttribute("predicts_ratings", Int64(model.predictsRatings ? 1 : 0))
             try file.setAttribute("normalisation", normalisation)
             try file.setAttribute("training_seconds", trainingSeconds)
             try file.setAttribute("created_by", createdBy)
@@ -96,12 +99,17 @@ public struct ModelFile: Sendable {
             try metadata.write(to: file)
 
             let group = try file.createGroup("model")
-            try group.setAttribute("global_mean", Double(model.globalMean))
             for (name, values) in extras.sorted(by: { $0.key < $1.key }) { try group.setAttribute(name, values) }
-            try group.write("user_bias", model.userBias)
-            try group.write("movie_bias", model.movieBias)
-            try group.write("user_factors", model.userFactors.values, shape: [model.userCount, model.rank], storage: Self.matrixStorage)
-            try group.write("movie_factors", model.movieFactors.values, shape: [model.movieCount, model.rank], storage: Self.matrixStorage)
+            switch model {
+            case .factors(let model):
+                try group.setAttribute("global_mean", Double(model.globalMean))
+                try group.write("user_bias", model.userBias)
+                try group.write("movie_bias", model.movieBias)
+                try group.write("user_factors", model.userFactors.values, shape: [model.userCount, model.rank], storage: Self.matrixStorage)
+                try group.write("movie_factors", model.movieFactors.values, shape: [model.movieCount, model.rank], storage: Self.matrixStorage)
+            case .itemItem(let model):
+                try group.write("weights", model.weights.values, shape: [model.movieCount, model.movieCount], storage: Self.matrixStorage)
+            }
 
             let near = try file.createGroup("neighbours")
             try near.setAttribute("k", Int64(neighbours.k))
@@ -125,20 +133,34 @@ public struct ModelFile: Sendable {
         let metadata = try DatasetMetadata(from: file)
         let n = metadata.userCount, m = metadata.movieCount
         let group = try file.group("model")
-        let rank = Int(try file.attribute("rank", as: Int64.self))
-        func matrix(_ name: String, rows: Int) throws -> Matrix {
-            let dataset = try group.dataset(name)
-            guard dataset.shape == [rows, rank] else {
-                throw ModelsError.badFile(path, "/model/\(name) has shape \(dataset.shape), expected [\(rows), \(rank)]")
+        let kind = file.hasAttribute("model_kind") ? try file.stringAttribute("model_kind") : "factors"
+        let model: LearnedModel
+        switch kind {
+        case "factors":
+            let rank = Int(try file.attribute("rank", as: Int64.self))
+            func matrix(_ name: String, rows: Int) throws -> Matrix {
+                let dataset = try group.dataset(name)
+                guard dataset.shape == [rows, rank] else {
+                    throw ModelsError.badFile(path, "/model/\(name) has shape \(dataset.shape), expected [\(rows), \(rank)]")
+                }
+                return Matrix(rows: rows, columns: rank, values: try dataset.read())
             }
-            return Matrix(rows: rows, columns: rank, values: try dataset.read())
-        }
-        let model = FactorModel(
-            globalMean: Float(try group.attribute("global_mean", as: Double.self)),
-            userBias: try group.read("user_bias"), movieBias: try group.read("movie_bias"),
-            userFactors: try matrix("user_factors", rows: n), movieFactors: try matrix("movie_factors", rows: m))
-        guard model.userBias.count == n, model.movieBias.count == m else {
-            throw ModelsError.badFile(path, "/model biases do not match n_users/n_movies: the file is damaged")
+            let factors = FactorModel(
+                globalMean: Float(try group.attribute("global_mean", as: Double.self)),
+                userBias: try group.read("user_bias"), movieBias: try group.read("movie_bias"),
+                userFactors: try matrix("user_factors", rows: n), movieFactors: try matrix("movie_factors", rows: m))
+            guard factors.userBias.count == n, factors.movieBias.count == m else {
+                throw ModelsError.badFile(path, "/model biases do not match n_users/n_movies: the file is damaged")
+            }
+            model = .factors(factors)
+        case "item-item":
+            let dataset = try group.dataset("weights")
+            guard dataset.shape == [m, m] else {
+                throw ModelsError.badFile(path, "/model/weights has shape \(dataset.shape), expected [\(m), \(m)]")
+            }
+            model = .itemItem(ItemItemModel(weights: Matrix(rows: m, columns: m, values: try dataset.read())))
+        default:
+            throw ModelsError.badFile(path, "unknown model_kind '\(kind)' (this program reads factors and item-item)")
         }
         var extras: [String: [Double]] = [:]
         for name in try group.attributeNames() where name != "global_mean" {
@@ -178,7 +200,7 @@ public struct ModelFile: Sendable {
     }
 
     init(algorithm: String, parametersJSON: String, seed: UInt64, normalisation: String, trainingSeconds: Double,
-         metadata: DatasetMetadata, model: FactorModel, extras: [String: [Double]], neighbours: Neighbours,
+         metadata: DatasetMetadata, model: LearnedModel, extras: [String: [Double]], neighbours: Neighbours,
          trainingMovies: SparseRows, curve: TrainingCurve, createdBy: String, createdAt: String, metrics: [String: Double]) {
         self.algorithm = algorithm
         self.parametersJSON = parametersJSON
@@ -196,8 +218,8 @@ public struct ModelFile: Sendable {
         self.metrics = metrics
     }
 
-    /// The clipped rating prediction.
-    public func predict(user: Int, movie: Int) -> Float {
-        metadata.clip(model.rawPrediction(user: user, movie: movie))
+    /// The clipped rating prediction, or nil for a model that only ranks (EASE).
+    public func predict(user: Int, movie: Int) -> Float? {
+        model.factors.map { metadata.clip($0.rawPrediction(user: user, movie: movie)) }
     }
 }

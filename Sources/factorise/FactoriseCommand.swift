@@ -11,7 +11,8 @@ struct FactoriseCommand: StageCommand {
         abstract: "Train a recommendation model and write it, with its movie neighbours, as a projector.model file.",
         discussion: """
             Algorithms: svd (truncated SVD of the normalised matrix; exact LAPACK or randomised), pca \
-            (principal components of the movie vectors), als (biased ALS with weighted-λ). Options an \
+            (principal components of the movie vectors), als (biased ALS with weighted-λ), bpmf (Bayesian \
+            matrix factorisation by Gibbs sampling), ease (EASE^R item-item model; ranks, predicts no ratings). Options an \
             algorithm does not use are refused. Defaults: svd rank 50; pca rank 50; als rank 64, 15 \
             iterations, λ 0.3, α 0.75 (fit it on `normalise --method none`). Exit codes: 0 success, 1 failure (e.g. divergence), 2 bad usage or bad input.
             """)
@@ -31,7 +32,7 @@ struct FactoriseCommand: StageCommand {
     @Option(help: "als: sweeps (default 15).")
     var iterations: Int?
 
-    @Option(help: "als: regularisation λ of the ridge λ·n^α (default 0.3).")
+    @Option(help: "als: regularisation λ of the ridge λ·n^α (default 0.3); ease: L2 penalty λ (default 500).")
     var lambda: Double?
 
     @Option(help: "als: exponent α of the ridge λ·n^α; 1 is weighted-λ (default 0.75).")
@@ -49,6 +50,15 @@ struct FactoriseCommand: StageCommand {
     @Option(help: "svd, randomized: subspace iterations (default 4).")
     var powerIterations: Int?
 
+    @Option(help: "bpmf: Gibbs sweeps after burn-in (default 200).")
+    var samples: Int?
+
+    @Option(help: "bpmf: sweeps discarded first (default 30).")
+    var burnIn: Int?
+
+    @Option(help: "bpmf: samples averaged into the stored model, evenly spaced (default 20).")
+    var keep: Int?
+
     @Option(help: "Random seed (recorded in the model).")
     var seed: UInt64 = 42
 
@@ -58,19 +68,22 @@ struct FactoriseCommand: StageCommand {
     @OptionGroup var logging: LoggingOptions
 
     var config: AlgorithmConfig {
-        AlgorithmConfig(rank: rank, iterations: iterations, lambda: lambda, alpha: alpha, seed: seed, solver: solver,
-                        oversampling: oversampling, powerIterations: powerIterations, initScale: initScale)
+        AlgorithmConfig(rank: rank, iterations: iterations ?? samples, lambda: lambda, alpha: alpha, seed: seed, solver: solver,
+                        oversampling: oversampling, powerIterations: powerIterations, initScale: initScale,
+                        burnIn: burnIn, keep: keep)
     }
 
     func validate() throws {
         let used: [String: [String]] = ["svd": ["rank", "solver", "oversampling", "power-iterations"],
-                                        "pca": ["rank"], "als": ["rank", "iterations", "lambda", "alpha", "init-scale"]]
+                                        "pca": ["rank"], "als": ["rank", "iterations", "lambda", "alpha", "init-scale"],
+                                        "bpmf": ["rank", "samples", "burn-in", "keep"], "ease": ["lambda"]]
         guard let allowed = used[algorithm] else {
             throw ValidationError("--algorithm must be one of \(Algorithms.names.joined(separator: ", ")), not '\(algorithm)'")
         }
         let given: [(String, Bool)] = [("rank", rank != nil), ("iterations", iterations != nil), ("lambda", lambda != nil), ("alpha", alpha != nil),
                                        ("init-scale", initScale != nil), ("solver", solver != nil),
-                                       ("oversampling", oversampling != nil), ("power-iterations", powerIterations != nil)]
+                                       ("oversampling", oversampling != nil), ("power-iterations", powerIterations != nil),
+                                       ("samples", samples != nil), ("burn-in", burnIn != nil), ("keep", keep != nil)]
         for (name, present) in given where present && !allowed.contains(name) {
             throw ValidationError("--\(name) does not apply to \(algorithm)")
         }
@@ -90,7 +103,7 @@ struct FactoriseCommand: StageCommand {
             log.info("\(algorithm) iteration \(step.iteration)/\(step.of): train RMSE \(String(format: "%.4f", step.trainRMSE)), held-out RMSE \(String(format: "%.4f", step.testRMSE))")
         }
         let seconds = Date().timeIntervalSince(start)
-        let near = Neighbours.compute(vectors: trained.model.movieFactors, k: neighbours)
+        let near = Neighbours.compute(vectors: trained.model.movieVectors, k: neighbours)
         let file = ModelFile(algorithm: trainer, trained: trained, data: data, neighbours: near,
                              trainingSeconds: seconds, createdBy: ProjectorVersion.createdBy("factorise"))
         try file.write(to: output)

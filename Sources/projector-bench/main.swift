@@ -44,7 +44,7 @@ do {
     var alsModel: FactorModel? = nil
     for (label, data, algorithm) in fits {
         let fit = try best { try algorithm.fit(data) }
-        if algorithm.name == "als" { alsModel = fit.value.model }
+        if algorithm.name == "als" { alsModel = fit.value.model.factors }
         print("| fit \(label) | \(String(format: "%.3f", fit.seconds)) | \(String(format: "%.4f", fit.value.curve.testRMSE.last ?? .nan)) |")
     }
     let zeros = { (rows: Int) in Matrix(rows: rows, columns: 1) }

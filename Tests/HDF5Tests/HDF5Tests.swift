@@ -23,6 +23,7 @@ func temporaryFolder() -> URL {
             try file.write("i64", [Int64.min, 42, Int64.max])
             try file.write("u8", [UInt8(0), 1, 255])
             try file.write("empty", [Float]())
+            try file.write("emptyColumns", [Int32](), shape: [5, 0], storage: .compressed)
             try file.write("nested/deeper/matrix", (0..<6).map(Double.init), shape: [2, 3])
             try file.write("titles", strings: ["Misérables, Les (1995)", "", "東京物語 (1953)"])
         }
@@ -33,6 +34,7 @@ func temporaryFolder() -> URL {
         #expect(try file.read("i64", as: Int64.self) == [Int64.min, 42, Int64.max])
         #expect(try file.read("u8", as: UInt8.self) == [0, 1, 255])
         #expect(try file.read("empty", as: Float.self) == [])
+        #expect(try file.dataset("emptyColumns").shape == [5, 0])
         let matrix = try file.dataset("nested/deeper/matrix")
         #expect(matrix.shape == [2, 3])
         #expect(matrix.dtypeName == "float64")

@@ -13,10 +13,10 @@ struct SVDTests {
         let x = data.denseMatrix()
         let all = try LAPACK.svd(x)
         for k in [1, 5, 12] {
-            let trained = try SVD(AlgorithmConfig(rank: k, solver: "exact")).fit(data)
+            let trained = try SVD(AlgorithmConfig(rank: k, solver: "exact")).fit(data).model.factors!
             var error = 0.0
             for u in 0..<40 { for m in 0..<25 {
-                let d = Double(x[u, m] - trained.model.rawPrediction(user: u, movie: m)); error += d * d
+                let d = Double(x[u, m] - trained.rawPrediction(user: u, movie: m)); error += d * d
             } }
             let discarded = all.sigma[k...].reduce(0.0) { $0 + Double($1) * Double($1) }
             #expect(abs(error - discarded) <= 1e-4 * max(1, discarded), "rank \(k): ‖X − X_k‖² = \(error), Σσ² beyond k = \(discarded)")
@@ -84,7 +84,7 @@ struct ALSTests {
         var train: [(Int, Int, Float)] = []
         for u in 0..<4 { for m in 0..<3 { train.append((u, m, a[u] * b[m])) } }
         let data = try trainingSet(users: 4, movies: 3, train: train)
-        let model = try ALS(AlgorithmConfig(rank: 1, iterations: 200, lambda: 0)).fit(data).model
+        let model = try ALS(AlgorithmConfig(rank: 1, iterations: 200, lambda: 0)).fit(data).model.factors!
         for u in 0..<4 { for m in 0..<3 { #expect(abs(model.rawPrediction(user: u, movie: m) - a[u] * b[m]) < 1e-3) } }
     }
 
@@ -108,10 +108,104 @@ struct ALSTests {
 
 struct RegistryTests {
     @Test func unknownAlgorithmAndBadSolver() {
-        #expect(throws: ModelsError.badParameter("unknown algorithm 'knn': expected one of svd, pca, als")) { try Algorithms.make("knn") }
+        #expect(throws: ModelsError.badParameter("unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease")) { try Algorithms.make("knn") }
         #expect(throws: ModelsError.badParameter("svd: solver 'magic' must be auto, exact or randomized")) {
             try Algorithms.make("svd", AlgorithmConfig(solver: "magic"))
         }
         #expect(throws: ModelsError.badParameter("pca: rank 0 must be at least 1")) { try Algorithms.make("pca", AlgorithmConfig(rank: 0)) }
+    }
+}
+
+struct BPMFTests {
+    @Test func recoversANoisyLowRankMatrixToTheNoiseLevel() throws {
+        // Rank-2 signal plus N(0, 0.3²) noise, 60 % observed; held-out RMSE against the noiseless
+        // truth should approach 0 and against the noisy ratings approach the noise level 0.3.
+        var rng = SeededGenerator(seed: 17)
+        let truth = lowRankTriplets(users: 80, movies: 60, rank: 2, seed: 23)
+        var train: [(Int, Int, Float)] = [], test: [(Int, Int, Float)] = [], clean: [Float] = []
+        for (u, m, value) in truth {
+            let noisy = value + Float(rng.nextGaussian() * 0.3)
+            if rng.nextUniform() < 0.6 { train.append((u, m, noisy)) } else if rng.nextUniform() < 0.5 {
+                test.append((u, m, noisy)); clean.append(value)
+            }
+        }
+        let data = try trainingSet(users: 80, movies: 60, train: train, test: test)
+        let model = try BPMF(AlgorithmConfig(rank: 4, iterations: 150, burnIn: 30, keep: 30)).fit(data).model.factors!
+        var noisyError = 0.0, cleanError = 0.0
+        for (index, (u, m, r)) in test.enumerated() {
+            let p = Double(model.rawPrediction(user: u, movie: m))
+            noisyError += (p - Double(r)) * (p - Double(r)); cleanError += (p - Double(clean[index])) * (p - Double(clean[index]))
+        }
+        let noisy = (noisyError / Double(test.count)).squareRoot(), signal = (cleanError / Double(test.count)).squareRoot()
+        #expect(noisy < 0.36, "held-out RMSE \(noisy) vs noise 0.3")
+        #expect(signal < 0.15, "RMSE to the noiseless truth \(signal)")
+    }
+
+    @Test func storedModelReproducesTheCurvesLastPoint() throws {
+        let data = try Conformance.small()
+        let trained = try BPMF(AlgorithmConfig(rank: 3, iterations: 40, burnIn: 10, keep: 8)).fit(data)
+        let point = data.curvePoint(trained.model.factors!)
+        #expect(abs(point.test - trained.curve.testRMSE.last!) < 1e-6)
+        #expect(abs(point.train - trained.curve.trainRMSE.last!) < 1e-6)
+        #expect(trained.model.factors!.rank == 3 * 8)
+    }
+
+    @Test(arguments: [
+        (AlgorithmConfig(iterations: 0), "bpmf: samples 0 must be at least 1"),
+        (AlgorithmConfig(burnIn: -1), "bpmf: burn-in -1 must be ≥ 0"),
+        (AlgorithmConfig(iterations: 10, keep: 11), "bpmf: keep 11 must be between 1 and samples (10)"),
+    ])
+    func badParameters(config: AlgorithmConfig, message: String) {
+        #expect(throws: ModelsError.badParameter(message)) { try BPMF(config) }
+    }
+}
+
+struct EASETests {
+    @Test func equalsTheClosedFormOnATinyMatrix() throws {
+        // X (3 users × 3 movies), λ = 1: G = XᵀX + I; B_ij = −P_ij / P_jj, diag 0, P = G⁻¹.
+        let x = Matrix(rows: 3, columns: 3, values: [1, 1, 0,
+                                                     0, 1, 1,
+                                                     1, 1, 1])
+        let b = try EASE(AlgorithmConfig(lambda: 1)).weights(x)
+        // By hand: XᵀX = [[2,2,1],[2,3,2],[1,2,2]]; G = [[3,2,1],[2,4,2],[1,2,3]]; det G = 20;
+        // G⁻¹ = (1/20)·[[8,−4,0],[−4,8,−4],[0,−4,8]].
+        let p: [[Double]] = [[8, -4, 0], [-4, 8, -4], [0, -4, 8]].map { $0.map { $0 / 20 } }
+        for i in 0..<3 {
+            for j in 0..<3 {
+                let expected = i == j ? 0 : -p[i][j] / p[j][j]
+                #expect(abs(Double(b[i, j]) - expected) < 1e-6, "B[\(i), \(j)] = \(b[i, j]), expected \(expected)")
+            }
+        }
+    }
+
+    @Test func diagonalIsZeroAndScoresAreXB() throws {
+        let data = try Conformance.small()
+        let trained = try EASE(AlgorithmConfig(lambda: 10)).fit(data)
+        guard case .itemItem(let model) = trained.model else { Issue.record("EASE must learn an item-item model"); return }
+        for j in 0..<model.movieCount { #expect(model.weights[j, j] == 0) }
+        #expect(!trained.model.predictsRatings && trained.curve.iteration.isEmpty)
+        let training = data.byUser()
+        let scores = trained.model.scores(users: 2..<4, training: training)
+        for movie in 0..<data.movieCount {
+            var expected: Float = 0
+            for entry in training.range(3) { expected += model.weights[Int(training.columns[entry]), movie] }
+            #expect(abs(scores[1, movie] - expected) < 1e-5)
+        }
+    }
+
+    @Test func sameSeedSameModelAndSaveLoad() throws {
+        let data = try Conformance.small()
+        let algorithm = try EASE(AlgorithmConfig(lambda: 5))
+        let a = try algorithm.fit(data), b = try algorithm.fit(data)
+        #expect(a.model.movieVectors == b.model.movieVectors)
+        let file = ModelFile(algorithm: algorithm, trained: a, data: data, neighbours: Neighbours.compute(vectors: a.model.movieVectors, k: 3),
+                             trainingSeconds: 0.1, createdBy: "test")
+        let path = temporaryPath("ease.h5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try file.write(to: path)
+        let back = try ModelFile.read(path)
+        #expect(back.model.kind == "item-item" && back.model.movieVectors == a.model.movieVectors)
+        #expect(back.predict(user: 0, movie: 0) == nil)
+        #expect(throws: ModelsError.badParameter("ease: lambda 0.0 must be > 0 (XᵀX alone is singular)")) { try EASE(AlgorithmConfig(lambda: 0)) }
     }
 }

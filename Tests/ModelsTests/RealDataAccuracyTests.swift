@@ -11,6 +11,12 @@ struct RealDataAccuracyTests {
         #expect(rmse <= 0.93, "ALS u1 held-out RMSE \(rmse)")
     }
 
+    @Test func bpmfOnU1() throws {
+        guard let data = try ml100kU1(.none) else { return }
+        let rmse = try BPMF().fit(data).curve.testRMSE.last!
+        #expect(rmse <= 0.905, "BPMF u1 held-out RMSE \(rmse) (published: GC-MC 0.910, IGMC 0.905)")
+    }
+
     @Test func svdOnU1() throws {
         guard let data = try ml100kU1(.itemMean) else { return }
         let rmse = try SVD(AlgorithmConfig(rank: 20)).fit(data).curve.testRMSE.last!

@@ -28,19 +28,27 @@ struct TrainingStageTests {
         let run = try runStage("normalise", ["--input", ratings, "--output", normalised, "--method", "item-mean"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains(#""method":"item-mean""#))
-        for (algorithm, extra) in [("svd", ["--rank", "3"]), ("pca", ["--rank", "2"]), ("als", ["--rank", "3", "--iterations", "4"])] {
+        for (algorithm, extra) in [("svd", ["--rank", "3"]), ("pca", ["--rank", "2"]), ("als", ["--rank", "3", "--iterations", "4"]),
+                                   ("bpmf", ["--rank", "2", "--samples", "6", "--burn-in", "2", "--keep", "3"]), ("ease", ["--lambda", "5"])] {
             let model = dir.appendingPathComponent("\(algorithm).h5").path
             let fit = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", algorithm, "--neighbours", "4"] + extra)
             #expect(fit.status == 0, "\(algorithm): \(fit.stderr)")
             let file = try ModelFile.read(model)
             #expect(file.algorithm == algorithm && file.neighbours.k == 4 && file.normalisation == "item-mean")
-            #expect(file.model.rank == Int(extra[1])!)
-            #expect(!file.curve.testRMSE.isEmpty && file.curve.testRMSE.allSatisfy(\.isFinite))
+            switch algorithm {
+            case "ease":
+                #expect(file.model.kind == "item-item" && file.curve.testRMSE.isEmpty)
+            case "bpmf":
+                #expect(file.model.factors?.rank == 2 * 3)  // rank × kept samples, side by side
+            default:
+                #expect(file.model.factors?.rank == Int(extra[1])!)
+                #expect(!file.curve.testRMSE.isEmpty && file.curve.testRMSE.allSatisfy(\.isFinite))
+            }
         }
     }
 
     @Test(arguments: [
-        (["--algorithm", "knn"], "--algorithm must be one of svd, pca, als, not 'knn'"),
+        (["--algorithm", "knn"], "--algorithm must be one of svd, pca, als, bpmf, ease, not 'knn'"),
         (["--algorithm", "svd", "--lambda", "0.1"], "--lambda does not apply to svd"),
         (["--algorithm", "als", "--iterations", "0"], "als: iterations 0 must be at least 1"),
         (["--algorithm", "als", "--lambda=-0.5"], "als: lambda -0.5 must be ≥ 0"),

@@ -82,7 +82,7 @@ public struct ALS: Algorithm {
         }
         let model = data.factorModel(userFactors: state.userFactors, movieFactors: state.movieFactors,
                                      userBias: state.userBias, movieBias: state.movieBias)
-        return TrainedModel(model: model, curve: curve)
+        return TrainedModel(model: .factors(model), curve: curve)
     }
 
     public func initialState(_ data: TrainingSet) -> State {

@@ -78,6 +78,6 @@ public struct PCA: Algorithm {
         let point = data.curvePoint(model)
         curve.append(iteration: 1, train: point.train, test: point.test)
         progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: point.train, testRMSE: point.test))
-        return TrainedModel(model: model, curve: curve, extras: ["eigenvalues": eigenvalues.map(Double.init)])
+        return TrainedModel(model: .factors(model), curve: curve, extras: ["eigenvalues": eigenvalues.map(Double.init)])
     }
 }

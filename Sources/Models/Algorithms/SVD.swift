@@ -66,7 +66,7 @@ public struct SVD: Algorithm {
         let point = data.curvePoint(model)
         curve.append(iteration: 1, train: point.train, test: point.test)
         progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: point.train, testRMSE: point.test))
-        return TrainedModel(model: model, curve: curve, extras: [
+        return TrainedModel(model: .factors(model), curve: curve, extras: [
             "singular_values": sigma.prefix(k).map(Double.init),
             "frobenius_norm": [Double(x.frobeniusNorm)],
         ])

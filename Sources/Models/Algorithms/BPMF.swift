@@ -1,0 +1,295 @@
+import Foundation
+import LinearAlgebra
+
+/// Bayesian probabilistic matrix factorisation by Gibbs sampling (Salakhutdinov & Mnih, ICML
+/// 2008), with user and movie biases.
+///
+/// Each user carries x_u = [p_u, b_u] and each movie y_i = [q_i, c_i] (d = rank + 1). With the
+/// global mean m of the training values:
+///
+///     y(u, i) ~ N(m + b_u + c_i + p_u · q_i, 1/τ)
+///     x_u ~ N(μ_U, Λ_U⁻¹),  (μ_U, Λ_U) ~ Normal-Wishart(0, β₀ = 2, W₀ = I, ν₀ = d); likewise y_i
+///     τ ~ Gamma(1, 1)
+///
+/// One Gibbs sweep samples (μ_U, Λ_U) and (μ_V, Λ_V) from their Normal-Wishart posteriors
+/// (Wishart by Bartlett's decomposition), then every user row from its Gaussian posterior —
+/// precision `Λ_U + τ Σ ỹ ỹᵀ` by BLAS `syrk`, factorised by LAPACK Cholesky (`spotrf`), mean by
+/// `spotrs`, noise by `strtrs` — users in parallel, then every movie row, then τ. Each row draws
+/// from its own random stream (seed, sweep, row), so the chain does not depend on the schedule.
+///
+/// Predictions average `keep` samples, evenly spaced over the `samples` sweeps after `burnIn`.
+/// The kept samples' factors are stored side by side (rank × keep columns, scaled by 1/√keep)
+/// and their biases averaged, so the stored model reproduces the averaged prediction exactly and
+/// the training curve's last held-out RMSE is what evaluate measures.
+public struct BPMF: Algorithm {
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var rank = 16
+        public var burnIn = 30
+        public var samples = 200
+        public var keep = 40
+        public var seed: UInt64 = 42
+    }
+
+    public var parameters: Parameters
+    public var name: String { "bpmf" }
+    public var seed: UInt64 { parameters.seed }
+    public var parametersJSON: String { canonicalJSON(parameters) }
+
+    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
+        var p = Parameters()
+        if let rank = config.rank { p.rank = rank }
+        if let samples = config.iterations { p.samples = samples }
+        if let burnIn = config.burnIn { p.burnIn = burnIn }
+        if let keep = config.keep { p.keep = keep }
+        p.seed = config.seed
+        guard p.rank >= 1 else { throw ModelsError.badParameter("bpmf: rank \(p.rank) must be at least 1") }
+        guard p.samples >= 1 else { throw ModelsError.badParameter("bpmf: samples \(p.samples) must be at least 1") }
+        guard p.burnIn >= 0 else { throw ModelsError.badParameter("bpmf: burn-in \(p.burnIn) must be ≥ 0") }
+        guard p.keep >= 1 && p.keep <= p.samples else {
+            throw ModelsError.badParameter("bpmf: keep \(p.keep) must be between 1 and samples (\(p.samples))")
+        }
+        parameters = p
+    }
+
+    public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
+
+    public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
+        try validate(for: data)
+        let k = parameters.rank, d = k + 1
+        let byUser = data.byUser(), byMovie = data.byMovie()
+        let mean = Float(data.trainValue.reduce(0.0) { $0 + Double($1) } / Double(max(1, data.trainValue.count)))
+        let root = SeededGenerator(seed: parameters.seed)
+        var initial = root.stream(0)
+        var users = initial.gaussianMatrix(rows: data.userCount, columns: d, scale: 0.1)
+        var movies = initial.gaussianMatrix(rows: data.movieCount, columns: d, scale: 0.1)
+        var tau: Double = 2
+
+        let total = parameters.burnIn + parameters.samples
+        let keepAt = Set((1...parameters.keep).map { parameters.burnIn + ($0 * parameters.samples) / parameters.keep })
+        var keptUsers: [Matrix] = [], keptMovies: [Matrix] = []
+        var sumTrain = [Double](repeating: 0, count: data.trainRating.count)
+        var sumTest = [Double](repeating: 0, count: data.testRating.count)
+        var curve = TrainingCurve()
+
+        for sweep in 1...total {
+            var hyper = root.stream(1_000_000 + sweep)
+            let userPrior = try sampleNormalWishart(users, rng: &hyper)
+            let moviePrior = try sampleNormalWishart(movies, rng: &hyper)
+            try sampleRows(&users, rows: byUser, partner: movies, mean: mean, tau: tau, prior: userPrior,
+                           rng: root.stream(2 * sweep))
+            try sampleRows(&movies, rows: byMovie, partner: users, mean: mean, tau: tau, prior: moviePrior,
+                           rng: root.stream(2 * sweep + 1))
+            guard users.allFinite && movies.allFinite else {
+                throw ModelsError.diverged("bpmf", iteration: sweep, "NaN or Inf in the sampled factors")
+            }
+            // Noise precision: Gamma(a₀ + N/2, b₀ + SSE/2) with a₀ = b₀ = 1.
+            let sse = sumOfSquaredErrors(users: users, movies: movies, byUser: byUser, mean: mean)
+            tau = hyper.nextGamma(shape: 1 + Double(data.trainValue.count) / 2) / (1 + sse / 2)
+
+            let sample = model(users: [users], movies: [movies], mean: mean, data: data)
+            let kept = keepAt.contains(sweep)
+            if kept {
+                keptUsers.append(users)
+                keptMovies.append(movies)
+                accumulate(sample, data: data, train: &sumTrain, test: &sumTest)
+            }
+            let point: (train: Double, test: Double)
+            if keptUsers.isEmpty {
+                point = data.curvePoint(sample)
+            } else {
+                let count = Double(keptUsers.count)
+                point = (averagedRMSE(sumTrain, count: count, ratings: data.trainRating, data: data),
+                         averagedRMSE(sumTest, count: count, ratings: data.testRating, data: data))
+            }
+            curve.append(iteration: sweep, train: point.train, test: point.test)
+            progress(TrainingProgress(iteration: sweep, of: total, trainRMSE: point.train, testRMSE: point.test))
+        }
+        let averaged = model(users: keptUsers, movies: keptMovies, mean: mean, data: data)
+        return TrainedModel(model: .factors(averaged), curve: curve, extras: ["noise_precision": [tau], "kept_samples": [Double(keptUsers.count)]])
+    }
+
+    /// The model averaging the given samples: factors side by side scaled by 1/√S, biases averaged.
+    func model(users: [Matrix], movies: [Matrix], mean: Float, data: TrainingSet) -> FactorModel {
+        let k = parameters.rank, d = k + 1, s = users.count
+        let scale = 1 / Float(s).squareRoot()
+        func stack(_ samples: [Matrix]) -> (factors: Matrix, bias: [Float]) {
+            let rows = samples[0].rows
+            var factors = Matrix(rows: rows, columns: k * s)
+            var bias = [Float](repeating: 0, count: rows)
+            for (index, sample) in samples.enumerated() {
+                for row in 0..<rows {
+                    for c in 0..<k { factors.values[row * k * s + index * k + c] = sample.values[row * d + c] * scale }
+                    bias[row] += sample.values[row * d + k] / Float(s)
+                }
+            }
+            return (factors, bias)
+        }
+        let u = stack(users), v = stack(movies)
+        var model = data.factorModel(userFactors: u.factors, movieFactors: v.factors, userBias: u.bias, movieBias: v.bias)
+        model.globalMean += mean
+        return model
+    }
+
+    private func accumulate(_ sample: FactorModel, data: TrainingSet, train: inout [Double], test: inout [Double]) {
+        for index in 0..<train.count {
+            train[index] += Double(sample.rawPrediction(user: Int(data.trainUser[index]), movie: Int(data.trainMovie[index])))
+        }
+        for index in 0..<test.count {
+            test[index] += Double(sample.rawPrediction(user: Int(data.testUser[index]), movie: Int(data.testMovie[index])))
+        }
+    }
+
+    private func averagedRMSE(_ sums: [Double], count: Double, ratings: [Float], data: TrainingSet) -> Double {
+        guard !ratings.isEmpty else { return .nan }
+        var total = 0.0
+        for index in 0..<ratings.count {
+            let error = Double(data.metadata.clip(Float(sums[index] / count)) - ratings[index])
+            total += error * error
+        }
+        return (total / Double(ratings.count)).squareRoot()
+    }
+
+    private func sumOfSquaredErrors(users: Matrix, movies: Matrix, byUser: SparseRows, mean: Float) -> Double {
+        let d = users.columns, k = d - 1
+        let blocks = Parallel.ranges(byUser.rowCount, parts: Parallel.workers * 4)
+        let parts = try! Parallel.map(blocks.count) { block in
+            users.values.withUnsafeBufferPointer { u in
+                movies.values.withUnsafeBufferPointer { v in
+                    var sum = 0.0
+                    for user in blocks[block] {
+                        for entry in byUser.range(user) {
+                            let movie = Int(byUser.columns[entry])
+                            let prediction = mean + u[user * d + k] + v[movie * d + k]
+                                + dot(u.baseAddress! + user * d, v.baseAddress! + movie * d, k)
+                            let error = Double(byUser.values[entry] - prediction)
+                            sum += error * error
+                        }
+                    }
+                    return sum
+                }
+            }
+        }
+        return parts.reduce(0, +)
+    }
+
+    /// A draw of (μ, Λ) from the Normal-Wishart posterior given the rows of `x` (N × d), prior
+    /// μ₀ = 0, β₀ = 2, W₀ = I, ν₀ = d (Salakhutdinov & Mnih, eq. 14).
+    func sampleNormalWishart(_ x: Matrix, rng: inout SeededGenerator) throws -> (mean: [Float], precision: [Float]) {
+        let n = x.rows, d = x.columns
+        let beta0 = 2.0, nu0 = Double(d)
+        var xbar = [Double](repeating: 0, count: d)
+        for row in 0..<n { for c in 0..<d { xbar[c] += Double(x.values[row * d + c]) } }
+        for c in 0..<d { xbar[c] /= Double(max(1, n)) }
+        // N·S = Σ (x − x̄)(x − x̄)ᵀ, through one syrk on the centred rows.
+        var centred = Matrix(rows: n, columns: d)
+        for row in 0..<n { for c in 0..<d { centred.values[row * d + c] = x.values[row * d + c] - Float(xbar[c]) } }
+        let scatter = BLAS.gram(centred)
+        var wInverse = [Double](repeating: 0, count: d * d)
+        let shrink = beta0 * Double(n) / (beta0 + Double(n))
+        for r in 0..<d {
+            for c in 0..<d {
+                wInverse[r * d + c] = (r == c ? 1 : 0) + Double(scatter[r, c]) + shrink * xbar[r] * xbar[c]
+            }
+        }
+        let w = try LAPACK.inversePositiveDefinite(wInverse, n: d)
+        let nu = nu0 + Double(n)
+        // Wishart(W, ν) by Bartlett: Λ = L A Aᵀ Lᵀ, W = L Lᵀ, A lower with A_ii² ~ χ²(ν − i), A_ij ~ N(0, 1).
+        let l = try LAPACK.choleskyLower(w, n: d)
+        var a = [Double](repeating: 0, count: d * d)
+        for i in 0..<d {
+            a[i * d + i] = rng.nextChiSquared(degrees: nu - Double(i)).squareRoot()
+            for j in 0..<i { a[i * d + j] = rng.nextGaussian() }
+        }
+        var la = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { var s = 0.0; for t in 0..<d { s += l[i * d + t] * a[t * d + j] }; la[i * d + j] = s } }
+        var lambda = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { var s = 0.0; for t in 0..<d { s += la[i * d + t] * la[j * d + t] }; lambda[i * d + j] = s } }
+        // μ ~ N(μ*, (β* Λ)⁻¹), μ* = N x̄ / (β₀ + N): μ = μ* + L_Λ⁻ᵀ z / √β*, where β* Λ = β* L_Λ L_Λᵀ.
+        let betaStar = beta0 + Double(n)
+        let lLambda = try LAPACK.choleskyLower(lambda, n: d)
+        var z = (0..<d).map { _ in rng.nextGaussian() / betaStar.squareRoot() }
+        for i in stride(from: d - 1, through: 0, by: -1) {
+            var s = z[i]
+            for j in (i + 1)..<max(i + 1, d) { s -= lLambda[j * d + i] * z[j] }
+            z[i] = s / lLambda[i * d + i]
+        }
+        let mean = (0..<d).map { Float(Double(n) * xbar[$0] / betaStar + z[$0]) }
+        return (mean, lambda.map(Float.init))
+    }
+
+    /// Samples every row of one side from its Gaussian conditional, in parallel.
+    private func sampleRows(
+        _ target: inout Matrix, rows: SparseRows, partner: Matrix, mean: Float, tau: Double,
+        prior: (mean: [Float], precision: [Float]), rng: SeededGenerator
+    ) throws {
+        let d = target.columns, k = d - 1
+        let tauF = Float(tau)
+        // Λ μ of the prior, added to every row's right-hand side.
+        var priorTerm = [Float](repeating: 0, count: d)
+        for r in 0..<d { for c in 0..<d { priorTerm[r] += prior.precision[r * d + c] * prior.mean[c] } }
+        let blocks = Parallel.ranges(rows.rowCount, parts: Parallel.workers * 16)
+        let maxEntries = (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) }
+        let failures = try target.values.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedBuffer(out)
+            return try Parallel.map(blocks.count) { block -> Int in
+                var gathered = [Float](repeating: 0, count: max(1, maxEntries) * d)
+                var targets = [Float](repeating: 0, count: max(1, maxEntries))
+                var a = [Float](repeating: 0, count: d * d)
+                var b = [Float](repeating: 0, count: d)
+                var noise = [Float](repeating: 0, count: d)
+                var failed = 0
+                partner.values.withUnsafeBufferPointer { q in
+                    for row in blocks[block] {
+                        var stream = rng.stream(row)
+                        let range = rows.range(row)
+                        for (slot, entry) in range.enumerated() {
+                            let other = Int(rows.columns[entry])
+                            for c in 0..<k { gathered[slot * d + c] = q[other * d + c] }
+                            gathered[slot * d + k] = 1
+                            targets[slot] = rows.values[entry] - mean - q[other * d + k]
+                        }
+                        gathered.withUnsafeBufferPointer { g in
+                            a.withUnsafeMutableBufferPointer { a in
+                                if range.isEmpty {
+                                    for index in 0..<(d * d) { a[index] = 0 }
+                                } else {
+                                    BLAS.syrkUpperTransposed(n: d, k: range.count, alpha: tauF, a: g.baseAddress!, lda: d,
+                                                             beta: 0, c: a.baseAddress!, ldc: d)
+                                }
+                                // Upper triangle (row-major) of Λ + τ Σ ỹỹᵀ.
+                                for r in 0..<d { for c in r..<d { a[r * d + c] += prior.precision[r * d + c] } }
+                                b.withUnsafeMutableBufferPointer { b in
+                                    targets.withUnsafeBufferPointer { t in
+                                        if range.isEmpty {
+                                            for c in 0..<d { b[c] = 0 }
+                                        } else {
+                                            BLAS.gemvTransposed(rows: range.count, columns: d, alpha: tauF, a: g.baseAddress!,
+                                                                lda: d, x: t.baseAddress!, beta: 0, y: b.baseAddress!)
+                                        }
+                                    }
+                                    for c in 0..<d { b[c] += priorTerm[c] }
+                                    noise.withUnsafeMutableBufferPointer { z in
+                                        for c in 0..<d { z[c] = Float(stream.nextGaussian()) }
+                                        do {
+                                            try LAPACK.choleskyFactor(n: d, a: a.baseAddress!)
+                                            LAPACK.choleskySolve(n: d, factor: a.baseAddress!, b: b.baseAddress!)
+                                            LAPACK.solveFactorTransposed(n: d, factor: a.baseAddress!, b: z.baseAddress!)
+                                            for c in 0..<d { out[row * d + c] = b[c] + z[c] }
+                                        } catch {
+                                            failed += 1
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                return failed
+            }
+        }
+        let failed = failures.reduce(0, +)
+        if failed > 0 {
+            throw ModelsError.diverged("bpmf", iteration: 0, "\(failed) posterior precisions were not positive definite")
+        }
+    }
+}

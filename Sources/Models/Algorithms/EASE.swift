@@ -1,0 +1,71 @@
+import Foundation
+import LinearAlgebra
+
+/// EASE^R (Steck, WWW 2019): an item-item linear model for top-N recommendation with a closed form.
+///
+/// With X the binarised training matrix (users × movies: 1 where the user rated the movie, any
+/// rating) and G = XᵀX + λI (BLAS `syrk`):
+///
+///     P = G⁻¹ (LAPACK Cholesky: spotrf + spotri),   B = I − P · diag(1 / diag(P)),   diag(B) = 0
+///
+/// i.e. B_ij = −P_ij / P_jj off the diagonal. A user's scores are x_u B. EASE ranks movies; it
+/// predicts no ratings, so RMSE does not apply to it (evaluate reports "not applicable").
+public struct EASE: Algorithm {
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var lambda = 500.0
+        public var seed: UInt64 = 42
+    }
+
+    public static let maximumMovies = 30_000
+    public var parameters: Parameters
+    public var name: String { "ease" }
+    public var seed: UInt64 { parameters.seed }
+    public var parametersJSON: String { canonicalJSON(parameters) }
+
+    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
+        var p = Parameters()
+        if let lambda = config.lambda { p.lambda = lambda }
+        p.seed = config.seed
+        guard p.lambda > 0 && p.lambda.isFinite else {
+            throw ModelsError.badParameter("ease: lambda \(p.lambda) must be > 0 (XᵀX alone is singular)")
+        }
+        parameters = p
+    }
+
+    public func validate(for data: TrainingSet) throws {
+        guard data.movieCount <= Self.maximumMovies else {
+            throw ModelsError.badParameter("ease: \(data.movieCount) movies make a \(data.movieCount)² item matrix (at most \(Self.maximumMovies))")
+        }
+    }
+
+    /// B from a binary users × movies matrix.
+    public func weights(_ x: Matrix) throws -> Matrix {
+        var g = BLAS.gram(x)
+        let n = g.rows
+        for i in 0..<n { g.values[i * n + i] += Float(parameters.lambda) }
+        do {
+            try LAPACK.invertPositiveDefinite(&g)
+        } catch {
+            throw ModelsError.diverged("ease", iteration: 1, "XᵀX + λI is not positive definite: \(error)")
+        }
+        var b = g
+        for j in 0..<n {
+            let scale = -1 / g.values[j * n + j]
+            for i in 0..<n { b.values[i * n + j] = g.values[i * n + j] * scale }
+            b.values[j * n + j] = 0
+        }
+        return b
+    }
+
+    public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
+        try validate(for: data)
+        var x = Matrix(rows: data.userCount, columns: data.movieCount)
+        for index in 0..<data.trainUser.count {
+            x.values[Int(data.trainUser[index]) * data.movieCount + Int(data.trainMovie[index])] = 1
+        }
+        let b = try weights(x)
+        guard b.allFinite else { throw ModelsError.diverged("ease", iteration: 1, "NaN or Inf in B") }
+        progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: .nan, testRMSE: .nan))
+        return TrainedModel(model: .itemItem(ItemItemModel(weights: b)), curve: TrainingCurve())
+    }
+}
