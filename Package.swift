@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "ingest", targets: ["ingest"]),
         .executable(name: "normalise", targets: ["normalise"]),
         .executable(name: "factorise", targets: ["factorise"]),
+        .executable(name: "evaluate", targets: ["evaluate"]),
         .library(name: "MovieLens", targets: ["MovieLens"]),
         .library(name: "HDF5", targets: ["HDF5"]),
     ],
@@ -45,11 +46,14 @@ let package = Package(
         // Models.
         .target(name: "Models", dependencies: ["LinearAlgebra", "HDF5", "MovieLens"]),
 
+        // Evaluation.
+        .target(name: "Evaluation", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
+
         // Stage contract shared by the executables.
         .target(
             name: "StageKit",
             dependencies: [
-                "HDF5", "MovieLens", "Models",
+                "HDF5", "MovieLens", "Models", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -75,6 +79,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(
+            name: "evaluate",
+            dependencies: [
+                "Evaluation", "Models", "MovieLens", "StageKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         // Benchmarks (release builds only; see Scripts/bench).
         .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
 
@@ -83,6 +94,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "MovieLensTests", dependencies: ["MovieLens", "HDF5"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MovieLens", "LinearAlgebra", "HDF5"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens"]),
     ],
     swiftLanguageModes: [.v6]

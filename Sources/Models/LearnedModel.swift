@@ -51,19 +51,29 @@ public enum LearnedModel: Sendable {
         }
     }
 
-    /// Ranking scores of every movie for the users in `users` (block × movies), one BLAS `gemm`.
-    /// `training` holds each user's training movies (EASE scores from them).
+    /// Ranking scores of every movie for the users in `users` (block × movies). Factor models: one
+    /// BLAS `gemm`. EASE: x_u B summed over the user's training movies (a sparse row times B: about
+    /// 150 rows of B per ML-1M user, 50× less work than a dense gemm). `training` holds each
+    /// user's training movies.
     public func scores(users: Range<Int>, training: SparseRows) -> Matrix {
         switch self {
         case .factors(let model):
             return model.scores(users: users)
         case .itemItem(let model):
             let m = model.movieCount
-            var x = Matrix(rows: users.count, columns: m)
-            for (row, user) in users.enumerated() {
-                for entry in training.range(user) { x.values[row * m + Int(training.columns[entry])] = 1 }
+            var result = Matrix(rows: users.count, columns: m)
+            result.values.withUnsafeMutableBufferPointer { out in
+                model.weights.values.withUnsafeBufferPointer { b in
+                    for (row, user) in users.enumerated() {
+                        let target = out.baseAddress! + row * m
+                        for entry in training.range(user) {
+                            let source = b.baseAddress! + Int(training.columns[entry]) * m
+                            for movie in 0..<m { target[movie] += source[movie] }
+                        }
+                    }
+                }
             }
-            return BLAS.multiply(x, model.weights)
+            return result
         }
     }
 }

@@ -32,7 +32,7 @@ struct FactoriseCommand: StageCommand {
     @Option(help: "als: sweeps (default 15).")
     var iterations: Int?
 
-    @Option(help: "als: regularisation λ of the ridge λ·n^α (default 0.3); ease: L2 penalty λ (default 500).")
+    @Option(help: "als: regularisation λ of the ridge λ·n^α (default 0.3); ease: L2 penalty λ (default 1500).")
     var lambda: Double?
 
     @Option(help: "als: exponent α of the ridge λ·n^α; 1 is weighted-λ (default 0.75).")

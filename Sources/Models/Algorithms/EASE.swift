@@ -12,7 +12,7 @@ import LinearAlgebra
 /// predicts no ratings, so RMSE does not apply to it (evaluate reports "not applicable").
 public struct EASE: Algorithm {
     public struct Parameters: Codable, Sendable, Equatable {
-        public var lambda = 500.0
+        public var lambda = 1500.0
         public var seed: UInt64 = 42
     }
 

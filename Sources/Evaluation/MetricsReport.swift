@@ -1,0 +1,150 @@
+import Foundation
+import Models
+import MovieLens
+
+/// `metrics.json`: what nightly jobs and CI read (with jq). Keys are stable and documented in the
+/// README; a value that does not apply (RMSE of EASE) is `null`, never 0.
+///
+///     jq '.metrics.rmse, .metrics["precision@10"], .baselines.bias.rmse' metrics.json
+public struct MetricsReport: Codable, Sendable, Equatable {
+    public static let format = "projector.metrics"
+    public static let formatVersion = 1
+
+    public struct Model: Codable, Sendable, Equatable {
+        public var path: String
+        public var algorithm: String
+        public var params: String
+        public var seed: UInt64
+        public var modelKind: String
+        public var predictsRatings: Bool
+        public var createdAt: String
+        enum CodingKeys: String, CodingKey {
+            case path, algorithm, params, seed, createdAt = "created_at"
+            case modelKind = "model_kind", predictsRatings = "predicts_ratings"
+        }
+    }
+
+    public struct Data: Codable, Sendable, Equatable {
+        public var fingerprint: String
+        public var kind: String
+        public var split: String
+        public var splitParams: String
+        public var trainRatings: Int
+        public var heldOutRatings: Int
+        enum CodingKeys: String, CodingKey {
+            case fingerprint, kind, split, splitParams = "split_params"
+            case trainRatings = "train_ratings", heldOutRatings = "held_out_ratings"
+        }
+    }
+
+    public struct ProtocolDescription: Codable, Sendable, Equatable {
+        public var ks: [Int]
+        public var relevanceThreshold: Double
+        public var candidates = "every movie the user did not rate in training"
+        public var ties = "lower movie index first"
+        public var precisionDenominator = "k"
+        public var ratingPredictions: String
+        public var usersEvaluated: Int
+        public var usersSkippedNoRelevant: Int
+        public var coldStartPredictions: Int
+        enum CodingKeys: String, CodingKey {
+            case ks, candidates, ties
+            case relevanceThreshold = "relevance_threshold", precisionDenominator = "precision_denominator"
+            case ratingPredictions = "rating_predictions", usersEvaluated = "users_evaluated"
+            case usersSkippedNoRelevant = "users_skipped_no_relevant", coldStartPredictions = "cold_start_predictions"
+        }
+    }
+
+    public var format = MetricsReport.format
+    public var formatVersion = MetricsReport.formatVersion
+    /// `rmse`, `mae`, then `precision@k`, `recall@k`, `ndcg@k`, `map@k`, `hit_rate@k`, `coverage@k`.
+    public var metrics: [String: Double?]
+    /// `global_mean` and `bias` (rmse, mae); `popularity` (ranking metrics).
+    public var baselines: [String: [String: Double?]]
+    public var `protocol`: ProtocolDescription
+    public var data: Data
+    public var model: Model
+    public var evaluationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case format, formatVersion = "format_version", metrics, baselines, `protocol`, data, model
+        case evaluationSeconds = "evaluation_seconds"
+    }
+
+    static func value(_ x: Double) -> Double? { x.isFinite ? x : nil }
+
+    public init(evaluation e: Evaluation, model file: ModelFile, modelPath: String, data table: RatingsTable, spec: EvaluationProtocol) {
+        var metrics: [String: Double?] = ["rmse": e.rating.flatMap { Self.value($0.rmse) }, "mae": e.rating.flatMap { Self.value($0.mae) }]
+        for (name, value) in e.ranking.named { metrics[name] = Self.value(value) }
+        var popularity: [String: Double?] = [:]
+        for (name, value) in e.popularity.named { popularity[name] = Self.value(value) }
+        self.metrics = metrics
+        baselines = [
+            "global_mean": ["rmse": Self.value(e.globalMean.rmse), "mae": Self.value(e.globalMean.mae)],
+            "bias": ["rmse": Self.value(e.bias.rmse), "mae": Self.value(e.bias.mae)],
+            "popularity": popularity,
+        ]
+        self.protocol = ProtocolDescription(
+            ks: spec.ks, relevanceThreshold: Double(spec.relevanceThreshold),
+            ratingPredictions: file.model.predictsRatings
+                ? "clipped to [\(table.scale.minimum), \(table.scale.maximum)]; unseen users/movies get the bias baseline"
+                : "not applicable: \(file.algorithm) ranks movies and predicts no ratings",
+            usersEvaluated: e.ranking.usersEvaluated, usersSkippedNoRelevant: e.ranking.usersSkipped,
+            coldStartPredictions: e.coldStartPredictions)
+        data = Data(fingerprint: table.fingerprint, kind: table.kind, split: table.split.name,
+                    splitParams: table.split.parametersJSON, trainRatings: table.trainCount, heldOutRatings: table.testCount)
+        model = Model(path: modelPath, algorithm: file.algorithm, params: file.parametersJSON, seed: file.seed,
+                      modelKind: file.model.kind, predictsRatings: file.model.predictsRatings, createdAt: file.createdAt)
+        evaluationSeconds = e.seconds
+    }
+
+    public var json: Foundation.Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try! encoder.encode(self)
+    }
+
+    public static func read(_ path: String) throws -> MetricsReport {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw EvaluationError(.badInput, "\(path): cannot read the metrics file")
+        }
+        do {
+            let report = try JSONDecoder().decode(MetricsReport.self, from: bytes)
+            guard report.format == format, report.formatVersion == formatVersion else {
+                throw EvaluationError(.badInput, "\(path): is \(report.format) version \(report.formatVersion), expected \(format) version \(formatVersion)")
+            }
+            return report
+        } catch let error as EvaluationError {
+            throw error
+        } catch {
+            throw EvaluationError(.badInput, "\(path): not a metrics.json written by evaluate (\(error))")
+        }
+    }
+
+    /// Metrics as model attributes (`metric_<name>`), NaN for not applicable.
+    public var attributes: [String: Double] {
+        var result: [String: Double] = [:]
+        for (name, value) in metrics { result[name] = value ?? .nan }
+        return result
+    }
+
+    /// The readable table printed on stdout: model next to its baselines.
+    public func table() -> String {
+        func cell(_ value: Double??) -> String {
+            guard let value = value, let number = value else { return "n/a" }
+            return String(format: "%.4f", number)
+        }
+        var lines = ["metric          \(model.algorithm.padding(toLength: 10, withPad: " ", startingAt: 0))  baseline",
+                     "--------------  ----------  --------------------"]
+        lines.append("rmse            \(cell(metrics["rmse"]).padding(toLength: 10, withPad: " ", startingAt: 0))  bias \(cell(baselines["bias"]?["rmse"])), global mean \(cell(baselines["global_mean"]?["rmse"]))")
+        lines.append("mae             \(cell(metrics["mae"]).padding(toLength: 10, withPad: " ", startingAt: 0))  bias \(cell(baselines["bias"]?["mae"])), global mean \(cell(baselines["global_mean"]?["mae"]))")
+        for k in self.protocol.ks {
+            for name in ["precision", "recall", "ndcg", "map", "hit_rate", "coverage"] {
+                let key = "\(name)@\(k)"
+                lines.append("\(key.padding(toLength: 14, withPad: " ", startingAt: 0))  \(cell(metrics[key]).padding(toLength: 10, withPad: " ", startingAt: 0))  popularity \(cell(baselines["popularity"]?[key]))")
+            }
+        }
+        lines.append("users evaluated \(self.protocol.usersEvaluated), skipped (no relevant held-out) \(self.protocol.usersSkippedNoRelevant), cold-start predictions \(self.protocol.coldStartPredictions)")
+        return lines.joined(separator: "\n")
+    }
+}

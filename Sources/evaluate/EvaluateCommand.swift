@@ -1,0 +1,102 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import Logging
+import Models
+import MovieLens
+import StageKit
+
+/// `evaluate`: a model file + the ratings file it was trained from → metrics.json (+ report.html),
+/// with the metrics also recorded in the model file, and an optional quality gate.
+struct EvaluateCommand: StageCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a model on held-out ratings against baselines; write metrics.json and report.html.",
+        discussion: """
+            RMSE and MAE (n/a for ranking-only models), and for each k: precision, recall, NDCG, MAP, hit rate \
+            and catalogue coverage, next to global-mean, bias-only and popularity baselines. With --reference, \
+            compares against a previous metrics.json and exits 3 when quality regressed beyond the tolerances. \
+            Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 3 quality gate refused.
+            """)
+
+    @Option(help: "The model (projector.model HDF5 file). Its metric_* attributes are updated.")
+    var model: String
+
+    @Option(help: "The ratings file the model was trained from (projector.ratings).")
+    var data: String
+
+    @Option(help: "Where to write metrics.json.")
+    var output: String
+
+    @Option(help: "Also write a self-contained HTML report here.")
+    var report: String?
+
+    @Option(help: "Cut-offs for the ranking metrics, comma-separated.")
+    var k: String = "5,10,20"
+
+    @Option(help: "A held-out rating at or above this is relevant.")
+    var relevance: Float = 4
+
+    @Option(help: "A previous metrics.json to compare against (the quality gate).")
+    var reference: String?
+
+    @Option(help: "Gate: how much RMSE may rise over the reference.")
+    var maxRmseIncrease: Double = 0.005
+
+    @Option(help: "Gate: how much precision@k may fall below the reference.")
+    var maxPrecisionDrop: Double = 0.01
+
+    @Option(help: "Gate: which precision@k is compared (must be one of --k).")
+    var gateK: Int = 10
+
+    @Flag(help: "Do not record the metrics in the model file.")
+    var noRecord = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    var ks: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        let parts = k.split(separator: ",")
+        guard !parts.isEmpty, parts.count == ks.count, ks.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--k must be positive whole numbers separated by commas, not '\(k)'")
+        }
+        guard ks.contains(gateK) else { throw ValidationError("--gate-k \(gateK) must be one of --k \(k)") }
+        guard maxRmseIncrease >= 0, maxPrecisionDrop >= 0 else { throw ValidationError("tolerances must be ≥ 0") }
+        try PathCheck.input(model, option: "--model")
+        try PathCheck.input(data, option: "--data")
+        if let reference { try PathCheck.input(reference, option: "--reference") }
+        try PathCheck.output(output)
+        if let report { try PathCheck.output(report, option: "--report") }
+    }
+
+    func runStage(log: Logger) throws -> String {
+        let file = try ModelFile.read(model)
+        let table = try RatingsFile.read(data)
+        let referenceReport = try reference.map(MetricsReport.read)
+        let spec = EvaluationProtocol(ks: ks.sorted(), relevanceThreshold: relevance)
+        let evaluation = try Evaluator.evaluate(model: file, data: table, protocol: spec)
+        let metrics = MetricsReport(evaluation: evaluation, model: file, modelPath: model, data: table, spec: spec)
+        try metrics.json.write(to: URL(fileURLWithPath: output), options: .atomic)
+        if let report {
+            try Data(HTMLReport.render(report: metrics, evaluation: evaluation, model: file).utf8)
+                .write(to: URL(fileURLWithPath: report), options: .atomic)
+        }
+        if !noRecord {
+            var recorded = file
+            recorded.metrics = metrics.attributes
+            try recorded.write(to: model)
+        }
+        log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
+        print(metrics.table())
+        if let referenceReport {
+            let gate = QualityGate(maxRMSEIncrease: maxRmseIncrease, maxPrecisionDrop: maxPrecisionDrop, precisionK: gateK)
+            let regressions = gate.regressions(current: metrics.metrics, reference: referenceReport.metrics)
+            if !regressions.isEmpty {
+                throw EvaluationError(.qualityGate, "quality gate refused against \(reference!): " + regressions.map(\.description).joined(separator: "; "))
+            }
+            log.info("quality gate passed against \(reference!)")
+        }
+        return ""
+    }
+}

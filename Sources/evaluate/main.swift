@@ -1,0 +1,1 @@
+EvaluateCommand.runAsStage()

@@ -1,0 +1,131 @@
+import Evaluation
+import Foundation
+import LinearAlgebra
+import Models
+import MovieLens
+import Testing
+
+func scratch(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("projector-eval-\(UUID().uuidString)-\(name)").path
+}
+
+/// An ingested table with a hand-chosen split: 3 users × 4 movies.
+func tinyTable() -> RatingsTable {
+    // (user, movie, rating, test)
+    let rows: [(Int32, Int32, Float, UInt8)] = [
+        (0, 0, 5, 0), (0, 1, 3, 0), (0, 2, 4, 1), (0, 3, 2, 1),
+        (1, 0, 4, 0), (1, 2, 5, 0), (1, 1, 4, 1),
+        (2, 1, 2, 0), (2, 3, 5, 0), (2, 0, 1, 1),
+    ].sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    return RatingsTable(
+        kind: "test", scale: .wholeStars, user: rows.map(\.0), movie: rows.map(\.1), rating: rows.map(\.2),
+        timestamp: rows.map { _ in 0 }, isTest: rows.map(\.3), userIDs: [1, 2, 3], movieIDs: [10, 20, 30, 40],
+        titles: ["A", "B", "C", "D"], years: [0, 0, 0, 0], genres: ["", "", "", ""], split: .default,
+        duplicatesDropped: 0, sourceFiles: [], sourceSHA256: [], fingerprint: "tiny")
+}
+
+struct EvaluatorTests {
+    /// A factor model with hand-set parameters: predictions and rankings are computable by hand.
+    func handModel(_ table: RatingsTable) throws -> ModelFile {
+        let data = try TrainingSet.normalise(table, method: .none)
+        // rank 1: P = [1, 0, -1], Q = [0.5, 0, 1, -0.5]; global 3; biases 0.
+        let model = FactorModel(globalMean: 3, userBias: [0, 0, 0], movieBias: [0, 0, 0, 0],
+                                userFactors: Matrix(rows: 3, columns: 1, values: [1, 0, -1]),
+                                movieFactors: Matrix(rows: 4, columns: 1, values: [0.5, 0, 1, -0.5]))
+        return ModelFile(algorithm: try SVD(AlgorithmConfig(rank: 1)), trained: TrainedModel(model: .factors(model), curve: TrainingCurve()),
+                         data: data, neighbours: Neighbours.compute(vectors: model.movieFactors, k: 2), trainingSeconds: 0, createdBy: "test")
+    }
+
+    @Test func everyNumberByHand() throws {
+        let table = tinyTable()
+        let e = try Evaluator.evaluate(model: try handModel(table), data: table, protocol: EvaluationProtocol(ks: [1, 2]))
+        // Held out: (0,2)=4 → 3+1·1 = 4; (0,3)=2 → 3−0.5 = 2.5; (1,1)=4 → 3; (2,0)=1 → 3−0.5 = 2.5.
+        let errors: [Double] = [0, 0.5, -1, 1.5]
+        #expect(abs(e.rating!.rmse - (errors.map { $0 * $0 }.reduce(0, +) / 4).squareRoot()) < 1e-6)
+        #expect(abs(e.rating!.mae - 3.0 / 4) < 1e-6)
+        #expect(e.coldStartPredictions == 0)
+        // Relevant (≥ 4): user 0 {2}, user 1 {1}; user 2 none → skipped.
+        // User 0 candidates {2, 3}: scores 1, −0.5 → [2, 3]: p@1 1. User 1 candidates {1, 3}: all 0 → tie → [1, 3]: p@1 1.
+        #expect(e.ranking.usersEvaluated == 2 && e.ranking.usersSkipped == 1)
+        #expect(e.ranking.precision == [1, 0.5])
+        #expect(e.ranking.recall == [1, 1])
+        // Global mean of training = (5+3+4+5+2+5)/6 = 4: errors 0, 2, 0, 3.
+        #expect(abs(e.globalMean.rmse - ((0 + 4 + 0 + 9) / 4.0).squareRoot()) < 1e-6)
+        // Popularity (training counts: movie 0: 2, 1: 2, 2: 1, 3: 1): user 0 → [2, 3] (tie → lower index); user 1 → [1, 3].
+        #expect(e.popularity.precision == [1, 0.5])
+    }
+
+    @Test func rankingOnlyModelsReportRMSEAsNotApplicable() throws {
+        let table = tinyTable()
+        let data = try TrainingSet.normalise(table, method: .none)
+        let ease = try EASE(AlgorithmConfig(lambda: 1))
+        let trained = try ease.fit(data)
+        let file = ModelFile(algorithm: ease, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 2),
+                             trainingSeconds: 0, createdBy: "test")
+        let e = try Evaluator.evaluate(model: file, data: table, protocol: EvaluationProtocol(ks: [1]))
+        #expect(e.rating == nil)
+        let report = MetricsReport(evaluation: e, model: file, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1]))
+        let json = try JSONSerialization.jsonObject(with: report.json) as! [String: Any]
+        let metrics = json["metrics"] as! [String: Any]
+        #expect(metrics["rmse"] is NSNull && metrics["mae"] is NSNull)
+        #expect(metrics["precision@1"] is Double)
+        #expect((json["protocol"] as! [String: Any])["rating_predictions"] as? String == "not applicable: ease ranks movies and predicts no ratings")
+    }
+
+    @Test func refusesAModelFromOtherData() throws {
+        var table = tinyTable()
+        let model = try handModel(table)
+        table.fingerprint = "other"
+        #expect(throws: EvaluationError(.badInput, "the model was trained on data with fingerprint tiny…, but these ratings have other…: evaluate a model on the ratings file it was trained from")) {
+            try Evaluator.evaluate(model: model, data: table)
+        }
+    }
+
+    @Test func htmlReportIsSelfContained() throws {
+        let table = tinyTable()
+        let model = try handModel(table)
+        let e = try Evaluator.evaluate(model: model, data: table, protocol: EvaluationProtocol(ks: [1, 2]))
+        let report = MetricsReport(evaluation: e, model: model, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1, 2]))
+        let html = HTMLReport.render(report: report, evaluation: e, model: model)
+        #expect(html.contains("<svg") && html.contains("precision@k") && html.contains("by true rating"))
+        #expect(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(!html.contains("<script"))
+    }
+
+    /// RMSE and precision@10 of a real ML-100K model, recomputed by numpy/h5py from the files.
+    @Test func agreesWithAnIndependentNumpyComputation() throws {
+        guard let folder = DataLocator.folder("ml-100k") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("ml-100k missing under \(DataLocator.root)") }
+            return
+        }
+        let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
+        let data = try TrainingSet.normalise(table, method: .none)
+        let als = try ALS(AlgorithmConfig(rank: 16, iterations: 5))
+        let trained = try als.fit(data)
+        let file = ModelFile(algorithm: als, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
+                             trainingSeconds: 0, createdBy: "test")
+        let modelPath = scratch("model.h5"), ratingsPath = scratch("ratings.h5")
+        defer { try? FileManager.default.removeItem(atPath: modelPath); try? FileManager.default.removeItem(atPath: ratingsPath) }
+        try file.write(to: modelPath)
+        try RatingsFile.write(table, sourcePath: folder, to: ratingsPath, createdBy: "test")
+        let e = try Evaluator.evaluate(model: file, data: table)
+
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("python/check_metrics.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, modelPath, ratingsPath]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "check_metrics.py failed (numpy and h5py installed? Scripts/setup does it): \(errors)")
+        let numpy = try JSONSerialization.jsonObject(with: output) as! [String: Double]
+        #expect(abs(numpy["rmse"]! - e.rating!.rmse) < 1e-6, "numpy RMSE \(numpy["rmse"]!) vs \(e.rating!.rmse)")
+        #expect(abs(numpy["precision@10"]! - e.ranking.precision[1]) < 1e-6, "numpy p@10 \(numpy["precision@10"]!) vs \(e.ranking.precision[1])")
+        #expect(Int(numpy["users"]!) == e.ranking.usersEvaluated)
+    }
+}

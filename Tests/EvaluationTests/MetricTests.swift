@@ -1,0 +1,70 @@
+import Evaluation
+import Foundation
+import Testing
+
+/// Every metric on tiny hand-worked cases.
+struct MetricTests {
+    @Test func ratingErrorByHand() {
+        let e = RatingError.measure(predictions: [3.5, 4, 2], truth: [4, 4, 5])
+        #expect(abs(e.rmse - ((0.25 + 0 + 9) / 3.0).squareRoot()) < 1e-12)
+        #expect(abs(e.mae - (0.5 + 0 + 3) / 3) < 1e-12)
+        #expect(e.count == 3)
+    }
+
+    @Test func rankingScoresByHand() {
+        // L = [7, 3, 9, 1], R = {3, 1, 5}: hits at ranks 2 and 4.
+        let s = RankingScores.measure(ranked: [7, 3, 9, 1], relevant: [3, 1, 5], k: 4)
+        #expect(s.precision == 0.5)
+        #expect(abs(s.recall - 2.0 / 3.0) < 1e-12)
+        let dcg = 1 / log2(3.0) + 1 / log2(5.0), idcg = 1 + 1 / log2(3.0) + 1 / log2(4.0)
+        #expect(abs(s.ndcg - dcg / idcg) < 1e-12)
+        #expect(abs(s.averagePrecision - (0.5 + 0.5) / 3) < 1e-12)
+        #expect(s.hit == 1)
+        // k = 1: the first item misses.
+        let one = RankingScores.measure(ranked: [7, 3, 9, 1], relevant: [3, 1, 5], k: 1)
+        #expect(one.precision == 0 && one.recall == 0 && one.ndcg == 0 && one.averagePrecision == 0 && one.hit == 0)
+        // Precision divides by k even when fewer items are relevant.
+        let few = RankingScores.measure(ranked: [2, 8], relevant: [2], k: 2)
+        #expect(few.precision == 0.5 && few.recall == 1 && few.ndcg == 1 && few.averagePrecision == 1)
+    }
+
+    @Test func accumulatorAveragesOverEvaluatedUsersAndCountsSkipped() {
+        var acc = RankingMetrics.Accumulator(ks: [1, 2], movies: 5)
+        acc.add(ranked: [0, 1], relevant: [1])       // p@1 0, p@2 0.5
+        acc.add(ranked: [2, 3], relevant: [2, 3])    // p@1 1, p@2 1
+        acc.add(ranked: [4, 0], relevant: [])        // skipped
+        var other = RankingMetrics.Accumulator(ks: [1, 2], movies: 5)
+        other.add(ranked: [1, 0], relevant: [4])     // p@1 0, p@2 0
+        acc.merge(other)
+        let r = acc.result
+        #expect(r.usersEvaluated == 3 && r.usersSkipped == 1)
+        #expect(abs(r.precision[0] - 1.0 / 3.0) < 1e-12 && abs(r.precision[1] - 1.5 / 3.0) < 1e-12)
+        #expect(abs(r.hitRate[1] - 2.0 / 3.0) < 1e-12)
+        // Coverage@1: top-1 items {0, 2, 1} of 5 movies; @2: {0, 1, 2, 3} (skipped users do not count).
+        #expect(r.coverage == [0.6, 0.8])
+    }
+
+    @Test func topKIsPartialSelectionWithTiesToTheLowerIndex() {
+        #expect(topK([0.1, 0.9, 0.5, 0.9], k: 2) == [1, 3])
+        #expect(topK([1, 1, 1, 1], k: 3) == [0, 1, 2])
+        #expect(topK([-.infinity, 2, -.infinity, 1], k: 3) == [1, 3])
+        var rng = SystemRandomNumberGenerator()
+        let scores = (0..<500).map { _ in Float(Int.random(in: 0..<50, using: &rng)) }
+        let expected = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(20)
+        #expect(topK(scores, k: 20) == Array(expected))
+    }
+
+    @Test func qualityGateNamesBothNumbers() {
+        let gate = QualityGate(maxRMSEIncrease: 0.005, maxPrecisionDrop: 0.01)
+        let reference: [String: Double?] = ["rmse": 0.84, "precision@10": 0.20]
+        #expect(gate.regressions(current: ["rmse": 0.844, "precision@10": 0.195], reference: reference).isEmpty)
+        let found = gate.regressions(current: ["rmse": 0.85, "precision@10": 0.18], reference: reference)
+        #expect(found.map(\.description) == [
+            "rmse rose from 0.8400 to 0.8500 (allowed +0.005)",
+            "precision@10 fell from 0.2000 to 0.1800 (allowed −0.01)",
+        ])
+        let ranking = gate.regressions(current: ["rmse": nil, "precision@10": 0.21], reference: reference)
+        #expect(ranking.map(\.metric) == ["rmse"])
+        #expect(gate.regressions(current: ["rmse": nil, "precision@10": 0.2], reference: ["rmse": nil, "precision@10": 0.2]).isEmpty)
+    }
+}
