@@ -127,7 +127,8 @@ public enum HTMLReport {
         }
         if let xMin, let xMax {
             for step in 0...4 {
-                let x = xMin + (xMax - xMin) * Double(step) / 4
+                var x = xMin + (xMax - xMin) * Double(step) / 4
+                if xMax - xMin >= 8 { x = x.rounded() }  // whole iterations on long axes
                 svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%@</text>", sx(x), height - bottom + 15, formatTick(x))
             }
         }
