@@ -17,6 +17,10 @@ let package = Package(
         .executable(name: "normalise", targets: ["normalise"]),
         .executable(name: "factorise", targets: ["factorise"]),
         .executable(name: "evaluate", targets: ["evaluate"]),
+        .executable(name: "publish", targets: ["publish"]),
+        .executable(name: "store", targets: ["store"]),
+        .executable(name: "recommend", targets: ["recommend"]),
+        .library(name: "ProjectorClient", targets: ["ProjectorClient"]),
         .library(name: "MovieLens", targets: ["MovieLens"]),
         .library(name: "HDF5", targets: ["HDF5"]),
     ],
@@ -49,11 +53,17 @@ let package = Package(
         // Evaluation.
         .target(name: "Evaluation", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
 
+        // Artifact store and its consumers.
+        .target(
+            name: "ArtifactStore",
+            dependencies: ["Models", "Evaluation", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "LinearAlgebra"]),
+
         // Stage contract shared by the executables.
         .target(
             name: "StageKit",
             dependencies: [
-                "HDF5", "MovieLens", "Models", "Evaluation",
+                "HDF5", "MovieLens", "Models", "Evaluation", "ArtifactStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -86,6 +96,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .executableTarget(
+            name: "publish",
+            dependencies: ["ArtifactStore", "Evaluation", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "store",
+            dependencies: ["ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "recommend",
+            dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         // Benchmarks (release builds only; see Scripts/bench).
         .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
 
@@ -95,7 +115,8 @@ let package = Package(
         .testTarget(name: "MovieLensTests", dependencies: ["MovieLens", "HDF5"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens"]),
+        .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens", "ArtifactStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HDF5
 import Logging
+import ArtifactStore
 import Evaluation
 import Models
 import MovieLens
@@ -86,6 +87,7 @@ extension StageExitCode {
         switch error {
         case let error as any StageError: error.exitCode
         case is MovieLensError: .badInput
+        case let error as StoreError: error.kind == .qualityGate ? .qualityGateRefused : (error.kind == .failure ? .failure : .badInput)
         case let error as EvaluationError: error.kind == .qualityGate ? .qualityGateRefused : .badInput
         case let error as ModelsError: error.kind == .diverged ? .failure : .badInput
         case let error as HDF5Error:

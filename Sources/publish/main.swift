@@ -1,0 +1,1 @@
+PublishCommand.runAsStage()

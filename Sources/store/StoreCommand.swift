@@ -1,0 +1,85 @@
+import ArgumentParser
+import ArtifactStore
+import Foundation
+import StageKit
+
+/// `store`: inspect and maintain the model store.
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "List, show, verify, promote, roll back and garbage-collect published models.",
+        subcommands: [List.self, Show.self, Verify.self, Promote.self, Rollback.self, GC.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every model with its versions and aliases.")
+        @OptionGroup var store: StoreOptions
+        func run() throws {
+            let modelStore = store.modelStore
+            for name in modelStore.names() {
+                let aliases = try ModelStore.aliases.compactMap { alias in try modelStore.alias(name, alias).map { "\(alias)=\($0.version)" } }
+                print("\(name)  versions \(try modelStore.versions(name).map(String.init).joined(separator: ","))  \(aliases.joined(separator: " "))")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The manifest of NAME[@VERSION|@ALIAS] (default @latest).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "NAME[@VERSION|@ALIAS]") var reference: String
+        func run() throws {
+            let modelStore = store.modelStore
+            let (name, version) = try modelStore.resolve(reference.contains("@") ? reference : reference + "@latest")
+            print(String(decoding: try Data(contentsOf: URL(fileURLWithPath: modelStore.modelPath(name, version))
+                .deletingLastPathComponent().appendingPathComponent("manifest.json")), as: UTF8.self))
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-hash every version and check every alias; exit 1 on corruption.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Only this model.") var name: String?
+        func run() throws {
+            let problems = try store.modelStore.verify(name)
+            if problems.isEmpty {
+                print("ok: \(store.root) is valid")
+            } else {
+                for problem in problems { FileHandle.standardError.write(Data("corrupt: \(problem)\n".utf8)) }
+                throw ExitCode(StageExitCode.failure.rawValue)
+            }
+        }
+    }
+
+    struct Promote: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Point an alias (default production) at NAME@VERSION, after checking its checksum.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "NAME@VERSION") var reference: String
+        @Option(help: "The alias to move.") var alias = "production"
+        func run() throws {
+            let (name, version) = try store.modelStore.resolve(reference)
+            try store.modelStore.promote(name, version: version, alias: alias)
+            print("\(name)@\(alias) → \(version)")
+        }
+    }
+
+    struct Rollback: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Point an alias (default production) back at its previous version.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "NAME") var name: String
+        @Option(help: "The alias to move back.") var alias = "production"
+        func run() throws {
+            let version = try store.modelStore.rollback(name, alias: alias)
+            print("\(name)@\(alias) → \(version)")
+        }
+    }
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove old versions, keeping the newest N and every alias target.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "NAME") var name: String
+        @Option(help: "Versions to keep.") var keep: Int
+        func run() throws {
+            let removed = try store.modelStore.gc(name, keep: keep)
+            print(removed.isEmpty ? "nothing to remove" : "removed \(name) versions \(removed.map(String.init).joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import ArtifactStore
+import Evaluation
+import Foundation
+import ProjectorClient
+import Testing
+
+struct ModelStoreTests {
+    @Test func versionsAliasesPromoteRollbackAndGC() throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = ModelStore(root: root)
+        let model = root + "/m.h5"
+        try writeModel(model, rmse: 0.9, precision: 0.1)
+        for _ in 0..<4 { _ = try store.publish(model: model, name: "ml", codeVersion: "test") }
+        #expect(try store.versions("ml") == [1, 2, 3, 4])
+        #expect(try store.alias("ml", "latest")?.version == 4)
+        #expect(try store.alias("ml", "production") == nil)
+        #expect(throws: StoreError(.badInput, "ml has no 'production' alias (nothing promoted yet: use ml@latest, or publish with --promote or --gate)")) {
+            try store.resolve("ml")
+        }
+        try store.promote("ml", version: 2)
+        try store.promote("ml", version: 3)
+        #expect(try store.resolve("ml").version == 3 && store.resolve("ml@latest").version == 4 && store.resolve("ml@1").version == 1)
+        #expect(try store.rollback("ml") == 2)
+        #expect(try store.resolve("ml@production").version == 2)
+        let manifest = try store.manifest("ml", 4)
+        #expect(manifest.previousVersion == 3 && manifest.algorithm == "als" && manifest.metrics["precision@10"] == 0.1)
+        // gc keeps the newest 1 and every alias target (production = 2, latest = 4).
+        #expect(try store.gc("ml", keep: 1) == [1, 3])
+        #expect(try store.versions("ml") == [2, 4])
+        #expect(try store.verify().isEmpty)
+    }
+
+    @Test func theGateRefusesRegressionsAndPromotesPasses() throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = ModelStore(root: root)
+        let good = root + "/good.h5", worse = root + "/worse.h5", better = root + "/better.h5"
+        try writeModel(good, rmse: 0.85, precision: 0.2)
+        try writeModel(worse, rmse: 0.86, precision: 0.2)
+        try writeModel(better, rmse: 0.84, precision: 0.21)
+        let gate = QualityGate()
+        #expect(try store.publish(model: good, name: "ml", gate: gate, codeVersion: "t").promoted)  // no production yet: passes
+        #expect(throws: StoreError(.qualityGate, "quality gate refused \(worse) against ml@1 (production): rmse rose from 0.8500 to 0.8600 (allowed +0.005)")) {
+            try store.publish(model: worse, name: "ml", gate: gate, codeVersion: "t")
+        }
+        #expect(try store.versions("ml") == [1])  // a refused publish writes nothing
+        let passed = try store.publish(model: better, name: "ml", gate: gate, codeVersion: "t")
+        #expect(try passed.version == 2 && passed.promoted && store.resolve("ml").version == 2)
+    }
+
+    @Test(arguments: ["../evil", ".hidden", "a/b", "", "name with space", "..", "x@y"])
+    func namesThatCouldEscapeTheStoreAreRefused(name: String) throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(throws: StoreError(.badInput, "model name '\(name)' is not a plain name: use letters, digits, '.', '_' and '-', not starting with '.'")) {
+            try ModelStore(root: root).publish(model: root + "/m.h5", name: name, codeVersion: "t")
+        }
+        #expect(throws: StoreError.self) { try ModelStore(root: root).resolve("ml@" + name) }
+    }
+
+    @Test func corruptionIsReportedAndNeverServed() throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = ModelStore(root: root)
+        try writeModel(root + "/m.h5", rmse: 0.9, precision: 0.1)
+        _ = try store.publish(model: root + "/m.h5", name: "ml", promote: true, codeVersion: "t")
+        #expect(try StoredModel.open(store: root, reference: "ml").recommend(userID: 1, k: 2).items.count == 2)
+        let path = store.modelPath("ml", 1)
+        let handle = FileHandle(forWritingAtPath: path)!
+        try handle.seek(toOffset: 4000)
+        try handle.write(contentsOf: Data([0xFF, 0x00, 0xFF]))
+        try handle.close()
+        #expect(try store.verify().first?.hasPrefix("ml@1: model.h5 is corrupt") == true)
+        #expect(throws: StoreError.self) { try StoredModel.open(store: root, reference: "ml") }
+        #expect(throws: StoreError.self) { try store.promote("ml", version: 1) }
+    }
+
+    @Test func storedModelAnswers() throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try writeModel(root + "/m.h5", rmse: 0.9, precision: 0.1)
+        _ = try ModelStore(root: root).publish(model: root + "/m.h5", name: "ml", promote: true, codeVersion: "t")
+        let model = try StoredModel.open(store: root, reference: "ml@production")
+        for user in Int64(1)...6 {
+            let answer = model.recommend(userID: user, k: 5)
+            #expect(!answer.coldStart)
+            // Never a movie the user rated in training.
+            let u = Int(user - 1)
+            let rated = Set(model.file.trainingMovies.range(u).map { model.file.metadata.movieIDs[Int(model.file.trainingMovies.columns[$0])] })
+            #expect(answer.items.allSatisfy { !rated.contains($0.movieID) })
+            #expect(answer.items.count == 5 - rated.count)
+        }
+        let cold = model.recommend(userID: 999, k: 2)
+        #expect(cold.coldStart && cold.items.count == 2)
+        #expect(try model.similar(title: "heat", k: 2).movie.title == "Heat (1995)")
+        #expect(try model.similar(title: "TOY STORY (1995)", k: 2).movie.movieID == 10)
+        #expect(throws: StoreError(.badInput, "'toy story' matches 2 movies; be more specific:\n  10  Toy Story (1995)\n  20  Toy Story 2 (1999)")) {
+            try model.similar(title: "toy story", k: 2)
+        }
+    }
+}

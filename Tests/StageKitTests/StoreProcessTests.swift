@@ -1,0 +1,115 @@
+import ArtifactStore
+import Foundation
+import Testing
+
+/// The store under real processes: overlapping publishers, kill -9 mid-publish, exit codes.
+struct StoreProcessTests {
+    /// A model file big enough (≈ 8 MB) that a publish takes long enough to be killed mid-way.
+    func bigModel(_ dir: URL) throws -> String {
+        let ratings = try TrainingStageTests().ingested(dir)
+        let train = dir.appendingPathComponent("n.h5").path, model = dir.appendingPathComponent("model.h5").path
+        #expect(try runStage("normalise", ["--input", ratings, "--output", train, "--method", "none"]).status == 0)
+        #expect(try runStage("factorise", ["--input", train, "--output", model, "--algorithm", "bpmf", "--rank", "8",
+                                           "--samples", "400", "--keep", "400", "--burn-in", "0"]).status == 0)
+        // Pad with a large (incompressible) attribute-free dataset via a bigger BPMF stack.
+        return model
+    }
+
+    @Test func overlappingPublishersNeverLoseAVersion() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try bigModel(dir)
+        let store = dir.appendingPathComponent("store").path
+        let processes = (0..<6).map { _ -> Process in
+            let process = Process()
+            process.executableURL = productsFolder().appendingPathComponent("publish")
+            process.arguments = ["--input", model, "--name", "ml", "--store", store, "-q"]
+            process.standardOutput = FileHandle.nullDevice
+            return process
+        }
+        for process in processes { try process.run() }
+        for process in processes { process.waitUntilExit(); #expect(process.terminationStatus == 0) }
+        let modelStore = ModelStore(root: store)
+        #expect(try modelStore.versions("ml") == [1, 2, 3, 4, 5, 6])
+        #expect(try modelStore.verify().isEmpty)
+        #expect(try modelStore.alias("ml", "latest")?.version == 6)
+    }
+
+    @Test func killingPublishesAtRandomMomentsLeavesAValidStore() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try bigModel(dir)
+        let store = dir.appendingPathComponent("store").path
+        var rng = SystemRandomNumberGenerator()
+        var completed = 0
+        for _ in 0..<25 {
+            let process = Process()
+            process.executableURL = productsFolder().appendingPathComponent("publish")
+            process.arguments = ["--input", model, "--name", "ml", "--store", store, "--promote", "-q"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 0...60_000, using: &rng))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if process.terminationReason == .exit && process.terminationStatus == 0 { completed += 1 }
+            // After every kill: every visible version is complete and every alias points at one.
+            let modelStore = ModelStore(root: store)
+            #expect(try modelStore.verify().isEmpty)
+        }
+        let modelStore = ModelStore(root: store)
+        let versions = try modelStore.versions("ml")
+        #expect(versions == Array(1...max(1, versions.count)).filter { _ in !versions.isEmpty })  // 1, 2, … with no gaps
+        // The store stays usable: a publish after the carnage works, and gc clears the leftovers.
+        let after = try runStage("publish", ["--input", model, "--name", "ml", "--store", store, "--promote"])
+        #expect(after.status == 0, "\(after.stderr)")
+        let gc = try runStage("store", ["gc", "ml", "--keep", "2", "--store", store])
+        #expect(gc.status == 0)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store + "/ml").filter { $0.hasPrefix(".tmp-") }
+        #expect(leftovers.isEmpty)
+        #expect(try runStage("store", ["verify", "--store", store]).status == 0)
+        print("kill test: \(completed) of 25 publishes finished before their kill; \(versions.count) versions survived")
+    }
+
+    @Test func gateExitCodeAndPythonReproducesRecommend() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ratings = try TrainingStageTests().ingested(dir)
+        let train = dir.appendingPathComponent("n.h5").path
+        #expect(try runStage("normalise", ["--input", ratings, "--output", train, "--method", "none"]).status == 0)
+        let good = dir.appendingPathComponent("good.h5").path, bad = dir.appendingPathComponent("bad.h5").path
+        #expect(try runStage("factorise", ["--input", train, "--output", good, "--rank", "3", "--iterations", "10", "--lambda", "0.1"]).status == 0)
+        #expect(try runStage("factorise", ["--input", train, "--output", bad, "--rank", "1", "--iterations", "1", "--lambda", "50"]).status == 0)
+        for model in [good, bad] {
+            #expect(try runStage("evaluate", ["--model", model, "--data", ratings, "--output", model + ".json"]).status == 0)
+        }
+        let store = dir.appendingPathComponent("store").path
+        #expect(try runStage("publish", ["--input", good, "--name", "ml", "--store", store, "--gate"]).status == 0)
+        let refused = try runStage("publish", ["--input", bad, "--name", "ml", "--store", store, "--gate"])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("quality gate refused") && refused.stderr.contains("rmse rose from"))
+        #expect(try ModelStore(root: store).versions("ml") == [1])
+
+        for user in ["1", "5", "12", "77"] {
+            let swift = try runStage("recommend", ["--store", store, "--model", "ml@production", "--json", "user", user, "-k", "4"])
+            #expect(swift.status == 0, "\(swift.stderr)")
+            let items = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [[String: Any]]
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Scripts/python/recommend_example.py").path
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", script, store, "ml@production", user, "4"]
+            let out = Pipe()
+            python.standardOutput = out
+            try python.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            python.waitUntilExit()
+            try #require(python.terminationStatus == 0, "recommend_example.py failed (numpy and h5py installed?)")
+            let answer = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            #expect(answer["movies"] as! [Int] == items.map { $0["movieID"] as! Int }, "user \(user)")
+            #expect((answer["cold_start"] as! Bool) == (user == "77"))
+        }
+        let unknown = try runStage("recommend", ["--store", store, "--model", "ml@9", "user", "1"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("ml has no version 9"))
+    }
+}
