@@ -5,8 +5,12 @@
 //   _CLinearAlgebra, _CHDF5   C shims over OpenBLAS/LAPACKE and libhdf5 (system libraries)
 //   LinearAlgebra, HDF5       Swift wrappers: BLAS/LAPACK calls, HDF5 files without raw hid_t
 //   MovieLens                 reading MovieLens folders, splits, the ratings file format
+//   Models                    normalisation, algorithms (one file each), neighbours, the model file
+//   Evaluation                metrics, baselines, metrics.json, the HTML report, the quality gate
+//   ArtifactStore             the versioned model store; ProjectorClient serves from it
+//   Pipeline                  manifests and the runner
 //   StageKit                  the stage contract shared by every executable (options, exit codes)
-//   ingest, …                 one thin executable per stage
+//   ingest, …, pipeline       one thin executable per stage or tool
 import PackageDescription
 
 let package = Package(
@@ -20,6 +24,7 @@ let package = Package(
         .executable(name: "publish", targets: ["publish"]),
         .executable(name: "store", targets: ["store"]),
         .executable(name: "recommend", targets: ["recommend"]),
+        .executable(name: "pipeline", targets: ["pipeline"]),
         .library(name: "ProjectorClient", targets: ["ProjectorClient"]),
         .library(name: "MovieLens", targets: ["MovieLens"]),
         .library(name: "HDF5", targets: ["HDF5"]),
@@ -28,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C shims: system libraries found through pkg-config, with static inline wrappers for macros.
@@ -58,6 +64,11 @@ let package = Package(
             name: "ArtifactStore",
             dependencies: ["Models", "Evaluation", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "LinearAlgebra"]),
+
+        // Pipelines: manifests and the runner.
+        .target(
+            name: "Pipeline",
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
 
         // Stage contract shared by the executables.
         .target(
@@ -106,8 +117,12 @@ let package = Package(
             name: "recommend",
             dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        .executableTarget(
+            name: "pipeline",
+            dependencies: ["Pipeline", "ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         // Benchmarks (release builds only; see Scripts/bench).
-        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
+        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "ProjectorClient"]),
 
         // Tests mirror the library targets.
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
@@ -117,6 +132,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens", "ArtifactStore"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
     ],
     swiftLanguageModes: [.v6]
 )

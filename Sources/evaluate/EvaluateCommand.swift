@@ -52,6 +52,9 @@ struct EvaluateCommand: StageCommand {
     @Flag(help: "Do not record the metrics in the model file.")
     var noRecord = false
 
+    @Option(help: "Write the model with its metrics here instead of updating --model in place.")
+    var modelOutput: String?
+
     @OptionGroup var logging: LoggingOptions
 
     var ks: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -68,6 +71,7 @@ struct EvaluateCommand: StageCommand {
         if let reference { try PathCheck.input(reference, option: "--reference") }
         try PathCheck.output(output)
         if let report { try PathCheck.output(report, option: "--report") }
+        if let modelOutput { try PathCheck.output(modelOutput, option: "--model-output") }
     }
 
     func runStage(log: Logger) throws -> String {
@@ -85,7 +89,7 @@ struct EvaluateCommand: StageCommand {
         if !noRecord {
             var recorded = file
             recorded.metrics = metrics.attributes
-            try recorded.write(to: model)
+            try recorded.write(to: modelOutput ?? model)
         }
         log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
         print(metrics.table())

@@ -3,12 +3,15 @@
 // Run it from Scripts/bench, in release mode:
 //
 //     projector-bench RATINGS.h5 [REPEATS]
+//     projector-bench --serve MODEL.h5 [REPEATS]     publish into a scratch store, open, recommend
 //
 // Prints a Markdown table: what, best wall time over REPEATS (default 3), held-out RMSE.
+import ArtifactStore
 import Foundation
 import LinearAlgebra
 import Models
 import MovieLens
+import ProjectorClient
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
@@ -26,6 +29,34 @@ func best<T>(_ body: () throws -> T) rethrows -> (seconds: Double, value: T) {
         fastest = min(fastest, Date().timeIntervalSince(start))
     }
     return (fastest, last!)
+}
+
+if arguments[1] == "--serve" {
+    do {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("projector-bench-store-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let modelStore = ModelStore(root: store)
+        let publish = try best { try modelStore.publish(model: arguments[2], name: "bench", promote: true, codeVersion: "bench") }
+        let open = try best { try StoredModel.open(store: store, reference: "bench@production") }
+        let model = open.value
+        let users = model.file.metadata.userIDs
+        let start = Date()
+        var served = 0
+        for (index, user) in users.enumerated() where index % 6 == 0 {
+            served += model.recommend(userID: user, k: 10).items.count
+        }
+        let perCall = Date().timeIntervalSince(start) / Double((users.count + 5) / 6)
+        print("| step | wall, best of \(repeats) |")
+        print("|---|---|")
+        print("| publish (\(publish.value.manifest.size / 1_000_000) MB: copy, fsync, sha256, rename) | \(String(format: "%.3f", publish.seconds)) s |")
+        print("| open production (sha256 check + HDF5 read) | \(String(format: "%.3f", open.seconds)) s |")
+        print("| recommend(user, k: 10), mean over \((users.count + 5) / 6) users | \(String(format: "%.3f", perCall * 1000)) ms |")
+        _ = served
+    } catch {
+        FileHandle.standardError.write(Data("projector-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
 }
 
 do {

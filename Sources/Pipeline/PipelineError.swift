@@ -1,0 +1,18 @@
+/// The one error type of the Pipeline module. `exitCode` is the runner's documented code.
+public struct PipelineError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// 2: a bad manifest or missing input; 3: a quality gate refused; 4: another run holds the
+    /// store's lock; 1: a stage failed.
+    public var exitCode: Int32
+    public var message: String
+
+    public init(exitCode: Int32, _ message: String) {
+        self.exitCode = exitCode
+        self.message = message
+    }
+
+    public static func manifest(_ file: String, line: Int?, _ message: String) -> PipelineError {
+        PipelineError(exitCode: 2, line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)")
+    }
+
+    public var description: String { message }
+}

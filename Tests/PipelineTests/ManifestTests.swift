@@ -1,0 +1,83 @@
+import Foundation
+import Pipeline
+import Testing
+
+func manifestFile(_ text: String) -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("projector-manifest-\(UUID().uuidString).yaml").path
+    try! text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+struct ManifestTests {
+    @Test func aShortManifestGetsDefaults() throws {
+        let path = manifestFile("name: quick\ndata:\n  folder: /data/ml-100k\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let manifest = try PipelineManifest.load(path, environment: [:])
+        #expect(manifest.name == "quick" && manifest.dataFolder == "/data/ml-100k" && manifest.dataFormat == "auto")
+        #expect(manifest.models == [.init(name: "bpmf", normalise: ["method": "none"], factorise: ["algorithm": "bpmf"])])
+        #expect(manifest.publish == nil && manifest.split.isEmpty)
+        #expect(Runner.stepNames(manifest) == ["ingest", "normalise:bpmf", "factorise:bpmf", "evaluate:bpmf"])
+    }
+
+    @Test func variablesExpandWithDefaults() throws {
+        let path = manifestFile("name: n\ndata:\n  folder: ${ML:-/fallback}/ml-1m\npublish:\n  name: ${MODEL_NAME}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let manifest = try PipelineManifest.load(path, environment: ["MODEL_NAME": "nightly"])
+        #expect(manifest.dataFolder == "/fallback/ml-1m")
+        #expect(manifest.publish?["name"] == "nightly" && manifest.publish?["model"] == "bpmf")
+        let set = try PipelineManifest.load(path, environment: ["ML": "/srv", "MODEL_NAME": "x"])
+        #expect(set.dataFolder == "/srv/ml-1m")
+    }
+
+    @Test func everyShippedManifestValidates() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Pipelines").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files == ["compare-movielens-1m.yaml", "movielens-100k.yaml", "movielens-1m.yaml", "movielens-latest-small.yaml"])
+        for file in files { _ = try PipelineManifest.load(folder + "/" + file, environment: [:]) }
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var yaml: String
+        var line: Int?
+        var message: String
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "unknown top-level key", yaml: "name: n\ndata: {folder: /d}\nstages: []\n", line: 3,
+             message: "unknown key 'stages' (expected one of: name, description, data, split, models, evaluate, publish)"),
+        Case(name: "unknown parameter", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise:\n      algorithm: als\n      learning_rate: 0.1\n", line: 7,
+             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, init_scale, iterations, keep, lambda, neighbours, oversampling, power_iterations, rank, samples, seed, solver)"),
+        Case(name: "wrong type", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise: {algorithm: als, rank: many}\n", line: 5,
+             message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
+        Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: 10\n", line: 4,
+             message: "'evaluate.k' must be a list of whole numbers, not '10'"),
+        Case(name: "missing data", yaml: "name: n\n", line: 1, message: "missing required key 'data'"),
+        Case(name: "missing folder", yaml: "name: n\ndata:\n  url: http://x\n", line: 3, message: "missing required key 'data.folder'"),
+        Case(name: "bad name", yaml: "name: ../up\ndata: {folder: /d}\n", line: 1,
+             message: "'name' must be a plain name (letters, digits, '.', '_', '-'), not '../up'"),
+        Case(name: "unset variable", yaml: "name: n\ndata:\n  folder: ${NOPE_NOT_SET}/x\n", line: 3,
+             message: "environment variable NOPE_NOT_SET is not set (give a default: ${NOPE_NOT_SET:-value})"),
+        Case(name: "publish unknown model", yaml: "name: n\ndata: {folder: /d}\npublish:\n  model: ghost\n", line: 4,
+             message: "publish.model 'ghost' is not one of the models (bpmf)"),
+        Case(name: "duplicate model", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: a\n", line: 5,
+             message: "model name 'a' is used twice"),
+        Case(name: "not YAML", yaml: "name: [unclosed\n", line: 2, message: "not valid YAML: did not find expected ',' or ']'"),
+    ]
+
+    @Test(arguments: cases)
+    func badManifestsNameFileLineAndKey(_ testCase: Case) throws {
+        let path = manifestFile(testCase.yaml)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: PipelineError.manifest(path, line: testCase.line, testCase.message)) {
+            try PipelineManifest.load(path, environment: [:])
+        }
+    }
+
+    @Test func iterationLinesFeedTheProgressBar() {
+        let comparison = Comparison.table([])
+        #expect(comparison.contains("baseline: bias"))
+    }
+}

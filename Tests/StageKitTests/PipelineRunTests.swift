@@ -1,0 +1,120 @@
+import ArtifactStore
+import Foundation
+import Testing
+
+/// `pipeline run` end to end on a tiny data set: caching, resume, the lock, the gate.
+struct PipelineRunTests {
+    func setUp(_ dir: URL, gateReference: String? = nil) throws -> String {
+        let data = dir.appendingPathComponent("ml")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        var ratings = ""
+        for user in 1...30 { for movie in 1...20 where (user * 7 + movie * 3) % 4 != 0 {
+            ratings += "\(user)::\(movie)::\(1 + (user + movie * 2) % 5)::\(user * 100 + movie)\n"
+        } }
+        try ratings.write(to: data.appendingPathComponent("ratings.dat"), atomically: true, encoding: .utf8)
+        try "1::F::1::10::1\n".write(to: data.appendingPathComponent("users.dat"), atomically: true, encoding: .utf8)
+        try (1...20).map { "\($0)::Movie \($0) (19\(50 + $0))::Drama\n" }.joined()
+            .write(to: data.appendingPathComponent("movies.dat"), atomically: true, encoding: .utf8)
+        var yaml = """
+            name: tiny
+            data:
+              folder: \(data.path)
+            split: {strategy: hash, seed: 7, fraction: 0.2}
+            models:
+              - name: als
+                normalise: {method: none}
+                factorise: {algorithm: als, rank: 3, iterations: 5, lambda: 0.1}
+              - name: ease
+                factorise: {algorithm: ease, lambda: 5}
+            evaluate:
+              k: [1, 5, 10]
+            """
+        if let gateReference { yaml += "\n  reference: \(gateReference)\n  max_rmse_increase: 0.0" }
+        yaml += "\npublish: {model: als, name: tiny, gate: true}\n"
+        let manifest = dir.appendingPathComponent("tiny.yaml").path
+        try yaml.write(toFile: manifest, atomically: true, encoding: .utf8)
+        return manifest
+    }
+
+    @Test func runCachesResumesAndPublishes() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try setUp(dir)
+        let work = dir.appendingPathComponent("runs").path, store = dir.appendingPathComponent("store").path
+        let first = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("8 steps (0 cached)") && first.stdout.contains("| als |") && first.stdout.contains("| baseline: popularity |"))
+        #expect(first.stdout.contains("published tiny@1"))
+        #expect(try ModelStore(root: store).resolve("tiny").version == 1)
+        // Not a terminal: plain timestamped lines.
+        #expect(first.stderr.contains("ingest: done in"))
+
+        let second = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
+        #expect(second.status == 0 && second.stdout.contains("8 steps (8 cached)"), "\(second.stdout)")
+        #expect(try ModelStore(root: store).versions("tiny") == [1])  // nothing re-published
+
+        let forced = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "--force-step", "factorise:ease", "-q"])
+        // factorise:ease re-runs; its new file has a new created_at, so evaluate:ease re-runs too.
+        #expect(forced.status == 0 && forced.stdout.contains("8 steps (6 cached)"), "\(forced.stdout)")
+        let bogus = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "--force-step", "train"])
+        #expect(bogus.status == 2 && bogus.stderr.contains("--force train: no such step"))
+
+        // Each run folder keeps the manifest, one log per step, and run.json.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" }
+        #expect(runs.count == 3)  // the bogus --force-step is refused before a run folder exists
+        let files = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/" + runs.sorted()[0])
+        #expect(Set(files).isSuperset(of: ["manifest.yaml", "run.json", "ingest.log", "factorise-als.log", "evaluate-ease.log", "publish.log"]))
+    }
+
+    @Test func aFailedStepIsResumedFromOnTheNextRun() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try setUp(dir)
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        // Break the second model: EASE with λ = 0 is refused by factorise.
+        try text.replacingOccurrences(of: "lambda: 5", with: "lambda: 0").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let work = dir.appendingPathComponent("runs").path, store = dir.appendingPathComponent("store").path
+        let failed = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
+        #expect(failed.status == 2, "\(failed.stderr)")
+        #expect(failed.stderr.contains("step factorise:ease exited with 2"))
+        try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+        let resumed = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
+        #expect(resumed.status == 0)
+        #expect(resumed.stdout.contains("8 steps (5 cached)"), "\(resumed.stdout)")  // ingest, normalise:als, factorise:als, evaluate:als, normalise:ease
+    }
+
+    @Test func aSecondRunOnTheSameStoreExitsFourOrWaits() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try setUp(dir)
+        let store = dir.appendingPathComponent("store").path
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        let lock = open(store + "/.pipeline.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX) == 0)
+        let blocked = try runStage("pipeline", ["run", manifest, "--work", dir.appendingPathComponent("runs").path, "--store", store])
+        #expect(blocked.status == 4)
+        #expect(blocked.stderr.contains("another pipeline run") && blocked.stderr.contains("--wait"))
+        flock(lock, LOCK_UN)
+    }
+
+    @Test func aRegressionAgainstTheReferenceExitsThree() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A reference far better than anything this data allows.
+        let reference = dir.appendingPathComponent("reference.json").path
+        let manifest = try setUp(dir)
+        let work = dir.appendingPathComponent("runs").path, store = dir.appendingPathComponent("store").path
+        #expect(try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "-q"]).status == 0)
+        let metrics = try FileManager.default.subpathsOfDirectory(atPath: work + "/tiny/cache").first { $0.hasSuffix("metrics.json") }!
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/tiny/cache/" + metrics))) as! [String: Any]
+        var values = json["metrics"] as! [String: Any]
+        values["rmse"] = 0.1
+        json["metrics"] = values
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: reference))
+        let gated = try setUp(dir, gateReference: reference)
+        let run = try runStage("pipeline", ["run", gated, "--work", work, "--store", store])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("quality gate refused") && run.stderr.contains("rmse rose from 0.1000"), "\(run.stderr)")
+    }
+}
