@@ -25,7 +25,7 @@ import LinearAlgebra
 /// Prediction: `clip(global_mean + user_bias[u] + movie_bias[i] + user_factors[u] · movie_factors[i])`
 /// to [`rating_min`, `rating_max`].
 ///
-/// Root attributes: `format` = `projector.model`, `format_version` = 1, `algorithm`, `params`
+/// Root attributes: `format` = `projector.model`, `format_version` = 1, `schema_version` = 1, `algorithm`, `params`
 /// (JSON of every hyper-parameter), `seed`, `model_kind` (`factors` or `item-item`), `rank` (0 for
 /// item-item), `predicts_ratings` (1/0), `normalisation`,
 /// `training_seconds`, `created_by`, `created_at`, the `DatasetMetadata` attributes; on `/model`:
@@ -83,6 +83,8 @@ public struct ModelFile: Sendable {
         try writeHDF5Atomically(to: path) { file in
             try file.setAttribute("format", Self.format)
             try file.setAttribute("format_version", Self.formatVersion)
+            // Published artifacts are model files; consumers check schema_version (= format_version).
+            try file.setAttribute("schema_version", Self.formatVersion)
             try file.setAttribute("algorithm", algorithm)
             try file.setAttribute("params", parametersJSON)
             try file.setAttribute("seed", Int64(bitPattern: seed))
