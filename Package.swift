@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "StageKit",
             dependencies: [
-                "HDF5", "MovieLens", "Models", "Evaluation", "ArtifactStore",
+                "HDF5", "MovieLens", "Models", "Evaluation", "ArtifactStore", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -48,6 +48,8 @@ public struct PipelineManifest: Sendable, Equatable {
     public var publish: [String: String]?
     /// The manifest's own text after expansion, for the run folder and the cache key.
     public var text: String
+    /// Lines of the keys naming input paths, for `checkInputs`.
+    var inputLines: [String: Int] = [:]
 
     // MARK: Schema
 
@@ -92,6 +94,13 @@ public struct PipelineManifest: Sendable, Equatable {
         try reader.plainName(name, node: nameNode, key: "name")
         guard let dataNode = fields["data"] else { throw PipelineError.manifest(path, line: top.mark?.line, "missing required key 'data'") }
         let data = try reader.section(dataNode, ["folder": .string, "format": .string, "url": .string], key: "data")
+        var inputLines: [String: Int] = [:]
+        if case .mapping(let mapping) = dataNode {
+            for (key, value) in mapping where key.string == "folder" { inputLines["data.folder"] = value.mark?.line }
+        }
+        if let evaluateNode = fields["evaluate"], case .mapping(let mapping) = evaluateNode {
+            for (key, value) in mapping where key.string == "reference" { inputLines["evaluate.reference"] = value.mark?.line }
+        }
         guard let folder = data["folder"] else { throw PipelineError.manifest(path, line: dataNode.mark?.line, "missing required key 'data.folder'") }
         let format = data["format"] ?? "auto"
         guard ["auto", "csv"].contains(format) else {
@@ -139,7 +148,24 @@ public struct PipelineManifest: Sendable, Equatable {
             publish = section
         }
         return PipelineManifest(path: path, name: name, dataFolder: folder, dataFormat: format, dataURL: data["url"],
-                                split: split, models: models, evaluate: evaluate, reference: reference, publish: publish, text: text)
+                                split: split, models: models, evaluate: evaluate, reference: reference, publish: publish, text: text,
+                                inputLines: inputLines)
+    }
+
+    /// Checks that the input paths exist: the data folder (unless a URL can fetch it) and the
+    /// reference metrics. Errors name the file, line and key.
+    public func checkInputs() throws {
+        var isDirectory: ObjCBool = false
+        let present = FileManager.default.fileExists(atPath: dataFolder, isDirectory: &isDirectory)
+        if present && !isDirectory.boolValue && dataFormat == "auto" {
+            throw PipelineError.manifest(path, line: inputLines["data.folder"], "'data.folder' \(dataFolder) is a file, not a MovieLens folder (for a CSV file set data.format: csv)")
+        }
+        if !present && dataURL == nil {
+            throw PipelineError.manifest(path, line: inputLines["data.folder"], "'data.folder' \(dataFolder) does not exist and no data.url is given to fetch it (set MOVIELENS_DIR or run Scripts/fetch-movielens)")
+        }
+        if let reference, !FileManager.default.fileExists(atPath: reference) {
+            throw PipelineError.manifest(path, line: inputLines["evaluate.reference"], "'evaluate.reference' \(reference) does not exist")
+        }
     }
 
     /// Replaces `${VAR}` and `${VAR:-default}` from the environment; an unset variable without a

@@ -5,6 +5,7 @@ import Logging
 import ArtifactStore
 import Evaluation
 import Models
+import Pipeline
 import MovieLens
 
 /// Options every stage has: logging verbosity.
@@ -97,7 +98,33 @@ extension StageExitCode {
                 || error.problem == "file does not exist" || error.problem == "not an HDF5 file"
                 ? .badInput : .failure
         case is ValidationError: .badInput
+        case let error as PipelineError: StageExitCode(rawValue: error.exitCode) ?? .failure
         default: .failure
         }
+    }
+}
+
+/// `main` for the tools with subcommands (store, recommend, pipeline): ArgumentParser handles
+/// help and usage errors (usage exits 2, as for the stages); the project's errors are printed as
+/// `TOOL: error: …` and exit with the code `StageExitCode.classify` gives them.
+public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
+    do {
+        var command = try Command.parseAsRoot()
+        try command.run()
+        Foundation.exit(0)
+    } catch let exit as ExitCode {
+        Foundation.exit(exit.rawValue)
+    } catch let error where error is StoreError || error is PipelineError || error is ModelsError || error is EvaluationError || error is MovieLensError || error is HDF5Error {
+        FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
+        Foundation.exit(StageExitCode.classify(error).rawValue)
+    } catch {
+        let code = Command.exitCode(for: error)
+        let message = Command.fullMessage(for: error)
+        if code == .success {
+            print(message)
+            Foundation.exit(0)
+        }
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Foundation.exit(code == .validationFailure ? StageExitCode.badInput.rawValue : StageExitCode.failure.rawValue)
     }
 }

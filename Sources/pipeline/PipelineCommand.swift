@@ -20,6 +20,7 @@ struct PipelineCommand: ParsableCommand {
         @Argument(help: "The manifest.") var file: String
         func run() throws {
             let manifest = try PipelineManifest.load(file)
+            try manifest.checkInputs()
             print("ok: \(file): pipeline \(manifest.name), steps \(Runner.stepNames(manifest).joined(separator: " → "))")
         }
     }

@@ -44,7 +44,7 @@ struct StoreCommand: ParsableCommand {
                 print("ok: \(store.root) is valid")
             } else {
                 for problem in problems { FileHandle.standardError.write(Data("corrupt: \(problem)\n".utf8)) }
-                throw ExitCode(StageExitCode.failure.rawValue)
+                throw ExitCode(StageExitCode.failure.rawValue)  // corruption: exit 1
             }
         }
     }

@@ -101,6 +101,7 @@ func temporaryFolder() -> URL {
         // process-wide count only moves because of what this test opens and closes.
         try HDF5Library.locked {
             let before = HDF5Library.openObjectCount
+            #expect(before == 0, "HDF5 objects left open before the loop: something leaked")
             for index in 0..<3000 {
                 if index % 500 == 0 { #expect(HDF5Library.openObjectCount == before) }
                 let file = try HDF5File.open(path)

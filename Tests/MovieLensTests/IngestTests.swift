@@ -161,3 +161,22 @@ struct IngestTests {
         #expect(a.fingerprint.count == 64)
     }
 }
+
+struct DetectionTests {
+    @Test func ml10mIsRatingsDatWithoutUsersDatAndHalfStars() throws {
+        let fixture = Fixture(["ratings.dat": "1::1::4.5::838985046\n2::3::0.5::838983392\n", "movies.dat": "1::Toy Story (1995)::Animation\n3::Heat (1995)::Action\n"])
+        defer { withExtendedLifetime(fixture) {} }
+        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        #expect(table.kind == "ml-10m" && table.scale == .halfStars && table.rating == [4.5, 0.5])
+    }
+
+    @Test func csvReleaseNamesComeFromTheFolder() throws {
+        let parent = Fixture()
+        defer { withExtendedLifetime(parent) {} }
+        let folder = parent.url.appendingPathComponent("ml-25m")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "userId,movieId,rating,timestamp\n1,1,4.0,1\n".write(to: folder.appendingPathComponent("ratings.csv"), atomically: true, encoding: .utf8)
+        try "movieId,title,genres\n1,Toy Story (1995),Animation\n".write(to: folder.appendingPathComponent("movies.csv"), atomically: true, encoding: .utf8)
+        #expect(try DatasetKind.detect(folder: folder.path) == .mlCSV("ml-25m"))
+    }
+}

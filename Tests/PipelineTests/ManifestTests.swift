@@ -76,6 +76,20 @@ struct ManifestTests {
         }
     }
 
+    @Test func missingInputsNameTheLine() throws {
+        let path = manifestFile("name: n\ndata:\n  folder: /nonexistent/ml-1m\nevaluate:\n  reference: /nonexistent/ref.json\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let manifest = try PipelineManifest.load(path, environment: [:])
+        #expect(throws: PipelineError.manifest(path, line: 3, "'data.folder' /nonexistent/ml-1m does not exist and no data.url is given to fetch it (set MOVIELENS_DIR or run Scripts/fetch-movielens)")) {
+            try manifest.checkInputs()
+        }
+        let fetchable = manifestFile("name: n\ndata:\n  folder: /nonexistent/ml-1m\n  url: https://example.org/ml-1m.zip\nevaluate:\n  reference: /nonexistent/ref.json\n")
+        defer { try? FileManager.default.removeItem(atPath: fetchable) }
+        #expect(throws: PipelineError.manifest(fetchable, line: 6, "'evaluate.reference' /nonexistent/ref.json does not exist")) {
+            try PipelineManifest.load(fetchable, environment: [:]).checkInputs()
+        }
+    }
+
     @Test func iterationLinesFeedTheProgressBar() {
         let comparison = Comparison.table([])
         #expect(comparison.contains("baseline: bias"))

@@ -6,12 +6,7 @@ struct EvaluateStageTests {
     @Test func gateRefusesARegressionWithExitThreeAndBothNumbers() throws {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let ratings = try TrainingStageTests().ingested(dir)
-        let train = dir.appendingPathComponent("n.h5").path
-        #expect(try runStage("normalise", ["--input", ratings, "--output", train, "--method", "none"]).status == 0)
-        let good = dir.appendingPathComponent("good.h5").path, bad = dir.appendingPathComponent("bad.h5").path
-        #expect(try runStage("factorise", ["--input", train, "--output", good, "--rank", "3", "--iterations", "10", "--lambda", "0.1"]).status == 0)
-        #expect(try runStage("factorise", ["--input", train, "--output", bad, "--rank", "1", "--iterations", "1", "--lambda", "50"]).status == 0)
+        let (ratings, good, bad) = try TrainingStageTests().goodAndBadModels(dir)
 
         let reference = dir.appendingPathComponent("reference.json").path
         let report = dir.appendingPathComponent("report.html").path

@@ -117,4 +117,40 @@ struct PipelineRunTests {
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stderr.contains("quality gate refused") && run.stderr.contains("rmse rose from 0.1000"), "\(run.stderr)")
     }
+
+    /// A missing data folder is fetched from data.url (here a file:// URL, which curl serves like
+    /// https), checked against the published .md5 beside it, and unzipped; a wrong md5 refuses.
+    @Test func missingDataIsFetchedAndItsChecksumChecked() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try setUp(dir)
+        // Zip the fixture folder as GroupLens would (one top-level folder), then remove it.
+        let source = dir.appendingPathComponent("ml").path, zip = dir.appendingPathComponent("ml-tiny.zip").path
+        let zipper = Process()
+        zipper.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        zipper.arguments = ["python3", "-c", "import shutil,sys; shutil.make_archive(sys.argv[1][:-4], 'zip', sys.argv[2], 'ml')", zip, dir.path]
+        try zipper.run()
+        zipper.waitUntilExit()
+        try #require(zipper.terminationStatus == 0)
+        try FileManager.default.removeItem(atPath: source)
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+            .replacingOccurrences(of: "  folder: \(source)", with: "  folder: \(dir.path)/data/ml-tiny\n  url: file://\(zip)")
+        try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+        let work = dir.appendingPathComponent("runs").path, store = dir.appendingPathComponent("store").path
+
+        try "0123456789abcdef0123456789abcdef  ml-tiny.zip\n".write(toFile: zip + ".md5", atomically: true, encoding: .utf8)
+        let refused = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
+        #expect(refused.status == 2 && refused.stderr.contains("but GroupLens publishes 0123456789abcdef0123456789abcdef: not unpacking it"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/data/ml-tiny"))
+
+        let md5 = Process()
+        md5.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        md5.arguments = ["sh", "-c", "md5sum \"$0\" > \"$0.md5\"", zip]
+        try md5.run()
+        md5.waitUntilExit()
+        let fetched = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stderr.contains("md5") && fetched.stderr.contains("checked"))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/data/ml-tiny/ratings.dat"))
+    }
 }

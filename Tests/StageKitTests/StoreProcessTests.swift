@@ -11,7 +11,6 @@ struct StoreProcessTests {
         #expect(try runStage("normalise", ["--input", ratings, "--output", train, "--method", "none"]).status == 0)
         #expect(try runStage("factorise", ["--input", train, "--output", model, "--algorithm", "bpmf", "--rank", "8",
                                            "--samples", "400", "--keep", "400", "--burn-in", "0"]).status == 0)
-        // Pad with a large (incompressible) attribute-free dataset via a bigger BPMF stack.
         return model
     }
 
@@ -74,15 +73,7 @@ struct StoreProcessTests {
     @Test func gateExitCodeAndPythonReproducesRecommend() throws {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let ratings = try TrainingStageTests().ingested(dir)
-        let train = dir.appendingPathComponent("n.h5").path
-        #expect(try runStage("normalise", ["--input", ratings, "--output", train, "--method", "none"]).status == 0)
-        let good = dir.appendingPathComponent("good.h5").path, bad = dir.appendingPathComponent("bad.h5").path
-        #expect(try runStage("factorise", ["--input", train, "--output", good, "--rank", "3", "--iterations", "10", "--lambda", "0.1"]).status == 0)
-        #expect(try runStage("factorise", ["--input", train, "--output", bad, "--rank", "1", "--iterations", "1", "--lambda", "50"]).status == 0)
-        for model in [good, bad] {
-            #expect(try runStage("evaluate", ["--model", model, "--data", ratings, "--output", model + ".json"]).status == 0)
-        }
+        let (_, good, bad) = try TrainingStageTests().goodAndBadModels(dir)
         let store = dir.appendingPathComponent("store").path
         #expect(try runStage("publish", ["--input", good, "--name", "ml", "--store", store, "--gate"]).status == 0)
         let refused = try runStage("publish", ["--input", bad, "--name", "ml", "--store", store, "--gate"])

@@ -20,6 +20,21 @@ struct TrainingStageTests {
         return output
     }
 
+    /// The tiny data set ingested, with a reasonable ALS model ("good") and a deliberately poor
+    /// one ("bad"), both evaluated (so they carry metrics for a gate).
+    func goodAndBadModels(_ dir: URL) throws -> (ratings: String, good: String, bad: String) {
+        let ratings = try ingested(dir)
+        let train = dir.appendingPathComponent("n.h5").path
+        #expect(try runStage("normalise", ["--input", ratings, "--output", train, "--method", "none"]).status == 0)
+        let good = dir.appendingPathComponent("good.h5").path, bad = dir.appendingPathComponent("bad.h5").path
+        #expect(try runStage("factorise", ["--input", train, "--output", good, "--rank", "3", "--iterations", "10", "--lambda", "0.1"]).status == 0)
+        #expect(try runStage("factorise", ["--input", train, "--output", bad, "--rank", "1", "--iterations", "1", "--lambda", "50"]).status == 0)
+        for model in [good, bad] {
+            #expect(try runStage("evaluate", ["--model", model, "--data", ratings, "--output", model + ".json", "--k", "1,2,10"]).status == 0)
+        }
+        return (ratings, good, bad)
+    }
+
     @Test func normaliseThenFactoriseEveryAlgorithm() throws {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
