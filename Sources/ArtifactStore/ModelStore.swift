@@ -231,6 +231,13 @@ public struct ModelStore: Sendable {
     /// Re-hashes every version and checks every alias. Returns the problems found (empty: valid).
     /// Leftover `.tmp-` folders of killed publishes are not problems: no reader sees them.
     public func verify(_ only: String? = nil) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError(.badInput, "\(root): no model store here (pass --store DIR or set PROJECTOR_STORE)")
+        }
+        if let only, !FileManager.default.fileExists(atPath: folder(only)) {
+            throw StoreError(.badInput, "no model named '\(only)' in \(root)")
+        }
         var problems: [String] = []
         for name in try only.map({ [$0] }) ?? names() {
             let versions = try self.versions(name)
