@@ -165,7 +165,10 @@ public struct ModelStore: Sendable {
         try Self.checkName(alias, what: "alias")
         var history = try self.alias(name, alias).map { $0.history + [$0.version] } ?? []
         if history.last == version { history.removeLast() }
-        let record = Alias(version: version, history: Array(history.suffix(50)), updatedAt: FileSystem.now())
+        try writeAlias(name, alias, Alias(version: version, history: Array(history.suffix(50)), updatedAt: FileSystem.now()))
+    }
+
+    func writeAlias(_ name: String, _ alias: String, _ record: Alias) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileSystem.writeAtomically(try encoder.encode(record), to: aliasPath(name, alias))
@@ -191,10 +194,7 @@ public struct ModelStore: Sendable {
             let existing = Set(try versions(name))
             while let previous = current.history.popLast() {
                 if existing.contains(previous) && previous != current.version {
-                    let record = Alias(version: previous, history: current.history, updatedAt: FileSystem.now())
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    try FileSystem.writeAtomically(try encoder.encode(record), to: aliasPath(name, alias))
+                    try writeAlias(name, alias, Alias(version: previous, history: current.history, updatedAt: FileSystem.now()))
                     return previous
                 }
             }
