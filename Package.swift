@@ -124,15 +124,16 @@ let package = Package(
         // Benchmarks (release builds only; see Scripts/bench).
         .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "ProjectorClient"]),
 
-        // Tests mirror the library targets.
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "MovieLensTests", dependencies: ["MovieLens", "HDF5"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "MovieLens", "LinearAlgebra", "HDF5"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "ArtifactStoreTests", dependencies: ["ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "MovieLens", "ArtifactStore"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        // Tests mirror the library targets; TestSupport holds the helpers they share.
+        .target(name: "TestSupport", dependencies: ["MovieLens"], path: "Tests/TestSupport"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["TestSupport", "LinearAlgebra"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["TestSupport", "HDF5"]),
+        .testTarget(name: "MovieLensTests", dependencies: ["TestSupport", "MovieLens", "HDF5"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
+        .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
+        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "ArtifactStore"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,11 +3,9 @@ import LinearAlgebra
 import Models
 import MovieLens
 
-func scratchStore() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("projector-store-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
+import TestSupport
+
+func scratchStore() -> String { scratchFolder().path }
 
 /// A model file with given metrics: a small rank-2 factor model on 6 users × 5 movies.
 func writeModel(_ path: String, rmse: Double?, precision: Double, seed: UInt64 = 1) throws {

@@ -4,10 +4,8 @@ import LinearAlgebra
 import Models
 import MovieLens
 import Testing
+import TestSupport
 
-func scratch(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("projector-eval-\(UUID().uuidString)-\(name)").path
-}
 
 /// An ingested table with a hand-chosen split: 3 users × 4 movies.
 func tinyTable() -> RatingsTable {
@@ -94,17 +92,14 @@ struct EvaluatorTests {
 
     /// RMSE and precision@10 of a real ML-100K model, recomputed by numpy/h5py from the files.
     @Test func agreesWithAnIndependentNumpyComputation() throws {
-        guard let folder = DataLocator.folder("ml-100k") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("ml-100k missing under \(DataLocator.root)") }
-            return
-        }
+        guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
         let data = try TrainingSet.normalise(table, method: .none)
         let als = try ALS(AlgorithmConfig(rank: 16, iterations: 5))
         let trained = try als.fit(data)
         let file = ModelFile(algorithm: als, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
                              trainingSeconds: 0, createdBy: "test")
-        let modelPath = scratch("model.h5"), ratingsPath = scratch("ratings.h5")
+        let modelPath = scratchPath("model.h5"), ratingsPath = scratchPath("ratings.h5")
         defer { try? FileManager.default.removeItem(atPath: modelPath); try? FileManager.default.removeItem(atPath: ratingsPath) }
         try file.write(to: modelPath)
         try RatingsFile.write(table, sourcePath: folder, to: ratingsPath, createdBy: "test")

@@ -1,18 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import HDF5
 
-/// A fresh folder under the system temp dir, removed by the caller.
-func temporaryFolder() -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("projector-hdf5-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 @Suite(.serialized) struct HDF5RoundTrips {
     @Test func everyElementTypeRoundTrips() throws {
-        let dir = temporaryFolder()
+        let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("types.h5").path
         do {
@@ -46,7 +40,7 @@ func temporaryFolder() -> URL {
     }
 
     @Test func attributesRoundTrip() throws {
-        let dir = temporaryFolder()
+        let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("attrs.h5").path
         do {
@@ -69,7 +63,7 @@ func temporaryFolder() -> URL {
     }
 
     @Test func compressedChunkedDatasetReadsInSlices() throws {
-        let dir = temporaryFolder()
+        let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("big.h5").path
         let values = (0..<200_000).map { Int64($0 % 1000) }
@@ -89,7 +83,7 @@ func temporaryFolder() -> URL {
     }
 
     @Test func thousandsOfOpenCloseCyclesLeakNothing() throws {
-        let dir = temporaryFolder()
+        let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("cycle.h5").path
         do {
@@ -118,7 +112,7 @@ func temporaryFolder() -> URL {
     }
 
     @Test func errorsNameFileObjectAndProblem() throws {
-        let dir = temporaryFolder()
+        let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("e.h5").path
         let missing = dir.appendingPathComponent("nope.h5").path
@@ -159,7 +153,7 @@ func temporaryFolder() -> URL {
     }
 
     @Test func atomicWriteLeavesNothingBehindOnFailure() throws {
-        let dir = temporaryFolder()
+        let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("out.h5").path
         struct Boom: Error {}

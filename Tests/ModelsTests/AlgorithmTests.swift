@@ -3,6 +3,7 @@ import Foundation
 import LinearAlgebra
 import Models
 import Testing
+import TestSupport
 
 struct SVDTests {
     @Test func reconstructionErrorMatchesTheDiscardedSingularValues() throws {
@@ -200,7 +201,7 @@ struct EASETests {
         #expect(a.model.movieVectors == b.model.movieVectors)
         let file = ModelFile(algorithm: algorithm, trained: a, data: data, neighbours: Neighbours.compute(vectors: a.model.movieVectors, k: 3),
                              trainingSeconds: 0.1, createdBy: "test")
-        let path = temporaryPath("ease.h5")
+        let path = scratchPath("ease.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try file.write(to: path)
         let back = try ModelFile.read(path)

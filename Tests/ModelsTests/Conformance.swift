@@ -2,6 +2,7 @@ import Foundation
 import LinearAlgebra
 import Models
 import Testing
+import TestSupport
 
 /// The suite every algorithm passes. An algorithm's own test file supplies only a factory
 /// (`rank → Algorithm` configured to converge on small exact problems) and calls `run`.
@@ -72,7 +73,7 @@ enum Conformance {
         let file = ModelFile(algorithm: algorithm, trained: trained, data: data,
                              neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 5),
                              trainingSeconds: 0.5, createdBy: "test")
-        let path = temporaryPath("model.h5")
+        let path = scratchPath("model.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try file.write(to: path)
         let back = try ModelFile.read(path)

@@ -3,6 +3,7 @@ import LinearAlgebra
 import Models
 import MovieLens
 import Testing
+import TestSupport
 
 /// A training set built in memory from (user, movie, rating) triplets, normalised by `method`.
 func trainingSet(
@@ -45,16 +46,8 @@ func lowRankTriplets(users: Int, movies: Int, rank: Int, seed: UInt64 = 7) -> [(
 
 /// The real ML-100K u1 split, normalised by `method`, or nil (skip) off CI when absent.
 func ml100kU1(_ method: NormalisationMethod) throws -> TrainingSet? {
-    guard let folder = DataLocator.folder("ml-100k") else {
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("MovieLens ml-100k is missing under \(DataLocator.root): CI must set MOVIELENS_DIR")
-        }
-        return nil
-    }
+    guard let folder = realDataset("ml-100k") else { return nil }
     let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
     return try TrainingSet.normalise(table, method: method)
 }
 
-func temporaryPath(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("projector-models-\(UUID().uuidString)-\(name)").path
-}

@@ -1,6 +1,7 @@
 import Foundation
 import MovieLens
 import Testing
+import TestSupport
 
 /// The published figures of the real releases (read from MOVIELENS_DIR; a failure on CI when absent).
 struct RealDataTests {

@@ -22,17 +22,6 @@ final class Fixture {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// The real MovieLens release `name`, or nil (a skip) when it is absent on a developer's machine.
-/// On CI (`CI=true`) a missing release is a failure, never a skip.
-func realDataset(_ name: String) -> String? {
-    if let folder = DataLocator.folder(name) { return folder }
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
-        Issue.record("MovieLens \(name) is missing under \(DataLocator.root): CI must set MOVIELENS_DIR")
-    } else {
-        print("note: MovieLens \(name) not found under \(DataLocator.root); set MOVIELENS_DIR to run this test")
-    }
-    return nil
-}
 
 /// Minimal ML-1M-style folder: ratings.dat, users.dat and movies.dat (ISO-8859-1).
 func ml1mFixture(ratings: String, movies: [UInt8]? = nil) -> Fixture {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@_exported import TestSupport
 
 /// Runs a stage executable built next to the test bundle, as a cron job or the runner would.
 struct StageRun {
@@ -25,10 +26,4 @@ func runStage(_ name: String, _ arguments: [String]) throws -> StageRun {
     process.waitUntilExit()
     return StageRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                     stderr: String(decoding: errData, as: UTF8.self))
-}
-
-func scratchFolder() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("projector-stage-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
 }

@@ -53,8 +53,10 @@ struct StoreProcessTests {
             process.waitUntilExit()
             if process.terminationReason == .exit && process.terminationStatus == 0 { completed += 1 }
             // After every kill: every visible version is complete and every alias points at one.
-            let modelStore = ModelStore(root: store)
-            #expect(try modelStore.verify().isEmpty)
+            // (A kill before the publish created the store leaves nothing, which is valid too.)
+            if FileManager.default.fileExists(atPath: store + "/ml") {
+                #expect(try ModelStore(root: store).verify().isEmpty)
+            }
         }
         let modelStore = ModelStore(root: store)
         let versions = try modelStore.versions("ml")
