@@ -46,7 +46,8 @@ struct PipelineCommand: ParsableCommand {
             print("pipeline \(manifest.name): \(result.steps.count) steps (\(result.steps.filter(\.cached).count) cached) in \(String(format: "%.2f", seconds)) s; run folder \(result.folder)")
             print(Comparison.table(manifest.models.compactMap { model in result.metrics[model.name].map { (model.name, $0) } }))
             if let publish = result.steps.first(where: { $0.step == "publish" }), let version = publish.outputs["version"] {
-                print("published \(manifest.publish!["name"]!)@\(version) to \(store.root)")
+                let what = publish.cached ? "already published as" : "published"
+                print("\(what) \(manifest.publish!["name"]!)@\(version) in \(store.root)")
             }
         }
     }
