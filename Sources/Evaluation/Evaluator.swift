@@ -65,15 +65,9 @@ public enum Evaluator {
         }
         let start = Date()
         let users = data.userCount, movies = data.movieCount
-        var trainUser: [Int32] = [], trainMovie: [Int32] = [], trainRating: [Float] = []
-        var testUser: [Int32] = [], testMovie: [Int32] = [], testRating: [Float] = []
-        for index in 0..<data.count {
-            if data.isTest[index] == 0 {
-                trainUser.append(data.user[index]); trainMovie.append(data.movie[index]); trainRating.append(data.rating[index])
-            } else {
-                testUser.append(data.user[index]); testMovie.append(data.movie[index]); testRating.append(data.rating[index])
-            }
-        }
+        let (train, test) = data.sides()
+        let (trainUser, trainMovie, trainRating) = (train.user, train.movie, train.rating)
+        let (testUser, testMovie, testRating) = (test.user, test.movie, test.rating)
         guard !testRating.isEmpty else {
             throw EvaluationError(.badInput, "the ratings file holds nothing out (split \(data.split)): nothing to evaluate on")
         }

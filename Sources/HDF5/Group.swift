@@ -94,17 +94,9 @@ public class HDF5Group: HDF5Object {
         try HDF5Library.locked {
             var info = H5G_info_t()
             _ = try check(H5Gget_info(handleID, &info), file: filePath, object: objectPath, "cannot list group")
-            var names: [String] = []
-            for index in 0..<info.nlinks {
-                let length = H5Lget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0,
-                                                projector_H5P_DEFAULT())
-                _ = try check(length, file: filePath, object: objectPath, "cannot list group")
-                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-                _ = H5Lget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer,
-                                       buffer.count, projector_H5P_DEFAULT())
-                names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            return try namesByIndex(Int(info.nlinks), what: "group") { index, buffer, size in
+                H5Lget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index), buffer, size, projector_H5P_DEFAULT())
             }
-            return names
         }
     }
 

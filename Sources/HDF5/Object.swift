@@ -25,24 +25,29 @@ extension HDF5Object {
 
     func attributeLabel(_ name: String) -> String { "attribute '\(name)' of \(objectPath)" }
 
-    /// Names of the attributes on this object, in creation order.
+    /// Names of the attributes on this object, in name order.
     public func attributeNames() throws -> [String] {
         try HDF5Library.locked {
             var info = H5O_info_t()
             try check(H5Oget_info2(handleID, &info, UInt32(H5O_INFO_NUM_ATTRS)), file: filePath,
                       object: objectPath, "cannot read object info")
-            var names: [String] = []
-            for index in 0..<info.num_attrs {
-                let length = H5Aget_name_by_idx(
-                    handleID, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, projector_H5P_DEFAULT())
-                _ = try check(length, file: filePath, object: objectPath, "cannot list attributes")
-                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-                _ = H5Aget_name_by_idx(
-                    handleID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count,
-                    projector_H5P_DEFAULT())
-                names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            return try namesByIndex(Int(info.num_attrs), what: "attributes") { index, buffer, size in
+                H5Aget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index), buffer, size, projector_H5P_DEFAULT())
             }
-            return names
+        }
+    }
+
+    /// Reads `count` names through an HDF5 `*_get_name_by_idx` call: once for the length, once
+    /// for the text.
+    func namesByIndex(
+        _ count: Int, what: String, _ call: (Int, UnsafeMutablePointer<CChar>?, Int) -> Int
+    ) throws -> [String] {
+        try (0..<count).map { index in
+            let length = call(index, nil, 0)
+            try check(length, file: filePath, object: objectPath, "cannot list \(what)")
+            var buffer = [CChar](repeating: 0, count: length + 1)
+            _ = call(index, &buffer, buffer.count)
+            return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 

@@ -56,22 +56,9 @@ public struct TrainingSet: Sendable {
     public static func normalise(
         _ table: RatingsTable, method: NormalisationMethod, lambda: Double = 10, iterations: Int = 10
     ) throws -> TrainingSet {
-        var trainUser: [Int32] = [], trainMovie: [Int32] = [], trainRating: [Float] = []
-        var testUser: [Int32] = [], testMovie: [Int32] = [], testRating: [Float] = []
-        trainUser.reserveCapacity(table.count)
-        trainMovie.reserveCapacity(table.count)
-        trainRating.reserveCapacity(table.count)
-        for index in 0..<table.count {
-            if table.isTest[index] == 0 {
-                trainUser.append(table.user[index])
-                trainMovie.append(table.movie[index])
-                trainRating.append(table.rating[index])
-            } else {
-                testUser.append(table.user[index])
-                testMovie.append(table.movie[index])
-                testRating.append(table.rating[index])
-            }
-        }
+        let (train, test) = table.sides()
+        let (trainUser, trainMovie, trainRating) = (train.user, train.movie, train.rating)
+        let (testUser, testMovie, testRating) = (test.user, test.movie, test.rating)
         guard !trainRating.isEmpty else {
             throw ModelsError.badParameter("the split leaves no training ratings")
         }

@@ -39,16 +39,11 @@ public final class StoredModel: Sendable {
         let (name, version) = try modelStore.resolve(reference)
         let manifest = try modelStore.manifest(name, version)
         let path = modelStore.modelPath(name, version)
-        let (sha, _) = try verifiedHash(path)
+        let (sha, _) = try ModelStore.sha256(path)
         guard sha == manifest.sha256 else {
             throw StoreError(.badInput, "\(name)@\(version): \(path) fails its checksum (sha256 \(sha.prefix(12))…, manifest \(manifest.sha256.prefix(12))…): refusing to serve a corrupt model")
         }
         return StoredModel(name: name, version: version, manifest: manifest, file: try ModelFile.read(path))
-    }
-
-    private static func verifiedHash(_ path: String) throws -> (String, Int) {
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreError(.badInput, "\(path): missing") }
-        return try ModelStore.sha256(path)
     }
 
     init(name: String, version: Int, manifest: Manifest, file: ModelFile) {
