@@ -3,6 +3,9 @@
 //
 // Layers, bottom to top (each a library target; tests mirror them):
 //   _CLinearAlgebra, _CHDF5   C shims over OpenBLAS/LAPACKE and libhdf5 (system libraries)
+//   Essentials                the shared mechanisms, each written once: the error protocol and exit
+//                             codes, sha256, file locks, atomic writes, JSON output, plain names,
+//                             top-k selection, parallel loops (and the BLAS thread count)
 //   LinearAlgebra, HDF5       Swift wrappers: BLAS/LAPACK calls, HDF5 files without raw hid_t
 //   MovieLens                 reading MovieLens folders, splits, the ratings file format
 //   Models                    normalisation, algorithms (one file each), neighbours, the model file
@@ -15,7 +18,8 @@ import PackageDescription
 
 let package = Package(
     name: "Projector",
-    platforms: [.macOS(.v15)],
+    // Linux only (Debian/Ubuntu): the native libraries come from apt through pkg-config, and the
+    // executables use glibc's flock/fsync. SwiftPM has no platform entry for Linux, so none is declared.
     products: [
         .executable(name: "ingest", targets: ["ingest"]),
         .executable(name: "normalise", targets: ["normalise"]),
@@ -44,37 +48,36 @@ let package = Package(
             name: "_CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
 
+        // The bottom module: shared mechanisms (it sets OpenBLAS's thread count, hence the shim).
+        .target(
+            name: "Essentials",
+            dependencies: ["_CLinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
+
         // Wrappers.
-        .target(name: "LinearAlgebra", dependencies: ["_CLinearAlgebra"]),
-        .target(name: "HDF5", dependencies: ["_CHDF5"]),
+        .target(name: "LinearAlgebra", dependencies: ["_CLinearAlgebra", "Essentials"]),
+        .target(name: "HDF5", dependencies: ["_CHDF5", "Essentials"]),
 
         // Data.
-        .target(
-            name: "MovieLens",
-            dependencies: ["HDF5", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "MovieLens", dependencies: ["HDF5", "Essentials"]),
 
         // Models.
-        .target(name: "Models", dependencies: ["LinearAlgebra", "HDF5", "MovieLens"]),
+        .target(name: "Models", dependencies: ["LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
 
         // Evaluation.
-        .target(name: "Evaluation", dependencies: ["Models", "MovieLens", "LinearAlgebra"]),
+        .target(name: "Evaluation", dependencies: ["Models", "MovieLens", "LinearAlgebra", "Essentials"]),
 
         // Artifact store and its consumers.
-        .target(
-            name: "ArtifactStore",
-            dependencies: ["Models", "Evaluation", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "LinearAlgebra"]),
+        .target(name: "ArtifactStore", dependencies: ["Models", "Evaluation", "Essentials"]),
+        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "Essentials"]),
 
-        // Pipelines: manifests and the runner.
-        .target(
-            name: "Pipeline",
-            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
+        // Pipelines: manifests and the runner (the manifest schema of factorise comes from Models).
+        .target(name: "Pipeline", dependencies: ["Models", "Essentials", .product(name: "Yams", package: "Yams")]),
 
-        // Stage contract shared by the executables.
+        // Stage contract shared by the executables: options, exit codes by error type.
         .target(
             name: "StageKit",
             dependencies: [
-                "HDF5", "MovieLens", "Models", "Evaluation", "ArtifactStore", "Pipeline",
+                "Essentials", "ArtifactStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -83,57 +86,58 @@ let package = Package(
         .executableTarget(
             name: "ingest",
             dependencies: [
-                "MovieLens", "StageKit",
+                "MovieLens", "StageKit", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(
             name: "normalise",
             dependencies: [
-                "Models", "MovieLens", "StageKit",
+                "Models", "MovieLens", "StageKit", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "factorise",
             dependencies: [
-                "Models", "StageKit",
+                "Models", "StageKit", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(
             name: "evaluate",
             dependencies: [
-                "Evaluation", "Models", "MovieLens", "StageKit",
+                "Evaluation", "Models", "MovieLens", "StageKit", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(
             name: "publish",
-            dependencies: ["ArtifactStore", "Evaluation", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ArtifactStore", "Evaluation", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "store",
-            dependencies: ["ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "recommend",
-            dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(
             name: "pipeline",
-            dependencies: ["Pipeline", "ArtifactStore", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Pipeline", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Benchmarks (release builds only; see Scripts/bench).
-        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "ProjectorClient"]),
+        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "ProjectorClient", "Essentials"]),
 
         // Tests mirror the library targets; TestSupport holds the helpers they share.
         .target(name: "TestSupport", dependencies: ["MovieLens"], path: "Tests/TestSupport"),
+        .testTarget(name: "EssentialsTests", dependencies: ["TestSupport", "Essentials"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["TestSupport", "LinearAlgebra"]),
         .testTarget(name: "HDF5Tests", dependencies: ["TestSupport", "HDF5"]),
         .testTarget(name: "MovieLensTests", dependencies: ["TestSupport", "MovieLens", "HDF5"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "ArtifactStore"]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline"]),
+        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "ArtifactStore", "Essentials"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Models"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,6 @@
+import Essentials
 import Foundation
+import Models
 
 /// `manifest.json` beside every published `model.h5`.
 ///
@@ -7,8 +9,7 @@ import Foundation
 /// | `version` | the version number (increasing integers per model name) |
 /// | `sha256`, `size` | of `model.h5`, checked by every reader |
 /// | `created_at` | when it was published (UTC, ISO 8601) |
-/// | `model_created_at` | when `factorise` wrote the model |
-/// | `algorithm`, `params`, `seed` | how it was trained |
+/// | `algorithm`, `params`, `seed` | how it was trained (`params`: a JSON object of every hyper-parameter) |
 /// | `metrics` | what evaluate recorded in the model (`null`: not applicable) |
 /// | `data_fingerprint`, `split`, `split_params` | what it was trained on |
 /// | `previous_version` | the version `latest` pointed to before, or null |
@@ -18,9 +19,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var sha256: String
     public var size: Int
     public var createdAt: String
-    public var modelCreatedAt: String
     public var algorithm: String
-    public var params: String
+    public var params: [String: ParameterValue]
     public var seed: UInt64
     public var metrics: [String: Double?]
     public var dataFingerprint: String
@@ -31,15 +31,53 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case version, sha256, size, algorithm, params, seed, metrics, split
-        case createdAt = "created_at", modelCreatedAt = "model_created_at", dataFingerprint = "data_fingerprint"
+        case createdAt = "created_at", dataFingerprint = "data_fingerprint"
         case splitParams = "split_params", previousVersion = "previous_version", codeVersion = "code_version"
     }
 
-    var json: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try! encoder.encode(self)
+    public init(version: Int, sha256: String, size: Int, createdAt: String, algorithm: String, params: [String: ParameterValue],
+                seed: UInt64, metrics: [String: Double?], dataFingerprint: String, split: String, splitParams: String,
+                previousVersion: Int?, codeVersion: String) {
+        self.version = version
+        self.sha256 = sha256
+        self.size = size
+        self.createdAt = createdAt
+        self.algorithm = algorithm
+        self.params = params
+        self.seed = seed
+        self.metrics = metrics
+        self.dataFingerprint = dataFingerprint
+        self.split = split
+        self.splitParams = splitParams
+        self.previousVersion = previousVersion
+        self.codeVersion = codeVersion
     }
+
+    /// Reads manifests of every version so far: `params` was a JSON string inside the JSON before
+    /// it became an object.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        sha256 = try c.decode(String.self, forKey: .sha256)
+        size = try c.decode(Int.self, forKey: .size)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        algorithm = try c.decode(String.self, forKey: .algorithm)
+        if let object = try? c.decode([String: ParameterValue].self, forKey: .params) {
+            params = object
+        } else {
+            let text = try c.decode(String.self, forKey: .params)
+            params = try JSONDecoder().decode([String: ParameterValue].self, from: Data(text.utf8))
+        }
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        metrics = try c.decode([String: Double?].self, forKey: .metrics)
+        dataFingerprint = try c.decode(String.self, forKey: .dataFingerprint)
+        split = try c.decode(String.self, forKey: .split)
+        splitParams = try c.decode(String.self, forKey: .splitParams)
+        previousVersion = try c.decodeIfPresent(Int.self, forKey: .previousVersion)
+        codeVersion = try c.decode(String.self, forKey: .codeVersion)
+    }
+
+    var json: Data { JSON.data(self, pretty: true) }
 }
 
 /// An alias file (`<store>/<name>/aliases/<alias>.json`): the version it points to, and the

@@ -1,3 +1,4 @@
+import Essentials
 import Evaluation
 import Foundation
 import Models
@@ -14,8 +15,11 @@ import Models
 ///   `<name>/.lock` while they pick the next version number and rename into place, so two cron
 ///   jobs at once get two versions, never one overwriting the other.
 /// - **Atomic aliases.** Aliases are rewritten through a temporary file and `rename`.
-/// - **Contained names.** Model and alias names are plain names (letters, digits, `.`, `_`, `-`,
-///   not starting with `.`), so nothing a caller passes reaches outside the store.
+/// - **Contained names.** Every entry point checks model and alias names (`PlainName`) and parses
+///   references (`ModelReference`) before it touches the file system, so nothing a caller passes
+///   reaches outside the store.
+/// - **No version lost.** `gc` keeps the newest N versions and every version any alias points to.
+/// - **Errors are never swallowed.** An unreadable store, folder or manifest is an error.
 ///
 ///     let store = ModelStore(root: "Artifacts")
 ///     let result = try store.publish(model: "model.h5", name: "movielens-1m", gate: QualityGate())
@@ -32,77 +36,102 @@ public struct ModelStore: Sendable {
         return "Artifacts"
     }
 
+    /// The aliases `publish` maintains; `promote --alias` may add others (`staging`, …).
     public static let aliases = ["latest", "production"]
 
-    /// Refuses anything but a plain name.
+    /// Refuses anything but a plain name (`PlainName`).
     public static func checkName(_ name: String, what: String = "model name") throws {
-        let allowed = name.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || "._-".unicodeScalars.contains($0) }
-        guard !name.isEmpty, name.count <= 100, allowed, !name.hasPrefix(".") else {
-            throw StoreError(.badInput, "\(what) '\(name)' is not a plain name: use letters, digits, '.', '_' and '-', not starting with '.'")
-        }
+        try PlainName.check(name, what: what)
     }
 
     func folder(_ name: String) -> String { root + "/" + name }
     func versionFolder(_ name: String, _ version: Int) -> String { folder(name) + "/\(version)" }
     public func modelPath(_ name: String, _ version: Int) -> String { versionFolder(name, version) + "/model.h5" }
+    public func manifestPath(_ name: String, _ version: Int) -> String { versionFolder(name, version) + "/manifest.json" }
     func aliasPath(_ name: String, _ alias: String) -> String { folder(name) + "/aliases/\(alias).json" }
 
-    /// Model names in the store.
-    public func names() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
-            .filter { (try? Self.checkName($0)) != nil && FileManager.default.fileExists(atPath: folder($0) + "/aliases") }
+    /// The entries of a folder; a missing or unreadable folder is an error naming it.
+    func entries(_ path: String, missing: @autoclosure () -> String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError(.badInput, missing())
+        }
+        do { return try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            throw StoreError(.failure, "\(path): cannot list: \(error.localizedDescription)")
+        }
+    }
+
+    /// Model names in the store (folders with an `aliases` folder). A missing store is an error.
+    public func names() throws -> [String] {
+        try entries(root, missing: "\(root): no model store here (pass --store DIR or set PROJECTOR_STORE)")
+            .filter { PlainName.problem($0) == nil && FileManager.default.fileExists(atPath: folder($0) + "/aliases") }
             .sorted()
     }
 
     /// Complete versions of `name`, ascending (folders named by an integer with a manifest).
     public func versions(_ name: String) throws -> [Int] {
         try Self.checkName(name)
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder(name))) ?? []
-        return entries.compactMap { entry in
+        return try entries(folder(name), missing: missingModel(name)).compactMap { entry in
             guard let version = Int(entry), version > 0, String(version) == entry,
-                  FileManager.default.fileExists(atPath: versionFolder(name, version) + "/manifest.json") else { return nil }
+                  FileManager.default.fileExists(atPath: manifestPath(name, version)) else { return nil }
             return version
         }.sorted()
     }
 
+    func missingModel(_ name: String) -> String {
+        let known = (try? names()) ?? []
+        return "no model named '\(name)' in \(root)" + (known.isEmpty ? " (the store is empty)" : "; models: \(known.joined(separator: ", "))")
+    }
+
     public func manifest(_ name: String, _ version: Int) throws -> Manifest {
-        let path = versionFolder(name, version) + "/manifest.json"
+        try Self.checkName(name)
+        let path = manifestPath(name, version)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StoreError(.badInput, "\(name)@\(version): no such version in \(root)")
         }
-        do { return try JSONDecoder().decode(Manifest.self, from: data) } catch {
-            throw StoreError(.badInput, "\(path): unreadable manifest (\(error))")
-        }
+        return try JSON.decode(Manifest.self, from: data, source: path)
     }
 
     public func alias(_ name: String, _ alias: String) throws -> Alias? {
+        try Self.checkName(name)
         try Self.checkName(alias, what: "alias")
         guard let data = FileManager.default.contents(atPath: aliasPath(name, alias)) else { return nil }
-        do { return try JSONDecoder().decode(Alias.self, from: data) } catch {
-            throw StoreError(.badInput, "\(aliasPath(name, alias)): unreadable alias (\(error))")
-        }
+        return try JSON.decode(Alias.self, from: data, source: aliasPath(name, alias))
     }
 
-    /// `NAME`, `NAME@VERSION` or `NAME@ALIAS` (default alias: production) → (name, version).
-    public func resolve(_ reference: String) throws -> (name: String, version: Int) {
-        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
-        let name = parts[0]
+    /// Every alias of `name` (`latest`, `production`, and any other `promote --alias` made).
+    public func aliases(_ name: String) throws -> [String: Alias] {
         try Self.checkName(name)
-        guard FileManager.default.fileExists(atPath: folder(name)) else {
-            let known = names()
-            throw StoreError(.badInput, "no model named '\(name)' in \(root)" + (known.isEmpty ? " (the store is empty)" : "; models: \(known.joined(separator: ", "))"))
+        var result: [String: Alias] = [:]
+        for entry in try entries(folder(name) + "/aliases", missing: missingModel(name)) where entry.hasSuffix(".json") {
+            let alias = String(entry.dropLast(5))
+            guard PlainName.problem(alias) == nil, let record = try self.alias(name, alias) else { continue }
+            result[alias] = record
         }
-        let selector = parts.count > 1 ? parts[1] : "production"
-        if let version = Int(selector) {
-            guard try versions(name).contains(version) else {
-                throw StoreError(.badInput, "\(name) has no version \(version); versions: \(try versions(name).map(String.init).joined(separator: ", "))")
+        return result
+    }
+
+    /// A reference (`NAME`, `NAME@VERSION`, `NAME@ALIAS`; a bare name means `defaultAlias`)
+    /// → (name, version), the version checked to exist.
+    public func resolve(_ text: String, defaultAlias: String = "production") throws -> (name: String, version: Int) {
+        let reference = try ModelReference.parse(text)
+        let name = reference.name
+        let versions = try self.versions(name)
+        switch reference.selector ?? .alias(defaultAlias) {
+        case .version(let version):
+            guard versions.contains(version) else {
+                throw StoreError(.badInput, "\(name) has no version \(version); versions: \(versions.map(String.init).joined(separator: ", "))")
             }
             return (name, version)
+        case .alias(let selector):
+            guard let target = try alias(name, selector) else {
+                throw StoreError(.badInput, "\(name) has no '\(selector)' alias" + (selector == "production" ? " (nothing promoted yet: use \(name)@latest, or publish with --promote or --gate)" : ""))
+            }
+            guard versions.contains(target.version) else {
+                throw StoreError(.badInput, "\(name)@\(selector) points to version \(target.version), which does not exist")
+            }
+            return (name, target.version)
         }
-        guard let target = try alias(name, selector) else {
-            throw StoreError(.badInput, "\(name) has no '\(selector)' alias" + (selector == "production" ? " (nothing promoted yet: use \(name)@latest, or publish with --promote or --gate)" : ""))
-        }
-        return (name, target.version)
     }
 
     public struct PublishResult: Sendable {
@@ -119,8 +148,9 @@ public struct ModelStore: Sendable {
         try Self.checkName(name)
         let file = try ModelFile.read(path)
         let metrics: [String: Double?] = file.metrics.mapValues { $0.isFinite ? $0 : nil }
+        let params = try JSON.decode([String: ParameterValue].self, from: Data(file.parametersJSON.utf8), source: "\(path): attribute 'params'")
         try FileManager.default.createDirectory(atPath: folder(name) + "/aliases", withIntermediateDirectories: true)
-        return try FileSystem.withLock(folder(name) + "/.lock") {
+        return try FileLock.withLock(folder(name) + "/.lock") {
             if let gate, let production = try alias(name, "production") {
                 guard !file.metrics.isEmpty else {
                     throw StoreError(.badInput, "\(path): has no metrics to gate on: run evaluate on it first")
@@ -137,19 +167,19 @@ public struct ModelStore: Sendable {
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
             do {
                 try FileSystem.copy(path, to: temporary + "/model.h5")
-                let (sha, size) = try FileSystem.sha256(temporary + "/model.h5")
+                let (sha, size) = try Digest.sha256(file: temporary + "/model.h5")
                 let manifest = Manifest(
-                    version: version, sha256: sha, size: size, createdAt: FileSystem.now(), modelCreatedAt: file.createdAt,
-                    algorithm: file.algorithm, params: file.parametersJSON, seed: file.seed, metrics: metrics,
+                    version: version, sha256: sha, size: size, createdAt: Timestamp.now(),
+                    algorithm: file.algorithm, params: params, seed: file.seed, metrics: metrics,
                     dataFingerprint: file.metadata.fingerprint, split: file.metadata.split,
                     splitParams: file.metadata.splitParameters, previousVersion: try alias(name, "latest")?.version,
                     codeVersion: codeVersion)
-                try FileSystem.writeAtomically(manifest.json, to: temporary + "/manifest.json")
-                try FileSystem.fsync(temporary)
+                try AtomicFile.write(manifest.json, to: temporary + "/manifest.json")
+                try AtomicFile.fsync(temporary)
                 guard rename(temporary, versionFolder(name, version)) == 0 else {
-                    throw StoreError(.failure, "\(versionFolder(name, version)): cannot rename into place: \(String(cString: strerror(errno)))")
+                    throw StoreError(.failure, "\(versionFolder(name, version)): cannot rename into place: \(systemError())")
                 }
-                try FileSystem.fsync(folder(name))
+                try AtomicFile.fsync(folder(name))
                 try setAlias(name, "latest", to: version)
                 let promoted = promote || gate != nil
                 if promoted { try setAlias(name, "production", to: version) }
@@ -162,23 +192,23 @@ public struct ModelStore: Sendable {
     }
 
     func setAlias(_ name: String, _ alias: String, to version: Int) throws {
-        try Self.checkName(alias, what: "alias")
         var history = try self.alias(name, alias).map { $0.history + [$0.version] } ?? []
         if history.last == version { history.removeLast() }
-        try writeAlias(name, alias, Alias(version: version, history: Array(history.suffix(50)), updatedAt: FileSystem.now()))
+        try writeAlias(name, alias, Alias(version: version, history: Array(history.suffix(50)), updatedAt: Timestamp.now()))
     }
 
     func writeAlias(_ name: String, _ alias: String, _ record: Alias) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileSystem.writeAtomically(try encoder.encode(record), to: aliasPath(name, alias))
+        try AtomicFile.write(JSON.data(record, pretty: true), to: aliasPath(name, alias))
     }
 
     /// Points `alias` at `version` after checking the version's checksum.
     public func promote(_ name: String, version: Int, alias: String = "production") throws {
-        try FileSystem.withLock(folder(name) + "/.lock") {
+        try Self.checkName(name)
+        try Self.checkName(alias, what: "alias")
+        _ = try versions(name)
+        try FileLock.withLock(folder(name) + "/.lock") {
             let manifest = try self.manifest(name, version)
-            let (sha, _) = try FileSystem.sha256(modelPath(name, version))
+            let (sha, _) = try Digest.sha256(file: modelPath(name, version))
             guard sha == manifest.sha256 else {
                 throw StoreError(.badInput, "\(name)@\(version): model.h5 fails its checksum (sha256 \(sha.prefix(12))…, manifest \(manifest.sha256.prefix(12))…): not promoting a corrupt version")
             }
@@ -189,12 +219,15 @@ public struct ModelStore: Sendable {
     /// Points `alias` back at the version it pointed to before; returns it.
     @discardableResult
     public func rollback(_ name: String, alias: String = "production") throws -> Int {
-        try FileSystem.withLock(folder(name) + "/.lock") {
+        try Self.checkName(name)
+        try Self.checkName(alias, what: "alias")
+        _ = try versions(name)
+        return try FileLock.withLock(folder(name) + "/.lock") {
             guard var current = try self.alias(name, alias) else { throw StoreError(.badInput, "\(name) has no '\(alias)' alias to roll back") }
             let existing = Set(try versions(name))
             while let previous = current.history.popLast() {
                 if existing.contains(previous) && previous != current.version {
-                    try writeAlias(name, alias, Alias(version: previous, history: current.history, updatedAt: FileSystem.now()))
+                    try writeAlias(name, alias, Alias(version: previous, history: current.history, updatedAt: Timestamp.now()))
                     return previous
                 }
             }
@@ -202,50 +235,50 @@ public struct ModelStore: Sendable {
         }
     }
 
-    /// Removes all but the newest `keep` versions, never one an alias points to, and leftover
-    /// temporary folders of killed publishes. Returns the versions removed.
+    /// Removes all but the newest `keep` versions, never one that any alias points to, and
+    /// leftover temporary folders of killed publishes. Returns the versions removed.
     public func gc(_ name: String, keep: Int) throws -> [Int] {
+        try Self.checkName(name)
         guard keep >= 1 else { throw StoreError(.badInput, "--keep must be at least 1") }
-        return try FileSystem.withLock(folder(name) + "/.lock") {
-            let pinned = Set(try Self.aliases.compactMap { try alias(name, $0)?.version })
+        _ = try versions(name)
+        return try FileLock.withLock(folder(name) + "/.lock") {
+            let pinned = Set(try aliases(name).values.map(\.version))
             let all = try versions(name)
             let doomed = all.dropLast(keep).filter { !pinned.contains($0) }
             for version in doomed {
                 // Rename first, so a half-deleted version never looks like a version.
                 let trash = folder(name) + "/.tmp-gc-\(version)-\(getpid())"
                 guard rename(versionFolder(name, version), trash) == 0 else {
-                    throw StoreError(.failure, "\(versionFolder(name, version)): cannot remove: \(String(cString: strerror(errno)))")
+                    throw StoreError(.failure, "\(versionFolder(name, version)): cannot remove: \(systemError())")
                 }
                 try FileManager.default.removeItem(atPath: trash)
             }
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder(name))) ?? [] where entry.hasPrefix(".tmp-") {
-                try? FileManager.default.removeItem(atPath: folder(name) + "/" + entry)
+            for entry in try entries(folder(name), missing: "\(folder(name)) vanished") where entry.hasPrefix(".tmp-") {
+                do { try FileManager.default.removeItem(atPath: folder(name) + "/" + entry) } catch {
+                    throw StoreError(.failure, "\(folder(name))/\(entry): cannot remove a leftover: \(error.localizedDescription)")
+                }
             }
             return Array(doomed)
         }
     }
 
-    /// sha256 (hex) and size of a file, for readers that verify what they load.
-    public static func sha256(_ path: String) throws -> (hex: String, size: Int) { try FileSystem.sha256(path) }
-
     /// Re-hashes every version and checks every alias. Returns the problems found (empty: valid).
-    /// Leftover `.tmp-` folders of killed publishes are not problems: no reader sees them.
+    /// Leftover `.tmp-` folders of killed publishes are not problems: no reader sees them. A
+    /// missing or unreadable store is an error, never "valid".
     public func verify(_ only: String? = nil) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw StoreError(.badInput, "\(root): no model store here (pass --store DIR or set PROJECTOR_STORE)")
-        }
-        if let only, !FileManager.default.fileExists(atPath: folder(only)) {
-            throw StoreError(.badInput, "no model named '\(only)' in \(root)")
+        let all = try names()
+        if let only {
+            try Self.checkName(only)
+            guard all.contains(only) else { throw StoreError(.badInput, missingModel(only)) }
         }
         var problems: [String] = []
-        for name in try only.map({ [$0] }) ?? names() {
+        for name in only.map({ [$0] }) ?? all {
             let versions = try self.versions(name)
             for version in versions {
                 do {
                     let manifest = try self.manifest(name, version)
                     if manifest.version != version { problems.append("\(name)@\(version): manifest says version \(manifest.version)") }
-                    let (sha, size) = try FileSystem.sha256(modelPath(name, version))
+                    let (sha, size) = try Digest.sha256(file: modelPath(name, version))
                     if sha != manifest.sha256 || size != manifest.size {
                         problems.append("\(name)@\(version): model.h5 is corrupt (sha256 \(sha.prefix(12))…, \(size) bytes; manifest \(manifest.sha256.prefix(12))…, \(manifest.size) bytes)")
                     }
@@ -253,14 +286,12 @@ public struct ModelStore: Sendable {
                     problems.append("\(name)@\(version): \(error)")
                 }
             }
-            for alias in Self.aliases {
-                do {
-                    if let target = try self.alias(name, alias), !versions.contains(target.version) {
-                        problems.append("\(name)@\(alias) points to version \(target.version), which does not exist")
-                    }
-                } catch {
-                    problems.append("\(error)")
+            do {
+                for (alias, target) in try aliases(name).sorted(by: { $0.key < $1.key }) where !versions.contains(target.version) {
+                    problems.append("\(name)@\(alias) points to version \(target.version), which does not exist")
                 }
+            } catch {
+                problems.append("\(name): \(error)")
             }
         }
         return problems

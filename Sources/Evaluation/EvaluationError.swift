@@ -1,19 +1,6 @@
-/// The one error type of the Evaluation module.
-public struct EvaluationError: Error, CustomStringConvertible, Equatable, Sendable {
-    public enum Kind: Sendable, Equatable {
-        /// The model and data do not belong together, or a reference file is unreadable (exit 2).
-        case badInput
-        /// Quality regressed beyond the tolerances (exit 3).
-        case qualityGate
-    }
+import Essentials
 
-    public var kind: Kind
-    public var message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var description: String { message }
-}
+/// The Evaluation module's errors: a model and data that do not belong together or an unreadable
+/// reference are `.badInput` (exit 2), a regression beyond the tolerances `.qualityGate` (exit 3).
+/// The same type as every module whose errors need only a kind and a message.
+public typealias EvaluationError = ProjectorFailure

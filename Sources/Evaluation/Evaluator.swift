@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LinearAlgebra
 import Models
@@ -55,6 +56,9 @@ public enum Evaluator {
         }
         guard model.metadata.split == data.split.name, model.metadata.splitParameters == data.split.parametersJSON else {
             throw EvaluationError(.badInput, "the model was trained on the \(model.metadata.split) split \(model.metadata.splitParameters), these ratings use \(data.split.name) \(data.split.parametersJSON): held-out ratings would leak into training")
+        }
+        guard model.metadata.userIDs == data.userIDs, model.metadata.movieIDs == data.movieIDs else {
+            throw EvaluationError(.badInput, "the model's users and movies (\(model.metadata.userCount) × \(model.metadata.movieCount)) are not the ratings file's (\(data.userCount) × \(data.movieCount)), though the fingerprints agree: one of the files is damaged")
         }
     }
 

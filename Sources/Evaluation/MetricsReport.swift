@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Models
 import MovieLens
@@ -17,9 +18,8 @@ public struct MetricsReport: Codable, Sendable, Equatable {
         public var seed: UInt64
         public var modelKind: String
         public var predictsRatings: Bool
-        public var createdAt: String
         enum CodingKeys: String, CodingKey {
-            case path, algorithm, params, seed, createdAt = "created_at"
+            case path, algorithm, params, seed
             case modelKind = "model_kind", predictsRatings = "predicts_ratings"
         }
     }
@@ -64,11 +64,9 @@ public struct MetricsReport: Codable, Sendable, Equatable {
     public var `protocol`: ProtocolDescription
     public var data: Data
     public var model: Model
-    public var evaluationSeconds: Double
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", metrics, baselines, `protocol`, data, model
-        case evaluationSeconds = "evaluation_seconds"
     }
 
     static func value(_ x: Double) -> Double? { x.isFinite ? x : nil }
@@ -94,31 +92,26 @@ public struct MetricsReport: Codable, Sendable, Equatable {
         data = Data(fingerprint: table.fingerprint, kind: table.kind, split: table.split.name,
                     splitParams: table.split.parametersJSON, trainRatings: table.trainCount, heldOutRatings: table.testCount)
         model = Model(path: modelPath, algorithm: file.algorithm, params: file.parametersJSON, seed: file.seed,
-                      modelKind: file.model.kind, predictsRatings: file.model.predictsRatings, createdAt: file.createdAt)
-        evaluationSeconds = e.seconds
+                      modelKind: file.model.kind, predictsRatings: file.model.predictsRatings)
     }
 
-    public var json: Foundation.Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try! encoder.encode(self)
-    }
+    /// No timing and no timestamp: the same model and data give the same bytes.
+    public var json: Foundation.Data { JSON.data(self, pretty: true) }
 
     public static func read(_ path: String) throws -> MetricsReport {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw EvaluationError(.badInput, "\(path): cannot read the metrics file")
         }
-        do {
-            let report = try JSONDecoder().decode(MetricsReport.self, from: bytes)
-            guard report.format == format, report.formatVersion == formatVersion else {
-                throw EvaluationError(.badInput, "\(path): is \(report.format) version \(report.formatVersion), expected \(format) version \(formatVersion)")
-            }
-            return report
-        } catch let error as EvaluationError {
-            throw error
-        } catch {
-            throw EvaluationError(.badInput, "\(path): not a metrics.json written by evaluate (\(error))")
+        struct Header: Decodable {
+            var format: String
+            var formatVersion: Int
+            enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
         }
+        let header = try JSON.decode(Header.self, from: bytes, source: "\(path) (a metrics.json written by evaluate)")
+        guard header.format == format, header.formatVersion == formatVersion else {
+            throw EvaluationError(.badInput, "\(path): is \(header.format) version \(header.formatVersion), expected \(format) version \(formatVersion)")
+        }
+        return try JSON.decode(MetricsReport.self, from: bytes, source: "\(path) (a metrics.json written by evaluate)")
     }
 
     /// Metrics as model attributes (`metric_<name>`), NaN for not applicable.

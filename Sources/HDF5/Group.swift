@@ -59,10 +59,12 @@ public class HDF5Group: HDF5Object {
 
     public func createGroup(_ name: String) throws -> HDF5Group {
         try HDF5Library.locked {
+            // No object timestamps, so the same content gives the same bytes.
+            let plist = ScopedID(H5Pcreate(projector_H5P_GROUP_CREATE()), H5Pclose)
+            H5Pset_obj_track_times(plist.id, false)
             let id = try check(
-                H5Gcreate2(handleID, name, projector_H5P_DEFAULT(), projector_H5P_DEFAULT(),
-                           projector_H5P_DEFAULT()),
-                file: filePath, object: childPath(name), "cannot create group")
+                H5Gcreate2(handleID, name, projector_H5P_DEFAULT(), plist.id, projector_H5P_DEFAULT()),
+                file: filePath, object: childPath(name), kind: .failure, "cannot create group")
             return HDF5Group(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Gclose))
         }
     }
@@ -73,7 +75,7 @@ public class HDF5Group: HDF5Object {
                 throw HDF5Error(file: filePath, object: childPath(name), problem: "group is missing")
             }
             let id = try check(H5Gopen2(handleID, name, projector_H5P_DEFAULT()),
-                               file: filePath, object: childPath(name), "cannot open group")
+                               file: filePath, object: childPath(name), kind: .badInput, "cannot open group")
             return HDF5Group(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Gclose))
         }
     }
@@ -84,7 +86,7 @@ public class HDF5Group: HDF5Object {
                 throw HDF5Error(file: filePath, object: childPath(name), problem: "dataset is missing")
             }
             let id = try check(H5Dopen2(handleID, name, projector_H5P_DEFAULT()),
-                               file: filePath, object: childPath(name), "cannot open dataset")
+                               file: filePath, object: childPath(name), kind: .badInput, "cannot open dataset")
             return HDF5Dataset(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Dclose))
         }
     }
@@ -93,7 +95,7 @@ public class HDF5Group: HDF5Object {
     public func childNames() throws -> [String] {
         try HDF5Library.locked {
             var info = H5G_info_t()
-            _ = try check(H5Gget_info(handleID, &info), file: filePath, object: objectPath, "cannot list group")
+            _ = try check(H5Gget_info(handleID, &info), file: filePath, object: objectPath, kind: .badInput, "cannot list group")
             return try namesByIndex(Int(info.nlinks), what: "group") { index, buffer, size in
                 H5Lget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index), buffer, size, projector_H5P_DEFAULT())
             }
@@ -117,7 +119,7 @@ public class HDF5Group: HDF5Object {
                 if !values.isEmpty {
                     _ = try check(H5Dwrite(id, T.memoryType, projector_H5S_ALL(), projector_H5S_ALL(),
                                            projector_H5P_DEFAULT(), buffer.baseAddress),
-                                  file: filePath, object: childPath(name), "cannot write dataset")
+                                  file: filePath, object: childPath(name), kind: .failure, "cannot write dataset")
                 }
             }
         }
@@ -143,7 +145,7 @@ public class HDF5Group: HDF5Object {
                     if !strings.isEmpty {
                         _ = try check(H5Dwrite(id, type.id, projector_H5S_ALL(), projector_H5S_ALL(),
                                                projector_H5P_DEFAULT(), pointers),
-                                      file: filePath, object: childPath(name), "cannot write dataset")
+                                      file: filePath, object: childPath(name), kind: .failure, "cannot write dataset")
                     }
                 }
             }
@@ -157,22 +159,23 @@ public class HDF5Group: HDF5Object {
             var dims = shape.map { hsize_t($0) }
             let space = ScopedID(H5Screate_simple(Int32(dims.count), &dims, nil), H5Sclose)
             let plist = ScopedID(H5Pcreate(projector_H5P_DATASET_CREATE()), H5Pclose)
+            H5Pset_obj_track_times(plist.id, false)
             if let chunkRows = storage.chunkRows, !shape.contains(0) {
                 var chunk = dims
                 chunk[0] = hsize_t(min(chunkRows, shape[0]))
                 _ = try check(H5Pset_chunk(plist.id, Int32(chunk.count), &chunk), file: filePath,
-                              object: childPath(name), "cannot set chunking")
+                              object: childPath(name), kind: .failure, "cannot set chunking")
                 if let level = storage.deflateLevel {
                     if storage.shuffle { H5Pset_shuffle(plist.id) }
                     _ = try check(H5Pset_deflate(plist.id, UInt32(level)), file: filePath,
-                                  object: childPath(name), "cannot set compression")
+                                  object: childPath(name), kind: .failure, "cannot set compression")
                 }
             }
             let linkPlist = ScopedID(H5Pcreate(projector_H5P_LINK_CREATE()), H5Pclose)
             H5Pset_create_intermediate_group(linkPlist.id, 1)
             let id = try check(
                 H5Dcreate2(handleID, name, type, space.id, linkPlist.id, plist.id, projector_H5P_DEFAULT()),
-                file: filePath, object: childPath(name), "cannot create dataset")
+                file: filePath, object: childPath(name), kind: .failure, "cannot create dataset")
             let dataset = HDF5Dataset(filePath: filePath, objectPath: childPath(name),
                                       handle: Handle(id, closer: H5Dclose))
             try fill(id)
@@ -185,6 +188,23 @@ public class HDF5Group: HDF5Object {
     /// Reads a whole numeric dataset (flattened in row-major order).
     public func read<T: HDF5Element>(_ name: String, as _: T.Type = T.self) throws -> [T] {
         try dataset(name).read(as: T.self)
+    }
+
+    /// Reads a numeric dataset that must have exactly `shape` (checked before anything is read);
+    /// `why` says where the expected shape comes from ("n_ratings", "n_movies × k").
+    ///
+    ///     let user: [Int32] = try ratings.read("user", shape: [n], why: "n_ratings")
+    public func read<T: HDF5Element>(_ name: String, shape: [Int], why: String, as _: T.Type = T.self) throws -> [T] {
+        let dataset = try dataset(name)
+        try dataset.expect(shape: shape, why: why)
+        return try dataset.read(as: T.self)
+    }
+
+    /// Reads a 1-D string dataset that must hold exactly `count` strings.
+    public func readStrings(_ name: String, count: Int, why: String) throws -> [String] {
+        let dataset = try dataset(name)
+        try dataset.expect(shape: [count], why: why)
+        return try dataset.readStrings()
     }
 
     /// Reads a whole dataset of strings.
@@ -201,9 +221,11 @@ public final class HDF5File: HDF5Group {
     /// Creates (truncating) a file for writing.
     public static func create(_ path: String) throws -> HDF5File {
         try HDF5Library.locked {
-            let id = try check(H5Fcreate(path, projector_H5F_ACC_TRUNC(), projector_H5P_DEFAULT(),
-                                         projector_H5P_DEFAULT()),
-                               file: path, object: "", "cannot create file")
+            // The root group, like every object written, carries no modification time.
+            let plist = ScopedID(H5Pcreate(projector_H5P_FILE_CREATE()), H5Pclose)
+            H5Pset_obj_track_times(plist.id, false)
+            let id = try check(H5Fcreate(path, projector_H5F_ACC_TRUNC(), plist.id, projector_H5P_DEFAULT()),
+                               file: path, object: "", kind: .failure, "cannot create file")
             return HDF5File(filePath: path, objectPath: "/", handle: Handle(id, closer: H5Fclose))
         }
     }
@@ -219,7 +241,7 @@ public final class HDF5File: HDF5Group {
             let id = try check(
                 H5Fopen(path, writable ? projector_H5F_ACC_RDWR() : projector_H5F_ACC_RDONLY(),
                         projector_H5P_DEFAULT()),
-                file: path, object: "", "cannot open file")
+                file: path, object: "", kind: .badInput, "cannot open file")
             return HDF5File(filePath: path, objectPath: "/", handle: Handle(id, closer: H5Fclose))
         }
     }
@@ -227,7 +249,7 @@ public final class HDF5File: HDF5Group {
     /// Flushes everything written so far to disk.
     public func flush() throws {
         try HDF5Library.locked {
-            _ = try check(H5Fflush(handleID, H5F_SCOPE_GLOBAL), file: filePath, object: "", "cannot flush file")
+            _ = try check(H5Fflush(handleID, H5F_SCOPE_GLOBAL), file: filePath, object: "", kind: .failure, "cannot flush file")
         }
     }
 

@@ -1,3 +1,4 @@
+import Essentials
 import _CHDF5
 
 /// The one error type of the HDF5 module.
@@ -10,7 +11,10 @@ import _CHDF5
 ///     do { _ = try HDF5File.open("missing.h5") }
 ///     catch let error as HDF5Error { print(error) }
 ///     // missing.h5: cannot open file: unable to open file (file does not exist) …
-public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
+///
+/// Reading a file that is missing, not HDF5, damaged, or not what its format promises is bad
+/// input (`kind` `.badInput`, exit 2); a failed write or a library fault is a failure (exit 1).
+public struct HDF5Error: ProjectorError, Equatable {
     /// Path of the file concerned.
     public var file: String
     /// Object inside the file (`/ratings/user`, `attribute format on /`), or "" for the file itself.
@@ -19,13 +23,17 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     public var problem: String
     /// The innermost messages from HDF5's error stack, if it had any.
     public var detail: String
+    public var kind: FailureKind
 
-    public init(file: String, object: String = "", problem: String, detail: String = "") {
+    public init(file: String, object: String = "", problem: String, detail: String = "", kind: FailureKind = .badInput) {
         self.file = file
         self.object = object
         self.problem = problem
         self.detail = detail
+        self.kind = kind
     }
+
+    public var exitCode: StageExitCode { kind.exitCode }
 
     public var description: String {
         var text = file

@@ -1,3 +1,4 @@
+import Essentials
 import _CHDF5
 
 /// Owns one HDF5 identifier and closes it exactly once: by `close()` or, failing that, when the
@@ -26,16 +27,17 @@ final class Handle {
     deinit { close() }
 }
 
-/// Runs a block of HDF5 calls under the library lock and turns a negative return into an
-/// `HDF5Error` naming the file, object and problem.
+/// Turns a negative return of an HDF5 call into an `HDF5Error` naming the file, object and
+/// problem. `kind`: `.badInput` where the call reads a file (a damaged file is bad input),
+/// `.failure` where it creates or writes one.
 @inline(__always) @discardableResult
 func check<T: BinaryInteger>(
-    _ value: T, file: String, object: String, _ problem: @autoclosure () -> String
+    _ value: T, file: String, object: String, kind: FailureKind, _ problem: @autoclosure () -> String
 ) throws -> T {
     if value < 0 {
         throw HDF5Error(
             file: file, object: object, problem: problem(),
-            detail: currentHDF5StackDescription())
+            detail: currentHDF5StackDescription(), kind: kind)
     }
     return value
 }

@@ -30,7 +30,7 @@ extension HDF5Object {
         try HDF5Library.locked {
             var info = H5O_info_t()
             try check(H5Oget_info2(handleID, &info, UInt32(H5O_INFO_NUM_ATTRS)), file: filePath,
-                      object: objectPath, "cannot read object info")
+                      object: objectPath, kind: .badInput, "cannot read object info")
             return try namesByIndex(Int(info.num_attrs), what: "attributes") { index, buffer, size in
                 H5Aget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index), buffer, size, projector_H5P_DEFAULT())
             }
@@ -44,7 +44,7 @@ extension HDF5Object {
     ) throws -> [String] {
         try (0..<count).map { index in
             let length = call(index, nil, 0)
-            try check(length, file: filePath, object: objectPath, "cannot list \(what)")
+            try check(length, file: filePath, object: objectPath, kind: .badInput, "cannot list \(what)")
             var buffer = [CChar](repeating: 0, count: length + 1)
             _ = call(index, &buffer, buffer.count)
             return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -74,12 +74,12 @@ extension HDF5Object {
             let attr = ScopedID(
                 try check(H5Acreate2(handleID, name, type.id, space.id, projector_H5P_DEFAULT(),
                                      projector_H5P_DEFAULT()),
-                          file: filePath, object: attributeLabel(name), "cannot create attribute"),
+                          file: filePath, object: attributeLabel(name), kind: .failure, "cannot create attribute"),
                 H5Aclose)
             try value.withCString { cString in
                 var pointer: UnsafePointer<CChar>? = cString
                 _ = try check(H5Awrite(attr.id, type.id, &pointer), file: filePath,
-                              object: attributeLabel(name), "cannot write attribute")
+                              object: attributeLabel(name), kind: .failure, "cannot write attribute")
             }
         }
     }
@@ -87,7 +87,7 @@ extension HDF5Object {
     private func deleteAttributeIfPresent(_ name: String) throws {
         if H5Aexists(handleID, name) > 0 {
             _ = try check(H5Adelete(handleID, name), file: filePath, object: attributeLabel(name),
-                          "cannot replace attribute")
+                          kind: .failure, "cannot replace attribute")
         }
     }
 
@@ -99,12 +99,12 @@ extension HDF5Object {
             let attr = ScopedID(
                 try check(H5Acreate2(handleID, name, T.fileType, space.id, projector_H5P_DEFAULT(),
                                      projector_H5P_DEFAULT()),
-                          file: filePath, object: attributeLabel(name), "cannot create attribute"),
+                          file: filePath, object: attributeLabel(name), kind: .failure, "cannot create attribute"),
                 H5Aclose)
             if !values.isEmpty {
                 _ = try values.withUnsafeBufferPointer {
                     try check(H5Awrite(attr.id, T.memoryType, $0.baseAddress), file: filePath,
-                              object: attributeLabel(name), "cannot write attribute")
+                              object: attributeLabel(name), kind: .failure, "cannot write attribute")
                 }
             }
         }
@@ -116,7 +116,7 @@ extension HDF5Object {
         }
         return ScopedID(
             try check(H5Aopen(handleID, name, projector_H5P_DEFAULT()), file: filePath,
-                      object: attributeLabel(name), "cannot open attribute"),
+                      object: attributeLabel(name), kind: .badInput, "cannot open attribute"),
             H5Aclose)
     }
 
@@ -136,7 +136,7 @@ extension HDF5Object {
             if count > 0 {
                 _ = try values.withUnsafeMutableBufferPointer {
                     try check(H5Aread(attr.id, T.memoryType, $0.baseAddress), file: filePath,
-                              object: attributeLabel(name), "cannot read attribute")
+                              object: attributeLabel(name), kind: .badInput, "cannot read attribute")
                 }
             }
             return values
@@ -166,14 +166,14 @@ extension HDF5Object {
                 let memType = ScopedID(try makeStringType(), H5Tclose)
                 var pointer: UnsafeMutablePointer<CChar>? = nil
                 _ = try check(H5Aread(attr.id, memType.id, &pointer), file: filePath,
-                              object: attributeLabel(name), "cannot read attribute")
+                              object: attributeLabel(name), kind: .badInput, "cannot read attribute")
                 defer { if let pointer { H5free_memory(pointer) } }
                 return pointer.map { String(cString: $0) } ?? ""
             } else {
                 let size = H5Tget_size(type.id)
                 var bytes = [UInt8](repeating: 0, count: size + 1)
                 _ = try check(H5Aread(attr.id, type.id, &bytes), file: filePath,
-                              object: attributeLabel(name), "cannot read attribute")
+                              object: attributeLabel(name), kind: .badInput, "cannot read attribute")
                 let end = bytes.firstIndex(of: 0) ?? size
                 return String(decoding: bytes[..<end], as: UTF8.self)
             }
@@ -182,7 +182,7 @@ extension HDF5Object {
 
     func makeStringType() throws -> hid_t {
         let type = H5Tcopy(projector_H5T_C_S1())
-        _ = try check(type, file: filePath, object: objectPath, "cannot create string type")
+        _ = try check(type, file: filePath, object: objectPath, kind: .failure, "cannot create string type")
         H5Tset_size(type, projector_H5T_VARIABLE())
         H5Tset_cset(type, H5T_CSET_UTF8)
         return type

@@ -1,3 +1,4 @@
+import Essentials
 import _CLinearAlgebra
 
 /// BLAS level-2/3 routines (OpenBLAS) on row-major `Matrix` values.

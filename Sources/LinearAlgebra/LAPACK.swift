@@ -1,12 +1,14 @@
+import Essentials
 import _CLinearAlgebra
 
-/// A LAPACK routine reported failure.
-public struct LinearAlgebraError: Error, CustomStringConvertible, Equatable, Sendable {
+/// A LAPACK routine reported failure: a numerical failure (exit 1).
+public struct LinearAlgebraError: ProjectorError, Equatable {
     public var routine: String
     public var info: Int32
     public var message: String
 
     public var description: String { "\(routine) failed (info \(info)): \(message)" }
+    public var exitCode: StageExitCode { .failure }
 }
 
 /// LAPACK routines (LAPACKE) on row-major matrices.
@@ -139,16 +141,20 @@ extension LAPACK {
 
     /// Solves A x = b in place given the factor from `choleskyFactor` (`spotrs`).
     @inline(__always)
-    public static func choleskySolve(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) {
-        _ = LAPACKE_spotrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int32(n), 1, factor, Int32(n), b, Int32(n))
+    public static func choleskySolve(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) throws {
+        let info = LAPACKE_spotrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int32(n), 1, factor, Int32(n), b, Int32(n))
+        if info != 0 { throw LinearAlgebraError(routine: "spotrs", info: info, message: "bad argument \(-info)") }
     }
 
     /// Solves Lᵀ x = b in place given the factor from `choleskyFactor` (`strtrs`): if b ~ N(0, I)
     /// then x ~ N(0, A⁻¹), which is how a Gaussian with precision A is sampled.
     @inline(__always)
-    public static func solveFactorTransposed(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) {
-        _ = LAPACKE_strtrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "T")),
-                                Int8(UInt8(ascii: "N")), Int32(n), 1, factor, Int32(n), b, Int32(n))
+    public static func solveFactorTransposed(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) throws {
+        let info = LAPACKE_strtrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "T")),
+                                       Int8(UInt8(ascii: "N")), Int32(n), 1, factor, Int32(n), b, Int32(n))
+        if info != 0 {
+            throw LinearAlgebraError(routine: "strtrs", info: info, message: info > 0 ? "the factor is singular (diagonal \(info) is zero)" : "bad argument \(-info)")
+        }
     }
 
     /// Lower Cholesky factor L (A = L Lᵀ) of a small symmetric positive-definite matrix in double

@@ -61,36 +61,27 @@ public struct DatasetMetadata: Sendable, Equatable {
         try movies.write("genres", strings: genres)
     }
 
+    /// Reads and checks the metadata: counts from `n_users`/`n_movies`, every dataset of the
+    /// matching length, ids ascending and unique, a sane rating scale.
     public init(from file: HDF5File) throws {
+        let check = ContentCheck(file: file.filePath)
         kind = try file.stringAttribute("kind")
         fingerprint = try file.stringAttribute("data_fingerprint")
         split = try file.stringAttribute("split")
         splitParameters = try file.stringAttribute("split_params")
-        scale = RatingScale(
-            minimum: Float(try file.attribute("rating_min", as: Double.self)),
-            maximum: Float(try file.attribute("rating_max", as: Double.self)),
-            step: Float(try file.attribute("rating_step", as: Double.self)))
-        userIDs = try file.read("users/id")
-        movieIDs = try file.read("movies/id")
-        titles = try file.readStrings("movies/title")
-        years = try file.read("movies/year")
-        genres = try file.readStrings("movies/genres")
-        guard titles.count == movieIDs.count, years.count == movieIDs.count, genres.count == movieIDs.count else {
-            throw ModelsError.badFile(file.filePath, "/movies datasets have different lengths: the file is damaged")
-        }
+        scale = try RatingsFile.readScale(file)
+        let users = try file.count("n_users"), movies = try file.count("n_movies")
+        userIDs = try file.read("users/id", shape: [users], why: "n_users")
+        movieIDs = try file.read("movies/id", shape: [movies], why: "n_movies")
+        try check.strictlyIncreasing(userIDs, "/users/id", what: "ids")
+        try check.strictlyIncreasing(movieIDs, "/movies/id", what: "ids")
+        titles = try file.readStrings("movies/title", count: movies, why: "n_movies")
+        years = try file.read("movies/year", shape: [movies], why: "n_movies")
+        genres = try file.readStrings("movies/genres", count: movies, why: "n_movies")
     }
 
     /// Clips a prediction to the rating scale.
     @inline(__always) public func clip(_ value: Float) -> Float {
         min(scale.maximum, max(scale.minimum, value))
-    }
-}
-
-/// Checks a Projector file's `format` and `format_version` attributes.
-public func checkFormat(_ file: HDF5File, expected: String, versions: [Int64]) throws {
-    do {
-        try RatingsFile.checkFormat(file, expected: expected, versions: versions)
-    } catch let error as MovieLensError {
-        throw ModelsError(.badFile, error.description)
     }
 }

@@ -27,10 +27,15 @@ import LinearAlgebra
 ///
 /// Root attributes: `format` = `projector.model`, `format_version` = 1, `schema_version` = 1, `algorithm`, `params`
 /// (JSON of every hyper-parameter), `seed`, `model_kind` (`factors` or `item-item`), `rank` (0 for
-/// item-item), `predicts_ratings` (1/0), `normalisation`,
-/// `training_seconds`, `created_by`, `created_at`, the `DatasetMetadata` attributes; on `/model`:
-/// `global_mean` and algorithm extras (e.g. `singular_values`, `eigenvalues`); on `/neighbours`: `k`.
-/// Evaluate adds `metric_*` attributes.
+/// item-item), `predicts_ratings` (1/0), `normalisation`, `created_by`, the `DatasetMetadata`
+/// attributes; on `/model`: `global_mean` and algorithm extras (e.g. `singular_values`,
+/// `eigenvalues`); on `/neighbours`: `k`. Evaluate adds `metric_*` attributes. No timestamp and
+/// no timing: the same input, parameters and seed give the same bytes (`factorise` prints the
+/// training time; the store's manifest records when a model was published).
+///
+/// The reader checks everything it serves from: shapes against n_users/n_movies/rank/k, factors,
+/// biases and weights finite, neighbour indices in −1..<n_movies, the training CSR (pointers
+/// from 0, never decreasing, ending at its length; movies in range and ascending per user).
 public struct ModelFile: Sendable {
     public static let format = "projector.model"
     public static let formatVersion: Int64 = 1
@@ -39,7 +44,6 @@ public struct ModelFile: Sendable {
     public var parametersJSON: String
     public var seed: UInt64
     public var normalisation: String
-    public var trainingSeconds: Double
     public var metadata: DatasetMetadata
     public var model: LearnedModel
     public var extras: [String: [Double]]
@@ -48,19 +52,16 @@ public struct ModelFile: Sendable {
     public var trainingMovies: SparseRows
     public var curve: TrainingCurve
     public var createdBy: String
-    public var createdAt: String
     /// Metrics recorded by `evaluate` (name → value), stored as `metric_<name>` attributes.
     public var metrics: [String: Double]
 
     public init(
-        algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours,
-        trainingSeconds: Double, createdBy: String
+        algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
     ) {
         self.algorithm = algorithm.name
         parametersJSON = algorithm.parametersJSON
         seed = algorithm.seed
         normalisation = data.terms.method.rawValue
-        self.trainingSeconds = trainingSeconds
         metadata = data.metadata
         model = trained.model
         extras = trained.extras
@@ -73,7 +74,6 @@ public struct ModelFile: Sendable {
         }
         curve = trained.curve
         self.createdBy = createdBy
-        createdAt = ISO8601DateFormatter().string(from: Date())
         metrics = [:]
     }
 
@@ -92,9 +92,7 @@ public struct ModelFile: Sendable {
             try file.setAttribute("rank", Int64(model.factors?.rank ?? 0))
             try file.setAttribute("predicts_ratings", Int64(model.predictsRatings ? 1 : 0))
             try file.setAttribute("normalisation", normalisation)
-            try file.setAttribute("training_seconds", trainingSeconds)
             try file.setAttribute("created_by", createdBy)
-            try file.setAttribute("created_at", createdAt)
             for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
                 try file.setAttribute("metric_" + name, value)
             }
@@ -131,7 +129,8 @@ public struct ModelFile: Sendable {
 
     public static func read(_ path: String) throws -> ModelFile {
         let file = try HDF5File.open(path)
-        try checkFormat(file, expected: format, versions: [formatVersion])
+        try file.checkFormat(format, versions: [formatVersion])
+        let check = ContentCheck(file: path)
         let metadata = try DatasetMetadata(from: file)
         let n = metadata.userCount, m = metadata.movieCount
         let group = try file.group("model")
@@ -139,28 +138,24 @@ public struct ModelFile: Sendable {
         let model: LearnedModel
         switch kind {
         case "factors":
-            let rank = Int(try file.attribute("rank", as: Int64.self))
-            func matrix(_ name: String, rows: Int) throws -> Matrix {
-                let dataset = try group.dataset(name)
-                guard dataset.shape == [rows, rank] else {
-                    throw ModelsError.badFile(path, "/model/\(name) has shape \(dataset.shape), expected [\(rows), \(rank)]")
-                }
-                return Matrix(rows: rows, columns: rank, values: try dataset.read())
-            }
+            let rank = try file.count("rank", in: 1...100_000)
+            let globalMean = try group.attribute("global_mean", as: Double.self)
+            guard globalMean.isFinite else { throw check.fail("/model attribute 'global_mean'", "is \(globalMean): it must be finite") }
             let factors = FactorModel(
-                globalMean: Float(try group.attribute("global_mean", as: Double.self)),
-                userBias: try group.read("user_bias"), movieBias: try group.read("movie_bias"),
-                userFactors: try matrix("user_factors", rows: n), movieFactors: try matrix("movie_factors", rows: m))
-            guard factors.userBias.count == n, factors.movieBias.count == m else {
-                throw ModelsError.badFile(path, "/model biases do not match n_users/n_movies: the file is damaged")
-            }
+                globalMean: Float(globalMean),
+                userBias: try group.read("user_bias", shape: [n], why: "n_users"),
+                movieBias: try group.read("movie_bias", shape: [m], why: "n_movies"),
+                userFactors: Matrix(rows: n, columns: rank, values: try group.read("user_factors", shape: [n, rank], why: "n_users × rank")),
+                movieFactors: Matrix(rows: m, columns: rank, values: try group.read("movie_factors", shape: [m, rank], why: "n_movies × rank")))
+            try check.finite(factors.userBias, "/model/user_bias")
+            try check.finite(factors.movieBias, "/model/movie_bias")
+            try check.finite(factors.userFactors.values, "/model/user_factors")
+            try check.finite(factors.movieFactors.values, "/model/movie_factors")
             model = .factors(factors)
         case "item-item":
-            let dataset = try group.dataset("weights")
-            guard dataset.shape == [m, m] else {
-                throw ModelsError.badFile(path, "/model/weights has shape \(dataset.shape), expected [\(m), \(m)]")
-            }
-            model = .itemItem(ItemItemModel(weights: Matrix(rows: m, columns: m, values: try dataset.read())))
+            let weights: [Float] = try group.read("weights", shape: [m, m], why: "n_movies × n_movies")
+            try check.finite(weights, "/model/weights")
+            model = .itemItem(ItemItemModel(weights: Matrix(rows: m, columns: m, values: weights)))
         default:
             throw ModelsError.badFile(path, "unknown model_kind '\(kind)' (this program reads factors and item-item)")
         }
@@ -169,24 +164,33 @@ public struct ModelFile: Sendable {
             extras[name] = try group.attributeArray(name, as: Double.self)
         }
         let near = try file.group("neighbours")
-        let k = Int(try near.attribute("k", as: Int64.self))
-        let neighbours = Neighbours(index: try near.read("index"), score: try near.read("score"), k: k)
-        guard neighbours.index.count == m * k, neighbours.score.count == m * k else {
-            throw ModelsError.badFile(path, "/neighbours do not match n_movies × k: the file is damaged")
-        }
-        let pointers = (try file.read("train/user_ptr", as: Int64.self)).map(Int.init)
-        let movies: [Int32] = try file.read("train/movie")
-        guard pointers.count == n + 1, pointers.last == movies.count else {
-            throw ModelsError.badFile(path, "/train/user_ptr does not match /train/movie: the file is damaged")
+        let k = try near.count("k", in: 0...Int64(max(0, m - 1)))
+        let neighbours = Neighbours(index: try near.read("index", shape: [m, k], why: "n_movies × k"),
+                                    score: try near.read("score", shape: [m, k], why: "n_movies × k"), k: k)
+        try check.indices(neighbours.index, below: m, "/neighbours/index", why: "n_movies; -1 for none", allowMinusOne: true)
+        try check.finite(neighbours.score, "/neighbours/score")
+        let train = try file.group("train")
+        let pointers: [Int64] = try train.read("user_ptr", shape: [n + 1], why: "n_users + 1")
+        let movieCount = try train.dataset("movie").shape.first ?? 0
+        try check.pointers(pointers, rows: n, count: movieCount, "/train/user_ptr")
+        let movies: [Int32] = try train.read("movie", shape: [movieCount], why: "/train/user_ptr's last entry")
+        try check.indices(movies, below: m, "/train/movie", why: "n_movies")
+        for user in 0..<n {
+            let run = Int(pointers[user])..<Int(pointers[user + 1])
+            if let position = run.dropFirst().first(where: { movies[$0 - 1] >= movies[$0] }) {
+                throw check.fail("/train/movie", "position \(position): user index \(user)'s training movies must be ascending without repeats")
+            }
         }
         var training = SparseRows(rows: 0, rowOf: [], columnOf: [], values: [])
-        training.pointers = pointers
+        training.pointers = pointers.map(Int.init)
         training.columns = movies
         training.values = [Float](repeating: 1, count: movies.count)
         var curve = TrainingCurve()
-        curve.iteration = try file.read("curve/iteration")
-        curve.trainRMSE = try file.read("curve/train_rmse")
-        curve.testRMSE = try file.read("curve/test_rmse")
+        let curveGroup = try file.group("curve")
+        let points = try curveGroup.dataset("iteration").shape.first ?? 0
+        curve.iteration = try curveGroup.read("iteration", shape: [points], why: "/curve/iteration's length")
+        curve.trainRMSE = try curveGroup.read("train_rmse", shape: [points], why: "/curve/iteration's length")
+        curve.testRMSE = try curveGroup.read("test_rmse", shape: [points], why: "/curve/iteration's length")
         var metrics: [String: Double] = [:]
         for name in try file.attributeNames() where name.hasPrefix("metric_") {
             metrics[String(name.dropFirst(7))] = try file.attribute(name, as: Double.self)
@@ -195,20 +199,17 @@ public struct ModelFile: Sendable {
             algorithm: try file.stringAttribute("algorithm"), parametersJSON: try file.stringAttribute("params"),
             seed: UInt64(bitPattern: try file.attribute("seed", as: Int64.self)),
             normalisation: try file.stringAttribute("normalisation"),
-            trainingSeconds: try file.attribute("training_seconds", as: Double.self),
             metadata: metadata, model: model, extras: extras, neighbours: neighbours, trainingMovies: training,
-            curve: curve, createdBy: try file.stringAttribute("created_by"),
-            createdAt: try file.stringAttribute("created_at"), metrics: metrics)
+            curve: curve, createdBy: try file.stringAttribute("created_by"), metrics: metrics)
     }
 
-    init(algorithm: String, parametersJSON: String, seed: UInt64, normalisation: String, trainingSeconds: Double,
+    init(algorithm: String, parametersJSON: String, seed: UInt64, normalisation: String,
          metadata: DatasetMetadata, model: LearnedModel, extras: [String: [Double]], neighbours: Neighbours,
-         trainingMovies: SparseRows, curve: TrainingCurve, createdBy: String, createdAt: String, metrics: [String: Double]) {
+         trainingMovies: SparseRows, curve: TrainingCurve, createdBy: String, metrics: [String: Double]) {
         self.algorithm = algorithm
         self.parametersJSON = parametersJSON
         self.seed = seed
         self.normalisation = normalisation
-        self.trainingSeconds = trainingSeconds
         self.metadata = metadata
         self.model = model
         self.extras = extras
@@ -216,7 +217,6 @@ public struct ModelFile: Sendable {
         self.trainingMovies = trainingMovies
         self.curve = curve
         self.createdBy = createdBy
-        self.createdAt = createdAt
         self.metrics = metrics
     }
 

@@ -1,8 +1,10 @@
+import Essentials
+
 /// The one error type of the Models module.
 ///
 ///     ModelsError.badParameter("rank 0 must be between 1 and min(users, movies) = 943")
 ///     ModelsError.diverged("als", iteration: 3, "NaN in the user factors: lower the learning rate or raise lambda")
-public struct ModelsError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct ModelsError: ProjectorError, Equatable {
     public enum Kind: Sendable, Equatable {
         /// A hyper-parameter is out of range, or the data cannot be fitted (exit code 2).
         case badParameter
@@ -29,4 +31,6 @@ public struct ModelsError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     public var description: String { message }
+
+    public var exitCode: StageExitCode { kind == .diverged ? .failure : .badInput }
 }

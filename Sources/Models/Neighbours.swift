@@ -1,3 +1,4 @@
+import Essentials
 import LinearAlgebra
 
 /// "Movies like this one": for each movie, the `k` movies whose vectors have the highest cosine
@@ -46,34 +47,21 @@ public struct Neighbours: Sendable, Equatable {
                     let rows = blocks[blockIndex]
                     let block = Matrix(rows: rows.count, columns: dim,
                                        values: Array(unit.values[(rows.lowerBound * dim)..<(rows.upperBound * dim)]))
-                    let similarities = BLAS.multiply(block, unit, transposeB: true)
-                    var bestIndex = [Int32](repeating: -1, count: k)
-                    var bestScore = [Float](repeating: -.infinity, count: k)
+                    var similarities = BLAS.multiply(block, unit, transposeB: true)
+                    var best: [Int32] = []
                     for local in 0..<rows.count {
                         let movie = rows.lowerBound + local
                         guard hasVector[movie] else { continue }
-                        var filled = 0
-                        for slot in 0..<k { bestIndex[slot] = -1; bestScore[slot] = -.infinity }
-                        similarities.values.withUnsafeBufferPointer { s in
-                            let base = local * n
-                            for candidate in 0..<n where candidate != movie && hasVector[candidate] {
-                                let value = s[base + candidate]
-                                // Candidates arrive in increasing index, so a tie never displaces.
-                                if filled == k && !(value > bestScore[k - 1]) { continue }
-                                var slot = filled == k ? k - 1 : filled
-                                if filled < k { filled += 1 }
-                                while slot > 0 && value > bestScore[slot - 1] {
-                                    bestScore[slot] = bestScore[slot - 1]
-                                    bestIndex[slot] = bestIndex[slot - 1]
-                                    slot -= 1
-                                }
-                                bestScore[slot] = value
-                                bestIndex[slot] = Int32(candidate)
+                        similarities.values.withUnsafeMutableBufferPointer { s in
+                            let row = UnsafeMutableBufferPointer(rebasing: s[(local * n)..<((local + 1) * n)])
+                            // Itself and movies without a vector are never neighbours.
+                            row[movie] = -.infinity
+                            for candidate in 0..<n where !hasVector[candidate] { row[candidate] = -.infinity }
+                            topK(UnsafeBufferPointer(row), k: k, into: &best)
+                            for (slot, candidate) in best.enumerated() {
+                                indexOut[movie * k + slot] = candidate
+                                scoreOut[movie * k + slot] = row[Int(candidate)]
                             }
-                        }
-                        for slot in 0..<filled {
-                            indexOut[movie * k + slot] = bestIndex[slot]
-                            scoreOut[movie * k + slot] = bestScore[slot]
                         }
                     }
                 }

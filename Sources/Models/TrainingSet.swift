@@ -19,8 +19,9 @@ import MovieLens
 /// | `/users`, `/movies`   |         |            | see `DatasetMetadata`                        |
 ///
 /// Root attributes: `format` = `projector.normalised`, `format_version` = 1, `method`,
-/// `global_mean` (float64), `lambda`, `iterations`, `created_by`, `created_at`, and the
-/// `DatasetMetadata` attributes.
+/// `global_mean` (float64), `lambda`, `iterations`, `created_by`, and the `DatasetMetadata`
+/// attributes. No timestamp: the same input and options give the same bytes. The reader checks
+/// lengths, every index against n_users/n_movies, and that values and terms are finite.
 public struct TrainingSet: Sendable {
     public static let format = "projector.normalised"
     public static let formatVersion: Int64 = 1
@@ -83,7 +84,6 @@ public struct TrainingSet: Sendable {
             try file.setAttribute("lambda", lambda)
             try file.setAttribute("iterations", Int64(iterations))
             try file.setAttribute("created_by", createdBy)
-            try file.setAttribute("created_at", ISO8601DateFormatter().string(from: Date()))
             try metadata.write(to: file)
             let train = try file.createGroup("train")
             try train.write("user", trainUser)
@@ -102,29 +102,42 @@ public struct TrainingSet: Sendable {
 
     public static func read(_ path: String) throws -> TrainingSet {
         let file = try HDF5File.open(path)
-        try checkFormat(file, expected: format, versions: [formatVersion])
+        try file.checkFormat(format, versions: [formatVersion])
+        let check = ContentCheck(file: path)
         let methodName = try file.stringAttribute("method")
         guard let method = NormalisationMethod(rawValue: methodName) else {
             throw ModelsError.badFile(path, "unknown normalisation method '\(methodName)'")
         }
-        let set = TrainingSet(
-            metadata: try DatasetMetadata(from: file),
-            terms: NormalisationTerms(
-                method: method, globalMean: Float(try file.attribute("global_mean", as: Double.self)),
-                userOffset: try file.read("terms/user_offset"), movieOffset: try file.read("terms/movie_offset")),
-            trainUser: try file.read("train/user"), trainMovie: try file.read("train/movie"),
-            trainRating: try file.read("train/rating"), trainValue: try file.read("train/value"),
-            testUser: try file.read("test/user"), testMovie: try file.read("test/movie"),
-            testRating: try file.read("test/rating"),
+        let metadata = try DatasetMetadata(from: file)
+        let users = metadata.userCount, movies = metadata.movieCount
+        let train = try file.group("train"), test = try file.group("test")
+        let n = try train.dataset("user").shape.first ?? 0, t = try test.dataset("user").shape.first ?? 0
+        let trainUser: [Int32] = try train.read("user", shape: [n], why: "/train/user's length")
+        let trainMovie: [Int32] = try train.read("movie", shape: [n], why: "/train/user's length")
+        let trainRating: [Float] = try train.read("rating", shape: [n], why: "/train/user's length")
+        let trainValue: [Float] = try train.read("value", shape: [n], why: "/train/user's length")
+        let testUser: [Int32] = try test.read("user", shape: [t], why: "/test/user's length")
+        let testMovie: [Int32] = try test.read("movie", shape: [t], why: "/test/user's length")
+        let testRating: [Float] = try test.read("rating", shape: [t], why: "/test/user's length")
+        try check.indices(trainUser, below: users, "/train/user", why: "n_users")
+        try check.indices(trainMovie, below: movies, "/train/movie", why: "n_movies")
+        try check.indices(testUser, below: users, "/test/user", why: "n_users")
+        try check.indices(testMovie, below: movies, "/test/movie", why: "n_movies")
+        try check.finite(trainRating, "/train/rating")
+        try check.finite(trainValue, "/train/value")
+        try check.finite(testRating, "/test/rating")
+        let globalMean = try file.attribute("global_mean", as: Double.self)
+        guard globalMean.isFinite else { throw check.fail("attribute 'global_mean'", "is \(globalMean): it must be finite") }
+        let userOffset: [Float] = try file.read("terms/user_offset", shape: [users], why: "n_users")
+        let movieOffset: [Float] = try file.read("terms/movie_offset", shape: [movies], why: "n_movies")
+        try check.finite(userOffset, "/terms/user_offset")
+        try check.finite(movieOffset, "/terms/movie_offset")
+        return TrainingSet(
+            metadata: metadata,
+            terms: NormalisationTerms(method: method, globalMean: Float(globalMean), userOffset: userOffset, movieOffset: movieOffset),
+            trainUser: trainUser, trainMovie: trainMovie, trainRating: trainRating, trainValue: trainValue,
+            testUser: testUser, testMovie: testMovie, testRating: testRating,
             lambda: try file.attribute("lambda", as: Double.self),
-            iterations: Int(try file.attribute("iterations", as: Int64.self)))
-        let n = set.trainUser.count
-        guard set.trainMovie.count == n, set.trainRating.count == n, set.trainValue.count == n,
-              set.testMovie.count == set.testUser.count, set.testRating.count == set.testUser.count,
-              set.terms.userOffset.count == set.userCount, set.terms.movieOffset.count == set.movieCount
-        else {
-            throw ModelsError.badFile(path, "datasets have inconsistent lengths: the file is damaged")
-        }
-        return set
+            iterations: Int(try file.count("iterations", in: 1...Int64(Int32.max))))
     }
 }

@@ -1,6 +1,5 @@
-import Crypto
+import Essentials
 import Foundation
-import LinearAlgebra
 
 /// What `ingest` reads and how it splits.
 public struct IngestOptions: Sendable {
@@ -77,9 +76,7 @@ public enum Ingest {
             }
         }
         let built = RatingsTable.build(raw: raw)
-        let hashes = try Parallel.map(files.count) { index in
-            SHA256.hash(data: files[index].file.bytes).map { String(format: "%02x", $0) }.joined()
-        }
+        let hashes = try Parallel.map(files.count) { index in Digest.sha256(files[index].file.bytes) }
         let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
         var table = RatingsTable(
             kind: kind.description, scale: scale,
@@ -90,7 +87,7 @@ public enum Ingest {
             genres: built.movieIDs.map { metadata[$0]?.genres ?? "" },
             split: options.split, duplicatesDropped: built.duplicates,
             sourceFiles: files.map(\.name), sourceSHA256: hashes,
-            fingerprint: SHA256.hash(data: Data(fingerprintText.utf8)).map { String(format: "%02x", $0) }.joined())
+            fingerprint: Digest.sha256(fingerprintText))
         if case .files(let name) = options.split {
             let present = Set((0..<table.count).map {
                 UInt64(bitPattern: table.userIDs[Int(table.user[$0])]) << 32

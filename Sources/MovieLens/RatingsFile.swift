@@ -24,7 +24,11 @@ import HDF5
 /// `source_path`, `fingerprint` (sha256 over the sorted "file sha256" lines), `rating_min`,
 /// `rating_max`, `rating_step` (float64), `split` (`hash`, `files`, `temporal`), `split_params`
 /// (JSON), `n_ratings`, `n_users`, `n_movies`, `n_train`, `n_test`, `duplicates_dropped`
-/// (int64), `created_by`, `created_at` (UTC, ISO 8601).
+/// (int64), `created_by`. No timestamp: the same inputs and options give the same bytes.
+///
+/// Readers check everything before use: shapes against the counts, indices in range, ids
+/// ascending and unique, ratings finite and on the scale, `is_test` 0 or 1, ratings sorted by
+/// (user, movie) without repeats; a violation is bad input naming the dataset and position.
 public enum RatingsFile {
     public static let format = "projector.ratings"
     public static let formatVersion: Int64 = 1
@@ -49,7 +53,6 @@ public enum RatingsFile {
             try file.setAttribute("n_test", Int64(table.testCount))
             try file.setAttribute("duplicates_dropped", Int64(table.duplicatesDropped))
             try file.setAttribute("created_by", createdBy)
-            try file.setAttribute("created_at", ISO8601DateFormatter().string(from: Date()))
 
             let storage = StorageOptions.contiguous
             let ratings = try file.createGroup("ratings")
@@ -70,71 +73,69 @@ public enum RatingsFile {
         }
     }
 
-    /// Reads a ratings file, refusing other formats and versions it does not know.
+    /// Reads a ratings file, refusing other formats and versions it does not know, and anything
+    /// inconsistent (see the type's notes).
     public static func read(_ path: String) throws -> RatingsTable {
         let file = try HDF5File.open(path)
-        try checkFormat(file, expected: format, versions: [formatVersion])
+        try file.checkFormat(format, versions: [formatVersion])
+        let check = ContentCheck(file: path)
+        let n = try file.count("n_ratings", in: 0...Int64(Int32.max))
+        let users = try file.count("n_users"), movies = try file.count("n_movies")
+        let scale = try readScale(file)
         let ratings = try file.group("ratings")
-        let n = Int(try file.attribute("n_ratings", as: Int64.self))
+        let user: [Int32] = try ratings.read("user", shape: [n], why: "n_ratings")
+        let movie: [Int32] = try ratings.read("movie", shape: [n], why: "n_ratings")
+        let rating: [Float] = try ratings.read("rating", shape: [n], why: "n_ratings")
+        let isTest: [UInt8] = try ratings.read("is_test", shape: [n], why: "n_ratings")
+        try check.indices(user, below: users, "/ratings/user", why: "n_users")
+        try check.indices(movie, below: movies, "/ratings/movie", why: "n_movies")
+        if let position = rating.firstIndex(where: { scale.problem(with: $0) != nil }) {
+            throw check.fail("/ratings/rating", "position \(position): \(scale.problem(with: rating[position])!)")
+        }
+        try check.oneOf(isTest, [0, 1], "/ratings/is_test")
+        if let position = (1..<max(1, n)).first(where: { (user[$0 - 1], movie[$0 - 1]) >= (user[$0], movie[$0]) }) {
+            throw check.fail("/ratings/user", "position \(position): ratings must be sorted by (user, movie) without repeats")
+        }
+        let userIDs: [Int64] = try file.read("users/id", shape: [users], why: "n_users")
+        let movieIDs: [Int64] = try file.read("movies/id", shape: [movies], why: "n_movies")
+        try check.strictlyIncreasing(userIDs, "/users/id", what: "ids")
+        try check.strictlyIncreasing(movieIDs, "/movies/id", what: "ids")
+        let splitName = try file.stringAttribute("split"), splitJSON = try file.stringAttribute("split_params")
+        guard let split = SplitStrategy.parse(name: splitName, parametersJSON: splitJSON) else {
+            throw MovieLensError(file: path, "unknown split '\(splitName)' with parameters \(splitJSON)")
+        }
+        let sourceFiles = try file.readStrings("source/files")
         let table = RatingsTable(
-            kind: try file.stringAttribute("kind"),
-            scale: RatingScale(
-                minimum: Float(try file.attribute("rating_min", as: Double.self)),
-                maximum: Float(try file.attribute("rating_max", as: Double.self)),
-                step: Float(try file.attribute("rating_step", as: Double.self))),
-            user: try ratings.read("user"),
-            movie: try ratings.read("movie"),
-            rating: try ratings.read("rating"),
-            timestamp: try ratings.read("timestamp"),
-            isTest: try ratings.read("is_test"),
-            userIDs: try file.read("users/id"),
-            movieIDs: try file.read("movies/id"),
-            titles: try file.readStrings("movies/title"),
-            years: try file.read("movies/year"),
-            genres: try file.readStrings("movies/genres"),
-            split: try parseSplit(name: try file.stringAttribute("split"),
-                                  json: try file.stringAttribute("split_params"), file: path),
-            duplicatesDropped: Int(try file.attribute("duplicates_dropped", as: Int64.self)),
-            sourceFiles: try file.readStrings("source/files"),
-            sourceSHA256: try file.readStrings("source/sha256"),
+            kind: try file.stringAttribute("kind"), scale: scale,
+            user: user, movie: movie, rating: rating,
+            timestamp: try ratings.read("timestamp", shape: [n], why: "n_ratings"),
+            isTest: isTest, userIDs: userIDs, movieIDs: movieIDs,
+            titles: try file.readStrings("movies/title", count: movies, why: "n_movies"),
+            years: try file.read("movies/year", shape: [movies], why: "n_movies"),
+            genres: try file.readStrings("movies/genres", count: movies, why: "n_movies"),
+            split: split,
+            duplicatesDropped: try file.count("duplicates_dropped", in: 0...Int64.max),
+            sourceFiles: sourceFiles,
+            sourceSHA256: try file.readStrings("source/sha256", count: sourceFiles.count, why: "one per source file"),
             fingerprint: try file.stringAttribute("fingerprint"))
-        for (name, count) in [("user", table.user.count), ("movie", table.movie.count),
-                              ("timestamp", table.timestamp.count), ("is_test", table.isTest.count),
-                              ("rating", table.rating.count)] where count != n {
-            throw MovieLensError(file: path, "/ratings/\(name) has \(count) values, n_ratings says \(n): the file is damaged")
+        for (name, value) in [("n_train", table.trainCount), ("n_test", table.testCount)] {
+            let stored = try file.count(name, in: 0...Int64.max)
+            guard stored == value else {
+                throw MovieLensError(file: path, "attribute '\(name)' says \(stored), /ratings/is_test holds \(value): the file is damaged")
+            }
         }
         return table
     }
 
-    /// Checks the `format` and `format_version` attributes of a file.
-    public static func checkFormat(_ file: HDF5File, expected: String, versions: [Int64]) throws {
-        guard file.hasAttribute("format"), let found = try? file.stringAttribute("format") else {
-            throw MovieLensError(file: file.filePath, "has no 'format' attribute: not a Projector file (expected \(expected))")
+    /// The rating scale from `rating_min`, `rating_max`, `rating_step`: finite, min < max, step ≥ 0.
+    public static func readScale(_ file: HDF5File) throws -> RatingScale {
+        let scale = RatingScale(
+            minimum: Float(try file.attribute("rating_min", as: Double.self)),
+            maximum: Float(try file.attribute("rating_max", as: Double.self)),
+            step: Float(try file.attribute("rating_step", as: Double.self)))
+        guard scale.minimum.isFinite, scale.maximum.isFinite, scale.step.isFinite, scale.minimum < scale.maximum, scale.step >= 0 else {
+            throw MovieLensError(file: file.filePath, "rating_min \(scale.minimum), rating_max \(scale.maximum), rating_step \(scale.step) do not make a rating scale")
         }
-        guard found == expected else {
-            throw MovieLensError(file: file.filePath, "is a '\(found)' file, expected '\(expected)'")
-        }
-        let version = try file.attribute("format_version", as: Int64.self)
-        guard versions.contains(version) else {
-            throw MovieLensError(
-                file: file.filePath,
-                "\(expected) format_version \(version) is not supported by this program (it reads \(versions.map(String.init).joined(separator: ", "))): upgrade Projector or re-run the stage that wrote it")
-        }
-    }
-
-    static func parseSplit(name: String, json: String, file: String) throws -> SplitStrategy {
-        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
-        switch name {
-        case "hash":
-            if let seed = object["seed"] as? NSNumber, let fraction = object["fraction"] as? NSNumber {
-                return .hash(seed: seed.uint64Value, fraction: fraction.doubleValue)
-            }
-        case "files":
-            if let name = object["name"] as? String { return .files(name: name) }
-        case "temporal":
-            if let perUser = object["per_user"] as? NSNumber { return .temporal(perUser: perUser.intValue) }
-        default: break
-        }
-        throw MovieLensError(file: file, "unknown split '\(name)' with parameters \(json)")
+        return scale
     }
 }

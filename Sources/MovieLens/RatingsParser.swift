@@ -1,4 +1,4 @@
-import LinearAlgebra
+import Essentials
 
 /// Ratings as read from a file, in file order, with the original ids.
 public struct RawRatings: Sendable {
@@ -102,9 +102,11 @@ enum RatingsParser {
         guard begin < end else { return [] }
         var cuts = [begin]
         for part in 1..<max(1, parts) {
-            var cut = max(cuts.last!, begin + (end - begin) * part / parts)
+            // A piece starts just after a newline, strictly after the previous cut (a file of a
+            // few bytes yields one piece).
+            var cut = max(cuts.last! + 1, begin + (end - begin) * part / parts)
             while cut < end && bytes[cut - 1] != 0x0A { cut += 1 }
-            if cut < end && cut > cuts.last! { cuts.append(cut) }
+            if cut < end { cuts.append(cut) }
         }
         cuts.append(end)
         return zip(cuts, cuts.dropFirst()).map { $0..<$1 }

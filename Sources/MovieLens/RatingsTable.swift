@@ -1,4 +1,4 @@
-import LinearAlgebra
+import Essentials
 
 /// Ingested ratings: dense indices, columns, id maps, metadata and the split.
 ///

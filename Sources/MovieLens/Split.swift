@@ -1,3 +1,6 @@
+import Essentials
+import Foundation
+
 /// How ratings are divided into training and held-out (test) sets.
 ///
 /// - `hash` (default: seed 42, fraction 0.1): the rating of (userId, movieId) is held out iff
@@ -26,12 +29,32 @@ public enum SplitStrategy: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Parameters as a small JSON object, stored in files next to `name`.
+    /// The parameters as stored in files next to `name` (`split_params`): canonical JSON with
+    /// sorted keys, e.g. `{"fraction":0.1,"seed":42}`, `{"name":"u1"}`, `{"per_user":5}`.
+    struct Parameters: Codable, Equatable {
+        var seed: UInt64?
+        var fraction: Double?
+        var name: String?
+        var perUser: Int?
+        enum CodingKeys: String, CodingKey { case seed, fraction, name, perUser = "per_user" }
+    }
+
     public var parametersJSON: String {
         switch self {
-        case .hash(let seed, let fraction): #"{"seed":\#(seed),"fraction":\#(fraction)}"#
-        case .files(let name): #"{"name":"\#(name)"}"#
-        case .temporal(let perUser): #"{"per_user":\#(perUser)}"#
+        case .hash(let seed, let fraction): JSON.line(Parameters(seed: seed, fraction: fraction))
+        case .files(let name): JSON.line(Parameters(name: name))
+        case .temporal(let perUser): JSON.line(Parameters(perUser: perUser))
+        }
+    }
+
+    /// The strategy a file names (`split`, `split_params`); nil when they do not make one.
+    public static func parse(name: String, parametersJSON json: String) -> SplitStrategy? {
+        guard let p = try? JSONDecoder().decode(Parameters.self, from: Data(json.utf8)) else { return nil }
+        switch (name, p.seed, p.fraction, p.name, p.perUser) {
+        case ("hash", let seed?, let fraction?, nil, nil) where fraction > 0 && fraction < 1: return .hash(seed: seed, fraction: fraction)
+        case ("files", nil, nil, let split?, nil) where predefinedSplits.contains(split): return .files(name: split)
+        case ("temporal", nil, nil, nil, let perUser?) where perUser > 0: return .temporal(perUser: perUser)
+        default: return nil
         }
     }
 

@@ -1,4 +1,4 @@
-import Crypto
+import Essentials
 import Foundation
 
 /// Gets the MovieLens folder a manifest names: as it is when present; otherwise, when the
@@ -25,7 +25,7 @@ enum DataSource {
         guard let zip = FileManager.default.contents(atPath: work + "/data.zip") else {
             throw PipelineError(exitCode: 1, "\(url): nothing downloaded")
         }
-        let actual = Insecure.MD5.hash(data: zip).map { String(format: "%02x", $0) }.joined()
+        let actual = Digest.md5(zip)
         guard let published, published.lowercased() == actual else {
             throw PipelineError(exitCode: 2, "\(url) has md5 \(actual) but GroupLens publishes \(published ?? "nothing"): not unpacking it")
         }

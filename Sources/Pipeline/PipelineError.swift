@@ -1,12 +1,14 @@
+import Essentials
+
 /// The one error type of the Pipeline module. `exitCode` is the runner's documented code.
-public struct PipelineError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct PipelineError: ProjectorError, Equatable {
     /// 2: a bad manifest or missing input; 3: a quality gate refused; 4: another run holds the
     /// store's lock; 1: a stage failed.
-    public var exitCode: Int32
+    public var code: Int32
     public var message: String
 
     public init(exitCode: Int32, _ message: String) {
-        self.exitCode = exitCode
+        self.code = exitCode
         self.message = message
     }
 
@@ -15,4 +17,5 @@ public struct PipelineError: Error, CustomStringConvertible, Equatable, Sendable
     }
 
     public var description: String { message }
+    public var exitCode: StageExitCode { StageExitCode(rawValue: code) ?? .failure }
 }

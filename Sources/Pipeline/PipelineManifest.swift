@@ -1,4 +1,6 @@
+import Essentials
 import Foundation
+import Models
 import Yams
 
 /// A pipeline manifest (YAML, under `Pipelines/`): the data, the split, the models to train and
@@ -57,16 +59,24 @@ public struct PipelineManifest: Sendable, Equatable {
 
     static let splitKeys: [String: Kind] = ["strategy": .string, "seed": .int, "fraction": .number, "name": .string, "holdout_per_user": .int]
     static let normaliseKeys: [String: Kind] = ["method": .string, "lambda": .number, "iterations": .int]
-    static let factoriseKeys: [String: Kind] = [
-        "algorithm": .string, "rank": .int, "iterations": .int, "lambda": .number, "alpha": .number, "init_scale": .number,
-        "solver": .string, "oversampling": .int, "power_iterations": .int, "samples": .int, "burn_in": .int, "keep": .int,
-        "seed": .int, "neighbours": .int,
-    ]
+    /// `factorise`'s own keys plus every algorithm's declared parameters (see `Algorithms`); which
+    /// of those apply is checked against the chosen algorithm once the section is read.
+    static let factoriseKeys: [String: Kind] = {
+        var keys: [String: Kind] = ["algorithm": .string, "seed": .int, "neighbours": .int]
+        for parameter in Algorithms.allParameters {
+            switch parameter.kind {
+            case .integer: keys[parameter.name] = .int
+            case .real: keys[parameter.name] = .number
+            case .choice: keys[parameter.name] = .string
+            }
+        }
+        return keys
+    }()
     static let evaluateKeys: [String: Kind] = [
         "k": .intList, "relevance": .number, "reference": .string, "max_rmse_increase": .number, "max_precision_drop": .number, "gate_k": .int,
     ]
     static let publishKeys: [String: Kind] = [
-        "model": .string, "name": .string, "gate": .bool, "promote": .bool, "store": .string,
+        "model": .string, "name": .string, "gate": .bool, "promote": .bool,
         "max_rmse_increase": .number, "max_precision_drop": .number, "gate_k": .int,
     ]
 
@@ -128,6 +138,13 @@ public struct PipelineManifest: Sendable, Equatable {
                 }
                 let normalise = try entry["normalise"].map { try reader.section($0, normaliseKeys, key: "models[\(index)].normalise") } ?? [:]
                 let factorise = try entry["factorise"].map { try reader.section($0, factoriseKeys, key: "models[\(index)].factorise") } ?? [:]
+                var parameters = factorise
+                for key in ["algorithm", "seed", "neighbours"] { parameters.removeValue(forKey: key) }
+                do {
+                    _ = try Algorithms.make(factorise["algorithm"] ?? "als", text: parameters)
+                } catch let error as ModelsError {
+                    throw PipelineError.manifest(path, line: (entry["factorise"] ?? item).mark?.line, "models[\(index)].factorise: \(error.message)")
+                }
                 models.append(Model(name: modelName, normalise: normalise, factorise: factorise))
             }
         } else {
@@ -267,9 +284,8 @@ public struct PipelineManifest: Sendable, Equatable {
         }
 
         func plainName(_ name: String, node: Node, key: String) throws {
-            let ok = !name.isEmpty && !name.hasPrefix(".") && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-            guard ok else {
-                throw PipelineError.manifest(file, line: node.mark?.line, "'\(key)' must be a plain name (letters, digits, '.', '_', '-'), not '\(name)'")
+            if let problem = PlainName.problem(name) {
+                throw PipelineError.manifest(file, line: node.mark?.line, "'\(key)' '\(name)' \(problem)")
             }
         }
     }

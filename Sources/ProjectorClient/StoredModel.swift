@@ -1,7 +1,6 @@
 import ArtifactStore
-import Evaluation
+import Essentials
 import Foundation
-import LinearAlgebra
 import Models
 
 /// A published model, opened for serving: verified against its manifest's sha256, then answering
@@ -39,7 +38,7 @@ public final class StoredModel: Sendable {
         let (name, version) = try modelStore.resolve(reference)
         let manifest = try modelStore.manifest(name, version)
         let path = modelStore.modelPath(name, version)
-        let (sha, _) = try ModelStore.sha256(path)
+        let (sha, _) = try Digest.sha256(file: path)
         guard sha == manifest.sha256 else {
             throw StoreError(.badInput, "\(name)@\(version): \(path) fails its checksum (sha256 \(sha.prefix(12))…, manifest \(manifest.sha256.prefix(12))…): refusing to serve a corrupt model")
         }
@@ -51,8 +50,9 @@ public final class StoredModel: Sendable {
         self.version = version
         self.manifest = manifest
         self.file = file
-        userIndex = Dictionary(uniqueKeysWithValues: file.metadata.userIDs.enumerated().map { ($1, $0) })
-        movieIndex = Dictionary(uniqueKeysWithValues: file.metadata.movieIDs.enumerated().map { ($1, $0) })
+        // ModelFile.read guarantees unique ids; keep the first index should a caller build one by hand.
+        userIndex = Dictionary(file.metadata.userIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        movieIndex = Dictionary(file.metadata.movieIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var counts = [Float](repeating: 0, count: file.metadata.movieCount)
         for movie in file.trainingMovies.columns { counts[Int(movie)] += 1 }
         popularity = topK(counts, k: min(1000, counts.count)).map(Int32.init)
@@ -67,7 +67,8 @@ public final class StoredModel: Sendable {
 
     /// The top `k` movies for a user, never one they rated in training. An unknown user gets the
     /// most popular movies, marked as a cold-start answer.
-    public func recommend(userID: Int64, k: Int) -> Recommendations {
+    public func recommend(userID: Int64, k requested: Int) -> Recommendations {
+        let k = max(0, requested)
         guard let user = userIndex[userID] else {
             return Recommendations(items: popularity.prefix(k).map { item(Int($0), counts[Int($0)]) }, coldStart: true)
         }
@@ -90,7 +91,7 @@ public final class StoredModel: Sendable {
         guard let movie = movieIndex[movieID] else {
             throw StoreError(.badInput, "movie \(movieID) is not in \(name)@\(version) (no ratings in its training data)")
         }
-        return file.neighbours.of(movie).prefix(k).map { item($0.movie, $0.score) }
+        return file.neighbours.of(movie).prefix(max(0, k)).map { item($0.movie, $0.score) }
     }
 
     /// Movies like the one titled `title` (case-insensitive; an exact title wins, else a unique

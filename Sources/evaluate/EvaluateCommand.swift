@@ -1,4 +1,5 @@
 import ArgumentParser
+import Essentials
 import Evaluation
 import Foundation
 import Logging
@@ -81,10 +82,9 @@ struct EvaluateCommand: StageCommand {
         let spec = EvaluationProtocol(ks: ks.sorted(), relevanceThreshold: relevance)
         let evaluation = try Evaluator.evaluate(model: file, data: table, protocol: spec)
         let metrics = MetricsReport(evaluation: evaluation, model: file, modelPath: model, data: table, spec: spec)
-        try metrics.json.write(to: URL(fileURLWithPath: output), options: .atomic)
+        try AtomicFile.write(metrics.json, to: output)
         if let report {
-            try Data(HTMLReport.render(report: metrics, evaluation: evaluation, model: file).utf8)
-                .write(to: URL(fileURLWithPath: report), options: .atomic)
+            try AtomicFile.write(Data(HTMLReport.render(report: metrics, evaluation: evaluation, model: file).utf8), to: report)
         }
         if !noRecord {
             var recorded = file

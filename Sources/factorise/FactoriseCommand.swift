@@ -1,20 +1,27 @@
 import ArgumentParser
+import Essentials
 import Foundation
 import Logging
 import Models
 import StageKit
 
 /// `factorise`: a projector.normalised file → a projector.model file.
+///
+/// The algorithm's parameters are not declared here: each algorithm declares its own (`Algorithms`),
+/// and they arrive as `--name value` after the common options.
+///
+///     factorise --input train.h5 --output model.h5 --algorithm als --rank 32 --lambda 0.1
 struct FactoriseCommand: StageCommand {
     static let configuration = CommandConfiguration(
         commandName: "factorise",
         abstract: "Train a recommendation model and write it, with its movie neighbours, as a projector.model file.",
+        usage: "factorise --input <input> --output <output> [--algorithm <algorithm>] [--seed <seed>] [--neighbours <n>] [--PARAMETER <value> ...]",
         discussion: """
-            Algorithms: svd (truncated SVD of the normalised matrix; exact LAPACK or randomised), pca \
-            (principal components of the movie vectors), als (biased ALS with weighted-λ), bpmf (Bayesian \
-            matrix factorisation by Gibbs sampling), ease (EASE^R item-item model; ranks, predicts no ratings). Options an \
-            algorithm does not use are refused. Defaults: svd rank 50; pca rank 50; als rank 64, 15 \
-            iterations, λ 0.3, α 0.75 (fit it on `normalise --method none`). Exit codes: 0 success, 1 failure (e.g. divergence), 2 bad usage or bad input.
+            Each algorithm takes its own parameters as --name value; a parameter another algorithm has is \
+            refused. Exit codes: 0 success, 1 failure (e.g. divergence), 2 bad usage or bad input.
+
+            Algorithms and their parameters (default; range):
+            \(Algorithms.helpText)
             """)
 
     @Option(help: "Normalised training data (projector.normalised HDF5 file).")
@@ -23,79 +30,80 @@ struct FactoriseCommand: StageCommand {
     @Option(help: "Where to write the model file.")
     var output: String
 
-    @Option(help: "svd, pca or als.")
+    @Option(help: ArgumentHelp("The algorithm: \(Algorithms.names.joined(separator: ", ")).", valueName: "algorithm"))
     var algorithm: String = "als"
-
-    @Option(help: "Number of latent factors (default: the algorithm's).")
-    var rank: Int?
-
-    @Option(help: "als: sweeps (default 15).")
-    var iterations: Int?
-
-    @Option(help: "als: regularisation λ of the ridge λ·n^α (default 0.3); ease: L2 penalty λ (default 1500).")
-    var lambda: Double?
-
-    @Option(help: "als: exponent α of the ridge λ·n^α; 1 is weighted-λ (default 0.75).")
-    var alpha: Double?
-
-    @Option(help: "als: standard deviation of the initial factors (default 0.1).")
-    var initScale: Double?
-
-    @Option(help: "svd: auto, exact (LAPACK gesdd) or randomized (default auto).")
-    var solver: String?
-
-    @Option(help: "svd, randomized: extra sketch columns (default 10).")
-    var oversampling: Int?
-
-    @Option(help: "svd, randomized: subspace iterations (default 4).")
-    var powerIterations: Int?
-
-    @Option(help: "bpmf: Gibbs sweeps after burn-in (default 200).")
-    var samples: Int?
-
-    @Option(help: "bpmf: sweeps discarded first (default 30).")
-    var burnIn: Int?
-
-    @Option(help: "bpmf: samples averaged into the stored model, evenly spaced (default 20).")
-    var keep: Int?
 
     @Option(help: "Random seed (recorded in the model).")
     var seed: UInt64 = 42
 
-    @Option(help: "Cosine neighbours kept per movie.")
+    @Option(help: ArgumentHelp("Cosine neighbours kept per movie.", valueName: "n"))
     var neighbours: Int = 50
 
     @OptionGroup var logging: LoggingOptions
 
-    var config: AlgorithmConfig {
-        AlgorithmConfig(rank: rank, iterations: iterations ?? samples, lambda: lambda, alpha: alpha, seed: seed, solver: solver,
-                        oversampling: oversampling, powerIterations: powerIterations, initScale: initScale,
-                        burnIn: burnIn, keep: keep)
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The algorithm's parameters, as --name value (see below).", valueName: "parameters"))
+    var parameters: [String] = []
+
+    /// `--rank 32 --init-scale=0.1` → ["rank": "32", "init_scale": "0.1"].
+    func givenParameters() throws -> [String: String] {
+        var given: [String: String] = [:]
+        var index = 0
+        while index < parameters.count {
+            let word = parameters[index]
+            guard word.hasPrefix("--"), word.count > 2 else {
+                throw ValidationError("unexpected argument '\(word)': algorithm parameters are given as --name value")
+            }
+            var name = String(word.dropFirst(2)), value: String
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            } else {
+                guard index + 1 < parameters.count else { throw ValidationError("\(word) needs a value") }
+                value = parameters[index + 1]
+                index += 1
+            }
+            let key = name.replacingOccurrences(of: "-", with: "_")
+            guard given[key] == nil else { throw ValidationError("\(word) is given twice") }
+            given[key] = value
+            index += 1
+        }
+        return given
+    }
+
+    func makeAlgorithm() throws -> any Algorithm {
+        do { return try Algorithms.make(algorithm, text: try givenParameters(), seed: seed) } catch let error as ModelsError {
+            throw ValidationError(error.message)
+        }
     }
 
     func validate() throws {
-        let used: [String: [String]] = ["svd": ["rank", "solver", "oversampling", "power-iterations"],
-                                        "pca": ["rank"], "als": ["rank", "iterations", "lambda", "alpha", "init-scale"],
-                                        "bpmf": ["rank", "samples", "burn-in", "keep"], "ease": ["lambda"]]
-        guard let allowed = used[algorithm] else {
-            throw ValidationError("--algorithm must be one of \(Algorithms.names.joined(separator: ", ")), not '\(algorithm)'")
-        }
-        let given: [(String, Bool)] = [("rank", rank != nil), ("iterations", iterations != nil), ("lambda", lambda != nil), ("alpha", alpha != nil),
-                                       ("init-scale", initScale != nil), ("solver", solver != nil),
-                                       ("oversampling", oversampling != nil), ("power-iterations", powerIterations != nil),
-                                       ("samples", samples != nil), ("burn-in", burnIn != nil), ("keep", keep != nil)]
-        for (name, present) in given where present && !allowed.contains(name) {
-            throw ValidationError("--\(name) does not apply to \(algorithm)")
-        }
         guard neighbours >= 0 else { throw ValidationError("--neighbours must be ≥ 0") }
-        do { _ = try Algorithms.make(algorithm, config) } catch let error as ModelsError { throw ValidationError(error.message) }
+        _ = try makeAlgorithm()
         try PathCheck.input(input)
         try PathCheck.output(output)
     }
 
+    /// The one JSON line printed on stdout.
+    struct Summary: Encodable {
+        var output: String
+        var algorithm: String
+        var params: ParameterValues
+        var seconds: Double
+        var testRMSE: Double?
+        enum CodingKeys: String, CodingKey { case output, algorithm, params, seconds, testRMSE = "test_rmse" }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(output, forKey: .output)
+            try c.encode(algorithm, forKey: .algorithm)
+            try c.encode(params, forKey: .params)
+            try c.encode(seconds, forKey: .seconds)
+            try c.encode(testRMSE, forKey: .testRMSE)  // null for a ranking-only model
+        }
+    }
+
     func runStage(log: Logger) throws -> String {
         let data = try TrainingSet.read(input)
-        let trainer = try Algorithms.make(algorithm, config)
+        let trainer = try makeAlgorithm()
         try trainer.validate(for: data)
         log.info("\(algorithm) \(trainer.parametersJSON) on \(data.userCount) users × \(data.movieCount) movies, \(data.trainValue.count) ratings")
         let start = Date()
@@ -105,10 +113,11 @@ struct FactoriseCommand: StageCommand {
         let seconds = Date().timeIntervalSince(start)
         let near = Neighbours.compute(vectors: trained.model.movieVectors, k: neighbours)
         let file = ModelFile(algorithm: trainer, trained: trained, data: data, neighbours: near,
-                             trainingSeconds: seconds, createdBy: ProjectorVersion.createdBy("factorise"))
+                             createdBy: ProjectorVersion.createdBy("factorise"))
         try file.write(to: output)
         let test = trained.curve.testRMSE.last ?? .nan
         log.info("trained in \(String(format: "%.2f", seconds)) s; held-out RMSE \(String(format: "%.4f", test)) → \(output)")
-        return #"{"output":"\#(output)","algorithm":"\#(algorithm)","params":\#(trainer.parametersJSON),"seconds":\#(seconds),"test_rmse":\#(test.isNaN ? "null" : String(test))}"#
+        return JSON.line(Summary(output: output, algorithm: algorithm, params: trainer.values, seconds: seconds,
+                                 testRMSE: test.isFinite ? test : nil))
     }
 }

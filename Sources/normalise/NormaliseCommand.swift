@@ -1,4 +1,5 @@
 import ArgumentParser
+import Essentials
 import Foundation
 import Logging
 import Models
@@ -43,11 +44,22 @@ struct NormaliseCommand: StageCommand {
         try PathCheck.output(output)
     }
 
+    /// The one JSON line printed on stdout.
+    struct Summary: Encodable {
+        var output: String
+        var method: String
+        var train: Int
+        var test: Int
+        var globalMean: Float
+        enum CodingKeys: String, CodingKey { case output, method, train, test, globalMean = "global_mean" }
+    }
+
     func runStage(log: Logger) throws -> String {
         let table = try RatingsFile.read(input)
         let set = try TrainingSet.normalise(table, method: NormalisationMethod(rawValue: method)!, lambda: lambda, iterations: iterations)
         try set.write(to: output, createdBy: ProjectorVersion.createdBy("normalise"))
         log.info("\(method): \(set.trainValue.count) training values, \(set.testRating.count) held out, global mean \(set.terms.globalMean) → \(output)")
-        return #"{"output":"\#(output)","method":"\#(method)","train":\#(set.trainValue.count),"test":\#(set.testRating.count),"global_mean":\#(set.terms.globalMean)}"#
+        return JSON.line(Summary(output: output, method: method, train: set.trainValue.count, test: set.testRating.count,
+                                 globalMean: set.terms.globalMean))
     }
 }

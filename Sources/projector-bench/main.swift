@@ -68,9 +68,9 @@ do {
     let baseline = try best { try TrainingSet.normalise(table, method: .baseline) }
     print("| normalise baseline | \(String(format: "%.3f", baseline.seconds)) | — |")
     let fits: [(String, TrainingSet, any Algorithm)] = [
-        ("als rank 64, 15 it. (none)", raw, try ALS()),
-        ("svd rank 50 (item-mean)", centred, try SVD()),
-        ("pca rank 50 (item-mean)", centred, try PCA()),
+        ("als rank 64, 15 it. (none)", raw, try ALS.make()),
+        ("svd rank 50 (item-mean)", centred, try SVD.make()),
+        ("pca rank 50 (item-mean)", centred, try PCA.make()),
     ]
     var alsModel: FactorModel? = nil
     for (label, data, algorithm) in fits {

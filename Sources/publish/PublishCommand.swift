@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactStore
+import Essentials
 import Evaluation
 import Foundation
 import Logging
@@ -44,8 +45,17 @@ struct PublishCommand: StageCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        do { try ModelStore.checkName(name) } catch let error as StoreError { throw ValidationError(error.message) }
+        if let problem = PlainName.problem(name) { throw ValidationError("--name '\(name)' \(problem)") }
         try PathCheck.input(input)
+    }
+
+    /// The one JSON line printed on stdout (the pipeline reads `version` from it).
+    struct Summary: Encodable {
+        var name: String
+        var version: Int
+        var production: Bool
+        var sha256: String
+        var store: String
     }
 
     func runStage(log: Logger) throws -> String {
@@ -55,6 +65,7 @@ struct PublishCommand: StageCommand {
             gate: gate ? QualityGate(maxRMSEIncrease: maxRmseIncrease, maxPrecisionDrop: maxPrecisionDrop, precisionK: gateK) : nil,
             promote: promote, codeVersion: ProjectorVersion.createdBy("publish"))
         log.info("published \(name)@\(result.version) (\(result.manifest.size) bytes, sha256 \(result.manifest.sha256.prefix(12))…)\(result.promoted ? ", now production" : "") in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(store.root)")
-        return #"{"name":"\#(name)","version":\#(result.version),"production":\#(result.promoted),"sha256":"\#(result.manifest.sha256)","store":"\#(store.root)"}"#
+        return JSON.line(Summary(name: name, version: result.version, production: result.promoted,
+                                 sha256: result.manifest.sha256, store: store.root))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactStore
+import Essentials
 import Foundation
 import StageKit
 
@@ -15,8 +16,8 @@ struct StoreCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         func run() throws {
             let modelStore = store.modelStore
-            for name in modelStore.names() {
-                let aliases = try ModelStore.aliases.compactMap { alias in try modelStore.alias(name, alias).map { "\(alias)=\($0.version)" } }
+            for name in try modelStore.names() {
+                let aliases = try modelStore.aliases(name).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.version)" }
                 print("\(name)  versions \(try modelStore.versions(name).map(String.init).joined(separator: ","))  \(aliases.joined(separator: " "))")
             }
         }
@@ -28,9 +29,8 @@ struct StoreCommand: ParsableCommand {
         @Argument(help: "NAME[@VERSION|@ALIAS]") var reference: String
         func run() throws {
             let modelStore = store.modelStore
-            let (name, version) = try modelStore.resolve(reference.contains("@") ? reference : reference + "@latest")
-            print(String(decoding: try Data(contentsOf: URL(fileURLWithPath: modelStore.modelPath(name, version))
-                .deletingLastPathComponent().appendingPathComponent("manifest.json")), as: UTF8.self))
+            let (name, version) = try modelStore.resolve(reference, defaultAlias: "latest")
+            print(String(decoding: JSON.data(try modelStore.manifest(name, version), pretty: true), as: UTF8.self))
         }
     }
 

@@ -53,10 +53,69 @@ struct ModelStoreTests {
     func namesThatCouldEscapeTheStoreAreRefused(name: String) throws {
         let root = scratchStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        #expect(throws: StoreError(.badInput, "model name '\(name)' is not a plain name: use letters, digits, '.', '_' and '-', not starting with '.'")) {
-            try ModelStore(root: root).publish(model: root + "/m.h5", name: name, codeVersion: "t")
+        let store = ModelStore(root: root)
+        let model = root + "/m.h5"
+        try writeModel(model, rmse: 0.9, precision: 0.1)
+        _ = try store.publish(model: model, name: "ml", promote: true, codeVersion: "t")
+        let refusal = "is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"
+        #expect(throws: StoreError(.badInput, "model name '\(name)' \(refusal)")) {
+            try store.publish(model: model, name: name, codeVersion: "t")
         }
-        #expect(throws: StoreError.self) { try ModelStore(root: root).resolve("ml@" + name) }
+        // The model exists, so only the bad alias can be what resolve refuses.
+        let alias = name.isEmpty ? "model reference 'ml@' ends with '@': use NAME, NAME@VERSION or NAME@ALIAS" : "alias '\(name)' \(refusal)"
+        #expect(throws: StoreError(.badInput, alias)) { try store.resolve("ml@" + name) }
+        #expect(throws: StoreError(.badInput, "alias '\(name)' \(refusal)")) { try store.promote("ml", version: 1, alias: name) }
+        // Every entry point refuses before touching the file system: nothing appears beside the store.
+        let parentLock = URL(fileURLWithPath: root).deletingLastPathComponent().path + "/.lock"
+        try? FileManager.default.removeItem(atPath: parentLock)
+        let before = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
+        #expect(throws: StoreError.self) { try store.gc(name, keep: 1) }
+        #expect(throws: StoreError.self) { try store.rollback(name) }
+        #expect(throws: StoreError.self) { try store.promote(name, version: 1) }
+        #expect(throws: StoreError.self) { try store.versions(name) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == before)
+        #expect(!FileManager.default.fileExists(atPath: parentLock))
+        #expect(try store.verify().isEmpty && store.versions("ml") == [1])
+    }
+
+    @Test(arguments: [
+        ("", "model reference '' has no model name: use NAME, NAME@VERSION or NAME@ALIAS"),
+        ("@", "model reference '@' has no model name: use NAME, NAME@VERSION or NAME@ALIAS"),
+        ("@1", "model reference '@1' has no model name: use NAME, NAME@VERSION or NAME@ALIAS"),
+        ("a@", "model reference 'a@' ends with '@': use NAME, NAME@VERSION or NAME@ALIAS"),
+        ("a@@b", "alias '@b' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
+        ("a@ 1", "alias ' 1' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
+        ("a@0", "model reference 'a@0': version '0' must be a whole number from 1"),
+        ("a@99999999999999999999", "model reference 'a@99999999999999999999': version '99999999999999999999' must be a whole number from 1"),
+        ("../a@1", "model name '../a' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
+    ])
+    func referencesAreParsedInOnePlace(text: String, message: String) {
+        #expect(throws: StoreError(.badInput, message)) { try ModelReference.parse(text) }
+    }
+
+    @Test func referencesThatParse() throws {
+        #expect(try ModelReference.parse("ml") == ModelReference(name: "ml", selector: nil))
+        #expect(try ModelReference.parse("ml@3") == ModelReference(name: "ml", selector: .version(3)))
+        #expect(try ModelReference.parse("ml@staging") == ModelReference(name: "ml", selector: .alias("staging")))
+    }
+
+    @Test func gcKeepsEveryAliasedVersion() throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = ModelStore(root: root)
+        let model = root + "/m.h5"
+        try writeModel(model, rmse: 0.9, precision: 0.1)
+        for _ in 0..<4 { _ = try store.publish(model: model, name: "g", codeVersion: "t") }
+        try store.promote("g", version: 1, alias: "staging")
+        #expect(try store.gc("g", keep: 2) == [2])
+        #expect(try store.versions("g") == [1, 3, 4])
+        #expect(try store.resolve("g@staging").version == 1)
+    }
+
+    @Test func aMissingStoreIsAnErrorNeverValid() {
+        let store = ModelStore(root: scratchPath("no-store"))
+        #expect(throws: StoreError.self) { try store.verify() }
+        #expect(throws: StoreError.self) { try store.names() }
     }
 
     @Test func corruptionIsReportedAndNeverServed() throws {

@@ -21,8 +21,8 @@ func writeModel(_ path: String, rmse: Double?, precision: Double, seed: UInt64 =
     var rng = SeededGenerator(seed: seed)
     let model = FactorModel(globalMean: 3, userBias: [Float](repeating: 0, count: 6), movieBias: [0.1, 0.2, 0.3, 0.4, 0.5],
                             userFactors: rng.gaussianMatrix(rows: 6, columns: 2), movieFactors: rng.gaussianMatrix(rows: 5, columns: 2))
-    var file = ModelFile(algorithm: try ALS(AlgorithmConfig(rank: 2)), trained: TrainedModel(model: .factors(model), curve: TrainingCurve()),
-                         data: data, neighbours: Neighbours.compute(vectors: model.movieFactors, k: 3), trainingSeconds: 0, createdBy: "test")
+    var file = ModelFile(algorithm: try ALS.make(["rank": 2]), trained: TrainedModel(model: .factors(model), curve: TrainingCurve()),
+                         data: data, neighbours: Neighbours.compute(vectors: model.movieFactors, k: 3), createdBy: "test")
     file.metrics = ["rmse": rmse ?? .nan, "precision@10": precision]
     try file.write(to: path)
 }

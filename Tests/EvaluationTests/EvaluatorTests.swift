@@ -30,8 +30,8 @@ struct EvaluatorTests {
         let model = FactorModel(globalMean: 3, userBias: [0, 0, 0], movieBias: [0, 0, 0, 0],
                                 userFactors: Matrix(rows: 3, columns: 1, values: [1, 0, -1]),
                                 movieFactors: Matrix(rows: 4, columns: 1, values: [0.5, 0, 1, -0.5]))
-        return ModelFile(algorithm: try SVD(AlgorithmConfig(rank: 1)), trained: TrainedModel(model: .factors(model), curve: TrainingCurve()),
-                         data: data, neighbours: Neighbours.compute(vectors: model.movieFactors, k: 2), trainingSeconds: 0, createdBy: "test")
+        return ModelFile(algorithm: try SVD.make(["rank": 1]), trained: TrainedModel(model: .factors(model), curve: TrainingCurve()),
+                         data: data, neighbours: Neighbours.compute(vectors: model.movieFactors, k: 2), createdBy: "test")
     }
 
     @Test func everyNumberByHand() throws {
@@ -56,10 +56,10 @@ struct EvaluatorTests {
     @Test func rankingOnlyModelsReportRMSEAsNotApplicable() throws {
         let table = tinyTable()
         let data = try TrainingSet.normalise(table, method: .none)
-        let ease = try EASE(AlgorithmConfig(lambda: 1))
+        let ease = try EASE.make(["lambda": 1])
         let trained = try ease.fit(data)
         let file = ModelFile(algorithm: ease, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 2),
-                             trainingSeconds: 0, createdBy: "test")
+                             createdBy: "test")
         let e = try Evaluator.evaluate(model: file, data: table, protocol: EvaluationProtocol(ks: [1]))
         #expect(e.rating == nil)
         let report = MetricsReport(evaluation: e, model: file, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1]))
@@ -95,10 +95,10 @@ struct EvaluatorTests {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
         let data = try TrainingSet.normalise(table, method: .none)
-        let als = try ALS(AlgorithmConfig(rank: 16, iterations: 5))
+        let als = try ALS.make(["rank": 16, "iterations": 5])
         let trained = try als.fit(data)
         let file = ModelFile(algorithm: als, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
-                             trainingSeconds: 0, createdBy: "test")
+                             createdBy: "test")
         let modelPath = scratchPath("model.h5"), ratingsPath = scratchPath("ratings.h5")
         defer { try? FileManager.default.removeItem(atPath: modelPath); try? FileManager.default.removeItem(atPath: ratingsPath) }
         try file.write(to: modelPath)

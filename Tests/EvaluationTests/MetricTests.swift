@@ -44,16 +44,6 @@ struct MetricTests {
         #expect(r.coverage == [0.6, 0.8])
     }
 
-    @Test func topKIsPartialSelectionWithTiesToTheLowerIndex() {
-        #expect(topK([0.1, 0.9, 0.5, 0.9], k: 2) == [1, 3])
-        #expect(topK([1, 1, 1, 1], k: 3) == [0, 1, 2])
-        #expect(topK([-.infinity, 2, -.infinity, 1], k: 3) == [1, 3])
-        var rng = SystemRandomNumberGenerator()
-        let scores = (0..<500).map { _ in Float(Int.random(in: 0..<50, using: &rng)) }
-        let expected = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(20)
-        #expect(topK(scores, k: 20) == Array(expected))
-    }
-
     @Test func qualityGateNamesBothNumbers() {
         let gate = QualityGate(maxRMSEIncrease: 0.005, maxPrecisionDrop: 0.01)
         let reference: [String: Double?] = ["rmse": 0.84, "precision@10": 0.20]

@@ -108,12 +108,4 @@ struct RandomAndParallelTests {
             #expect(abs(m - shape) < 0.02 * max(1, shape), "Gamma(\(shape)) mean \(m)")
         }
     }
-
-    @Test func parallelMapKeepsOrderAndRethrows() throws {
-        #expect(try Parallel.map(100) { $0 * $0 } == (0..<100).map { $0 * $0 })
-        struct Boom: Error {}
-        #expect(throws: Boom.self) { try Parallel.map(10) { index -> Int in if index == 6 { throw Boom() }; return index } }
-        #expect(Parallel.ranges(10, parts: 3) == [0..<3, 3..<6, 6..<10])
-        #expect(Parallel.ranges(2, parts: 5) == [0..<1, 1..<2])
-    }
 }

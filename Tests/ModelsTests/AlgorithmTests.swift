@@ -14,7 +14,7 @@ struct SVDTests {
         let x = data.denseMatrix()
         let all = try LAPACK.svd(x)
         for k in [1, 5, 12] {
-            let trained = try SVD(AlgorithmConfig(rank: k, solver: "exact")).fit(data).model.factors!
+            let trained = try SVD.make(["rank": .integer(k), "solver": "exact"]).fit(data).model.factors!
             var error = 0.0
             for u in 0..<40 { for m in 0..<25 {
                 let d = Double(x[u, m] - trained.rawPrediction(user: u, movie: m)); error += d * d
@@ -31,12 +31,12 @@ struct SVDTests {
         let decay: [Float] = (0..<30).map { index in Float(Foundation.pow(0.7, Double(index))) }
         let x = BLAS.multiply(u.scalingColumns(by: decay), v, transposeB: true)
         let exact = try LAPACK.svd(x).sigma
-        let approx = try SVD(AlgorithmConfig(rank: 8, solver: "randomized")).factorize(x).sigma
+        let approx = try SVD.make(["rank": 8, "solver": "randomized"]).factorize(x).sigma
         for j in 0..<8 { #expect(Swift.abs(approx[j] - exact[j]) <= 1e-3 * exact[j]) }
     }
 
     @Test func autoSolverChoosesByCost() throws {
-        let svd = try SVD()
+        let svd = try SVD.make()
         #expect(svd.resolvedSolver(rows: 943, columns: 1682) == "exact")
         #expect(svd.resolvedSolver(rows: 6040, columns: 3706) == "randomized")
     }
@@ -46,7 +46,7 @@ struct PCATests {
     @Test func componentsAreOrthonormalAndEigenvaluesDecrease() throws {
         var rng = SeededGenerator(seed: 9)
         let x = rng.gaussianMatrix(rows: 60, columns: 20)
-        let (_, values, w) = try PCA(AlgorithmConfig(rank: 6)).components(x)
+        let (_, values, w) = try PCA.make(["rank": 6]).components(x)
         let gram = BLAS.multiply(w, transposeA: true, w)
         for r in 0..<6 { for c in 0..<6 { #expect(abs(gram[r, c] - (r == c ? 1 : 0)) < 1e-5) } }
         #expect(zip(values, values.dropFirst()).allSatisfy { $0 >= $1 })
@@ -57,7 +57,7 @@ struct PCATests {
         let a: [Float] = [1, 2, 3, 4]
         var x = Matrix(rows: 4, columns: 3)
         for r in 0..<4 { x[r, 0] = a[r]; x[r, 1] = 2 * a[r]; x[r, 2] = 7 }
-        let (means, values, w) = try PCA(AlgorithmConfig(rank: 1)).components(x)
+        let (means, values, w) = try PCA.make(["rank": 1]).components(x)
         #expect(means == [2.5, 5, 7])
         #expect(Swift.abs(values[0] - Float(5.0 * 5.0 / 3.0)) < 1e-4)  // var(a) = 5/3 with the n − 1 divisor
         #expect(Swift.abs(Swift.abs(w[0, 0]) - Float(1 / 5.0.squareRoot())) < 1e-5 && Swift.abs(w[2, 0]) < 1e-6)
@@ -67,7 +67,7 @@ struct PCATests {
 struct ALSTests {
     @Test func objectiveNeverIncreases() throws {
         let data = try Conformance.small()
-        let als = try ALS(AlgorithmConfig(rank: 6, iterations: 1, lambda: 0.1))
+        let als = try ALS.make(["rank": 6, "iterations": 1, "lambda": 0.1])
         let byUser = data.byUser(), byMovie = data.byMovie()
         var state = als.initialState(data)
         var previous = Double.infinity
@@ -85,35 +85,57 @@ struct ALSTests {
         var train: [(Int, Int, Float)] = []
         for u in 0..<4 { for m in 0..<3 { train.append((u, m, a[u] * b[m])) } }
         let data = try trainingSet(users: 4, movies: 3, train: train)
-        let model = try ALS(AlgorithmConfig(rank: 1, iterations: 200, lambda: 0)).fit(data).model.factors!
+        let model = try ALS.make(["rank": 1, "iterations": 200, "lambda": 0]).fit(data).model.factors!
         for u in 0..<4 { for m in 0..<3 { #expect(abs(model.rawPrediction(user: u, movie: m) - a[u] * b[m]) < 1e-3) } }
     }
 
     @Test func zeroLambdaOnSparseDataIsAClearError() throws {
         let data = try Conformance.small()
         #expect(throws: ModelsError.diverged("als", iteration: 0, "30 normal equations were not positive definite: use lambda > 0")) {
-            try ALS(AlgorithmConfig(rank: 19, iterations: 2, lambda: 0)).fit(data)
+            try ALS.make(["rank": 19, "iterations": 2, "lambda": 0]).fit(data)
         }
     }
 
-    @Test(arguments: [
-        (AlgorithmConfig(iterations: 0), "als: iterations 0 must be at least 1"),
-        (AlgorithmConfig(lambda: -1), "als: lambda -1.0 must be ≥ 0"),
-        (AlgorithmConfig(rank: 0), "als: rank 0 must be at least 1"),
-        (AlgorithmConfig(alpha: 3), "als: alpha 3.0 must be in [0, 2]"),
-    ])
-    func badParameters(config: AlgorithmConfig, message: String) {
-        #expect(throws: ModelsError.badParameter(message)) { try ALS(config) }
-    }
 }
 
+/// Every refusal the parameter declarations produce, by exact message: values out of range, of
+/// the wrong type, parameters another algorithm has, and the cross-parameter check of BPMF.
 struct RegistryTests {
-    @Test func unknownAlgorithmAndBadSolver() {
-        #expect(throws: ModelsError.badParameter("unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease")) { try Algorithms.make("knn") }
-        #expect(throws: ModelsError.badParameter("svd: solver 'magic' must be auto, exact or randomized")) {
-            try Algorithms.make("svd", AlgorithmConfig(solver: "magic"))
+    @Test(arguments: [
+        ("als", ["iterations": "0"], "als: iterations 0 must be ≥ 1"),
+        ("als", ["lambda": "-1"], "als: lambda -1 must be ≥ 0"),
+        ("als", ["rank": "0"], "als: rank 0 must be ≥ 1"),
+        ("als", ["alpha": "3"], "als: alpha 3 must be 0–2"),
+        ("als", ["init_scale": "0"], "als: init_scale 0 must be > 0"),
+        ("als", ["rank": "x"], "als: rank must be a whole number, not 'x'"),
+        ("als", ["lambda": "nan"], "als: lambda must be a number, not 'nan'"),
+        ("als", ["keep": "3"], "als has no parameter 'keep' (its parameters: rank, iterations, lambda, alpha, init_scale)"),
+        ("svd", ["solver": "magic"], "svd: solver 'magic' must be auto, exact or randomized"),
+        ("svd", ["oversampling": "-1"], "svd: oversampling -1 must be ≥ 0"),
+        ("pca", ["rank": "0"], "pca: rank 0 must be ≥ 1"),
+        ("bpmf", ["samples": "0"], "bpmf: samples 0 must be ≥ 1"),
+        ("bpmf", ["burn_in": "-1"], "bpmf: burn_in -1 must be ≥ 0"),
+        ("bpmf", ["samples": "10", "keep": "11"], "bpmf: keep 11 must be between 1 and samples (10)"),
+        ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0"),
+        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda)"),
+        ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
+    ])
+    func badParameters(algorithm: String, given: [String: String], message: String) {
+        #expect(throws: ModelsError.badParameter(message)) { try Algorithms.make(algorithm, text: given) }
+    }
+
+    @Test func defaultsAndParamsJSONComeFromTheDeclarations() throws {
+        let als = try Algorithms.make("als", text: ["rank": "8"], seed: 7)
+        #expect(als.parametersJSON == #"{"alpha":0.75,"init_scale":0.1,"iterations":15,"lambda":0.3,"rank":8,"seed":7}"#)
+        let bpmf = try BPMF.make()
+        #expect(bpmf.parameters.rank == 16 && bpmf.parameters.samples == 200 && bpmf.parameters.burnIn == 30 && bpmf.parameters.keep == 40)
+        // Every parameter of every algorithm is in the manifest schema and the help text.
+        for type in Algorithms.all {
+            for parameter in type.parameters {
+                #expect(Algorithms.helpText.contains("\(parameter.flag) \(parameter.placeholder)"))
+                #expect(Algorithms.markdownTable.contains("| `\(type.name)` | `\(parameter.name)` (`\(parameter.flag)`) |"))
+            }
         }
-        #expect(throws: ModelsError.badParameter("pca: rank 0 must be at least 1")) { try Algorithms.make("pca", AlgorithmConfig(rank: 0)) }
     }
 }
 
@@ -131,7 +153,7 @@ struct BPMFTests {
             }
         }
         let data = try trainingSet(users: 80, movies: 60, train: train, test: test)
-        let model = try BPMF(AlgorithmConfig(rank: 4, iterations: 150, burnIn: 30, keep: 30)).fit(data).model.factors!
+        let model = try BPMF.make(["rank": 4, "samples": 150, "burn_in": 30, "keep": 30]).fit(data).model.factors!
         var noisyError = 0.0, cleanError = 0.0
         for (index, (u, m, r)) in test.enumerated() {
             let p = Double(model.rawPrediction(user: u, movie: m))
@@ -144,20 +166,11 @@ struct BPMFTests {
 
     @Test func storedModelReproducesTheCurvesLastPoint() throws {
         let data = try Conformance.small()
-        let trained = try BPMF(AlgorithmConfig(rank: 3, iterations: 40, burnIn: 10, keep: 8)).fit(data)
+        let trained = try BPMF.make(["rank": 3, "samples": 40, "burn_in": 10, "keep": 8]).fit(data)
         let point = data.curvePoint(trained.model.factors!)
         #expect(abs(point.test - trained.curve.testRMSE.last!) < 1e-6)
         #expect(abs(point.train - trained.curve.trainRMSE.last!) < 1e-6)
         #expect(trained.model.factors!.rank == 3 * 8)
-    }
-
-    @Test(arguments: [
-        (AlgorithmConfig(iterations: 0), "bpmf: samples 0 must be at least 1"),
-        (AlgorithmConfig(burnIn: -1), "bpmf: burn-in -1 must be ≥ 0"),
-        (AlgorithmConfig(iterations: 10, keep: 11), "bpmf: keep 11 must be between 1 and samples (10)"),
-    ])
-    func badParameters(config: AlgorithmConfig, message: String) {
-        #expect(throws: ModelsError.badParameter(message)) { try BPMF(config) }
     }
 }
 
@@ -167,7 +180,7 @@ struct EASETests {
         let x = Matrix(rows: 3, columns: 3, values: [1, 1, 0,
                                                      0, 1, 1,
                                                      1, 1, 1])
-        let b = try EASE(AlgorithmConfig(lambda: 1)).weights(x)
+        let b = try EASE.make(["lambda": 1]).weights(x)
         // By hand: XᵀX = [[2,2,1],[2,3,2],[1,2,2]]; G = [[3,2,1],[2,4,2],[1,2,3]]; det G = 20;
         // G⁻¹ = (1/20)·[[8,−4,0],[−4,8,−4],[0,−4,8]].
         let p: [[Double]] = [[8, -4, 0], [-4, 8, -4], [0, -4, 8]].map { $0.map { $0 / 20 } }
@@ -181,7 +194,7 @@ struct EASETests {
 
     @Test func diagonalIsZeroAndScoresAreXB() throws {
         let data = try Conformance.small()
-        let trained = try EASE(AlgorithmConfig(lambda: 10)).fit(data)
+        let trained = try EASE.make(["lambda": 10]).fit(data)
         guard case .itemItem(let model) = trained.model else { Issue.record("EASE must learn an item-item model"); return }
         for j in 0..<model.movieCount { #expect(model.weights[j, j] == 0) }
         #expect(!trained.model.predictsRatings && trained.curve.iteration.isEmpty)
@@ -196,17 +209,17 @@ struct EASETests {
 
     @Test func sameSeedSameModelAndSaveLoad() throws {
         let data = try Conformance.small()
-        let algorithm = try EASE(AlgorithmConfig(lambda: 5))
+        let algorithm = try EASE.make(["lambda": 5])
         let a = try algorithm.fit(data), b = try algorithm.fit(data)
         #expect(a.model.movieVectors == b.model.movieVectors)
         let file = ModelFile(algorithm: algorithm, trained: a, data: data, neighbours: Neighbours.compute(vectors: a.model.movieVectors, k: 3),
-                             trainingSeconds: 0.1, createdBy: "test")
+                             createdBy: "test")
         let path = scratchPath("ease.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try file.write(to: path)
         let back = try ModelFile.read(path)
         #expect(back.model.kind == "item-item" && back.model.movieVectors == a.model.movieVectors)
         #expect(back.predict(user: 0, movie: 0) == nil)
-        #expect(throws: ModelsError.badParameter("ease: lambda 0.0 must be > 0 (XᵀX alone is singular)")) { try EASE(AlgorithmConfig(lambda: 0)) }
+        #expect(throws: ModelsError.badParameter("ease: lambda 0 must be > 0")) { try EASE.make(["lambda": 0]) }
     }
 }

@@ -72,7 +72,7 @@ enum Conformance {
         let trained = try algorithm.fit(data)
         let file = ModelFile(algorithm: algorithm, trained: trained, data: data,
                              neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 5),
-                             trainingSeconds: 0.5, createdBy: "test")
+                             createdBy: "test")
         let path = scratchPath("model.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try file.write(to: path)
@@ -89,13 +89,13 @@ enum Conformance {
 }
 
 struct AlgorithmConformance {
-    @Test func svdExact() throws { try Conformance.run { try SVD(AlgorithmConfig(rank: $0, solver: "exact")) } }
+    @Test func svdExact() throws { try Conformance.run { try SVD.make(["rank": .integer($0), "solver": "exact"]) } }
     @Test func svdRandomized() throws {
-        try Conformance.run { try SVD(AlgorithmConfig(rank: $0, solver: "randomized", oversampling: 6, powerIterations: 6)) }
+        try Conformance.run { try SVD.make(["rank": .integer($0), "solver": "randomized", "oversampling": 6, "power_iterations": 6]) }
     }
-    @Test func pca() throws { try Conformance.run { try PCA(AlgorithmConfig(rank: $0)) } }
-    @Test func als() throws { try Conformance.run { try ALS(AlgorithmConfig(rank: $0, iterations: 80, lambda: 1e-4)) } }
+    @Test func pca() throws { try Conformance.run { try PCA.make(["rank": .integer($0)]) } }
+    @Test func als() throws { try Conformance.run { try ALS.make(["rank": .integer($0), "iterations": 80, "lambda": 1e-4]) } }
     @Test func bpmf() throws {
-        try Conformance.run(recovery: 0.05) { try BPMF(AlgorithmConfig(rank: $0, iterations: 60, burnIn: 20, keep: 10)) }
+        try Conformance.run(recovery: 0.05) { try BPMF.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10]) }
     }
 }

@@ -139,12 +139,12 @@ struct IngestTests {
         let file = try HDF5File.open(path, writable: true)
         try file.setAttribute("format_version", Int64(99))
         file.close()
-        #expect(throws: MovieLensError(file: path, "projector.ratings format_version 99 is not supported by this program (it reads 1): upgrade Projector or re-run the stage that wrote it")) {
+        #expect(throws: HDF5Error(file: path, problem: "projector.ratings format_version 99 is not supported by this program (it reads 1): upgrade Projector or re-run the stage that wrote it")) {
             try RatingsFile.read(path)
         }
         let other = fixture.file("other.h5")
         try writeHDF5Atomically(to: other) { try $0.setAttribute("format", "projector.model") }
-        #expect(throws: MovieLensError(file: other, "is a 'projector.model' file, expected 'projector.ratings'")) {
+        #expect(throws: HDF5Error(file: other, problem: "is a 'projector.model' file, expected 'projector.ratings'")) {
             try RatingsFile.read(other)
         }
     }

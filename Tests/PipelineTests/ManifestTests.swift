@@ -57,7 +57,7 @@ struct ManifestTests {
         Case(name: "missing data", yaml: "name: n\n", line: 1, message: "missing required key 'data'"),
         Case(name: "missing folder", yaml: "name: n\ndata:\n  url: http://x\n", line: 3, message: "missing required key 'data.folder'"),
         Case(name: "bad name", yaml: "name: ../up\ndata: {folder: /d}\n", line: 1,
-             message: "'name' must be a plain name (letters, digits, '.', '_', '-'), not '../up'"),
+             message: "'name' '../up' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
         Case(name: "unset variable", yaml: "name: n\ndata:\n  folder: ${NOPE_NOT_SET}/x\n", line: 3,
              message: "environment variable NOPE_NOT_SET is not set (give a default: ${NOPE_NOT_SET:-value})"),
         Case(name: "publish unknown model", yaml: "name: n\ndata: {folder: /d}\npublish:\n  model: ghost\n", line: 4,

@@ -1,5 +1,6 @@
 import Foundation
 import MovieLens
+import Essentials
 import StageKit
 import Testing
 
@@ -60,8 +61,8 @@ struct IngestStageTests {
     }
 
     @Test func exitCodeClassification() {
-        #expect(StageExitCode.classify(MovieLensError(file: "f", "bad")) == .badInput)
+        #expect(StageExitCode.of(MovieLensError(file: "f", "bad")) == .badInput)
         struct Other: Error {}
-        #expect(StageExitCode.classify(Other()) == .failure)
+        #expect(StageExitCode.of(Other()) == .failure)
     }
 }

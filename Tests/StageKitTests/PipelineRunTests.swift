@@ -55,8 +55,9 @@ struct PipelineRunTests {
         #expect(try ModelStore(root: store).versions("tiny") == [1])  // nothing re-published
 
         let forced = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "--force-step", "factorise:ease", "-q"])
-        // factorise:ease re-runs; its new file has a new created_at, so evaluate:ease re-runs too.
-        #expect(forced.status == 0 && forced.stdout.contains("8 steps (6 cached)"), "\(forced.stdout)")
+        // factorise:ease re-runs and writes the same bytes (no timestamps in files), so evaluate:ease
+        // and everything after it stay cached.
+        #expect(forced.status == 0 && forced.stdout.contains("8 steps (7 cached)"), "\(forced.stdout)")
         let bogus = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "--force-step", "train"])
         #expect(bogus.status == 2 && bogus.stderr.contains("--force train: no such step"))
 
@@ -72,16 +73,22 @@ struct PipelineRunTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let manifest = try setUp(dir)
         let text = try String(contentsOfFile: manifest, encoding: .utf8)
-        // Break the second model: EASE with λ = 0 is refused by factorise.
-        try text.replacingOccurrences(of: "lambda: 5", with: "lambda: 0").write(toFile: manifest, atomically: true, encoding: .utf8)
+        // Break the first model so that only its step can tell: a rank above min(users, movies) = 20 is
+        // a valid manifest but refused by factorise on this data.
+        try text.replacingOccurrences(of: "rank: 3", with: "rank: 50").write(toFile: manifest, atomically: true, encoding: .utf8)
         let work = dir.appendingPathComponent("runs").path, store = dir.appendingPathComponent("store").path
         let failed = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
         #expect(failed.status == 2, "\(failed.stderr)")
-        #expect(failed.stderr.contains("step factorise:ease exited with 2"))
+        #expect(failed.stderr.contains("step factorise:als exited with 2"))
+        // The run record says what failed, with its exit code and log.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" }
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/tiny/" + runs[0] + "/run.json"))) as! [String: Any]
+        #expect(record["status"] as? String == "failed" && record["exit_code"] as? Int == 2)
+        #expect(record["failed_step"] as? String == "factorise:als" && (record["failed_log"] as? String ?? "").hasSuffix("factorise-als.log"))
         try text.write(toFile: manifest, atomically: true, encoding: .utf8)
         let resumed = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store])
         #expect(resumed.status == 0)
-        #expect(resumed.stdout.contains("8 steps (5 cached)"), "\(resumed.stdout)")  // ingest, normalise:als, factorise:als, evaluate:als, normalise:ease
+        #expect(resumed.stdout.contains("8 steps (2 cached)"), "\(resumed.stdout)")  // ingest, normalise:als
     }
 
     @Test func aSecondRunOnTheSameStoreExitsFourOrWaits() throws {

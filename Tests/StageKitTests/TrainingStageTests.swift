@@ -63,12 +63,15 @@ struct TrainingStageTests {
     }
 
     @Test(arguments: [
-        (["--algorithm", "knn"], "--algorithm must be one of svd, pca, als, bpmf, ease, not 'knn'"),
-        (["--algorithm", "svd", "--lambda", "0.1"], "--lambda does not apply to svd"),
-        (["--algorithm", "als", "--iterations", "0"], "als: iterations 0 must be at least 1"),
-        (["--algorithm", "als", "--lambda=-0.5"], "als: lambda -0.5 must be ≥ 0"),
-        (["--algorithm", "als", "--rank", "0"], "als: rank 0 must be at least 1"),
-        (["--algorithm", "svd", "--solver", "magic"], "svd: solver 'magic' must be auto, exact or randomized"),
+        (["--algorithm", "knn"], "Error: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
+        (["--algorithm", "svd", "--lambda", "0.1"], "Error: svd has no parameter 'lambda' (its parameters: rank, solver, oversampling, power_iterations)"),
+        (["--algorithm", "als", "--iterations", "0"], "Error: als: iterations 0 must be ≥ 1"),
+        (["--algorithm", "als", "--lambda=-0.5"], "Error: als: lambda -0.5 must be ≥ 0"),
+        (["--algorithm", "als", "--rank", "0"], "Error: als: rank 0 must be ≥ 1"),
+        (["--algorithm", "als", "--rank"], "Error: --rank needs a value"),
+        (["--algorithm", "als", "--rank", "4", "--rank", "5"], "Error: --rank is given twice"),
+        (["--algorithm", "als", "stray"], "Error: unexpected argument 'stray': algorithm parameters are given as --name value"),
+        (["--algorithm", "svd", "--solver", "magic"], "Error: svd: solver 'magic' must be auto, exact or randomized"),
     ])
     func badParametersExitTwoBeforeReadingData(arguments: [String], message: String) throws {
         let dir = scratchFolder()

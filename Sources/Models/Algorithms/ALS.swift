@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LinearAlgebra
 
@@ -22,35 +23,27 @@ import LinearAlgebra
 /// Defaults (rank 64, 15 iterations, λ 0.3, α 0.75), fitted on raw ratings (`normalise --method
 /// none`: the learned biases absorb the means), reach held-out RMSE 0.841 on ML-1M's default split.
 public struct ALS: Algorithm {
-    public struct Parameters: Codable, Sendable, Equatable {
-        public var rank = 64
-        public var iterations = 15
-        public var lambda = 0.3
-        /// Exponent α of the weighted-λ ridge λ·n^α (1 is Zhou et al.'s weighted-λ).
-        public var alpha = 0.75
-        public var initScale = 0.1
-        public var seed: UInt64 = 42
+    public static let name = "als"
+    public static let summary = "biased ALS with weighted-λ ridge λ·n^α (fit it on `normalise --method none`)"
+    public static let rank = Parameter.integer("rank", default: 64, minimum: 1, help: "latent factors")
+    public static let iterations = Parameter.integer("iterations", default: 15, minimum: 1, help: "alternating sweeps")
+    public static let lambda = Parameter.real("lambda", default: 0.3, minimum: 0, help: "regularisation λ of the ridge λ·n^α")
+    public static let alpha = Parameter.real("alpha", default: 0.75, minimum: 0, maximum: 2, help: "exponent α of the ridge λ·n^α; 1 is weighted-λ")
+    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, help: "standard deviation of the initial factors")
+    public static let parameters = [rank, iterations, lambda, alpha, initScale]
+
+    /// The values in typed form, for the loops.
+    public struct Parameters: Sendable, Equatable {
+        public var rank: Int, iterations: Int, lambda: Double, alpha: Double, initScale: Double
     }
 
-    public var parameters: Parameters
-    public var name: String { "als" }
-    public var seed: UInt64 { parameters.seed }
-    public var parametersJSON: String { canonicalJSON(parameters) }
+    public let values: ParameterValues
+    public let parameters: Parameters
 
-    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
-        var p = Parameters()
-        if let rank = config.rank { p.rank = rank }
-        if let iterations = config.iterations { p.iterations = iterations }
-        if let lambda = config.lambda { p.lambda = lambda }
-        if let scale = config.initScale { p.initScale = scale }
-        if let alpha = config.alpha { p.alpha = alpha }
-        p.seed = config.seed
-        parameters = p
-        guard p.iterations >= 1 else { throw ModelsError.badParameter("als: iterations \(p.iterations) must be at least 1") }
-        guard p.lambda >= 0 && p.lambda.isFinite else { throw ModelsError.badParameter("als: lambda \(p.lambda) must be ≥ 0") }
-        guard p.rank >= 1 else { throw ModelsError.badParameter("als: rank \(p.rank) must be at least 1") }
-        guard p.alpha >= 0 && p.alpha <= 2 else { throw ModelsError.badParameter("als: alpha \(p.alpha) must be in [0, 2]") }
-        guard p.initScale > 0 && p.initScale.isFinite else { throw ModelsError.badParameter("als: init scale \(p.initScale) must be > 0") }
+    public init(_ values: ParameterValues) throws {
+        self.values = values
+        parameters = Parameters(rank: values.integer(Self.rank), iterations: values.integer(Self.iterations),
+                                lambda: values.real(Self.lambda), alpha: values.real(Self.alpha), initScale: values.real(Self.initScale))
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
@@ -86,7 +79,7 @@ public struct ALS: Algorithm {
     }
 
     public func initialState(_ data: TrainingSet) -> State {
-        let rng = SeededGenerator(seed: parameters.seed)
+        let rng = SeededGenerator(seed: seed)
         var userStream = rng.stream(0), movieStream = rng.stream(1)
         let scale = Float(parameters.initScale)
         return State(

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LinearAlgebra
 
@@ -22,33 +23,28 @@ import LinearAlgebra
 /// and their biases averaged, so the stored model reproduces the averaged prediction exactly and
 /// the training curve's last held-out RMSE is what evaluate measures.
 public struct BPMF: Algorithm {
-    public struct Parameters: Codable, Sendable, Equatable {
-        public var rank = 16
-        public var burnIn = 30
-        public var samples = 200
-        public var keep = 40
-        public var seed: UInt64 = 42
+    public static let name = "bpmf"
+    public static let summary = "Bayesian matrix factorisation by Gibbs sampling, averaged samples stored exactly"
+    public static let rank = Parameter.integer("rank", default: 16, minimum: 1, help: "latent factors")
+    public static let samples = Parameter.integer("samples", default: 200, minimum: 1, help: "Gibbs sweeps after burn-in")
+    public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, help: "sweeps discarded first")
+    public static let keep = Parameter.integer("keep", default: 40, minimum: 1, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
+    public static let parameters = [rank, samples, burnIn, keep]
+
+    public struct Parameters: Sendable, Equatable {
+        public var rank: Int, samples: Int, burnIn: Int, keep: Int
     }
 
-    public var parameters: Parameters
-    public var name: String { "bpmf" }
-    public var seed: UInt64 { parameters.seed }
-    public var parametersJSON: String { canonicalJSON(parameters) }
+    public let values: ParameterValues
+    public let parameters: Parameters
 
-    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
-        var p = Parameters()
-        if let rank = config.rank { p.rank = rank }
-        if let samples = config.iterations { p.samples = samples }
-        if let burnIn = config.burnIn { p.burnIn = burnIn }
-        if let keep = config.keep { p.keep = keep }
-        p.seed = config.seed
-        guard p.rank >= 1 else { throw ModelsError.badParameter("bpmf: rank \(p.rank) must be at least 1") }
-        guard p.samples >= 1 else { throw ModelsError.badParameter("bpmf: samples \(p.samples) must be at least 1") }
-        guard p.burnIn >= 0 else { throw ModelsError.badParameter("bpmf: burn-in \(p.burnIn) must be ≥ 0") }
-        guard p.keep >= 1 && p.keep <= p.samples else {
-            throw ModelsError.badParameter("bpmf: keep \(p.keep) must be between 1 and samples (\(p.samples))")
+    public init(_ values: ParameterValues) throws {
+        self.values = values
+        parameters = Parameters(rank: values.integer(Self.rank), samples: values.integer(Self.samples),
+                                burnIn: values.integer(Self.burnIn), keep: values.integer(Self.keep))
+        guard parameters.keep <= parameters.samples else {
+            throw ModelsError.badParameter("bpmf: keep \(parameters.keep) must be between 1 and samples (\(parameters.samples))")
         }
-        parameters = p
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
@@ -58,7 +54,7 @@ public struct BPMF: Algorithm {
         let k = parameters.rank, d = k + 1
         let byUser = data.byUser(), byMovie = data.byMovie()
         let mean = Float(data.trainValue.reduce(0.0) { $0 + Double($1) } / Double(max(1, data.trainValue.count)))
-        let root = SeededGenerator(seed: parameters.seed)
+        let root = SeededGenerator(seed: seed)
         var initial = root.stream(0)
         var users = initial.gaussianMatrix(rows: data.userCount, columns: d, scale: 0.1)
         var movies = initial.gaussianMatrix(rows: data.movieCount, columns: d, scale: 0.1)
@@ -272,8 +268,8 @@ public struct BPMF: Algorithm {
                                         for c in 0..<d { z[c] = Float(stream.nextGaussian()) }
                                         do {
                                             try LAPACK.choleskyFactor(n: d, a: a.baseAddress!)
-                                            LAPACK.choleskySolve(n: d, factor: a.baseAddress!, b: b.baseAddress!)
-                                            LAPACK.solveFactorTransposed(n: d, factor: a.baseAddress!, b: z.baseAddress!)
+                                            try LAPACK.choleskySolve(n: d, factor: a.baseAddress!, b: b.baseAddress!)
+                                            try LAPACK.solveFactorTransposed(n: d, factor: a.baseAddress!, b: z.baseAddress!)
                                             for c in 0..<d { out[row * d + c] = b[c] + z[c] }
                                         } catch {
                                             failed += 1

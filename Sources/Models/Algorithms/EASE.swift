@@ -11,25 +11,20 @@ import LinearAlgebra
 /// i.e. B_ij = −P_ij / P_jj off the diagonal. A user's scores are x_u B. EASE ranks movies; it
 /// predicts no ratings, so RMSE does not apply to it (evaluate reports "not applicable").
 public struct EASE: Algorithm {
-    public struct Parameters: Codable, Sendable, Equatable {
-        public var lambda = 1500.0
-        public var seed: UInt64 = 42
-    }
-
+    public static let name = "ease"
+    public static let summary = "EASE^R item-item model (ranks; predicts no ratings)"
+    public static let lambda = Parameter.real("lambda", default: 1500, minimum: 0, exclusiveMinimum: true, help: "L2 penalty λ (XᵀX alone is singular)")
+    public static let parameters = [lambda]
     public static let maximumMovies = 30_000
-    public var parameters: Parameters
-    public var name: String { "ease" }
-    public var seed: UInt64 { parameters.seed }
-    public var parametersJSON: String { canonicalJSON(parameters) }
 
-    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
-        var p = Parameters()
-        if let lambda = config.lambda { p.lambda = lambda }
-        p.seed = config.seed
-        guard p.lambda > 0 && p.lambda.isFinite else {
-            throw ModelsError.badParameter("ease: lambda \(p.lambda) must be > 0 (XᵀX alone is singular)")
-        }
-        parameters = p
+    public struct Parameters: Sendable, Equatable { public var lambda: Double }
+
+    public let values: ParameterValues
+    public let parameters: Parameters
+
+    public init(_ values: ParameterValues) throws {
+        self.values = values
+        parameters = Parameters(lambda: values.real(Self.lambda))
     }
 
     public func validate(for data: TrainingSet) throws {

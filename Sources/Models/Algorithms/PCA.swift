@@ -11,23 +11,20 @@ import LinearAlgebra
 ///
 /// The covariance is movies × movies, so PCA refuses catalogues above 20,000 movies.
 public struct PCA: Algorithm {
-    public struct Parameters: Codable, Sendable, Equatable {
-        public var rank = 50
-        public var seed: UInt64 = 42
-    }
-
+    public static let name = "pca"
+    public static let summary = "principal components of the movie vectors (covariance by syrk, eigenpairs by LAPACK)"
+    public static let rank = Parameter.integer("rank", default: 50, minimum: 1, help: "principal components kept")
+    public static let parameters = [rank]
     public static let maximumMovies = 20_000
-    public var parameters: Parameters
-    public var name: String { "pca" }
-    public var seed: UInt64 { parameters.seed }
-    public var parametersJSON: String { canonicalJSON(parameters) }
 
-    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
-        var p = Parameters()
-        if let rank = config.rank { p.rank = rank }
-        p.seed = config.seed
-        parameters = p
-        guard p.rank >= 1 else { throw ModelsError.badParameter("pca: rank \(p.rank) must be at least 1") }
+    public struct Parameters: Sendable, Equatable { public var rank: Int }
+
+    public let values: ParameterValues
+    public let parameters: Parameters
+
+    public init(_ values: ParameterValues) throws {
+        self.values = values
+        parameters = Parameters(rank: values.integer(Self.rank))
     }
 
     public func validate(for data: TrainingSet) throws {

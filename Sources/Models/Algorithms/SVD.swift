@@ -15,33 +15,25 @@ import LinearAlgebra
 /// Treating missing ratings as 0 biases predictions towards the centre; the held-out RMSE says
 /// so honestly (ALS, which fits only observed entries, does better).
 public struct SVD: Algorithm {
-    public struct Parameters: Codable, Sendable, Equatable {
-        public var rank = 50
-        public var solver = "auto"
-        public var oversampling = 10
-        public var powerIterations = 4
-        public var seed: UInt64 = 42
+    public static let name = "svd"
+    public static let summary = "truncated SVD of the normalised matrix (missing entries 0): exact LAPACK or randomised"
+    public static let rank = Parameter.integer("rank", default: 50, minimum: 1, help: "singular vectors kept")
+    public static let solver = Parameter.choice("solver", default: "auto", ["auto", "exact", "randomized"], help: "exact (LAPACK gesdd), randomized (Halko et al.), or auto by size")
+    public static let oversampling = Parameter.integer("oversampling", default: 10, minimum: 0, help: "randomized: extra sketch columns")
+    public static let powerIterations = Parameter.integer("power_iterations", default: 4, minimum: 0, help: "randomized: subspace iterations")
+    public static let parameters = [rank, solver, oversampling, powerIterations]
+
+    public struct Parameters: Sendable, Equatable {
+        public var rank: Int, solver: String, oversampling: Int, powerIterations: Int
     }
 
-    public var parameters: Parameters
-    public var name: String { "svd" }
-    public var seed: UInt64 { parameters.seed }
-    public var parametersJSON: String { canonicalJSON(parameters) }
+    public let values: ParameterValues
+    public let parameters: Parameters
 
-    public init(_ config: AlgorithmConfig = AlgorithmConfig()) throws {
-        var p = Parameters()
-        if let rank = config.rank { p.rank = rank }
-        if let solver = config.solver { p.solver = solver }
-        if let oversampling = config.oversampling { p.oversampling = oversampling }
-        if let power = config.powerIterations { p.powerIterations = power }
-        p.seed = config.seed
-        parameters = p
-        guard ["auto", "exact", "randomized"].contains(p.solver) else {
-            throw ModelsError.badParameter("svd: solver '\(p.solver)' must be auto, exact or randomized")
-        }
-        guard p.rank >= 1 else { throw ModelsError.badParameter("svd: rank \(p.rank) must be at least 1") }
-        guard p.oversampling >= 0 else { throw ModelsError.badParameter("svd: oversampling \(p.oversampling) must be ≥ 0") }
-        guard p.powerIterations >= 0 else { throw ModelsError.badParameter("svd: power iterations \(p.powerIterations) must be ≥ 0") }
+    public init(_ values: ParameterValues) throws {
+        self.values = values
+        parameters = Parameters(rank: values.integer(Self.rank), solver: values.text(Self.solver),
+                                oversampling: values.integer(Self.oversampling), powerIterations: values.integer(Self.powerIterations))
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
@@ -82,7 +74,7 @@ public struct SVD: Algorithm {
 
     private func randomized(_ x: Matrix) throws -> (u: Matrix, sigma: [Float], vt: Matrix) {
         let l = min(parameters.rank + parameters.oversampling, min(x.rows, x.columns))
-        var rng = SeededGenerator(seed: parameters.seed)
+        var rng = SeededGenerator(seed: seed)
         let omega = rng.gaussianMatrix(rows: x.columns, columns: l)
         var y = BLAS.multiply(x, omega)                       // m × l
         try LAPACK.orthonormalizeColumns(&y)

@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import _CLinearAlgebra
 
-/// Parallel loops and BLAS threading, decided in one place.
+/// Parallel loops and BLAS threading, decided in one place (here, in the bottom module, because
+/// every layer's loops must agree with BLAS on who uses the cores).
 ///
 /// OpenBLAS runs its own thread pool. When Projector's own loops already use every core (one
 /// Cholesky solve per user, one block of users per core…), BLAS must run single-threaded inside

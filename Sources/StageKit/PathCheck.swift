@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 
 /// Cheap checks on paths, for the stages' `validate()`.
+///
+///     try PathCheck.input(input)      // "--input x.h5 does not exist"
+///     try PathCheck.output(output)    // "--output out/x.h5: folder out does not exist"
 public enum PathCheck {
     /// The output's folder must exist; the output itself must not be a folder.
     public static func output(_ path: String, option: String = "--output") throws {
@@ -21,10 +24,4 @@ public enum PathCheck {
             throw ValidationError("\(option) \(path) does not exist")
         }
     }
-}
-
-/// The version written into every file a stage produces (`created_by`).
-public enum ProjectorVersion {
-    public static let string = "0.1.0"
-    public static func createdBy(_ stage: String) -> String { "projector \(stage) \(string)" }
 }

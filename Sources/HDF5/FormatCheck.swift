@@ -1,0 +1,32 @@
+/// Every Projector file names its format and version in root attributes; readers check both
+/// before anything else and refuse versions they do not know.
+///
+///     let file = try HDF5File.open(path)
+///     try file.checkFormat("projector.model", versions: [1])
+extension HDF5File {
+    public func checkFormat(_ expected: String, versions: [Int64]) throws {
+        guard hasAttribute("format"), let found = try? stringAttribute("format") else {
+            throw HDF5Error(file: filePath, problem: "has no 'format' attribute: not a Projector file (expected \(expected))")
+        }
+        guard found == expected else {
+            throw HDF5Error(file: filePath, problem: "is a '\(found)' file, expected '\(expected)'")
+        }
+        let version = try attribute("format_version", as: Int64.self)
+        guard versions.contains(version) else {
+            throw HDF5Error(
+                file: filePath,
+                problem: "\(expected) format_version \(version) is not supported by this program (it reads \(versions.map(String.init).joined(separator: ", "))): upgrade Projector or re-run the stage that wrote it")
+        }
+    }
+}
+
+extension HDF5Group {
+    /// A numeric attribute (of this group or file) that must lie in `range` (counts, sizes): bad input otherwise.
+    public func count(_ name: String, in range: ClosedRange<Int64> = 0...Int64(Int32.max)) throws -> Int {
+        let value = try attribute(name, as: Int64.self)
+        guard range.contains(value) else {
+            throw HDF5Error(file: filePath, object: "attribute '\(name)'", problem: "is \(value), outside \(range.lowerBound)…\(range.upperBound)")
+        }
+        return Int(value)
+    }
+}

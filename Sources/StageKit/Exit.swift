@@ -1,0 +1,50 @@
+import ArgumentParser
+import Essentials
+import Foundation
+
+/// How every executable ends on an error, in one place. While parsing: help exits 0, anything
+/// else is bad usage (2). While running: the project's errors (`ProjectorError`) print
+/// `TOOL: error: …` and exit with their own code; a `ValidationError` is bad usage (2); any other
+/// error is a failure (1).
+func exitForUsage<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -> Never {
+    let message = Command.fullMessage(for: error)
+    if Command.exitCode(for: error) == .success {
+        if !message.isEmpty { print(message) }
+        Foundation.exit(StageExitCode.success.rawValue)
+    }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    Foundation.exit(StageExitCode.badInput.rawValue)
+}
+
+func exitFor<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -> Never {
+    switch error {
+    case let exit as ExitCode:
+        Foundation.exit(exit.rawValue)
+    case let error as any ProjectorError:
+        FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
+        Foundation.exit(error.exitCode.rawValue)
+    case is ValidationError, is CleanExit:
+        exitForUsage(error, of: Command.self)
+    default:
+        FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
+        Foundation.exit(StageExitCode.failure.rawValue)
+    }
+}
+
+/// `main` for the tools with subcommands (store, recommend, pipeline): ArgumentParser handles
+/// help and usage errors (usage exits 2, as for the stages); the project's errors exit with their
+/// own codes.
+public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
+    var command: any ParsableCommand
+    do {
+        command = try Command.parseAsRoot()
+    } catch {
+        exitForUsage(error, of: Command.self)
+    }
+    do {
+        try command.run()
+        Foundation.exit(StageExitCode.success.rawValue)
+    } catch {
+        exitFor(error, of: Command.self)
+    }
+}

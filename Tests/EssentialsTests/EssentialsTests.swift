@@ -1,0 +1,96 @@
+import Essentials
+import Foundation
+import Testing
+import TestSupport
+
+struct EssentialsTests {
+    @Test func digestsMatchKnownValues() throws {
+        #expect(Digest.sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Digest.md5(Data("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
+        let path = scratchPath("digest.txt")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
+        let file = try Digest.sha256(file: path)
+        #expect(file.hex == Digest.sha256("abc") && file.size == 3)
+        #expect(throws: ProjectorFailure.self) { try Digest.sha256(file: path + ".missing") }
+    }
+
+    @Test(arguments: [
+        ("movielens-1m", true), ("a.b_c-9", true), ("", false), (".hidden", false), ("..", false), ("../x", false),
+        ("a/b", false), ("a b", false), ("x@y", false), ("é", false), (String(repeating: "a", count: 100), true),
+        (String(repeating: "a", count: 101), false),
+    ])
+    func plainNames(name: String, plain: Bool) {
+        #expect((PlainName.problem(name) == nil) == plain, "\(name)")
+    }
+
+    @Test func plainNameErrorsSayWhatAndWhy() {
+        #expect(throws: ProjectorFailure(.badInput, "alias '../x' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'")) {
+            try PlainName.check("../x", what: "alias")
+        }
+    }
+
+    @Test func atomicWritesReplaceWholeFilesAndLeaveNoTemporaries() throws {
+        let folder = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("f.json").path
+        try AtomicFile.write(Data("one".utf8), to: path)
+        try AtomicFile.write(Data("two".utf8), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two")
+        struct Boom: Error {}
+        #expect(throws: Boom.self) { try AtomicFile.replace(path) { temporary in
+            try Data("half".utf8).write(to: URL(fileURLWithPath: temporary))
+            throw Boom()
+        } }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["f.json"])
+        #expect(throws: ProjectorFailure.self) { try AtomicFile.write(Data(), to: folder.path + "/missing/f.json") }
+    }
+
+    @Test func aHeldLockIsReportedBusyWithItsHolder() throws {
+        let path = scratchPath("lock")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileLock.withLock(path) {
+            // flock locks belong to open file descriptions: a second open in this process conflicts too.
+            do {
+                try FileLock.withLock(path, blocking: false) { Issue.record("a held lock was taken twice") }
+            } catch let error as ProjectorFailure {
+                #expect(error.kind == .busy && error.message.contains("held by process \(getpid())"))
+            }
+        }
+        #expect(try FileLock.withLock(path, blocking: false) { 7 } == 7)
+    }
+
+    @Test func topKIsPartialSelectionWithTiesToTheLowerIndex() {
+        #expect(topK([0.1, 0.9, 0.5, 0.9], k: 2) == [1, 3])
+        #expect(topK([1, 1, 1, 1], k: 3) == [0, 1, 2])
+        #expect(topK([-.infinity, 2, -.infinity, 1], k: 3) == [1, 3])
+        var rng = SystemRandomNumberGenerator()
+        let scores = (0..<500).map { _ in Float(Int.random(in: 0..<50, using: &rng)) }
+        let expected = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(20)
+        #expect(topK(scores, k: 20) == Array(expected))
+    }
+
+    @Test func jsonIsValidForAnyString() throws {
+        struct Line: Codable, Equatable { var path: String }
+        let tricky = Line(path: "a\"b\\c\n/d é")
+        let text = JSON.line(tricky)
+        #expect(try JSONDecoder().decode(Line.self, from: Data(text.utf8)) == tricky)
+        #expect(throws: ProjectorFailure.self) { try JSON.decode(Line.self, from: Data("{}".utf8), source: "x.json") }
+    }
+
+    @Test func exitCodesComeFromTheErrorType() {
+        struct Other: Error {}
+        #expect(StageExitCode.of(ProjectorFailure(.qualityGate, "x")) == .qualityGateRefused)
+        #expect(StageExitCode.of(ProjectorFailure(.busy, "x")) == .busy)
+        #expect(StageExitCode.of(Other()) == .failure)
+    }
+
+    @Test func parallelMapKeepsOrderAndRethrows() throws {
+        #expect(try Parallel.map(100) { $0 * $0 } == (0..<100).map { $0 * $0 })
+        struct Boom: Error {}
+        #expect(throws: Boom.self) { try Parallel.map(10) { index -> Int in if index == 6 { throw Boom() }; return index } }
+        #expect(Parallel.ranges(10, parts: 3) == [0..<3, 3..<6, 6..<10])
+        #expect(Parallel.ranges(2, parts: 5) == [0..<1, 1..<2])
+    }
+}
