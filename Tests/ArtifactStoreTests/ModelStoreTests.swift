@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import ProjectorClient
 import Testing
+import TestSupport
 
 struct ModelStoreTests {
     @Test func versionsAliasesPromoteRollbackAndGC() throws {
