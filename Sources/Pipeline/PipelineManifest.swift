@@ -97,7 +97,7 @@ public struct PipelineManifest: Sendable, Equatable {
         guard let root, case .mapping(let top) = root else {
             throw PipelineError.manifest(path, line: root?.mark?.line, "the manifest must be a mapping with at least 'name' and 'data'")
         }
-        var reader = Reader(file: path)
+        let reader = Reader(file: path)
         let fields = try reader.mapping(top, allowed: ["name", "description", "data", "split", "models", "evaluate", "publish"], at: "")
         guard let nameNode = fields["name"] else { throw PipelineError.manifest(path, line: top.mark?.line, "missing required key 'name'") }
         let name = try reader.scalar(nameNode, .string, key: "name")

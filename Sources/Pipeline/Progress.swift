@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 
 /// What a run shows while it works. On a terminal: one line per step, redrawn as a progress bar
@@ -7,47 +8,52 @@ public final class Progress: @unchecked Sendable {
     public enum Mode: Sendable { case terminal, plain, quiet }
 
     let mode: Mode
+    /// Where lines go: stderr, or a test's collector.
+    private let write: @Sendable (String) -> Void
     private let lock = NSLock()
     private var started: [String: Date] = [:]
     private var lastDecile: [String: Int] = [:]
 
-    public init(mode: Mode) { self.mode = mode }
+    public init(mode: Mode, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.mode = mode
+        self.write = write
+    }
 
     /// Terminal if stderr is one, plain otherwise.
     public static func automatic(quiet: Bool) -> Progress {
         Progress(mode: quiet ? .quiet : (isatty(STDERR_FILENO) == 1 ? .terminal : .plain))
     }
 
-    func emit(_ text: String, redraw: Bool = false) {
+    public func emit(_ text: String, redraw: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
         switch mode {
         case .quiet: return
-        case .terminal: FileHandle.standardError.write(Data(((redraw ? "\r\u{1B}[2K" : "\r\u{1B}[2K") + text + (redraw ? "" : "\n")).utf8))
+        case .terminal: write("\r\u{1B}[2K" + text + (redraw ? "" : "\n"))
         case .plain:
             guard !redraw else { return }
-            FileHandle.standardError.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(text)\n".utf8))
+            write("\(Timestamp.now()) \(text)\n")
         }
     }
 
-    func stepStarted(_ step: String) {
+    public func stepStarted(_ step: String) {
         lock.lock(); started[step] = Date(); lastDecile[step] = 0; lock.unlock()
         emit("\(step): running", redraw: mode == .terminal)
     }
 
-    func stepCached(_ step: String) { emit("\(step): cached (inputs, parameters and program unchanged)") }
+    public func stepCached(_ step: String) { emit("\(step): cached (inputs, parameters and program unchanged)") }
 
-    func stepFinished(_ step: String, seconds: Double) { emit("\(step): done in \(String(format: "%.2f", seconds)) s") }
+    public func stepFinished(_ step: String, seconds: Double) { emit("\(step): done in \(String(format: "%.2f", seconds)) s") }
 
-    func stepFailed(_ step: String, status: Int32) {
+    public func stepFailed(_ step: String, status: Int32) {
         if mode == .quiet {
-            FileHandle.standardError.write(Data("\(step): failed (exit \(status))\n".utf8))
+            write("\(step): failed (exit \(status))\n")
         } else {
             emit("\(step): failed (exit \(status))")
         }
     }
 
-    func stepProgress(_ step: String, done: Int, total: Int) {
+    public func stepProgress(_ step: String, done: Int, total: Int) {
         lock.lock()
         let start = started[step] ?? Date()
         let decile = done * 10 / total

@@ -55,6 +55,7 @@ struct StoreCommand: ParsableCommand {
         @Argument(help: "NAME@VERSION") var reference: String
         @Option(help: "The alias to move.") var alias = "production"
         func run() throws {
+            try ModelStore.checkName(alias, what: "alias")
             let (name, version) = try store.modelStore.resolve(reference)
             try store.modelStore.promote(name, version: version, alias: alias)
             print("\(name)@\(alias) → \(version)")

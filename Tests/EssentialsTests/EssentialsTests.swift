@@ -53,7 +53,7 @@ struct EssentialsTests {
         try FileLock.withLock(path) {
             // flock locks belong to open file descriptions: a second open in this process conflicts too.
             do {
-                try FileLock.withLock(path, blocking: false) { Issue.record("a held lock was taken twice") }
+                _ = try FileLock.withLock(path, blocking: false) { Issue.record("a held lock was taken twice") }
             } catch let error as ProjectorFailure {
                 #expect(error.kind == .busy && error.message.contains("held by process \(getpid())"))
             }

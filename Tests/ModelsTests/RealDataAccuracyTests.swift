@@ -1,29 +1,30 @@
 import Models
 import Testing
+import TestSupport
 
 /// Accuracy on ML-100K's canonical u1.base/u1.test split. The bounds sit just above what the
 /// defaults measure (see the README), so a regression fails the test.
 struct RealDataAccuracyTests {
-    @Test func alsOnU1() throws {
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func alsOnU1() throws {
         guard let data = try ml100kU1(.none) else { return }
         let trained = try ALS.make().fit(data)
         let rmse = trained.curve.testRMSE.last!
         #expect(rmse <= 0.93, "ALS u1 held-out RMSE \(rmse)")
     }
 
-    @Test func bpmfOnU1() throws {
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func bpmfOnU1() throws {
         guard let data = try ml100kU1(.none) else { return }
         let rmse = try BPMF.make().fit(data).curve.testRMSE.last!
         #expect(rmse <= 0.905, "BPMF u1 held-out RMSE \(rmse) (published: GC-MC 0.910, IGMC 0.905)")
     }
 
-    @Test func svdOnU1() throws {
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func svdOnU1() throws {
         guard let data = try ml100kU1(.itemMean) else { return }
         let rmse = try SVD.make(["rank": 20]).fit(data).curve.testRMSE.last!
         #expect(rmse <= 1.0, "SVD u1 held-out RMSE \(rmse)")
     }
 
-    @Test func baselineOnlyOnU1() throws {
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func baselineOnlyOnU1() throws {
         guard let data = try ml100kU1(.baseline) else { return }
         // The terms alone: a factor model with no factors.
         let rmse = try SVD.make(["rank": 1]).fit(data).curve.testRMSE.last!

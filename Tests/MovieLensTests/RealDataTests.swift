@@ -5,7 +5,7 @@ import TestSupport
 
 /// The published figures of the real releases (read from MOVIELENS_DIR; a failure on CI when absent).
 struct RealDataTests {
-    @Test func ml100k() throws {
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func ml100k() throws {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder))
         #expect(table.kind == "ml-100k")
@@ -19,7 +19,7 @@ struct RealDataTests {
         #expect(table.titles[0] == "Toy Story (1995)" && table.genres[0] == "Animation|Children's|Comedy")
     }
 
-    @Test(arguments: [("u1", 20_000), ("u5", 20_000), ("ua", 9_430), ("ub", 9_430)])
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"), arguments: [("u1", 20_000), ("u5", 20_000), ("ua", 9_430), ("ub", 9_430)])
     func ml100kPredefinedSplits(name: String, testCount: Int) throws {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: name)))
@@ -27,7 +27,7 @@ struct RealDataTests {
         #expect(table.trainCount == 100_000 - testCount)
     }
 
-    @Test func ml1m() throws {
+    @Test(.enabled(if: realDataRuns("ml-1m"), "needs MovieLens ml-1m under MOVIELENS_DIR")) func ml1m() throws {
         guard let folder = realDataset("ml-1m") else { return }
         let table = try Ingest.load(IngestOptions(input: folder))
         #expect(table.kind == "ml-1m")
@@ -39,7 +39,7 @@ struct RealDataTests {
         #expect(table.sourceSHA256[0] == "506d64ca44484487c11dc2d9a28de5c54948213e6b96285e298afe28d6ea4e0f")
     }
 
-    @Test func mlLatestSmall() throws {
+    @Test(.enabled(if: realDataRuns("ml-latest-small"), "needs MovieLens ml-latest-small under MOVIELENS_DIR")) func mlLatestSmall() throws {
         guard let folder = realDataset("ml-latest-small") else { return }
         let table = try Ingest.load(IngestOptions(input: folder))
         #expect(table.kind == "ml-latest-small")
@@ -49,7 +49,7 @@ struct RealDataTests {
         #expect(table.titles.contains("American President, The (1995)"))
     }
 
-    @Test func temporalSplitOnML100K() throws {
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func temporalSplitOnML100K() throws {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .temporal(perUser: 10)))
         #expect(table.testCount == 9_430)  // every ml-100k user has at least 20 ratings

@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+@testable import Pipeline
 import Testing
 
 func manifestFile(_ text: String) -> String {
@@ -90,8 +90,26 @@ struct ManifestTests {
         }
     }
 
+    /// A stage's "iteration X/Y" log lines are parsed and drawn: a bar with ETA on a terminal,
+    /// one line per 10 % elsewhere.
     @Test func iterationLinesFeedTheProgressBar() {
-        let comparison = Comparison.table([])
-        #expect(comparison.contains("baseline: bias"))
+        let parsed = Subprocess.iteration(in: "[info] als iteration 12/230: train RMSE 0.8")
+        #expect(parsed?.0 == 12 && parsed?.1 == 230)
+        #expect(Subprocess.iteration(in: "iteration 3/0") == nil && Subprocess.iteration(in: "no progress here") == nil)
+        final class Lines: @unchecked Sendable { var text = ""; let lock = NSLock()
+            func add(_ line: String) { lock.lock(); text += line; lock.unlock() } }
+        let plain = Lines(), terminal = Lines()
+        let plainProgress = Progress(mode: .plain, write: plain.add)
+        let terminalProgress = Progress(mode: .terminal, write: terminal.add)
+        for progress in [plainProgress, terminalProgress] {
+            progress.stepStarted("factorise:als")
+            for done in 1...20 { progress.stepProgress("factorise:als", done: done, total: 20) }
+            progress.stepFinished("factorise:als", seconds: 1.5)
+        }
+        #expect(plain.text.contains("factorise:als: 2/20 (10 %), ETA") && plain.text.contains("factorise:als: 20/20 (100 %)"))
+        #expect(plain.text.components(separatedBy: "(").count - 1 == 10)  // one line per decile, not per iteration
+        #expect(!plain.text.contains("█") && plain.text.contains("factorise:als: done in 1.50 s"))
+        #expect(terminal.text.contains("\r\u{1B}[2Kfactorise:als: " + String(repeating: "█", count: 15) + String(repeating: "░", count: 15) + " 10/20"))
+        #expect(terminal.text.contains(String(repeating: "█", count: 30) + " 20/20"))
     }
 }

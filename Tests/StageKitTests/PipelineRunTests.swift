@@ -103,7 +103,24 @@ struct PipelineRunTests {
         let blocked = try runStage("pipeline", ["run", manifest, "--work", dir.appendingPathComponent("runs").path, "--store", store])
         #expect(blocked.status == 4)
         #expect(blocked.stderr.contains("another pipeline run") && blocked.stderr.contains("--wait"))
+
+        // With --wait it blocks while the lock is held, then runs once it is released.
+        let waiting = Process()
+        waiting.executableURL = productsFolder().appendingPathComponent("pipeline")
+        waiting.arguments = ["run", manifest, "--work", dir.appendingPathComponent("runs").path, "--store", store, "--wait", "-q"]
+        let stderr = Pipe()
+        waiting.standardError = stderr
+        waiting.standardOutput = FileHandle.nullDevice
+        try waiting.run()
+        usleep(2_000_000)
+        #expect(waiting.isRunning, "pipeline --wait did not wait for the held lock")
+        #expect(!FileManager.default.fileExists(atPath: store + "/tiny"), "it published while the lock was held")
         flock(lock, LOCK_UN)
+        waiting.waitUntilExit()
+        let said = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(waiting.terminationStatus == 0, "\(said)")
+        #expect(said.contains("pipeline: waiting for the run holding"), "\(said)")
+        #expect(try ModelStore(root: store).versions("tiny") == [1])
     }
 
     @Test func aRegressionAgainstTheReferenceExitsThree() throws {

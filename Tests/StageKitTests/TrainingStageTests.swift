@@ -77,7 +77,7 @@ struct TrainingStageTests {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.h5").path
-        FileManager.default.createFile(atPath: input, contents: Data())
+        _ = FileManager.default.createFile(atPath: input, contents: Data())
         let output = dir.appendingPathComponent("m.h5").path
         let run = try runStage("factorise", ["--input", input, "--output", output] + arguments)
         #expect(run.status == 2)

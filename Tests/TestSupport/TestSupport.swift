@@ -16,6 +16,14 @@ public func scratchPath(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("projector-test-\(UUID().uuidString)-\(name)").path
 }
 
+/// Whether a test of real release `name` should run: when the data is here, and always on CI
+/// (where missing data must fail, not skip). Elsewhere a test without its data shows as skipped:
+///
+///     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"))
+public func realDataRuns(_ name: String) -> Bool {
+    DataLocator.folder(name) != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+}
+
 /// The real MovieLens release `name` (e.g. "ml-100k") under `MOVIELENS_DIR`, or nil — a skip with a
 /// note — when it is absent on a developer's machine. On CI (`CI=true`) a missing release is a
 /// failure, never a skip.

@@ -1,0 +1,176 @@
+import ArtifactStore
+import Foundation
+import Models
+import MovieLens
+import Testing
+
+/// Hostile and malformed input, fed to the real executables: every case exits 2 with a message
+/// naming the file and what is wrong (for HDF5 files the dataset and first bad position), writes
+/// nothing, and never crashes. Each row is one kind of bad input.
+struct BadInputTests {
+    /// Valid files to damage: ratings, normalised, an evaluated ALS model, an EASE model.
+    struct Fixture {
+        let dir: URL
+        let ratings: String, train: String, model: String, ease: String
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    }
+
+    static func fixture() throws -> Fixture {
+        let dir = scratchFolder()
+        let (ratings, good, _) = try TrainingStageTests().goodAndBadModels(dir)
+        let train = dir.appendingPathComponent("n.h5").path
+        let ease = dir.appendingPathComponent("ease.h5").path
+        #expect(try runStage("factorise", ["--input", train, "--output", ease, "--algorithm", "ease", "--lambda", "5"]).status == 0)
+        return Fixture(dir: dir, ratings: ratings, train: train, model: good, ease: ease)
+    }
+
+    /// A damaged copy of a file: written by the library's own writer from a mutated value, which
+    /// the writers do not validate (the readers must).
+    enum Damage: String, CaseIterable, CustomTestStringConvertible {
+        case ratingsUserOutOfRange, ratingsNegativeMovie, ratingsNaN, ratingsOffTheScale, ratingsUnsorted, ratingsDuplicateIDs
+        case trainMovieOutOfRange, trainValueInfinite
+        case modelNaN, modelTrainingMovieOutOfRange, modelNeighbourOutOfRange, modelPointersDecreasing, easeNaN
+        case truncatedModel, emptyFile, textFile
+
+        var testDescription: String { rawValue }
+    }
+
+    static func damage(_ damage: Damage, _ f: Fixture) throws -> (file: String, stage: String, arguments: [String], message: String) {
+        let out = f.path("out.h5")
+        func ratings(_ change: (inout RatingsTable) -> Void) throws -> String {
+            var table = try RatingsFile.read(f.ratings)
+            change(&table)
+            let path = f.path("bad-ratings.h5")
+            try RatingsFile.write(table, sourcePath: "x", to: path, createdBy: "test")
+            return path
+        }
+        func model(_ source: String, _ change: (inout ModelFile) -> Void) throws -> String {
+            var file = try ModelFile.read(source)
+            change(&file)
+            let path = f.path("bad-model.h5")
+            try file.write(to: path)
+            return path
+        }
+        switch damage {
+        case .ratingsUserOutOfRange:
+            let file = try ratings { $0.user[$0.user.count - 1] = Int32($0.userCount) }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/user: position \(try RatingsFile.read(f.ratings).count - 1) holds 12, outside 0..<12 (n_users)")
+        case .ratingsNegativeMovie:
+            let file = try ratings { $0.movie[0] = -1 }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/movie: position 0 holds -1, outside 0..<9 (n_movies)")
+        case .ratingsNaN:
+            let file = try ratings { $0.rating[2] = .nan }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/rating: position 2: rating nan is outside the scale 1–5")
+        case .ratingsOffTheScale:
+            let file = try ratings { $0.rating[1] = 7 }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/rating: position 1: rating 7 is outside the scale 1–5")
+        case .ratingsUnsorted:
+            let file = try ratings { $0.movie.swapAt(0, 1) }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/user: position 1: ratings must be sorted by (user, movie) without repeats")
+        case .ratingsDuplicateIDs:
+            let file = try ratings { $0.movieIDs[1] = $0.movieIDs[0] }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /movies/id: position 1 holds 1 after 1: ids must be unique and ascending")
+        case .trainMovieOutOfRange:
+            var set = try TrainingSet.read(f.train)
+            set.trainMovie[3] = 9
+            let file = f.path("bad-train.h5")
+            try set.write(to: file, createdBy: "test")
+            return (file, "factorise", ["--input", file, "--output", out], "\(file): /train/movie: position 3 holds 9, outside 0..<9 (n_movies)")
+        case .trainValueInfinite:
+            var set = try TrainingSet.read(f.train)
+            set.trainValue[0] = .infinity
+            let file = f.path("bad-train.h5")
+            try set.write(to: file, createdBy: "test")
+            return (file, "factorise", ["--input", file, "--output", out], "\(file): /train/value: position 0 holds inf: values must be finite")
+        case .modelNaN:
+            let file = try model(f.model) { file in
+                guard case .factors(var factors) = file.model else { return }
+                factors.userFactors.values = factors.userFactors.values.map { _ in .nan }
+                file.model = .factors(factors)
+            }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
+                    "\(file): /model/user_factors: position 0 holds nan: values must be finite")
+        case .modelTrainingMovieOutOfRange:
+            let file = try model(f.model) { $0.trainingMovies.columns[$0.trainingMovies.columns.count - 1] = 9 }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
+                    "\(file): /train/movie: position \(try ModelFile.read(f.model).trainingMovies.columns.count - 1) holds 9, outside 0..<9 (n_movies)")
+        case .modelNeighbourOutOfRange:
+            let file = try model(f.model) { $0.neighbours.index[0] = 99 }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
+                    "\(file): /neighbours/index: position 0 holds 99, outside -1..<9 (n_movies; -1 for none)")
+        case .modelPointersDecreasing:
+            let file = try model(f.model) { $0.trainingMovies.pointers[1] = 0; $0.trainingMovies.pointers[2] = 100 }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
+                    "\(file): /train/user_ptr: position 3 holds")
+        case .easeNaN:
+            let file = try model(f.ease) { file in
+                guard case .itemItem(var item) = file.model else { return }
+                item.weights.values[5] = .nan
+                file.model = .itemItem(item)
+            }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
+                    "\(file): /model/weights: position 5 holds nan: values must be finite")
+        case .truncatedModel:
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: f.model))
+            let file = f.path("truncated.h5")
+            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: file))
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file)")
+        case .emptyFile:
+            let file = f.path("empty.h5")
+            _ = FileManager.default.createFile(atPath: file, contents: Data())
+            return (file, "factorise", ["--input", file, "--output", out], "\(file): not an HDF5 file")
+        case .textFile:
+            let file = f.path("text.h5")
+            try "user,movie\n".write(toFile: file, atomically: true, encoding: .utf8)
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): not an HDF5 file")
+        }
+    }
+
+    @Test(arguments: Damage.allCases)
+    func damagedFilesExitTwoNamingDatasetAndPosition(_ kind: Damage) throws {
+        let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let (_, stage, arguments, message) = try Self.damage(kind, f)
+        let before = Set(try FileManager.default.subpathsOfDirectory(atPath: f.dir.path))
+        let run = try runStage(stage, arguments)
+        #expect(run.status == 2, "\(stage) exited \(run.status): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        // Nothing half-written: no new file (the evaluate output, a store version, a temporary).
+        let after = Set(try FileManager.default.subpathsOfDirectory(atPath: f.dir.path))
+        #expect(after.subtracting(before).filter { !$0.hasSuffix(".lock") && !$0.hasSuffix("aliases") && $0 != "store" && $0 != "store/ml" }.isEmpty,
+                "new files: \(after.subtracting(before).sorted())")
+    }
+
+    /// Text inputs that hold no rating at all: an empty line, a byte, a header alone, a BOM alone.
+    @Test(arguments: ["\n", "x", "\n\n\n", "userId,movieId,rating,timestamp\n", "\u{FEFF}", " "])
+    func ratingsFilesWithNoRatingExitTwo(_ content: String) throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("ratings.csv").path
+        try content.write(toFile: csv, atomically: true, encoding: .utf8)
+        let run = try runStage("ingest", ["--input", csv, "--format", "csv", "--output", dir.appendingPathComponent("r.h5").path])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(csv), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.h5").path))
+    }
+
+    /// Names and references that could reach outside the store: refused with exit 2 before any
+    /// file is touched (no lock file appears beside the store).
+    @Test(arguments: [
+        ["recommend", "--model", "", "user", "1"], ["recommend", "--model", "@", "user", "1"],
+        ["recommend", "--model", "ml@@1", "user", "1"], ["recommend", "--model", "ml@ 1", "user", "1"],
+        ["store", "gc", "..", "--keep", "1"], ["store", "promote", "..@1"], ["store", "rollback", ".."],
+        ["store", "promote", "ml@1", "--alias", "../x"], ["store", "show", "../ml"],
+    ])
+    func namesThatCouldEscapeExitTwo(_ command: [String]) throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("store").path
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        let run = try runStage(command[0], Array(command.dropFirst()) + ["--store", store])
+        #expect(run.status == 2, "\(command): \(run.stderr)")
+        #expect(run.stderr.contains("not a plain name") || run.stderr.contains("model reference"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["store"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store).isEmpty)
+    }
+}
