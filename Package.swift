@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "StageKit",
             dependencies: [
-                "Essentials", "ArtifactStore",
+                "Essentials", "ArtifactStore", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

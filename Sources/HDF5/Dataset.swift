@@ -5,18 +5,7 @@ import _CHDF5
 ///     let column = try file.dataset("ratings/rating")
 ///     column.shape                              // [1000209]
 ///     let first: [Float] = try column.read(rows: 0..<1000)   // a hyperslab, not the whole column
-public final class HDF5Dataset: HDF5Object {
-    public let filePath: String
-    public let objectPath: String
-    let handle: Handle
-    public var handleID: hid_t { handle.id }
-
-    init(filePath: String, objectPath: String, handle: Handle) {
-        self.filePath = filePath
-        self.objectPath = objectPath
-        self.handle = handle
-    }
-
+public final class HDF5Dataset: HDF5Node {
     /// Dimensions, outermost first.
     public var shape: [Int] {
         HDF5Library.locked {

@@ -1,9 +1,15 @@
 /// Every Projector file names its format and version in root attributes; readers check both
 /// before anything else and refuse versions they do not know.
 ///
-///     let file = try HDF5File.open(path)
-///     try file.checkFormat("projector.model", versions: [1])
+///     let file = try HDF5File.open(path, format: "projector.model", versions: [1])
 extension HDF5File {
+    /// Opens a Projector file read-only and checks its format and version.
+    public static func open(_ path: String, format: String, versions: [Int64]) throws -> HDF5File {
+        let file = try open(path)
+        try file.checkFormat(format, versions: versions)
+        return file
+    }
+
     public func checkFormat(_ expected: String, versions: [Int64]) throws {
         guard hasAttribute("format"), let found = try? stringAttribute("format") else {
             throw HDF5Error(file: filePath, problem: "has no 'format' attribute: not a Projector file (expected \(expected))")

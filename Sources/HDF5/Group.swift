@@ -29,18 +29,7 @@ public struct StorageOptions: Sendable, Equatable {
 ///     let ratings = try file.createGroup("ratings")
 ///     try ratings.write("rating", [Float](repeating: 4, count: 10))
 ///     let back: [Float] = try ratings.read("rating")
-public class HDF5Group: HDF5Object {
-    public let filePath: String
-    public let objectPath: String
-    let handle: Handle
-    public var handleID: hid_t { handle.id }
-
-    init(filePath: String, objectPath: String, handle: Handle) {
-        self.filePath = filePath
-        self.objectPath = objectPath
-        self.handle = handle
-    }
-
+public class HDF5Group: HDF5Node {
     func childPath(_ name: String) -> String {
         objectPath == "/" ? "/" + name : objectPath + "/" + name
     }
@@ -70,24 +59,22 @@ public class HDF5Group: HDF5Object {
     }
 
     public func group(_ name: String) throws -> HDF5Group {
-        try HDF5Library.locked {
-            guard contains(name) else {
-                throw HDF5Error(file: filePath, object: childPath(name), problem: "group is missing")
-            }
-            let id = try check(H5Gopen2(handleID, name, projector_H5P_DEFAULT()),
-                               file: filePath, object: childPath(name), kind: .badInput, "cannot open group")
-            return HDF5Group(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Gclose))
-        }
+        let id = try openChild(name, what: "group") { H5Gopen2(handleID, name, projector_H5P_DEFAULT()) }
+        return HDF5Group(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Gclose))
     }
 
     public func dataset(_ name: String) throws -> HDF5Dataset {
+        let id = try openChild(name, what: "dataset") { H5Dopen2(handleID, name, projector_H5P_DEFAULT()) }
+        return HDF5Dataset(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Dclose))
+    }
+
+    /// Opens a child group or dataset: "… is missing" (bad input) when there is none.
+    private func openChild(_ name: String, what: String, _ open: () -> hid_t) throws -> hid_t {
         try HDF5Library.locked {
             guard contains(name) else {
-                throw HDF5Error(file: filePath, object: childPath(name), problem: "dataset is missing")
+                throw HDF5Error(file: filePath, object: childPath(name), problem: "\(what) is missing")
             }
-            let id = try check(H5Dopen2(handleID, name, projector_H5P_DEFAULT()),
-                               file: filePath, object: childPath(name), kind: .badInput, "cannot open dataset")
-            return HDF5Dataset(filePath: filePath, objectPath: childPath(name), handle: Handle(id, closer: H5Dclose))
+            return try check(open(), file: filePath, object: childPath(name), kind: .badInput, "cannot open \(what)")
         }
     }
 

@@ -26,11 +26,7 @@ public struct HDF5Error: ProjectorError, Equatable {
     public var kind: FailureKind
 
     public init(file: String, object: String = "", problem: String, detail: String = "", kind: FailureKind = .badInput) {
-        self.file = file
-        self.object = object
-        self.problem = problem
-        self.detail = detail
-        self.kind = kind
+        (self.file, self.object, self.problem, self.detail, self.kind) = (file, object, problem, detail, kind)
     }
 
     public var exitCode: StageExitCode { kind.exitCode }

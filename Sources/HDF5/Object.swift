@@ -16,13 +16,21 @@ public protocol HDF5Object: AnyObject {
     var handleID: hid_t { get }
 }
 
-extension HDF5Object {
-    func fail(_ problem: String, object: String? = nil) -> HDF5Error {
-        HDF5Error(
-            file: filePath, object: object ?? objectPath, problem: problem,
-            detail: currentHDF5StackDescription())
-    }
+/// What groups, files and datasets share: the file, the path inside it, the open handle.
+public class HDF5Node: HDF5Object {
+    public let filePath: String
+    public let objectPath: String
+    let handle: Handle
+    public var handleID: hid_t { handle.id }
 
+    init(filePath: String, objectPath: String, handle: Handle) {
+        self.filePath = filePath
+        self.objectPath = objectPath
+        self.handle = handle
+    }
+}
+
+extension HDF5Object {
     func attributeLabel(_ name: String) -> String { "attribute '\(name)' of \(objectPath)" }
 
     /// Names of the attributes on this object, in name order.

@@ -128,8 +128,7 @@ public struct ModelFile: Sendable {
     }
 
     public static func read(_ path: String) throws -> ModelFile {
-        let file = try HDF5File.open(path)
-        try file.checkFormat(format, versions: [formatVersion])
+        let file = try HDF5File.open(path, format: format, versions: [formatVersion])
         let check = ContentCheck(file: path)
         let metadata = try DatasetMetadata(from: file)
         let n = metadata.userCount, m = metadata.movieCount

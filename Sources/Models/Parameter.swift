@@ -192,4 +192,17 @@ public struct ParameterValues: Sendable, Equatable, Encodable {
 
     /// Canonical JSON (sorted keys), as stored in files.
     public var json: String { JSON.line(self) }
+
+    /// The same, as a value to embed in other JSON.
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["seed": .int(Int(truncatingIfNeeded: seed))]
+        for (name, value) in values {
+            switch value {
+            case .integer(let x): object[name] = .int(x)
+            case .real(let x): object[name] = .number(x)
+            case .text(let x): object[name] = .string(x)
+            }
+        }
+        return .object(object)
+    }
 }

@@ -86,14 +86,9 @@ public struct TrainingSet: Sendable {
             try file.setAttribute("created_by", createdBy)
             try metadata.write(to: file)
             let train = try file.createGroup("train")
-            try train.write("user", trainUser)
-            try train.write("movie", trainMovie)
-            try train.write("rating", trainRating)
+            try RatingTriplets(user: trainUser, movie: trainMovie, rating: trainRating).write(to: train)
             try train.write("value", trainValue)
-            let test = try file.createGroup("test")
-            try test.write("user", testUser)
-            try test.write("movie", testMovie)
-            try test.write("rating", testRating)
+            try RatingTriplets(user: testUser, movie: testMovie, rating: testRating).write(to: file.createGroup("test"))
             let group = try file.createGroup("terms")
             try group.write("user_offset", terms.userOffset)
             try group.write("movie_offset", terms.movieOffset)
@@ -101,8 +96,7 @@ public struct TrainingSet: Sendable {
     }
 
     public static func read(_ path: String) throws -> TrainingSet {
-        let file = try HDF5File.open(path)
-        try file.checkFormat(format, versions: [formatVersion])
+        let file = try HDF5File.open(path, format: format, versions: [formatVersion])
         let check = ContentCheck(file: path)
         let methodName = try file.stringAttribute("method")
         guard let method = NormalisationMethod(rawValue: methodName) else {
@@ -110,22 +104,10 @@ public struct TrainingSet: Sendable {
         }
         let metadata = try DatasetMetadata(from: file)
         let users = metadata.userCount, movies = metadata.movieCount
-        let train = try file.group("train"), test = try file.group("test")
-        let n = try train.dataset("user").shape.first ?? 0, t = try test.dataset("user").shape.first ?? 0
-        let trainUser: [Int32] = try train.read("user", shape: [n], why: "/train/user's length")
-        let trainMovie: [Int32] = try train.read("movie", shape: [n], why: "/train/user's length")
-        let trainRating: [Float] = try train.read("rating", shape: [n], why: "/train/user's length")
-        let trainValue: [Float] = try train.read("value", shape: [n], why: "/train/user's length")
-        let testUser: [Int32] = try test.read("user", shape: [t], why: "/test/user's length")
-        let testMovie: [Int32] = try test.read("movie", shape: [t], why: "/test/user's length")
-        let testRating: [Float] = try test.read("rating", shape: [t], why: "/test/user's length")
-        try check.indices(trainUser, below: users, "/train/user", why: "n_users")
-        try check.indices(trainMovie, below: movies, "/train/movie", why: "n_movies")
-        try check.indices(testUser, below: users, "/test/user", why: "n_users")
-        try check.indices(testMovie, below: movies, "/test/movie", why: "n_movies")
-        try check.finite(trainRating, "/train/rating")
+        let train = try RatingTriplets.read(from: try file.group("train"), why: "/train/user's length", users: users, movies: movies)
+        let test = try RatingTriplets.read(from: try file.group("test"), why: "/test/user's length", users: users, movies: movies)
+        let trainValue: [Float] = try file.read("train/value", shape: [train.count], why: "/train/user's length")
         try check.finite(trainValue, "/train/value")
-        try check.finite(testRating, "/test/rating")
         let globalMean = try file.attribute("global_mean", as: Double.self)
         guard globalMean.isFinite else { throw check.fail("attribute 'global_mean'", "is \(globalMean): it must be finite") }
         let userOffset: [Float] = try file.read("terms/user_offset", shape: [users], why: "n_users")
@@ -135,8 +117,8 @@ public struct TrainingSet: Sendable {
         return TrainingSet(
             metadata: metadata,
             terms: NormalisationTerms(method: method, globalMean: Float(globalMean), userOffset: userOffset, movieOffset: movieOffset),
-            trainUser: trainUser, trainMovie: trainMovie, trainRating: trainRating, trainValue: trainValue,
-            testUser: testUser, testMovie: testMovie, testRating: testRating,
+            trainUser: train.user, trainMovie: train.movie, trainRating: train.rating, trainValue: trainValue,
+            testUser: test.user, testMovie: test.movie, testRating: test.rating,
             lambda: try file.attribute("lambda", as: Double.self),
             iterations: Int(try file.count("iterations", in: 1...Int64(Int32.max))))
     }

@@ -1,41 +1,14 @@
-import Foundation
+import Essentials
 
 /// The one-line JSON `ingest` prints on stdout, for scripts:
-/// `{"output":"…","kind":"ml-1m","ratings":1000209,"users":6040,"movies":3706,"train":899716,"test":100493,"duplicates_dropped":0,"fingerprint":"…"}`
-public struct IngestSummary: Codable, Sendable {
-    public var output: String
-    public var kind: String
-    public var ratings: Int
-    public var users: Int
-    public var movies: Int
-    public var train: Int
-    public var test: Int
-    public var duplicatesDropped: Int
-    public var meanRating: Double
-    public var fingerprint: String
-
-    public init(table: RatingsTable, output: String) {
-        self.output = output
-        kind = table.kind
-        ratings = table.count
-        users = table.userCount
-        movies = table.movieCount
-        train = table.trainCount
-        test = table.testCount
-        duplicatesDropped = table.duplicatesDropped
-        meanRating = table.meanRating
-        fingerprint = table.fingerprint
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case output, kind, ratings, users, movies, train, test, fingerprint
-        case duplicatesDropped = "duplicates_dropped"
-        case meanRating = "mean_rating"
-    }
-
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+/// `{"duplicates_dropped":0,"fingerprint":"…","kind":"ml-1m","mean_rating":3.58,"movies":3706,"output":"…","ratings":1000209,"test":100493,"train":899716,"users":6040}`
+public enum IngestSummary {
+    public static func line(table: RatingsTable, output: String) -> String {
+        JSON.line([
+            "output": .string(output), "kind": .string(table.kind), "ratings": .int(table.count),
+            "users": .int(table.userCount), "movies": .int(table.movieCount), "train": .int(table.trainCount),
+            "test": .int(table.testCount), "duplicates_dropped": .int(table.duplicatesDropped),
+            "mean_rating": .number(table.meanRating), "fingerprint": .string(table.fingerprint),
+        ] as JSONValue)
     }
 }

@@ -1,16 +1,10 @@
 /// What MovieLens says about one movie.
-public struct MovieInfo: Sendable, Equatable {
-    public var title: String
+struct MovieInfo: Sendable, Equatable {
+    var title: String
     /// Release year from the title's trailing "(1995)", else from the release date; 0 if unknown.
-    public var year: Int32
+    var year: Int32
     /// Genres joined with `|` ("Animation|Children's|Comedy"); "" when none are listed.
-    public var genres: String
-
-    public init(title: String, year: Int32, genres: String) {
-        self.title = title
-        self.year = year
-        self.genres = genres
-    }
+    var genres: String
 }
 
 /// Reads movie metadata: `u.item` (ml-100k), `movies.dat` (ml-1m, ml-10m), `movies.csv`

@@ -56,9 +56,7 @@ public enum RatingsFile {
 
             let storage = StorageOptions.contiguous
             let ratings = try file.createGroup("ratings")
-            try ratings.write("user", table.user, storage: storage)
-            try ratings.write("movie", table.movie, storage: storage)
-            try ratings.write("rating", table.rating, storage: storage)
+            try RatingTriplets(user: table.user, movie: table.movie, rating: table.rating).write(to: ratings)
             try ratings.write("timestamp", table.timestamp, storage: storage)
             try ratings.write("is_test", table.isTest, storage: storage)
             try file.createGroup("users").write("id", table.userIDs)
@@ -76,19 +74,15 @@ public enum RatingsFile {
     /// Reads a ratings file, refusing other formats and versions it does not know, and anything
     /// inconsistent (see the type's notes).
     public static func read(_ path: String) throws -> RatingsTable {
-        let file = try HDF5File.open(path)
-        try file.checkFormat(format, versions: [formatVersion])
+        let file = try HDF5File.open(path, format: format, versions: [formatVersion])
         let check = ContentCheck(file: path)
         let n = try file.count("n_ratings", in: 0...Int64(Int32.max))
         let users = try file.count("n_users"), movies = try file.count("n_movies")
         let scale = try readScale(file)
         let ratings = try file.group("ratings")
-        let user: [Int32] = try ratings.read("user", shape: [n], why: "n_ratings")
-        let movie: [Int32] = try ratings.read("movie", shape: [n], why: "n_ratings")
-        let rating: [Float] = try ratings.read("rating", shape: [n], why: "n_ratings")
+        let columns = try RatingTriplets.read(from: ratings, count: n, why: "n_ratings", users: users, movies: movies)
+        let (user, movie, rating) = (columns.user, columns.movie, columns.rating)
         let isTest: [UInt8] = try ratings.read("is_test", shape: [n], why: "n_ratings")
-        try check.indices(user, below: users, "/ratings/user", why: "n_users")
-        try check.indices(movie, below: movies, "/ratings/movie", why: "n_movies")
         if let position = rating.firstIndex(where: { scale.problem(with: $0) != nil }) {
             throw check.fail("/ratings/rating", "position \(position): \(scale.problem(with: rating[position])!)")
         }

@@ -65,23 +65,6 @@ public struct RatingsTable: Sendable {
     public var meanRating: Double { rating.reduce(0.0) { $0 + Double($1) } / Double(max(1, count)) }
 }
 
-/// (user, movie, rating) columns of one side of the split.
-public struct RatingTriplets: Sendable, Equatable {
-    public var user: [Int32] = []
-    public var movie: [Int32] = []
-    public var rating: [Float] = []
-
-    public init() {}
-
-    public var count: Int { rating.count }
-
-    mutating func append(_ user: Int32, _ movie: Int32, _ rating: Float) {
-        self.user.append(user)
-        self.movie.append(movie)
-        self.rating.append(rating)
-    }
-}
-
 extension RatingsTable {
     /// The ratings split into training and held-out sides, in table order.
     public func sides() -> (train: RatingTriplets, test: RatingTriplets) {

@@ -23,16 +23,17 @@ func exitFor<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -
     case let error as any ProjectorError:
         FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
         Foundation.exit(error.exitCode.rawValue)
-    case is ValidationError, is CleanExit:
-        exitForUsage(error, of: Command.self)
+    case _ where error is ValidationError || error is CleanExit || Command.exitCode(for: error) != .failure:
+        exitForUsage(error, of: Command.self)  // ArgumentParser's own: help (0) or usage (2)
     default:
         FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
         Foundation.exit(StageExitCode.failure.rawValue)
     }
 }
 
-/// `main` for the tools with subcommands (store, recommend, pipeline): ArgumentParser handles
-/// help and usage errors (usage exits 2, as for the stages); the project's errors exit with their
+/// `main` for every executable (stages call it through `runAsStage`): ArgumentParser's own
+/// `main()` would exit 64 for usage errors where the contract says 2, so parsing and running are
+/// done here, with help and usage handled as above and the project's errors exiting with their
 /// own codes.
 public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
     var command: any ParsableCommand

@@ -29,24 +29,6 @@ extension StageCommand {
         return logger
     }
 
-    /// Parses the command line, runs the stage and exits with the contract's code.
-    public static func runAsStage(_ arguments: [String]? = nil) -> Never {
-        var command: Self
-        do {
-            var parsed = try parseAsRoot(arguments)
-            guard let stage = parsed as? Self else {
-                try parsed.run()  // ArgumentParser's own help command: throws CleanExit
-                Foundation.exit(0)
-            }
-            command = stage
-        } catch {
-            exitForUsage(error, of: Self.self)
-        }
-        do {
-            try command.run()
-            Foundation.exit(StageExitCode.success.rawValue)
-        } catch {
-            exitFor(error, of: Self.self)
-        }
-    }
+    /// Parses the command line, runs the stage and exits with the contract's code (see `runTool`).
+    public static func runAsStage() -> Never { runTool(Self.self) }
 }

@@ -41,14 +41,7 @@ struct EvaluateCommand: StageCommand {
     @Option(help: "A previous metrics.json to compare against (the quality gate).")
     var reference: String?
 
-    @Option(help: "Gate: how much RMSE may rise over the reference.")
-    var maxRmseIncrease: Double = 0.005
-
-    @Option(help: "Gate: how much precision@k may fall below the reference.")
-    var maxPrecisionDrop: Double = 0.01
-
-    @Option(help: "Gate: which precision@k is compared (must be one of --k).")
-    var gateK: Int = 10
+    @OptionGroup var tolerances: GateOptions
 
     @Flag(help: "Do not record the metrics in the model file.")
     var noRecord = false
@@ -65,8 +58,7 @@ struct EvaluateCommand: StageCommand {
         guard !parts.isEmpty, parts.count == ks.count, ks.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--k must be positive whole numbers separated by commas, not '\(k)'")
         }
-        guard ks.contains(gateK) else { throw ValidationError("--gate-k \(gateK) must be one of --k \(k)") }
-        guard maxRmseIncrease >= 0, maxPrecisionDrop >= 0 else { throw ValidationError("tolerances must be ≥ 0") }
+        guard ks.contains(tolerances.gateK) else { throw ValidationError("--gate-k \(tolerances.gateK) must be one of --k \(k)") }
         try PathCheck.input(model, option: "--model")
         try PathCheck.input(data, option: "--data")
         if let reference { try PathCheck.input(reference, option: "--reference") }
@@ -94,8 +86,7 @@ struct EvaluateCommand: StageCommand {
         log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
         print(metrics.table())
         if let referenceReport {
-            let gate = QualityGate(maxRMSEIncrease: maxRmseIncrease, maxPrecisionDrop: maxPrecisionDrop, precisionK: gateK)
-            let regressions = gate.regressions(current: metrics.metrics, reference: referenceReport.metrics)
+            let regressions = tolerances.gate.regressions(current: metrics.metrics, reference: referenceReport.metrics)
             if !regressions.isEmpty {
                 throw EvaluationError(.qualityGate, "quality gate refused against \(reference!): " + regressions.map(\.description).joined(separator: "; "))
             }

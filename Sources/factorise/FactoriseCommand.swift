@@ -17,6 +17,7 @@ struct FactoriseCommand: StageCommand {
         abstract: "Train a recommendation model and write it, with its movie neighbours, as a projector.model file.",
         usage: "factorise --input <input> --output <output> [--algorithm <algorithm>] [--seed <seed>] [--neighbours <n>] [--PARAMETER <value> ...]",
         discussion: """
+            --input: normalised training data (projector.normalised); --output: the projector.model file. \
             Each algorithm takes its own parameters as --name value; a parameter another algorithm has is \
             refused. Exit codes: 0 success, 1 failure (e.g. divergence), 2 bad usage or bad input.
 
@@ -24,11 +25,7 @@ struct FactoriseCommand: StageCommand {
             \(Algorithms.helpText)
             """)
 
-    @Option(help: "Normalised training data (projector.normalised HDF5 file).")
-    var input: String
-
-    @Option(help: "Where to write the model file.")
-    var output: String
+    @OptionGroup var files: StageFiles
 
     @Option(help: ArgumentHelp("The algorithm: \(Algorithms.names.joined(separator: ", ")).", valueName: "algorithm"))
     var algorithm: String = "als"
@@ -41,7 +38,7 @@ struct FactoriseCommand: StageCommand {
 
     @OptionGroup var logging: LoggingOptions
 
-    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The algorithm's parameters, as --name value (see below).", valueName: "parameters"))
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The algorithm's parameters, as --name value (listed above).", valueName: "parameters"))
     var parameters: [String] = []
 
     /// `--rank 32 --init-scale=0.1` → ["rank": "32", "init_scale": "0.1"].
@@ -79,30 +76,10 @@ struct FactoriseCommand: StageCommand {
     func validate() throws {
         guard neighbours >= 0 else { throw ValidationError("--neighbours must be ≥ 0") }
         _ = try makeAlgorithm()
-        try PathCheck.input(input)
-        try PathCheck.output(output)
-    }
-
-    /// The one JSON line printed on stdout.
-    struct Summary: Encodable {
-        var output: String
-        var algorithm: String
-        var params: ParameterValues
-        var seconds: Double
-        var testRMSE: Double?
-        enum CodingKeys: String, CodingKey { case output, algorithm, params, seconds, testRMSE = "test_rmse" }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(output, forKey: .output)
-            try c.encode(algorithm, forKey: .algorithm)
-            try c.encode(params, forKey: .params)
-            try c.encode(seconds, forKey: .seconds)
-            try c.encode(testRMSE, forKey: .testRMSE)  // null for a ranking-only model
-        }
     }
 
     func runStage(log: Logger) throws -> String {
-        let data = try TrainingSet.read(input)
+        let data = try TrainingSet.read(files.input)
         let trainer = try makeAlgorithm()
         try trainer.validate(for: data)
         log.info("\(algorithm) \(trainer.parametersJSON) on \(data.userCount) users × \(data.movieCount) movies, \(data.trainValue.count) ratings")
@@ -114,10 +91,12 @@ struct FactoriseCommand: StageCommand {
         let near = Neighbours.compute(vectors: trained.model.movieVectors, k: neighbours)
         let file = ModelFile(algorithm: trainer, trained: trained, data: data, neighbours: near,
                              createdBy: ProjectorVersion.createdBy("factorise"))
-        try file.write(to: output)
+        try file.write(to: files.output)
         let test = trained.curve.testRMSE.last ?? .nan
-        log.info("trained in \(String(format: "%.2f", seconds)) s; held-out RMSE \(String(format: "%.4f", test)) → \(output)")
-        return JSON.line(Summary(output: output, algorithm: algorithm, params: trainer.values, seconds: seconds,
-                                 testRMSE: test.isFinite ? test : nil))
+        log.info("trained in \(String(format: "%.2f", seconds)) s; held-out RMSE \(String(format: "%.4f", test)) → \(files.output)")
+        return JSON.line([
+            "output": .string(files.output), "algorithm": .string(algorithm), "params": trainer.values.jsonValue,
+            "seconds": .number(seconds), "test_rmse": .number(test),
+        ] as JSONValue)
     }
 }

@@ -11,15 +11,12 @@ struct IngestCommand: StageCommand {
         abstract: "Read MovieLens ratings, split them, and write a projector.ratings HDF5 file.",
         discussion: """
             Detects ml-100k, ml-1m, ml-10m and the CSV releases (ml-20m, ml-25m, ml-32m, ml-latest, \
-            ml-latest-small) from the files in --input. Prints a JSON summary on stdout.
+            ml-latest-small) from the files in --input (a MovieLens folder, or a user,item,rating[,timestamp] \
+            CSV file with --format csv); --output is the projector.ratings file. Prints a JSON summary on stdout.
             Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
             """)
 
-    @Option(help: "MovieLens folder, or a user,item,rating[,timestamp] CSV file with --format csv.")
-    var input: String
-
-    @Option(help: "Where to write the ratings file (written to a temporary name, then renamed).")
-    var output: String
+    @OptionGroup var files: StageFiles
 
     @Option(help: "auto (detect the MovieLens release) or csv (a generic user,item,rating[,timestamp] file).")
     var format: String = "auto"
@@ -65,8 +62,6 @@ struct IngestCommand: StageCommand {
                 throw ValidationError("--rating-min, --rating-max and --rating-step go together, with min < max and step > 0")
             }
         }
-        try PathCheck.input(input)
-        try PathCheck.output(output)
     }
 
     func runStage(log: Logger) throws -> String {
@@ -77,14 +72,14 @@ struct IngestCommand: StageCommand {
         }
         let scale = ratingMin.map { RatingScale(minimum: $0, maximum: ratingMax!, step: ratingStep!) }
         let start = Date()
-        let table = try Ingest.load(IngestOptions(input: input, genericCSV: format == "csv", split: strategy, scale: scale))
-        try RatingsFile.write(table, sourcePath: input, to: output, createdBy: ProjectorVersion.createdBy("ingest"))
-        log.info("\(table.kind): \(table.count) ratings, \(table.userCount) users, \(table.movieCount) movies; \(table.trainCount) train / \(table.testCount) held out (\(strategy)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(output)")
+        let table = try Ingest.load(IngestOptions(input: files.input, genericCSV: format == "csv", split: strategy, scale: scale))
+        try RatingsFile.write(table, sourcePath: files.input, to: files.output, createdBy: ProjectorVersion.createdBy("ingest"))
+        log.info("\(table.kind): \(table.count) ratings, \(table.userCount) users, \(table.movieCount) movies; \(table.trainCount) train / \(table.testCount) held out (\(strategy)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(files.output)")
         if table.duplicatesDropped > 0 {
             log.warning("\(table.duplicatesDropped) duplicate (user, movie) ratings dropped; the latest timestamp kept")
         }
         let untitled = Ingest.moviesWithoutTitles(table)
         if untitled > 0 { log.warning("\(untitled) rated movies have no metadata line (empty title)") }
-        return IngestSummary(table: table, output: output).json
+        return IngestSummary.line(table: table, output: files.output)
     }
 }

@@ -14,14 +14,11 @@ struct NormaliseCommand: StageCommand {
         discussion: """
             Methods: none, item-mean (subtract each movie's mean: the classic recipe), user-mean, baseline \
             (global mean + user bias + movie bias by regularised alternating least squares). Only training \
-            ratings are used to fit anything. Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
+            ratings are used to fit anything. --input: the ingested ratings (projector.ratings); --output: the \
+            projector.normalised file. Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
             """)
 
-    @Option(help: "Ingested ratings (projector.ratings HDF5 file).")
-    var input: String
-
-    @Option(help: "Where to write the normalised file.")
-    var output: String
+    @OptionGroup var files: StageFiles
 
     @Option(help: "none, item-mean, user-mean or baseline.")
     var method: String = "baseline"
@@ -40,26 +37,16 @@ struct NormaliseCommand: StageCommand {
         }
         guard lambda >= 0 else { throw ValidationError("--lambda must be ≥ 0, not \(lambda)") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
-        try PathCheck.input(input)
-        try PathCheck.output(output)
-    }
-
-    /// The one JSON line printed on stdout.
-    struct Summary: Encodable {
-        var output: String
-        var method: String
-        var train: Int
-        var test: Int
-        var globalMean: Float
-        enum CodingKeys: String, CodingKey { case output, method, train, test, globalMean = "global_mean" }
     }
 
     func runStage(log: Logger) throws -> String {
-        let table = try RatingsFile.read(input)
+        let table = try RatingsFile.read(files.input)
         let set = try TrainingSet.normalise(table, method: NormalisationMethod(rawValue: method)!, lambda: lambda, iterations: iterations)
-        try set.write(to: output, createdBy: ProjectorVersion.createdBy("normalise"))
-        log.info("\(method): \(set.trainValue.count) training values, \(set.testRating.count) held out, global mean \(set.terms.globalMean) → \(output)")
-        return JSON.line(Summary(output: output, method: method, train: set.trainValue.count, test: set.testRating.count,
-                                 globalMean: set.terms.globalMean))
+        try set.write(to: files.output, createdBy: ProjectorVersion.createdBy("normalise"))
+        log.info("\(method): \(set.trainValue.count) training values, \(set.testRating.count) held out, global mean \(set.terms.globalMean) → \(files.output)")
+        return JSON.line([
+            "output": .string(files.output), "method": .string(method), "train": .int(set.trainValue.count),
+            "test": .int(set.testRating.count), "global_mean": .number(Double(set.terms.globalMean)),
+        ] as JSONValue)
     }
 }

@@ -33,14 +33,7 @@ struct PublishCommand: StageCommand {
     @Flag(help: "Also point 'production' at the new version (without a gate).")
     var promote = false
 
-    @Option(help: "Gate: how much RMSE may rise over production.")
-    var maxRmseIncrease: Double = 0.005
-
-    @Option(help: "Gate: how much precision@k may fall below production.")
-    var maxPrecisionDrop: Double = 0.01
-
-    @Option(help: "Gate: which precision@k is compared.")
-    var gateK: Int = 10
+    @OptionGroup var tolerances: GateOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -49,23 +42,16 @@ struct PublishCommand: StageCommand {
         try PathCheck.input(input)
     }
 
-    /// The one JSON line printed on stdout (the pipeline reads `version` from it).
-    struct Summary: Encodable {
-        var name: String
-        var version: Int
-        var production: Bool
-        var sha256: String
-        var store: String
-    }
-
     func runStage(log: Logger) throws -> String {
         let start = Date()
         let result = try store.modelStore.publish(
             model: input, name: name,
-            gate: gate ? QualityGate(maxRMSEIncrease: maxRmseIncrease, maxPrecisionDrop: maxPrecisionDrop, precisionK: gateK) : nil,
+            gate: gate ? tolerances.gate : nil,
             promote: promote, codeVersion: ProjectorVersion.createdBy("publish"))
         log.info("published \(name)@\(result.version) (\(result.manifest.size) bytes, sha256 \(result.manifest.sha256.prefix(12))…)\(result.promoted ? ", now production" : "") in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(store.root)")
-        return JSON.line(Summary(name: name, version: result.version, production: result.promoted,
-                                 sha256: result.manifest.sha256, store: store.root))
+        return JSON.line([
+            "name": .string(name), "version": .int(result.version), "production": .bool(result.promoted),
+            "sha256": .string(result.manifest.sha256), "store": .string(store.root),
+        ] as JSONValue)
     }
 }

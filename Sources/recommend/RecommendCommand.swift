@@ -24,7 +24,12 @@ struct RecommendCommand: ParsableCommand {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
-        func open() throws -> StoredModel { try StoredModel.open(store: store.root, reference: model) }
+        /// Opens the model, asks it, prints the answer.
+        func answer(_ ask: (StoredModel) throws -> (items: [StoredModel.Item], header: String)) throws {
+            let opened = try StoredModel.open(store: store.root, reference: model)
+            let (items, header) = try ask(opened)
+            try print(items, header: header)
+        }
 
         func print(_ items: [StoredModel.Item], header: String) throws {
             if json {
@@ -40,20 +45,24 @@ struct RecommendCommand: ParsableCommand {
         }
     }
 
+    /// `-k N`, shared by the subcommands.
+    struct Count: ParsableArguments {
+        @Option(name: .short, help: "How many movies.") var k: Int = 10
+        func validate() throws { guard k > 0 && k <= 1000 else { throw ValidationError("-k must be between 1 and 1000, not \(k)") } }
+    }
+
     struct User: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Top-k movies for a user (original MovieLens user id).")
         @ParentCommand var parent: RecommendCommand
         @Argument(help: "The user's MovieLens id.") var id: Int64
-        @Option(name: .short, help: "How many movies.") var k: Int = 10
-        func validate() throws { guard k > 0 else { throw ValidationError("-k must be at least 1") } }
+        @OptionGroup var count: Count
         func run() throws {
-            let target = parent.target
-            let model = try target.open()
-            let answer = model.recommend(userID: id, k: k)
-            let header = answer.coldStart
-                ? "user \(id) is unknown to \(model.name)@\(model.version): cold start, the most popular movies"
-                : "top \(k) for user \(id) from \(model.name)@\(model.version) (\(model.manifest.algorithm))"
-            try target.print(answer.items, header: header)
+            try parent.target.answer { model in
+                let answer = model.recommend(userID: id, k: count.k)
+                return (answer.items, answer.coldStart
+                    ? "user \(id) is unknown to \(model.name)@\(model.version): cold start, the most popular movies"
+                    : "top \(count.k) for user \(id) from \(model.name)@\(model.version) (\(model.manifest.algorithm))")
+            }
         }
     }
 
@@ -61,13 +70,12 @@ struct RecommendCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Movies like the one with this title (case-insensitive).")
         @ParentCommand var parent: RecommendCommand
         @Argument(help: "A title, or a unique part of one.") var title: String
-        @Option(name: .short, help: "How many movies.") var k: Int = 10
-        func validate() throws { guard k > 0 else { throw ValidationError("-k must be at least 1") } }
+        @OptionGroup var count: Count
         func run() throws {
-            let target = parent.target
-            let model = try target.open()
-            let (movie, items) = try model.similar(title: title, k: k)
-            try target.print(items, header: "movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version)")
+            try parent.target.answer { model in
+                let (movie, items) = try model.similar(title: title, k: count.k)
+                return (items, "movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version)")
+            }
         }
     }
 }

@@ -49,12 +49,18 @@ struct StoreCommand: ParsableCommand {
         }
     }
 
+    /// `--alias NAME` (default production), for promote and rollback.
+    struct AliasOption: ParsableArguments {
+        @Option(help: "The alias to move.") var alias = "production"
+    }
+
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Point an alias (default production) at NAME@VERSION, after checking its checksum.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "NAME@VERSION") var reference: String
-        @Option(help: "The alias to move.") var alias = "production"
+        @OptionGroup var target: AliasOption
         func run() throws {
+            let alias = target.alias
             try ModelStore.checkName(alias, what: "alias")
             let (name, version) = try store.modelStore.resolve(reference)
             try store.modelStore.promote(name, version: version, alias: alias)
@@ -66,10 +72,10 @@ struct StoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Point an alias (default production) back at its previous version.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "NAME") var name: String
-        @Option(help: "The alias to move back.") var alias = "production"
+        @OptionGroup var target: AliasOption
         func run() throws {
-            let version = try store.modelStore.rollback(name, alias: alias)
-            print("\(name)@\(alias) → \(version)")
+            let version = try store.modelStore.rollback(name, alias: target.alias)
+            print("\(name)@\(target.alias) → \(version)")
         }
     }
 

@@ -60,7 +60,7 @@ struct BadInputTests {
             return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/movie: position 0 holds -1, outside 0..<9 (n_movies)")
         case .ratingsNaN:
             let file = try ratings { $0.rating[2] = .nan }
-            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/rating: position 2: rating nan is outside the scale 1–5")
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/rating: position 2 holds nan: values must be finite")
         case .ratingsOffTheScale:
             let file = try ratings { $0.rating[1] = 7 }
             return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/rating: position 1: rating 7 is outside the scale 1–5")
