@@ -32,6 +32,8 @@ let package = Package(
         .library(name: "ProjectorClient", targets: ["ProjectorClient"]),
         .library(name: "MovieLens", targets: ["MovieLens"]),
         .library(name: "HDF5", targets: ["HDF5"]),
+        // What the fuzz targets in Fuzz/ drive (and the test suite replays their crashers through).
+        .library(name: "InputReplay", targets: ["InputReplay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -124,6 +126,9 @@ let package = Package(
             name: "pipeline",
             dependencies: ["Pipeline", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Feeding bytes to every reader of outside input: for the fuzz targets and the crasher replay.
+        .target(name: "InputReplay", dependencies: ["MovieLens", "Models", "LinearAlgebra"]),
+
         // Benchmarks (release builds only; see Scripts/bench).
         .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "ProjectorClient", "Essentials"]),
 
@@ -132,7 +137,7 @@ let package = Package(
         .testTarget(name: "EssentialsTests", dependencies: ["TestSupport", "Essentials"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["TestSupport", "LinearAlgebra"]),
         .testTarget(name: "HDF5Tests", dependencies: ["TestSupport", "HDF5"]),
-        .testTarget(name: "MovieLensTests", dependencies: ["TestSupport", "MovieLens", "HDF5"]),
+        .testTarget(name: "MovieLensTests", dependencies: ["TestSupport", "MovieLens", "HDF5", "InputReplay"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),

@@ -146,8 +146,8 @@ public enum HTMLReport {
         return String(format: "%.4f", number)
     }
 
-    static func formatTick(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.1f", x) }
-    static func formatRating(_ x: Float) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+    static func formatTick(_ x: Double) -> String { Int(exactly: x).map(String.init) ?? String(format: "%.1f", x) }
+    static func formatRating(_ x: Float) -> String { Int(exactly: x).map(String.init) ?? String(x) }
 
     static func metricOrder(_ a: String, _ b: String) -> Bool {
         func key(_ name: String) -> (Int, Int, String) {

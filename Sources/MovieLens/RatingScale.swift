@@ -33,6 +33,8 @@ public struct RatingScale: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(format(minimum))–\(format(maximum))" }
 
     private func format(_ value: Float) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        // Whole numbers without ".0"; anything else (NaN, 3e38 from a damaged file) as Swift prints it.
+        if let whole = Int(exactly: value), abs(whole) < 1 << 53 { return String(whole) }
+        return String(value)
     }
 }

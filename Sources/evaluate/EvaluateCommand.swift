@@ -58,7 +58,9 @@ struct EvaluateCommand: StageCommand {
         guard !parts.isEmpty, parts.count == ks.count, ks.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--k must be positive whole numbers separated by commas, not '\(k)'")
         }
-        guard ks.contains(tolerances.gateK) else { throw ValidationError("--gate-k \(tolerances.gateK) must be one of --k \(k)") }
+        if reference != nil, !ks.contains(tolerances.gateK) {
+            throw ValidationError("--gate-k \(tolerances.gateK) must be one of --k \(k) (the gate compares precision@\(tolerances.gateK))")
+        }
         try PathCheck.input(model, option: "--model")
         try PathCheck.input(data, option: "--data")
         if let reference { try PathCheck.input(reference, option: "--reference") }

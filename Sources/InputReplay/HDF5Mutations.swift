@@ -1,0 +1,164 @@
+import Foundation
+import LinearAlgebra
+import Models
+import MovieLens
+
+/// Structure-aware fuzzing of the HDF5 readers: the fuzzer's bytes become edits to the arrays
+/// of a valid ratings, normalised or model file (set an element to any value — negative, huge,
+/// NaN, infinite — or cut an array short), the library's own writers (which do not validate)
+/// write the damaged file, and the reader must refuse it cleanly or read it. The HDF5 container
+/// stays well formed, so this exercises Projector's validation, not libhdf5's parser (the
+/// `hdf5-bytes` target mutates raw bytes for that).
+enum HDF5Mutations {
+    /// Reads the fuzzer's bytes as a stream of small numbers and values.
+    struct Bytes {
+        var bytes: [UInt8]
+        var position = 0
+        var atEnd: Bool { position >= bytes.count }
+        mutating func byte() -> UInt8 {
+            defer { position += 1 }
+            return position < bytes.count ? bytes[position] : 0
+        }
+        mutating func index(_ count: Int) -> Int { count == 0 ? 0 : Int(UInt16(byte()) << 8 | UInt16(byte())) % count }
+        mutating func int64() -> Int64 {
+            // Mostly small values near the edges (-1, 0, n, n+1), sometimes any 64-bit pattern.
+            let mode = byte()
+            if mode & 3 != 0 { return Int64(Int8(bitPattern: byte())) }
+            var value: Int64 = 0
+            for _ in 0..<8 { value = value << 8 | Int64(byte()) }
+            return value
+        }
+        mutating func float() -> Float {
+            switch byte() % 6 {
+            case 0: .nan
+            case 1: .infinity
+            case 2: -.infinity
+            case 3: Float(Int8(bitPattern: byte()))
+            default: Float(bitPattern: UInt32(byte()) << 24 | UInt32(byte()) << 16 | UInt32(byte()) << 8 | UInt32(byte()))
+            }
+        }
+    }
+
+    /// One array of a file's value: apply an edit to it.
+    struct Field<Root> {
+        let name: String
+        let edit: (inout Root, inout Bytes) -> Void
+    }
+
+    static func field<Root, T>(_ name: String, _ path: WritableKeyPath<Root, [T]>, _ make: @escaping (inout Bytes) -> T) -> Field<Root> {
+        Field(name: name) { root, bytes in
+            var values = root[keyPath: path]
+            if bytes.byte() % 4 == 0 {
+                values = Array(values.prefix(bytes.index(values.count + 1)))  // cut short
+            } else if !values.isEmpty {
+                values[bytes.index(values.count)] = make(&bytes)
+            }
+            root[keyPath: path] = values
+        }
+    }
+
+    static func int32(_ b: inout Bytes) -> Int32 { Int32(truncatingIfNeeded: b.int64()) }
+    static func int64(_ b: inout Bytes) -> Int64 { b.int64() }
+    static func float(_ b: inout Bytes) -> Float { b.float() }
+
+    static func apply<Root>(_ fields: [Field<Root>], to root: inout Root, _ bytes: inout Bytes) {
+        var edits = 0
+        while !bytes.atEnd && edits < 8 {
+            fields[bytes.index(fields.count)].edit(&root, &bytes)
+            edits += 1
+        }
+    }
+
+    static var ratingFields: [Field<RatingsTable>] { [
+        field("user", \.user, int32), field("movie", \.movie, int32), field("rating", \.rating, float),
+        field("timestamp", \.timestamp, int64), field("is_test", \.isTest) { UInt8(truncatingIfNeeded: $0.int64()) },
+        field("user ids", \.userIDs, int64), field("movie ids", \.movieIDs, int64), field("years", \.years, int32),
+        field("titles", \.titles) { String(repeating: "x", count: Int($0.byte())) },
+    ] }
+
+    static var trainingFields: [Field<TrainingSet>] { [
+        field("train user", \.trainUser, int32), field("train movie", \.trainMovie, int32), field("train rating", \.trainRating, float),
+        field("train value", \.trainValue, float), field("test user", \.testUser, int32), field("test movie", \.testMovie, int32),
+        field("test rating", \.testRating, float), field("user offset", \.terms.userOffset, float),
+        field("movie offset", \.terms.movieOffset, float), field("user ids", \.metadata.userIDs, int64),
+        field("movie ids", \.metadata.movieIDs, int64), field("genres", \.metadata.genres) { _ in "" },
+    ] }
+
+    static var modelFields: [Field<ModelFile>] { [
+        field("training pointers", \.trainingMovies.pointers) { Int($0.int64()) },
+        field("training movies", \.trainingMovies.columns, int32), field("neighbour index", \.neighbours.index, int32),
+        field("neighbour score", \.neighbours.score, float), field("user ids", \.metadata.userIDs, int64),
+        field("movie ids", \.metadata.movieIDs, int64), field("curve", \.curve.testRMSE) { Double($0.float()) },
+        Field(name: "learned values") { file, bytes in
+            switch file.model {
+            case .factors(var model):
+                switch bytes.byte() % 4 {
+                case 0: model.userBias[bytes.index(model.userBias.count)] = bytes.float()
+                case 1: model.movieBias[bytes.index(model.movieBias.count)] = bytes.float()
+                case 2: model.userFactors.values[bytes.index(model.userFactors.values.count)] = bytes.float()
+                default: model.movieFactors.values[bytes.index(model.movieFactors.values.count)] = bytes.float()
+                }
+                file.model = .factors(model)
+            case .itemItem(var model):
+                model.weights.values[bytes.index(model.weights.values.count)] = bytes.float()
+                file.model = .itemItem(model)
+            }
+        },
+    ] }
+
+    /// Valid small files to start from, built once per process.
+    struct Bases {
+        var ratings: RatingsTable
+        var training: TrainingSet
+        var factorModel: ModelFile
+        var itemModel: ModelFile
+    }
+
+    nonisolated(unsafe) static var cached: Bases?
+
+    static func bases() throws -> Bases {
+        if let cached { return cached }
+        var rows: [(Int32, Int32, Float, UInt8)] = []
+        for u in 0..<8 { for m in 0..<6 where (u + m) % 3 != 0 { rows.append((Int32(u), Int32(m), Float(1 + (u * m) % 5), (u * 7 + m) % 5 == 0 ? 1 : 0)) } }
+        let table = RatingsTable(
+            kind: "ml-1m", scale: .wholeStars, user: rows.map(\.0), movie: rows.map(\.1), rating: rows.map(\.2),
+            timestamp: rows.map { Int64($0.0) * 100 }, isTest: rows.map(\.3), userIDs: (1...8).map(Int64.init),
+            movieIDs: (1...6).map { Int64($0 * 10) }, titles: (1...6).map { "Movie \($0) (199\($0))" },
+            years: (1...6).map { Int32(1990 + $0) }, genres: [String](repeating: "Drama", count: 6), split: .default,
+            duplicatesDropped: 0, sourceFiles: ["ratings.dat"], sourceSHA256: [String(repeating: "0", count: 64)], fingerprint: "fuzz")
+        let training = try TrainingSet.normalise(table, method: .baseline)
+        func model(_ algorithm: any Algorithm) throws -> ModelFile {
+            let trained = try algorithm.fit(training)
+            return ModelFile(algorithm: algorithm, trained: trained, data: training,
+                             neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 2), createdBy: "fuzz")
+        }
+        let bases = Bases(ratings: table, training: training, factorModel: try model(ALS.make(["rank": 2, "iterations": 2])),
+                          itemModel: try model(EASE.make(["lambda": 5])))
+        cached = bases
+        return bases
+    }
+
+    /// First byte: which file (ratings, normalised, factor model, item-item model); the rest: edits.
+    static func run(_ input: [UInt8], scratch: String) throws -> String {
+        let bases = try bases()
+        var bytes = Bytes(bytes: input)
+        let path = scratch + "/mutated.h5"
+        switch bytes.byte() % 4 {
+        case 0:
+            var table = bases.ratings
+            apply(ratingFields, to: &table, &bytes)
+            try RatingsFile.write(table, sourcePath: "fuzz", to: path, createdBy: "fuzz")
+            return "\(try RatingsFile.read(path).count) ratings"
+        case 1:
+            var training = bases.training
+            apply(trainingFields, to: &training, &bytes)
+            try training.write(to: path, createdBy: "fuzz")
+            return "\(try TrainingSet.read(path).trainValue.count) training values"
+        default:
+            var file = input.first.map { $0 % 4 == 2 } ?? true ? bases.factorModel : bases.itemModel
+            apply(modelFields, to: &file, &bytes)
+            try file.write(to: path)
+            return "model of \(try ModelFile.read(path).metadata.movieCount) movies"
+        }
+    }
+}
