@@ -223,3 +223,21 @@ struct EASETests {
         #expect(throws: ModelsError.badParameter("ease: lambda 0 must be > 0")) { try EASE.make(["lambda": 0]) }
     }
 }
+
+/// The README's parameter table is the one `Algorithms.markdownTable` derives from the
+/// declarations: a parameter added, renamed or given a new default changes the README too.
+struct ReadmeParameterTableTests {
+    @Test func readmeTableMatchesTheDeclarations() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let begin = "<!-- parameters:begin (generated from the declarations; a test keeps it equal) -->\n"
+        let end = "\n<!-- parameters:end -->"
+        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex) else {
+            Issue.record("README.md lacks the parameter table markers")
+            return
+        }
+        let table = String(text[start.upperBound..<stop.lowerBound])
+        #expect(table == Algorithms.markdownTable, "README parameter table is stale; it should be:\n\(Algorithms.markdownTable)")
+    }
+}
