@@ -29,10 +29,11 @@ public struct BPMF: Algorithm {
     public static let samples = Parameter.integer("samples", default: 200, minimum: 1, help: "Gibbs sweeps after burn-in")
     public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, help: "sweeps discarded first")
     public static let keep = Parameter.integer("keep", default: 40, minimum: 1, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
-    public static let parameters = [rank, samples, burnIn, keep]
+    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, help: "standard deviation of the chain's initial factors")
+    public static let parameters = [rank, samples, burnIn, keep, initScale]
 
     public struct Parameters: Sendable, Equatable {
-        public var rank: Int, samples: Int, burnIn: Int, keep: Int
+        public var rank: Int, samples: Int, burnIn: Int, keep: Int, initScale: Double
     }
 
     public let values: ParameterValues
@@ -41,7 +42,7 @@ public struct BPMF: Algorithm {
     public init(_ values: ParameterValues) throws {
         self.values = values
         parameters = Parameters(rank: values.integer(Self.rank), samples: values.integer(Self.samples),
-                                burnIn: values.integer(Self.burnIn), keep: values.integer(Self.keep))
+                                burnIn: values.integer(Self.burnIn), keep: values.integer(Self.keep), initScale: values.real(Self.initScale))
         guard parameters.keep <= parameters.samples else {
             throw ModelsError.badParameter("bpmf: keep \(parameters.keep) must be between 1 and samples (\(parameters.samples))")
         }
@@ -56,8 +57,8 @@ public struct BPMF: Algorithm {
         let mean = Float(data.trainValue.reduce(0.0) { $0 + Double($1) } / Double(max(1, data.trainValue.count)))
         let root = SeededGenerator(seed: seed)
         var initial = root.stream(0)
-        var users = initial.gaussianMatrix(rows: data.userCount, columns: d, scale: 0.1)
-        var movies = initial.gaussianMatrix(rows: data.movieCount, columns: d, scale: 0.1)
+        var users = initial.gaussianMatrix(rows: data.userCount, columns: d, scale: Float(parameters.initScale))
+        var movies = initial.gaussianMatrix(rows: data.movieCount, columns: d, scale: Float(parameters.initScale))
         var tau: Double = 2
 
         let total = parameters.burnIn + parameters.samples
