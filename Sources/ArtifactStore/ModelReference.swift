@@ -37,7 +37,7 @@ public struct ModelReference: Sendable, Equatable, CustomStringConvertible {
             }
             return ModelReference(name: name, selector: .version(version))
         }
-        try PlainName.check(selector, what: "alias")
+        try ModelStore.checkName(selector, what: "alias")
         return ModelReference(name: name, selector: .alias(selector))
     }
 

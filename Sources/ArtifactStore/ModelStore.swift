@@ -39,9 +39,13 @@ public struct ModelStore: Sendable {
     /// The aliases `publish` maintains; `promote --alias` may add others (`staging`, …).
     public static let aliases = ["latest", "production"]
 
-    /// Refuses anything but a plain name (`PlainName`).
+    /// Refuses anything but a plain name (`PlainName`); an alias must also not be all digits,
+    /// which `NAME@…` would read as a version.
     public static func checkName(_ name: String, what: String = "model name") throws {
         try PlainName.check(name, what: what)
+        if what == "alias", name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            throw StoreError(.badInput, "alias '\(name)' is all digits, which NAME@\(name) would read as a version: use a name")
+        }
     }
 
     func folder(_ name: String) -> String { root + "/" + name }

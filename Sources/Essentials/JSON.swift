@@ -51,6 +51,7 @@ public enum JSONValue: Codable, Sendable, Equatable, ExpressibleByDictionaryLite
     case null
     case bool(Bool)
     case int(Int)
+    case unsigned(UInt64)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -69,6 +70,7 @@ public enum JSONValue: Codable, Sendable, Equatable, ExpressibleByDictionaryLite
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
+        case .unsigned(let value): try container.encode(value)
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)

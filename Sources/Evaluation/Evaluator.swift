@@ -54,7 +54,8 @@ public enum Evaluator {
         guard model.metadata.fingerprint == data.fingerprint else {
             throw EvaluationError(.badInput, "the model was trained on data with fingerprint \(model.metadata.fingerprint.prefix(12))…, but these ratings have \(data.fingerprint.prefix(12))…: evaluate a model on the ratings file it was trained from")
         }
-        guard model.metadata.split == data.split.name, model.metadata.splitParameters == data.split.parametersJSON else {
+        // Compared as splits, not as text: files written before split_params had sorted keys agree too.
+        guard SplitStrategy.parse(name: model.metadata.split, parametersJSON: model.metadata.splitParameters) == data.split else {
             throw EvaluationError(.badInput, "the model was trained on the \(model.metadata.split) split \(model.metadata.splitParameters), these ratings use \(data.split.name) \(data.split.parametersJSON): held-out ratings would leak into training")
         }
         guard model.metadata.userIDs == data.userIDs, model.metadata.movieIDs == data.movieIDs else {

@@ -13,6 +13,6 @@ public func writeHDF5Atomically(to path: String, _ body: (HDF5File) throws -> Vo
         let file = try HDF5File.create(temporary)
         try body(file)
         try file.flush()
-        file.close()
+        try file.finishWriting()
     }
 }

@@ -67,9 +67,10 @@ public final class HDF5Dataset: HDF5Node {
     /// about 1,032:1, so a dataset claiming more than 1,100 × its stored bytes (plus 1 MiB of fill
     /// values) is damaged or hostile, and reading it would only exhaust memory.
     private func checkPlausibleSize(elements: Int, elementSize: Int) throws {
-        let storage = Int(H5Dget_storage_size(handleID))
+        let storage = Int(clamping: H5Dget_storage_size(handleID))
         let (bytes, overflow) = elements.multipliedReportingOverflow(by: elementSize)
-        guard !overflow, bytes <= storage.multipliedReportingOverflow(by: 1_100).partialValue + (1 << 20) else {
+        let (explained, tooMuch) = storage.multipliedReportingOverflow(by: 1_100)
+        guard !overflow, tooMuch || bytes <= explained + (1 << 20) else {
             throw HDF5Error(file: filePath, object: objectPath,
                             problem: "claims \(elements) elements but stores only \(storage) bytes: the file is damaged")
         }

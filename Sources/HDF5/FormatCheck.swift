@@ -11,9 +11,10 @@ extension HDF5File {
     }
 
     public func checkFormat(_ expected: String, versions: [Int64]) throws {
-        guard hasAttribute("format"), let found = try? stringAttribute("format") else {
+        guard hasAttribute("format") else {
             throw HDF5Error(file: filePath, problem: "has no 'format' attribute: not a Projector file (expected \(expected))")
         }
+        let found = try stringAttribute("format")
         guard found == expected else {
             throw HDF5Error(file: filePath, problem: "is a '\(found)' file, expected '\(expected)'")
         }

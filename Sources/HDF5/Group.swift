@@ -83,7 +83,7 @@ public class HDF5Group: HDF5Node {
         try HDF5Library.locked {
             var info = H5G_info_t()
             _ = try check(H5Gget_info(handleID, &info), file: filePath, object: objectPath, kind: .badInput, "cannot list group")
-            return try namesByIndex(Int(info.nlinks), what: "group") { index, buffer, size in
+            return try namesByIndex(min(Int(clamping: info.nlinks), 1 << 16), what: "group") { index, buffer, size in
                 H5Lget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index), buffer, size, projector_H5P_DEFAULT())
             }
         }
@@ -242,4 +242,11 @@ public final class HDF5File: HDF5Group {
 
     /// Closes the file identifier now. Objects opened from it stay usable until released.
     public func close() { handle.close() }
+
+    /// Closes a file being written and reports a failed close (its last buffers are written then).
+    public func finishWriting() throws {
+        try HDF5Library.locked {
+            _ = try check(handle.close(), file: filePath, object: "", kind: .failure, "cannot close file")
+        }
+    }
 }

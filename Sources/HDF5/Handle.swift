@@ -15,12 +15,14 @@ final class Handle {
 
     var isOpen: Bool { id >= 0 }
 
-    func close() {
+    /// Closes the identifier; returns HDF5's status (negative: the close failed).
+    @discardableResult
+    func close() -> herr_t {
         HDF5Library.locked {
-            if id >= 0 {
-                _ = closer(id)
-                id = -1
-            }
+            guard id >= 0 else { return 0 }
+            let status = closer(id)
+            id = -1
+            return status
         }
     }
 

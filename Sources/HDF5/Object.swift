@@ -39,7 +39,7 @@ extension HDF5Object {
             var info = H5O_info_t()
             try check(H5Oget_info2(handleID, &info, UInt32(H5O_INFO_NUM_ATTRS)), file: filePath,
                       object: objectPath, kind: .badInput, "cannot read object info")
-            return try namesByIndex(Int(info.num_attrs), what: "attributes") { index, buffer, size in
+            return try namesByIndex(min(Int(clamping: info.num_attrs), 1 << 16), what: "attributes") { index, buffer, size in
                 H5Aget_name_by_idx(handleID, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index), buffer, size, projector_H5P_DEFAULT())
             }
         }
@@ -53,6 +53,9 @@ extension HDF5Object {
         try (0..<count).map { index in
             let length = call(index, nil, 0)
             try check(length, file: filePath, object: objectPath, kind: .badInput, "cannot list \(what)")
+            guard length <= 1 << 16 else {
+                throw HDF5Error(file: filePath, object: objectPath, problem: "has a name of \(length) bytes among its \(what)")
+            }
             var buffer = [CChar](repeating: 0, count: length + 1)
             _ = call(index, &buffer, buffer.count)
             return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -138,8 +141,7 @@ extension HDF5Object {
                     file: filePath, object: attributeLabel(name),
                     problem: "holds \(describeType(type.id)), expected \(T.dtypeName)")
             }
-            let space = ScopedID(H5Aget_space(attr.id), H5Sclose)
-            let count = Int(H5Sget_simple_extent_npoints(space.id))
+            let count = try elementCount(attr.id, name, limit: 1 << 20)
             var values = [T](repeating: T.zero, count: count)
             if count > 0 {
                 _ = try values.withUnsafeMutableBufferPointer {
@@ -170,6 +172,11 @@ extension HDF5Object {
                 throw HDF5Error(file: filePath, object: attributeLabel(name),
                                 problem: "holds \(describeType(type.id)), expected a string")
             }
+            // Exactly one string of a sane size: libhdf5 writes every element the attribute holds
+            // into the buffer it is given, so an array attribute must never reach H5Aread here.
+            guard try elementCount(attr.id, name, limit: 1) == 1 else {
+                throw HDF5Error(file: filePath, object: attributeLabel(name), problem: "holds no string, expected one")
+            }
             if H5Tis_variable_str(type.id) > 0 {
                 let memType = ScopedID(try makeStringType(), H5Tclose)
                 var pointer: UnsafeMutablePointer<CChar>? = nil
@@ -179,6 +186,9 @@ extension HDF5Object {
                 return pointer.map { String(cString: $0) } ?? ""
             } else {
                 let size = H5Tget_size(type.id)
+                guard size > 0, size <= 1 << 20 else {
+                    throw HDF5Error(file: filePath, object: attributeLabel(name), problem: "is a string of \(size) bytes, expected at most 1 MiB")
+                }
                 var bytes = [UInt8](repeating: 0, count: size + 1)
                 _ = try check(H5Aread(attr.id, type.id, &bytes), file: filePath,
                               object: attributeLabel(name), kind: .badInput, "cannot read attribute")
@@ -186,6 +196,18 @@ extension HDF5Object {
                 return String(decoding: bytes[..<end], as: UTF8.self)
             }
         }
+    }
+
+    /// The number of elements an attribute holds, refused (bad input) when negative (an error)
+    /// or above `limit`.
+    private func elementCount(_ attribute: hid_t, _ name: String, limit: Int) throws -> Int {
+        let space = ScopedID(H5Aget_space(attribute), H5Sclose)
+        let count = Int(clamping: H5Sget_simple_extent_npoints(space.id))
+        guard count >= 0, count <= limit else {
+            throw HDF5Error(file: filePath, object: attributeLabel(name),
+                            problem: count < 0 ? "cannot read its size" : "holds \(count) values, expected at most \(limit)")
+        }
+        return count
     }
 
     func makeStringType() throws -> hid_t {

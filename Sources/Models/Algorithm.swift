@@ -45,6 +45,15 @@ extension Algorithm {
 
     public func fit(_ data: TrainingSet) throws -> TrainedModel { try fit(data) { _ in } }
 
+    /// Algorithms that hold the users × movies matrix densely (SVD, PCA, EASE) refuse one above
+    /// `maximumDenseElements` (2³¹ floats, 8 GiB) instead of exhausting memory.
+    func validateDense(rows: Int, columns: Int, for data: TrainingSet) throws {
+        let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard !overflow, elements <= Algorithms.maximumDenseElements else {
+            throw ModelsError.badParameter("\(name): \(rows) users × \(columns) movies is too large a dense matrix (at most \(Algorithms.maximumDenseElements) entries, 8 GiB): use als or bpmf")
+        }
+    }
+
     /// The checks every factor model shares.
     func validateRank(_ rank: Int, for data: TrainingSet) throws {
         let limit = min(data.userCount, data.movieCount)

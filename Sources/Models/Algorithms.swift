@@ -4,6 +4,10 @@ import Essentials
 public enum Algorithms {
     public static let all: [any Algorithm.Type] = [SVD.self, PCA.self, ALS.self, BPMF.self, EASE.self]
     public static var names: [String] { all.map { $0.name } }
+    /// `factorise`'s own options (and manifest keys), which no algorithm parameter may be named.
+    public static let commonKeys = ["algorithm", "seed", "neighbours"]
+    /// See `Algorithm.validateDense`.
+    public static let maximumDenseElements = 1 << 31
 
     /// The algorithm named `name`, or bad input listing the names.
     public static func type(named name: String) throws -> any Algorithm.Type {

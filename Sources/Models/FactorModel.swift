@@ -7,6 +7,9 @@ import LinearAlgebra
 /// The biases include the normalisation terms, so the model predicts without the training data.
 /// `movieFactors` (Q) are also the movie vectors whose cosine gives "movies like this one".
 public struct FactorModel: Sendable {
+    /// The widest factor matrices a model file holds (BPMF stores rank × kept samples columns).
+    public static let maximumRank = 100_000
+
     public var globalMean: Float
     public var userBias: [Float]
     public var movieBias: [Float]

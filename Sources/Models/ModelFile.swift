@@ -137,7 +137,7 @@ public struct ModelFile: Sendable {
         let model: LearnedModel
         switch kind {
         case "factors":
-            let rank = try file.count("rank", in: 1...100_000)
+            let rank = try file.count("rank", in: 1...Int64(FactorModel.maximumRank))
             let globalMean = try group.attribute("global_mean", as: Double.self)
             guard globalMean.isFinite else { throw check.fail("/model attribute 'global_mean'", "is \(globalMean): it must be finite") }
             let factors = FactorModel(

@@ -55,7 +55,7 @@ public struct Parameter: Sendable, Equatable {
         case .integer(let minimum, let maximum):
             return maximum.map { "\(minimum)–\($0)" } ?? "≥ \(minimum)"
         case .real(let minimum, let exclusive, let maximum):
-            if let maximum { return "\(number(minimum))–\(number(maximum))" + (exclusive ? " (not \(number(minimum)))" : "") }
+            if let maximum { return exclusive ? "> \(number(minimum)) and ≤ \(number(maximum))" : "\(number(minimum))–\(number(maximum))" }
             return (exclusive ? "> " : "≥ ") + number(minimum)
         case .choice(let choices):
             return choices.dropLast().joined(separator: ", ") + (choices.count > 1 ? " or " : "") + (choices.last ?? "")
@@ -86,7 +86,11 @@ public struct Parameter: Sendable, Equatable {
             guard x >= minimum, x <= (maximum ?? .max) else { throw refuse() }
             return value
         case (.real(let minimum, let exclusive, let maximum), .real(let x)):
-            guard x.isFinite, exclusive ? x > minimum : x >= minimum, x <= (maximum ?? .infinity) else { throw refuse() }
+            // The loops compute in Float: the value must survive the conversion (1e39 would become
+            // infinity, 1e-50 zero).
+            let single = Double(Float(x))
+            guard x.isFinite, single.isFinite, exclusive ? x > minimum && single > minimum : x >= minimum,
+                  x <= (maximum ?? .infinity) else { throw refuse() }
             return value
         case (.real, .integer(let x)):
             return try check(.real(Double(x)), algorithm: algorithm)
@@ -195,7 +199,7 @@ public struct ParameterValues: Sendable, Equatable, Encodable {
 
     /// The same, as a value to embed in other JSON.
     public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = ["seed": .int(Int(truncatingIfNeeded: seed))]
+        var object: [String: JSONValue] = ["seed": .unsigned(seed)]
         for (name, value) in values {
             switch value {
             case .integer(let x): object[name] = .int(x)

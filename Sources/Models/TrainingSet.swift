@@ -106,6 +106,12 @@ public struct TrainingSet: Sendable {
         let users = metadata.userCount, movies = metadata.movieCount
         let train = try RatingTriplets.read(from: try file.group("train"), why: "/train/user's length", users: users, movies: movies)
         let test = try RatingTriplets.read(from: try file.group("test"), why: "/test/user's length", users: users, movies: movies)
+        for (name, side) in [("/train", train), ("/test", test)] {
+            // Written in ratings-file order: sorted by (user, movie), each pair once.
+            if let position = (1..<max(1, side.count)).first(where: { (side.user[$0 - 1], side.movie[$0 - 1]) >= (side.user[$0], side.movie[$0]) }) {
+                throw check.fail(name + "/user", "position \(position): ratings must be sorted by (user, movie) without repeats")
+            }
+        }
         let trainValue: [Float] = try file.read("train/value", shape: [train.count], why: "/train/user's length")
         try check.finite(trainValue, "/train/value")
         let globalMean = try file.attribute("global_mean", as: Double.self)

@@ -62,7 +62,7 @@ public struct PipelineManifest: Sendable, Equatable {
     /// `factorise`'s own keys plus every algorithm's declared parameters (see `Algorithms`); which
     /// of those apply is checked against the chosen algorithm once the section is read.
     static let factoriseKeys: [String: Kind] = {
-        var keys: [String: Kind] = ["algorithm": .string, "seed": .int, "neighbours": .int]
+        var keys: [String: Kind] = ["algorithm": .string, "seed": .int, "neighbours": .int]  // Algorithms.commonKeys
         for parameter in Algorithms.allParameters {
             switch parameter.kind {
             case .integer: keys[parameter.name] = .int
@@ -139,7 +139,7 @@ public struct PipelineManifest: Sendable, Equatable {
                 let normalise = try entry["normalise"].map { try reader.section($0, normaliseKeys, key: "models[\(index)].normalise") } ?? [:]
                 let factorise = try entry["factorise"].map { try reader.section($0, factoriseKeys, key: "models[\(index)].factorise") } ?? [:]
                 var parameters = factorise
-                for key in ["algorithm", "seed", "neighbours"] { parameters.removeValue(forKey: key) }
+                for key in Algorithms.commonKeys { parameters.removeValue(forKey: key) }
                 do {
                     _ = try Algorithms.make(factorise["algorithm"] ?? "als", text: parameters)
                 } catch let error as ModelsError {

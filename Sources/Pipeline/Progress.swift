@@ -14,7 +14,7 @@ public final class Progress: @unchecked Sendable {
     private var started: [String: Date] = [:]
     private var lastDecile: [String: Int] = [:]
 
-    public init(mode: Mode, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(mode: Mode, write: @escaping @Sendable (String) -> Void = { StandardError.write($0) }) {
         self.mode = mode
         self.write = write
     }
@@ -53,7 +53,10 @@ public final class Progress: @unchecked Sendable {
         }
     }
 
-    public func stepProgress(_ step: String, done: Int, total: Int) {
+    public func stepProgress(_ step: String, done reported: Int, total: Int) {
+        // Parsed from a stage's log: never trust it to be in range.
+        guard total > 0 else { return }
+        let done = min(max(0, reported), total)
         lock.lock()
         let start = started[step] ?? Date()
         let decile = done * 10 / total

@@ -55,7 +55,7 @@ public struct Runner: Sendable {
         let lock = store + "/.pipeline.lock"
         do {
             return try FileLock.withLock(lock, blocking: waitForLock, whileWaiting: { holder in
-                FileHandle.standardError.write(Data("pipeline: waiting for the run holding \(lock) (pid \(holder))\n".utf8))
+                StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
             }) {
                 try runLocked()
             }

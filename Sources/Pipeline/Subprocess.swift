@@ -9,7 +9,12 @@ enum Subprocess {
             throw PipelineError(exitCode: 1, "\(log): cannot create the step log")
         }
         defer { try? logHandle.close() }
-        logHandle.write(Data(("$ " + ([executable] + arguments).map(quote).joined(separator: " ") + "\n").utf8))
+        func append(_ data: Data) throws {
+            do { try logHandle.write(contentsOf: data) } catch {
+                throw PipelineError(exitCode: 1, "\(log): cannot write the step log: \(error.localizedDescription)")
+            }
+        }
+        try append(Data(("$ " + ([executable] + arguments).map(quote).joined(separator: " ") + "\n").utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -23,7 +28,7 @@ enum Subprocess {
         while true {
             let chunk = reader.availableData
             if chunk.isEmpty { break }
-            logHandle.write(chunk)
+            try append(chunk)
             guard watchIterations else { continue }
             pending.append(chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
@@ -34,7 +39,7 @@ enum Subprocess {
         }
         process.waitUntilExit()
         if process.terminationReason == .uncaughtSignal {
-            logHandle.write(Data("killed by signal \(process.terminationStatus)\n".utf8))
+            try append(Data("killed by signal \(process.terminationStatus)\n".utf8))
             return 1
         }
         return process.terminationStatus

@@ -12,7 +12,7 @@ func exitForUsage<Command: ParsableCommand>(_ error: any Error, of _: Command.Ty
         if !message.isEmpty { print(message) }
         Foundation.exit(StageExitCode.success.rawValue)
     }
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardError.write((message + "\n"))
     Foundation.exit(StageExitCode.badInput.rawValue)
 }
 
@@ -21,12 +21,12 @@ func exitFor<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -
     case let exit as ExitCode:
         Foundation.exit(exit.rawValue)
     case let error as any ProjectorError:
-        FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
+        StandardError.write("\(Command._commandName): error: \(error)\n")
         Foundation.exit(error.exitCode.rawValue)
     case _ where error is ValidationError || error is CleanExit || Command.exitCode(for: error) != .failure:
         exitForUsage(error, of: Command.self)  // ArgumentParser's own: help (0) or usage (2)
     default:
-        FileHandle.standardError.write(Data("\(Command._commandName): error: \(error)\n".utf8))
+        StandardError.write("\(Command._commandName): error: \(error)\n")
         Foundation.exit(StageExitCode.failure.rawValue)
     }
 }

@@ -55,8 +55,9 @@ struct EvaluateCommand: StageCommand {
 
     func validate() throws {
         let parts = k.split(separator: ",")
-        guard !parts.isEmpty, parts.count == ks.count, ks.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--k must be positive whole numbers separated by commas, not '\(k)'")
+        guard relevance.isFinite else { throw ValidationError("--relevance must be a finite number, not \(relevance)") }
+        guard !parts.isEmpty, parts.count == ks.count, ks.allSatisfy({ $0 > 0 && $0 <= 10_000 }) else {
+            throw ValidationError("--k must be whole numbers from 1 to 10000 separated by commas, not '\(k)'")
         }
         if reference != nil, !ks.contains(tolerances.gateK) {
             throw ValidationError("--gate-k \(tolerances.gateK) must be one of --k \(k) (the gate compares precision@\(tolerances.gateK))")

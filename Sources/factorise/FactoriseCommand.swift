@@ -74,7 +74,7 @@ struct FactoriseCommand: StageCommand {
     }
 
     func validate() throws {
-        guard neighbours >= 0 else { throw ValidationError("--neighbours must be ≥ 0") }
+        guard neighbours >= 0 && neighbours <= 1000 else { throw ValidationError("--neighbours must be between 0 and 1000, not \(neighbours)") }
         _ = try makeAlgorithm()
     }
 

@@ -58,8 +58,9 @@ struct IngestCommand: StageCommand {
             throw ValidationError("--split-name must be one of \(SplitStrategy.predefinedSplits.joined(separator: ", "))")
         }
         if ratingMin != nil || ratingMax != nil || ratingStep != nil {
-            guard let ratingMin, let ratingMax, let ratingStep, ratingMin < ratingMax, ratingStep > 0 else {
-                throw ValidationError("--rating-min, --rating-max and --rating-step go together, with min < max and step > 0")
+            guard let ratingMin, let ratingMax, let ratingStep, ratingMin < ratingMax, ratingStep > 0,
+                  abs(ratingMin) <= 1e6, abs(ratingMax) <= 1e6, ratingStep <= ratingMax - ratingMin else {
+                throw ValidationError("--rating-min, --rating-max and --rating-step go together, with min < max, step > 0 and at most max − min, all within ±1e6")
             }
         }
     }

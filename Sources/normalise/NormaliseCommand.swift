@@ -35,8 +35,8 @@ struct NormaliseCommand: StageCommand {
         guard NormalisationMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of \(NormalisationMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'")
         }
-        guard lambda >= 0 else { throw ValidationError("--lambda must be ≥ 0, not \(lambda)") }
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        guard lambda >= 0 && lambda <= 1e9 else { throw ValidationError("--lambda must be between 0 and 1e9, not \(lambda)") }
+        guard iterations >= 1 && iterations <= 10_000 else { throw ValidationError("--iterations must be between 1 and 10000, not \(iterations)") }
     }
 
     func runStage(log: Logger) throws -> String {

@@ -1,3 +1,4 @@
+import Essentials
 // projector-bench: in-process timings of the model code on one ingested ratings file, for
 // figures a whole-stage timing hides (the neighbour search, each algorithm's fit).
 // Run it from Scripts/bench, in release mode:
@@ -15,7 +16,7 @@ import ProjectorClient
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    FileHandle.standardError.write(Data("usage: projector-bench RATINGS.h5 [REPEATS]\n".utf8))
+    StandardError.write("usage: projector-bench RATINGS.h5 [REPEATS]\n")
     exit(2)
 }
 let repeats = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 3) : 3
@@ -53,7 +54,7 @@ if arguments[1] == "--serve" {
         print("| recommend(user, k: 10), mean over \((users.count + 5) / 6) users | \(String(format: "%.3f", perCall * 1000)) ms |")
         _ = served
     } catch {
-        FileHandle.standardError.write(Data("projector-bench: \(error)\n".utf8))
+        StandardError.write("projector-bench: \(error)\n")
         exit(1)
     }
     exit(0)
@@ -84,6 +85,6 @@ do {
     let near = best { Neighbours.compute(vectors: alsModel!.movieFactors, k: 50) }
     print("| top-50 cosine neighbours, \(table.movieCount) movies | \(String(format: "%.3f", near.seconds)) | — |")
 } catch {
-    FileHandle.standardError.write(Data("projector-bench: \(error)\n".utf8))
+    StandardError.write("projector-bench: \(error)\n")
     exit(1)
 }

@@ -43,7 +43,7 @@ struct StoreCommand: ParsableCommand {
             if problems.isEmpty {
                 print("ok: \(store.root) is valid")
             } else {
-                for problem in problems { FileHandle.standardError.write(Data("corrupt: \(problem)\n".utf8)) }
+                for problem in problems { StandardError.write("corrupt: \(problem)\n") }
                 throw ExitCode(StageExitCode.failure.rawValue)  // corruption: exit 1
             }
         }

@@ -102,21 +102,26 @@ struct ALSTests {
 /// the wrong type, parameters another algorithm has, and the cross-parameter check of BPMF.
 struct RegistryTests {
     @Test(arguments: [
-        ("als", ["iterations": "0"], "als: iterations 0 must be ≥ 1"),
-        ("als", ["lambda": "-1"], "als: lambda -1 must be ≥ 0"),
-        ("als", ["rank": "0"], "als: rank 0 must be ≥ 1"),
+        ("als", ["iterations": "0"], "als: iterations 0 must be 1–100000"),
+        ("als", ["lambda": "-1"], "als: lambda -1 must be 0–1000000"),
+        ("als", ["rank": "0"], "als: rank 0 must be 1–10000"),
         ("als", ["alpha": "3"], "als: alpha 3 must be 0–2"),
-        ("als", ["init_scale": "0"], "als: init_scale 0 must be > 0"),
+        ("als", ["init_scale": "0"], "als: init_scale 0 must be > 0 and ≤ 10"),
         ("als", ["rank": "x"], "als: rank must be a whole number, not 'x'"),
         ("als", ["lambda": "nan"], "als: lambda must be a number, not 'nan'"),
         ("als", ["keep": "3"], "als has no parameter 'keep' (its parameters: rank, iterations, lambda, alpha, init_scale)"),
         ("svd", ["solver": "magic"], "svd: solver 'magic' must be auto, exact or randomized"),
-        ("svd", ["oversampling": "-1"], "svd: oversampling -1 must be ≥ 0"),
-        ("pca", ["rank": "0"], "pca: rank 0 must be ≥ 1"),
-        ("bpmf", ["samples": "0"], "bpmf: samples 0 must be ≥ 1"),
-        ("bpmf", ["burn_in": "-1"], "bpmf: burn_in -1 must be ≥ 0"),
+        ("svd", ["oversampling": "-1"], "svd: oversampling -1 must be 0–10000"),
+        ("pca", ["rank": "0"], "pca: rank 0 must be 1–10000"),
+        ("bpmf", ["samples": "0"], "bpmf: samples 0 must be 1–100000"),
+        ("bpmf", ["burn_in": "-1"], "bpmf: burn_in -1 must be 0–100000"),
         ("bpmf", ["samples": "10", "keep": "11"], "bpmf: keep 11 must be between 1 and samples (10)"),
-        ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0"),
+        ("bpmf", ["rank": "100", "samples": "2000", "keep": "1001"], "bpmf: rank 100 × keep 1001 columns exceed the model file's 100000"),
+        ("bpmf", ["burn_in": "9223372036854775807"], "bpmf: burn_in 9223372036854775807 must be 0–100000"),
+        ("svd", ["oversampling": "9223372036854775807"], "svd: oversampling 9223372036854775807 must be 0–10000"),
+        ("als", ["lambda": "1e39"], "als: lambda 1e+39 must be 0–1000000"),
+        ("als", ["init_scale": "1e-50"], "als: init_scale 1e-50 must be > 0 and ≤ 10"),
+        ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0 and ≤ 1000000000"),
         ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda)"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
     ])
@@ -129,7 +134,8 @@ struct RegistryTests {
         #expect(als.parametersJSON == #"{"alpha":0.75,"init_scale":0.1,"iterations":15,"lambda":0.3,"rank":8,"seed":7}"#)
         let bpmf = try BPMF.make()
         #expect(bpmf.parameters.rank == 16 && bpmf.parameters.samples == 200 && bpmf.parameters.burnIn == 30 && bpmf.parameters.keep == 40)
-        // Every parameter of every algorithm is in the manifest schema and the help text.
+        // Every parameter of every algorithm is in the help text and the README table (the manifest
+        // schema is checked in ManifestTests).
         for type in Algorithms.all {
             for parameter in type.parameters {
                 #expect(Algorithms.helpText.contains("\(parameter.flag) \(parameter.placeholder)"))
@@ -220,7 +226,7 @@ struct EASETests {
         let back = try ModelFile.read(path)
         #expect(back.model.kind == "item-item" && back.model.movieVectors == a.model.movieVectors)
         #expect(back.predict(user: 0, movie: 0) == nil)
-        #expect(throws: ModelsError.badParameter("ease: lambda 0 must be > 0")) { try EASE.make(["lambda": 0]) }
+        #expect(throws: ModelsError.badParameter("ease: lambda 0 must be > 0 and ≤ 1000000000")) { try EASE.make(["lambda": 0]) }
     }
 }
 
@@ -239,5 +245,19 @@ struct ReadmeParameterTableTests {
         }
         let table = String(text[start.upperBound..<stop.lowerBound])
         #expect(table == Algorithms.markdownTable, "README parameter table is stale; it should be:\n\(Algorithms.markdownTable)")
+    }
+}
+
+struct ParameterNameTests {
+    /// An algorithm parameter named like one of factorise's own options would be taken by the
+    /// option parser, never reaching the algorithm; the manifest's factorise keys are the same set.
+    @Test func noParameterShadowsACommonOptionAndTheManifestTakesEveryOne() {
+        for type in Algorithms.all {
+            for parameter in type.parameters {
+                #expect(!(Algorithms.commonKeys + ["input", "output", "quiet", "verbose", "help"]).contains(parameter.name),
+                        "\(type.name).\(parameter.name)")
+            }
+        }
+        #expect(Set(Algorithms.allParameters.map(\.name)).count == Algorithms.allParameters.count)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 @testable import Pipeline
 import Testing
 
@@ -111,5 +112,34 @@ struct ManifestTests {
         #expect(!plain.text.contains("█") && plain.text.contains("factorise:als: done in 1.50 s"))
         #expect(terminal.text.contains("\r\u{1B}[2Kfactorise:als: " + String(repeating: "█", count: 15) + String(repeating: "░", count: 15) + " 10/20"))
         #expect(terminal.text.contains(String(repeating: "█", count: 30) + " 20/20"))
+    }
+}
+
+/// The manifest's factorise keys come from the algorithms' declarations: every parameter is a
+/// key of its type, and a parameter the chosen algorithm lacks, or out of its range, is refused
+/// at load with the file and line.
+struct ManifestParameterTests {
+    @Test func everyDeclaredParameterIsAKeyOfItsType() {
+        for parameter in Algorithms.allParameters {
+            let expected: PipelineManifest.Kind = switch parameter.kind {
+            case .integer: .int
+            case .real: .number
+            case .choice: .string
+            }
+            #expect(PipelineManifest.factoriseKeys[parameter.name] == expected, "\(parameter.name)")
+        }
+        for key in Algorithms.commonKeys { #expect(PipelineManifest.factoriseKeys[key] != nil) }
+    }
+
+    @Test(arguments: [
+        ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda)"),
+        ("{algorithm: als, lambda: -1}", "models[0].factorise: als: lambda -1 must be 0–1000000"),
+        ("{algorithm: svd, solver: magic}", "models[0].factorise: svd: solver 'magic' must be auto, exact or randomized"),
+        ("{algorithm: knn}", "models[0].factorise: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
+    ])
+    func parametersAreCheckedAgainstTheChosenAlgorithm(factorise: String, message: String) {
+        let path = manifestFile("name: n\ndata:\n  folder: /x\nmodels:\n  - name: m\n    factorise: \(factorise)\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: PipelineError.manifest(path, line: 6, message)) { try PipelineManifest.load(path, environment: [:]) }
     }
 }

@@ -1,5 +1,6 @@
 import ArtifactStore
 import Foundation
+import HDF5
 import Models
 import MovieLens
 import Testing
@@ -31,6 +32,8 @@ struct BadInputTests {
         case trainMovieOutOfRange, trainValueInfinite
         case modelNaN, modelTrainingMovieOutOfRange, modelNeighbourOutOfRange, modelPointersDecreasing, easeNaN
         case truncatedModel, emptyFile, textFile
+        case ratingsCountAttributeWrong, ratingsScaleImpossible, ratingsSplitUnknown, ratingsTrainCountWrong
+        case modelKindUnknown, modelRankZero, modelNeighbourCountTooLarge, modelOfOtherMovies, formatAttributeArray
 
         var testDescription: String { rawValue }
     }
@@ -51,7 +54,53 @@ struct BadInputTests {
             try file.write(to: path)
             return path
         }
+        /// A copy of `source` with attributes changed in place (the datasets stay valid).
+        func attributes(_ source: String, _ change: (HDF5File) throws -> Void) throws -> String {
+            let path = f.path("bad-attributes.h5")
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: source, toPath: path)
+            let file = try HDF5File.open(path, writable: true)
+            try change(file)
+            try file.finishWriting()
+            return path
+        }
+        let n = try RatingsFile.read(f.ratings).count
         switch damage {
+        case .ratingsCountAttributeWrong:
+            let file = try attributes(f.ratings) { try $0.setAttribute("n_ratings", Int64(n + 1)) }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/user: has shape [\(n)], expected [\(n + 1)] (n_ratings)")
+        case .ratingsScaleImpossible:
+            let file = try attributes(f.ratings) { try $0.setAttribute("rating_min", 9.0) }
+            return (file, "normalise", ["--input", file, "--output", out], "do not make a rating scale")
+        case .ratingsSplitUnknown:
+            let file = try attributes(f.ratings) { try $0.setAttribute("split_params", "{}") }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): unknown split 'hash' with parameters {}")
+        case .ratingsTrainCountWrong:
+            let file = try attributes(f.ratings) { try $0.setAttribute("n_train", Int64(1)) }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): attribute 'n_train' says 1, /ratings/is_test holds")
+        case .modelKindUnknown:
+            let file = try attributes(f.model) { try $0.setAttribute("model_kind", "knn") }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file): unknown model_kind 'knn'")
+        case .modelRankZero:
+            let file = try attributes(f.model) { try $0.setAttribute("rank", Int64(0)) }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): attribute 'rank': is 0, outside 1…100000")
+        case .modelNeighbourCountTooLarge:
+            let file = try attributes(f.model) { try $0.group("neighbours").setAttribute("k", Int64(1000)) }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): attribute 'k': is 1000, outside 0…8")
+        case .modelOfOtherMovies:
+            let file = try model(f.model) { $0.metadata.movieIDs = $0.metadata.movieIDs.map { $0 + 100 } }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "are not the ratings file's (12 × 9), though the fingerprints agree")
+        case .formatAttributeArray:
+            // An array where a string is expected: libhdf5 would write every element into a buffer
+            // sized for one. Made with h5py, as a hostile user would.
+            let file = f.path("format-array.h5")
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", "-c", "import h5py, sys; f = h5py.File(sys.argv[1], 'w'); f.attrs['format'] = ['projector.ratings'] * 64; f.close()", file]
+            try python.run()
+            python.waitUntilExit()
+            try #require(python.terminationStatus == 0, "python3 with h5py is needed (Scripts/setup installs it)")
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): attribute 'format' of /: holds 64 values, expected at most 1")
         case .ratingsUserOutOfRange:
             let file = try ratings { $0.user[$0.user.count - 1] = Int32($0.userCount) }
             return (file, "normalise", ["--input", file, "--output", out], "\(file): /ratings/user: position \(try RatingsFile.read(f.ratings).count - 1) holds 12, outside 0..<12 (n_users)")
@@ -114,7 +163,7 @@ struct BadInputTests {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: f.model))
             let file = f.path("truncated.h5")
             try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: file))
-            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file)")
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file): cannot open file")
         case .emptyFile:
             let file = f.path("empty.h5")
             _ = FileManager.default.createFile(atPath: file, contents: Data())

@@ -25,11 +25,11 @@ import LinearAlgebra
 public struct ALS: Algorithm {
     public static let name = "als"
     public static let summary = "biased ALS with weighted-λ ridge λ·n^α (fit it on `normalise --method none`)"
-    public static let rank = Parameter.integer("rank", default: 64, minimum: 1, help: "latent factors")
-    public static let iterations = Parameter.integer("iterations", default: 15, minimum: 1, help: "alternating sweeps")
-    public static let lambda = Parameter.real("lambda", default: 0.3, minimum: 0, help: "regularisation λ of the ridge λ·n^α")
+    public static let rank = Parameter.integer("rank", default: 64, minimum: 1, maximum: 10_000, help: "latent factors")
+    public static let iterations = Parameter.integer("iterations", default: 15, minimum: 1, maximum: 100_000, help: "alternating sweeps")
+    public static let lambda = Parameter.real("lambda", default: 0.3, minimum: 0, maximum: 1e6, help: "regularisation λ of the ridge λ·n^α")
     public static let alpha = Parameter.real("alpha", default: 0.75, minimum: 0, maximum: 2, help: "exponent α of the ridge λ·n^α; 1 is weighted-λ")
-    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, help: "standard deviation of the initial factors")
+    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 10, help: "standard deviation of the initial factors")
     public static let parameters = [rank, iterations, lambda, alpha, initScale]
 
     /// The values in typed form, for the loops.

@@ -25,11 +25,11 @@ import LinearAlgebra
 public struct BPMF: Algorithm {
     public static let name = "bpmf"
     public static let summary = "Bayesian matrix factorisation by Gibbs sampling, averaged samples stored exactly"
-    public static let rank = Parameter.integer("rank", default: 16, minimum: 1, help: "latent factors")
-    public static let samples = Parameter.integer("samples", default: 200, minimum: 1, help: "Gibbs sweeps after burn-in")
-    public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, help: "sweeps discarded first")
-    public static let keep = Parameter.integer("keep", default: 40, minimum: 1, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
-    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, help: "standard deviation of the chain's initial factors")
+    public static let rank = Parameter.integer("rank", default: 16, minimum: 1, maximum: 10_000, help: "latent factors")
+    public static let samples = Parameter.integer("samples", default: 200, minimum: 1, maximum: 100_000, help: "Gibbs sweeps after burn-in")
+    public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, maximum: 100_000, help: "sweeps discarded first")
+    public static let keep = Parameter.integer("keep", default: 40, minimum: 1, maximum: 10_000, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
+    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 10, help: "standard deviation of the chain's initial factors")
     public static let parameters = [rank, samples, burnIn, keep, initScale]
 
     public struct Parameters: Sendable, Equatable {
@@ -45,6 +45,10 @@ public struct BPMF: Algorithm {
                                 burnIn: values.integer(Self.burnIn), keep: values.integer(Self.keep), initScale: values.real(Self.initScale))
         guard parameters.keep <= parameters.samples else {
             throw ModelsError.badParameter("bpmf: keep \(parameters.keep) must be between 1 and samples (\(parameters.samples))")
+        }
+        // The stored model keeps rank × keep columns side by side.
+        guard parameters.rank * parameters.keep <= FactorModel.maximumRank else {
+            throw ModelsError.badParameter("bpmf: rank \(parameters.rank) × keep \(parameters.keep) columns exceed the model file's \(FactorModel.maximumRank)")
         }
     }
 

@@ -13,7 +13,7 @@ import LinearAlgebra
 public struct EASE: Algorithm {
     public static let name = "ease"
     public static let summary = "EASE^R item-item model (ranks; predicts no ratings)"
-    public static let lambda = Parameter.real("lambda", default: 1500, minimum: 0, exclusiveMinimum: true, help: "L2 penalty λ (XᵀX alone is singular)")
+    public static let lambda = Parameter.real("lambda", default: 1500, minimum: 0, exclusiveMinimum: true, maximum: 1e9, help: "L2 penalty λ (XᵀX alone is singular)")
     public static let parameters = [lambda]
     public static let maximumMovies = 30_000
 
@@ -31,6 +31,7 @@ public struct EASE: Algorithm {
         guard data.movieCount <= Self.maximumMovies else {
             throw ModelsError.badParameter("ease: \(data.movieCount) movies make a \(data.movieCount)² item matrix (at most \(Self.maximumMovies))")
         }
+        try validateDense(rows: data.userCount, columns: data.movieCount, for: data)
     }
 
     /// B from a binary users × movies matrix.

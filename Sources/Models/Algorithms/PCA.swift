@@ -13,7 +13,7 @@ import LinearAlgebra
 public struct PCA: Algorithm {
     public static let name = "pca"
     public static let summary = "principal components of the movie vectors (covariance by syrk, eigenpairs by LAPACK)"
-    public static let rank = Parameter.integer("rank", default: 50, minimum: 1, help: "principal components kept")
+    public static let rank = Parameter.integer("rank", default: 50, minimum: 1, maximum: 10_000, help: "principal components kept")
     public static let parameters = [rank]
     public static let maximumMovies = 20_000
 
@@ -29,6 +29,7 @@ public struct PCA: Algorithm {
 
     public func validate(for data: TrainingSet) throws {
         try validateRank(parameters.rank, for: data)
+        try validateDense(rows: data.userCount, columns: data.movieCount, for: data)
         guard data.movieCount <= Self.maximumMovies else {
             throw ModelsError.badParameter("pca: \(data.movieCount) movies make a covariance matrix too large (at most \(Self.maximumMovies)); use svd")
         }

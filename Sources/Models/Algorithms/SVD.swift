@@ -17,10 +17,10 @@ import LinearAlgebra
 public struct SVD: Algorithm {
     public static let name = "svd"
     public static let summary = "truncated SVD of the normalised matrix (missing entries 0): exact LAPACK or randomised"
-    public static let rank = Parameter.integer("rank", default: 50, minimum: 1, help: "singular vectors kept")
+    public static let rank = Parameter.integer("rank", default: 50, minimum: 1, maximum: 10_000, help: "singular vectors kept")
     public static let solver = Parameter.choice("solver", default: "auto", ["auto", "exact", "randomized"], help: "exact (LAPACK gesdd), randomized (Halko et al.), or auto by size")
-    public static let oversampling = Parameter.integer("oversampling", default: 10, minimum: 0, help: "randomized: extra sketch columns")
-    public static let powerIterations = Parameter.integer("power_iterations", default: 4, minimum: 0, help: "randomized: subspace iterations")
+    public static let oversampling = Parameter.integer("oversampling", default: 10, minimum: 0, maximum: 10_000, help: "randomized: extra sketch columns")
+    public static let powerIterations = Parameter.integer("power_iterations", default: 4, minimum: 0, maximum: 100, help: "randomized: subspace iterations")
     public static let parameters = [rank, solver, oversampling, powerIterations]
 
     public struct Parameters: Sendable, Equatable {
@@ -36,7 +36,10 @@ public struct SVD: Algorithm {
                                 oversampling: values.integer(Self.oversampling), powerIterations: values.integer(Self.powerIterations))
     }
 
-    public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
+    public func validate(for data: TrainingSet) throws {
+        try validateRank(parameters.rank, for: data)
+        try validateDense(rows: data.userCount, columns: data.movieCount, for: data)
+    }
 
     /// The solver `auto` resolves to for an m × n matrix.
     public func resolvedSolver(rows m: Int, columns n: Int) -> String {
