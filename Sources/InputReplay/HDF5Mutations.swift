@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import LinearAlgebra
 import Models
 import MovieLens
@@ -6,7 +7,8 @@ import MovieLens
 /// Structure-aware fuzzing of the HDF5 readers: the fuzzer's bytes become edits to the arrays
 /// of a valid ratings, normalised or model file (set an element to any value — negative, huge,
 /// NaN, infinite — or cut an array short), the library's own writers (which do not validate)
-/// write the damaged file, and the reader must refuse it cleanly or read it. The HDF5 container
+/// write the damaged file, then a count or scale attribute may be overwritten in place, and the
+/// reader must refuse it cleanly or read it. The HDF5 container
 /// stays well formed, so this exercises Projector's validation, not libhdf5's parser (the
 /// `hdf5-bytes` target mutates raw bytes for that).
 enum HDF5Mutations {
@@ -138,26 +140,51 @@ enum HDF5Mutations {
         return bases
     }
 
+    /// Overwrites one of the attributes the readers size things by (counts, rank, k, the scale)
+    /// with a value from the input: the arrays no longer match what the attributes promise.
+    static func damageAttribute(_ path: String, _ bytes: inout Bytes) throws {
+        guard bytes.byte() % 2 == 1 else { return }
+        let counts = ["n_ratings", "n_users", "n_movies", "n_train", "n_test", "rank", "format_version", "iterations", "duplicates_dropped"]
+        let reals = ["rating_min", "rating_max", "rating_step", "global_mean"]
+        let file = try HDF5File.open(path, writable: true)
+        let choice = bytes.index(counts.count + reals.count + 1)
+        if choice < counts.count {
+            if file.hasAttribute(counts[choice]) { try file.setAttribute(counts[choice], bytes.int64()) }
+        } else if choice < counts.count + reals.count {
+            let name = reals[choice - counts.count]
+            if file.hasAttribute(name) { try file.setAttribute(name, Double(bytes.float())) }
+        } else if file.contains("neighbours") {
+            try file.group("neighbours").setAttribute("k", bytes.int64())
+        }
+        try file.finishWriting()
+    }
+
     /// First byte: which file (ratings, normalised, factor model, item-item model); the rest: edits.
     static func run(_ input: [UInt8], scratch: String) throws -> String {
         let bases = try bases()
-        var bytes = Bytes(bytes: input)
+        // Byte 0: the file; bytes 1…11: an attribute damage (odd byte 1) with its value; the rest:
+        // edits to the arrays.
+        var bytes = Bytes(bytes: input.count > 12 ? [input[0]] + Array(input.dropFirst(12)) : Array(input.prefix(1)))
+        var attribute = Bytes(bytes: Array(input.dropFirst().prefix(11)))
         let path = scratch + "/mutated.h5"
         switch bytes.byte() % 4 {
         case 0:
             var table = bases.ratings
             apply(ratingFields, to: &table, &bytes)
             try RatingsFile.write(table, sourcePath: "fuzz", to: path, createdBy: "fuzz")
+            try damageAttribute(path, &attribute)
             return "\(try RatingsFile.read(path).count) ratings"
         case 1:
             var training = bases.training
             apply(trainingFields, to: &training, &bytes)
             try training.write(to: path, createdBy: "fuzz")
+            try damageAttribute(path, &attribute)
             return "\(try TrainingSet.read(path).trainValue.count) training values"
         default:
             var file = input.first.map { $0 % 4 == 2 } ?? true ? bases.factorModel : bases.itemModel
             apply(modelFields, to: &file, &bytes)
             try file.write(to: path)
+            try damageAttribute(path, &attribute)
             return "model of \(try ModelFile.read(path).metadata.movieCount) movies"
         }
     }

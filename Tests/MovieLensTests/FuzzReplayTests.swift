@@ -13,7 +13,7 @@ struct FuzzReplayTests {
     static func inputs(_ folder: String) -> [(InputReplay.Target, String)] {
         let root = fuzz.appendingPathComponent(folder).path
         var found: [(InputReplay.Target, String)] = []
-        for target in InputReplay.Target.allCases where target != .hdf5Bytes {
+        for target in InputReplay.Target.allCases {
             let directory = root + "/" + target.rawValue
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] { found.append((target, directory + "/" + name)) }
         }
