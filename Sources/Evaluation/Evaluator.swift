@@ -76,8 +76,9 @@ public enum Evaluator {
         guard !testRating.isEmpty else {
             throw EvaluationError(.badInput, "the ratings file holds nothing out (split \(data.split)): nothing to evaluate on")
         }
-        var userSeen = [Bool](repeating: false, count: users), movieCount = [Int](repeating: 0, count: movies)
-        for index in trainUser.indices { userSeen[Int(trainUser[index])] = true; movieCount[Int(trainMovie[index])] += 1 }
+        // The model's training movies are the ratings file's training side (checkPairing).
+        let movieCount = model.trainingMovies.columnCounts(movies)
+        let userSeen = (0..<users).map { !model.trainingMovies.range($0).isEmpty }
 
         // Baselines on the same split.
         let clip = { (value: Float) in min(data.scale.maximum, max(data.scale.minimum, value)) }

@@ -12,6 +12,14 @@ public struct SparseRows: Sendable {
 
     @inline(__always) public func range(_ row: Int) -> Range<Int> { pointers[row]..<pointers[row + 1] }
 
+    /// How many entries each column has (for the training movies by user: each movie's
+    /// popularity, the count the popularity baseline and cold-start answers rank by).
+    public func columnCounts(_ columnCount: Int) -> [Int] {
+        var counts = [Int](repeating: 0, count: columnCount)
+        for column in columns { counts[Int(column)] += 1 }
+        return counts
+    }
+
     /// Builds rows from (row, column, value) triplets (any order; stable within a row).
     public init(rows: Int, rowOf: [Int32], columnOf: [Int32], values source: [Float]) {
         var pointers = [Int](repeating: 0, count: rows + 1)

@@ -53,8 +53,7 @@ public final class StoredModel: Sendable {
         // ModelFile.read guarantees unique ids; keep the first index should a caller build one by hand.
         userIndex = Dictionary(file.metadata.userIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         movieIndex = Dictionary(file.metadata.movieIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        var counts = [Float](repeating: 0, count: file.metadata.movieCount)
-        for movie in file.trainingMovies.columns { counts[Int(movie)] += 1 }
+        let counts = file.trainingMovies.columnCounts(file.metadata.movieCount).map(Float.init)
         popularity = topK(counts, k: min(1000, counts.count)).map(Int32.init)
         self.counts = counts
     }
