@@ -1,4 +1,4 @@
-import Evaluation
+@testable import Evaluation
 import Foundation
 import Testing
 
@@ -56,5 +56,15 @@ struct MetricTests {
         let ranking = gate.regressions(current: ["rmse": nil, "precision@10": 0.21], reference: reference)
         #expect(ranking.map(\.metric) == ["rmse"])
         #expect(gate.regressions(current: ["rmse": nil, "precision@10": 0.2], reference: ["rmse": nil, "precision@10": 0.2]).isEmpty)
+    }
+}
+
+struct ReportFormattingTests {
+    /// Axis ticks come from a model file's training curve, which a damaged file can fill with
+    /// infinities: formatting must never trap.
+    @Test func ticksAndRatingsFormatAnyValue() {
+        #expect(HTMLReport.formatTick(3) == "3" && HTMLReport.formatTick(0.25) == "0.2")
+        #expect(HTMLReport.formatTick(.infinity) == "inf" && HTMLReport.formatTick(.nan) == "nan")
+        #expect(HTMLReport.formatRating(4) == "4" && HTMLReport.formatRating(3.5) == "3.5" && HTMLReport.formatRating(3e38) == "3e+38")
     }
 }
