@@ -7,26 +7,20 @@
 public func topK(_ scores: UnsafeBufferPointer<Float>, k: Int, into result: inout [Int32]) {
     result.removeAll(keepingCapacity: true)
     guard k > 0 else { return }
-    var best = [Float]()
-    best.reserveCapacity(k)
+    // The k-th best score once k are held; the scores of the held entries are read back from
+    // `scores`, so selection allocates nothing.
+    var threshold = -Float.infinity
     for index in 0..<scores.count {
         let value = scores[index]
-        if value == -.infinity || value.isNaN { continue }
-        // Indices arrive in increasing order, so an equal score never displaces an earlier one.
-        if best.count == k && !(value > best[k - 1]) { continue }
-        if best.count < k {
-            best.append(value)
-            result.append(Int32(index))
-        } else {
-            best[k - 1] = value
-            result[k - 1] = Int32(index)
-        }
-        var slot = best.count - 1
-        while slot > 0 && value > best[slot - 1] {
-            best.swapAt(slot, slot - 1)
+        // NaN fails both tests; −∞ is never held. An equal score never displaces an earlier one.
+        if result.count == k ? !(value > threshold) : !(value > -.infinity) { continue }
+        if result.count < k { result.append(Int32(index)) } else { result[k - 1] = Int32(index) }
+        var slot = result.count - 1
+        while slot > 0 && value > scores[Int(result[slot - 1])] {
             result.swapAt(slot, slot - 1)
             slot -= 1
         }
+        if result.count == k { threshold = scores[Int(result[k - 1])] }
     }
 }
 

@@ -39,6 +39,7 @@ public struct Neighbours: Sendable, Equatable {
         var index = [Int32](repeating: -1, count: n * k)
         var score = [Float](repeating: 0, count: n * k)
         guard k > 0 else { return Neighbours(index: index, score: score, k: k) }
+        let withoutVector = (0..<n).filter { !hasVector[$0] }  // usually none
         let blocks = Parallel.ranges(n, parts: max(1, (n + blockRows - 1) / blockRows))
         index.withUnsafeMutableBufferPointer { indexOut in
             score.withUnsafeMutableBufferPointer { scoreOut in
@@ -56,7 +57,7 @@ public struct Neighbours: Sendable, Equatable {
                             let row = UnsafeMutableBufferPointer(rebasing: s[(local * n)..<((local + 1) * n)])
                             // Itself and movies without a vector are never neighbours.
                             row[movie] = -.infinity
-                            for candidate in 0..<n where !hasVector[candidate] { row[candidate] = -.infinity }
+                            for candidate in withoutVector { row[candidate] = -.infinity }
                             topK(UnsafeBufferPointer(row), k: k, into: &best)
                             for (slot, candidate) in best.enumerated() {
                                 indexOut[movie * k + slot] = candidate
