@@ -36,9 +36,6 @@ public struct ModelStore: Sendable {
         return "Artifacts"
     }
 
-    /// The aliases `publish` maintains; `promote --alias` may add others (`staging`, …).
-    public static let aliases = ["latest", "production"]
-
     /// Refuses anything but a plain name (`PlainName`); an alias must also not be all digits,
     /// which `NAME@…` would read as a version.
     public static func checkName(_ name: String, what: String = "model name") throws {

@@ -7,12 +7,8 @@ import TestSupport
 
 struct ModelStoreTests {
     @Test func versionsAliasesPromoteRollbackAndGC() throws {
-        let root = scratchStore()
+        let (root, store, _) = try publishedStore("ml", versions: 4)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = ModelStore(root: root)
-        let model = root + "/m.h5"
-        try writeModel(model, rmse: 0.9, precision: 0.1)
-        for _ in 0..<4 { _ = try store.publish(model: model, name: "ml", codeVersion: "test") }
         #expect(try store.versions("ml") == [1, 2, 3, 4])
         #expect(try store.alias("ml", "latest")?.version == 4)
         #expect(try store.alias("ml", "production") == nil)
@@ -52,12 +48,8 @@ struct ModelStoreTests {
 
     @Test(arguments: ["../evil", ".hidden", "a/b", "", "name with space", "..", "x@y"])
     func namesThatCouldEscapeTheStoreAreRefused(name: String) throws {
-        let root = scratchStore()
+        let (root, store, model) = try publishedStore("ml", versions: 1, promote: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = ModelStore(root: root)
-        let model = root + "/m.h5"
-        try writeModel(model, rmse: 0.9, precision: 0.1)
-        _ = try store.publish(model: model, name: "ml", promote: true, codeVersion: "t")
         let refusal = "is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"
         #expect(throws: StoreError(.badInput, "model name '\(name)' \(refusal)")) {
             try store.publish(model: model, name: name, codeVersion: "t")
@@ -101,12 +93,8 @@ struct ModelStoreTests {
     }
 
     @Test func gcKeepsEveryAliasedVersion() throws {
-        let root = scratchStore()
+        let (root, store, _) = try publishedStore("g", versions: 4)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = ModelStore(root: root)
-        let model = root + "/m.h5"
-        try writeModel(model, rmse: 0.9, precision: 0.1)
-        for _ in 0..<4 { _ = try store.publish(model: model, name: "g", codeVersion: "t") }
         try store.promote("g", version: 1, alias: "staging")
         #expect(try store.gc("g", keep: 2) == [2])
         #expect(try store.versions("g") == [1, 3, 4])

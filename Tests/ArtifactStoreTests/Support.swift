@@ -1,3 +1,4 @@
+import ArtifactStore
 import Foundation
 import LinearAlgebra
 import Models
@@ -6,6 +7,17 @@ import MovieLens
 import TestSupport
 
 func scratchStore() -> String { scratchFolder().path }
+
+/// A scratch store with a small model file at `<root>/m.h5` published `versions` times as `name`.
+/// The caller removes `root`.
+func publishedStore(_ name: String, versions: Int, promote: Bool = false) throws -> (root: String, store: ModelStore, model: String) {
+    let root = scratchStore()
+    let store = ModelStore(root: root)
+    let model = root + "/m.h5"
+    try writeModel(model, rmse: 0.9, precision: 0.1)
+    for _ in 0..<versions { _ = try store.publish(model: model, name: name, promote: promote, codeVersion: "test") }
+    return (root, store, model)
+}
 
 /// A model file with given metrics: a small rank-2 factor model on 6 users × 5 movies.
 func writeModel(_ path: String, rmse: Double?, precision: Double, seed: UInt64 = 1) throws {
