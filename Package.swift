@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "ingest", targets: ["ingest"]),
         .executable(name: "normalise", targets: ["normalise"]),
         .executable(name: "factorise", targets: ["factorise"]),
+        .executable(name: "combine", targets: ["combine"]),
         .executable(name: "evaluate", targets: ["evaluate"]),
         .executable(name: "publish", targets: ["publish"]),
         .executable(name: "store", targets: ["store"]),
@@ -100,6 +101,12 @@ let package = Package(
             ]),
         .executableTarget(
             name: "factorise",
+            dependencies: [
+                "Models", "StageKit", "Essentials",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "combine",
             dependencies: [
                 "Models", "StageKit", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""Load a published Projector model with h5py and answer recommend(user, k), exactly as the Swift
-ProjectorClient library (and the `recommend` executable) does.
+"""Load a published Projector model with h5py and answer recommend(user, k) and predict(user,
+movie) exactly as the Swift ProjectorClient library (and the `recommend` executable) does.
 
-    recommend_example.py STORE NAME[@VERSION|@ALIAS] USER_ID [K]
+    recommend_example.py STORE NAME[@VERSION|@ALIAS] user USER_ID [K]
+    recommend_example.py STORE NAME[@VERSION|@ALIAS] predict USER_ID MOVIE_ID
 
-Prints one JSON object: {"version": …, "cold_start": …, "movies": [movie ids, best first]}.
+Prints one JSON object, with the keys of `recommend --json`:
+  user:    {"model", "version", "user", "cold_start", "items": [{"movie_id", "title", "year", "genres", "score"}]}
+  predict: {"model", "version", "user", "movie_id", "rating", "cold_start", "basis"}
 
 The steps, all on documented files (see the README's formats):
 1. resolve the alias file <store>/<name>/aliases/<alias>.json to a version;
 2. check model.h5 against the sha256 in manifest.json;
-3. factor models: score = movie_bias + user_factors[u] · movie_factors (the global mean and the
-   user's bias do not change the order); item-item (EASE): score = Σ weights[i] over the user's
-   training movies i;
-4. drop the user's training movies, take the k best, ties to the lower movie index;
-5. an unknown user gets the most-rated movies (cold start).
+3. recommend, from the ranking head (/ranking, else /rating): factors score = movie_bias +
+   user_factors[u] · movie_factors; item-item (EASE) score = Σ weights[j] over the user's training
+   movies j; sparse-item-item the same sum over the kept entries (row_ptr/column/value);
+   drop the user's training movies, take the k best, ties to the lower movie index; a user with
+   no training ratings gets the most-rated movies (cold start);
+4. predict, from the rating head (/rating): clip(global_mean + user_bias[u] + movie_bias[i] +
+   user_factors[u] · movie_factors[i]); an unknown user gets global_mean + movie_bias[i], a movie
+   without training ratings global_mean + user_bias[u] (flagged cold_start).
+Version-1 files (one model in /model, attributes at the root) are read too.
 """
 import hashlib
 import json
@@ -40,36 +47,104 @@ def open_model(store, reference):
             digest.update(chunk)
     if digest.hexdigest() != manifest["sha256"]:
         raise SystemExit(f"{folder}/model.h5 fails its checksum: refusing to use it")
-    return h5py.File(f"{folder}/model.h5", "r"), version
+    model = h5py.File(f"{folder}/model.h5", "r")
+    if model.attrs["format"] != "projector.model" or model.attrs["format_version"] not in (1, 2):
+        raise SystemExit(f"{folder}/model.h5 is not a projector.model version 1 or 2")
+    return model, name, version
+
+
+def heads(model):
+    """(rating head, ranking head) as (group, kind, rank-holder) tuples; None where absent."""
+    if model.attrs["format_version"] == 1:
+        kind = model.attrs.get("model_kind", "factors")
+        head = (model["model"], kind, model)
+        return (head if kind == "factors" else None), head
+    rating = (model["rating"], "factors", model["rating"]) if "rating" in model else None
+    ranking = (model["ranking"], model["ranking"].attrs["model_kind"], model["ranking"]) if "ranking" in model else rating
+    return rating, ranking
+
+
+def training(model):
+    return model["train/user_ptr"][:], model["train/movie"][:]
+
+
+def known_user(model, user_id):
+    user_ids = model["users/id"][:]
+    ptr, _ = training(model)
+    position = int(np.searchsorted(user_ids, user_id))
+    if position < len(user_ids) and user_ids[position] == user_id and ptr[position + 1] > ptr[position]:
+        return position
+    return None
+
+
+def item(model, movie, score):
+    genres = model["movies/genres"][movie].decode()
+    return {"movie_id": int(model["movies/id"][movie]), "title": model["movies/title"][movie].decode(),
+            "year": int(model["movies/year"][movie]), "genres": genres.split("|") if genres else [],
+            "score": float(np.float32(score))}
 
 
 def recommend(model, user_id, k):
-    assert model.attrs["format"] == "projector.model"
-    user_ids = model["users/id"][:]
-    ptr = model["train/user_ptr"][:]
-    train = model["train/movie"][:]
-    movie_ids = model["movies/id"][:]
-    position = np.searchsorted(user_ids, user_id)
-    if position >= len(user_ids) or user_ids[position] != user_id:
-        counts = np.bincount(train, minlength=len(movie_ids)).astype(np.float32)
+    ptr, train = training(model)
+    m = len(model["movies/id"])
+    u = known_user(model, user_id)
+    if u is None:
+        counts = np.bincount(train, minlength=m).astype(np.float32)
         order = np.argsort(-counts, kind="stable")[:k]
-        return True, movie_ids[order].tolist()
-    u = int(position)
+        return True, [item(model, i, counts[i]) for i in order]
     seen = train[ptr[u]:ptr[u + 1]]
-    group = model["model"]
-    if model.attrs["model_kind"] == "item-item":
+    group, kind, _ = heads(model)[1]
+    if kind == "item-item":
         scores = group["weights"][:][seen].sum(axis=0, dtype=np.float32)
+    elif kind == "sparse-item-item":
+        row_ptr, column, value = group["row_ptr"][:], group["column"][:], group["value"][:]
+        scores = np.zeros(m, dtype=np.float32)
+        for j in seen:
+            np.add.at(scores, column[row_ptr[j]:row_ptr[j + 1]], value[row_ptr[j]:row_ptr[j + 1]])
     else:
         scores = group["movie_bias"][:] + group["user_factors"][u] @ group["movie_factors"][:].T
     scores = scores.astype(np.float32)
     scores[seen] = -np.inf
     order = [i for i in np.argsort(-scores, kind="stable")[:k] if np.isfinite(scores[i])]
-    return False, movie_ids[order].tolist()
+    return False, [item(model, i, scores[i]) for i in order]
+
+
+def predict(model, user_id, movie_id):
+    rating_head = heads(model)[0]
+    if rating_head is None:
+        raise SystemExit("this model predicts no ratings")
+    group = rating_head[0]
+    movie_ids = model["movies/id"][:]
+    i = int(np.searchsorted(movie_ids, movie_id))
+    if i >= len(movie_ids) or movie_ids[i] != movie_id:
+        raise SystemExit(f"movie {movie_id} is not in the model")
+    _, train = training(model)
+    movie_known = bool((train == i).any())
+    u = known_user(model, user_id)
+    mean = np.float32(group.attrs["global_mean"])
+    if u is not None and movie_known:
+        value = mean + group["user_bias"][u] + group["movie_bias"][i] + np.dot(group["user_factors"][u], group["movie_factors"][i])
+        basis = "model"
+    elif movie_known:
+        value, basis = mean + group["movie_bias"][i], "unknown user: global mean + movie bias"
+    elif u is not None:
+        value, basis = mean + group["user_bias"][u], "movie without training ratings: global mean + user bias"
+    else:
+        value, basis = mean, "unknown user and movie without training ratings: global mean"
+    rating = float(np.clip(np.float32(value), model.attrs["rating_min"], model.attrs["rating_max"]))
+    return {"user": user_id, "movie_id": movie_id, "rating": rating, "cold_start": basis != "model", "basis": basis}
 
 
 if __name__ == "__main__":
-    store, reference, user = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    k = int(sys.argv[4]) if len(sys.argv) > 4 else 10
-    model, version = open_model(store, reference)
-    cold, movies = recommend(model, user, k)
-    print(json.dumps({"version": version, "cold_start": cold, "movies": movies}))
+    store, reference, question = sys.argv[1], sys.argv[2], sys.argv[3]
+    model, name, version = open_model(store, reference)
+    if question == "user":
+        user = int(sys.argv[4])
+        k = int(sys.argv[5]) if len(sys.argv) > 5 else 10
+        cold, items = recommend(model, user, k)
+        print(json.dumps({"model": name, "version": version, "user": user, "cold_start": cold, "items": items}))
+    elif question == "predict":
+        answer = predict(model, int(sys.argv[4]), int(sys.argv[5]))
+        print(json.dumps({"model": name, "version": version, **answer}))
+    else:
+        raise SystemExit("usage: recommend_example.py STORE NAME[@VERSION|@ALIAS] user USER_ID [K] | predict USER_ID MOVIE_ID")

@@ -9,7 +9,8 @@ import Models
 /// | `version` | the version number (increasing integers per model name) |
 /// | `sha256`, `size` | of `model.h5`, checked by every reader |
 /// | `created_at` | when it was published (UTC, ISO 8601) |
-/// | `algorithm`, `params`, `seed` | how it was trained (`params`: a JSON object of every hyper-parameter) |
+/// | `algorithm` | the heads' algorithms: `bpmf`, `ease`, or `bpmf+ease` (rating head + ranking head) |
+/// | `heads` | `rating` (null: predicts no ratings) and `ranking`: each `{algorithm, params, seed, model_kind, normalisation}`, `params` a JSON object of every hyper-parameter |
 /// | `metrics` | what evaluate recorded in the model (`null`: not applicable) |
 /// | `data_fingerprint`, `split`, `split_params` | what it was trained on |
 /// | `previous_version` | the version `latest` pointed to before, or null |
@@ -20,8 +21,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var size: Int
     public var createdAt: String
     public var algorithm: String
-    public var params: [String: ParameterValue]
-    public var seed: UInt64
+    public var heads: [String: ModelHead.Summary?]
     public var metrics: [String: Double?]
     public var dataFingerprint: String
     public var split: String
@@ -30,21 +30,20 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var codeVersion: String
 
     enum CodingKeys: String, CodingKey {
-        case version, sha256, size, algorithm, params, seed, metrics, split
+        case version, sha256, size, algorithm, heads, params, seed, metrics, split
         case createdAt = "created_at", dataFingerprint = "data_fingerprint"
         case splitParams = "split_params", previousVersion = "previous_version", codeVersion = "code_version"
     }
 
-    public init(version: Int, sha256: String, size: Int, createdAt: String, algorithm: String, params: [String: ParameterValue],
-                seed: UInt64, metrics: [String: Double?], dataFingerprint: String, split: String, splitParams: String,
+    public init(version: Int, sha256: String, size: Int, createdAt: String, algorithm: String, heads: [String: ModelHead.Summary?],
+                metrics: [String: Double?], dataFingerprint: String, split: String, splitParams: String,
                 previousVersion: Int?, codeVersion: String) {
         self.version = version
         self.sha256 = sha256
         self.size = size
         self.createdAt = createdAt
         self.algorithm = algorithm
-        self.params = params
-        self.seed = seed
+        self.heads = heads
         self.metrics = metrics
         self.dataFingerprint = dataFingerprint
         self.split = split
@@ -53,8 +52,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.codeVersion = codeVersion
     }
 
-    /// Reads manifests of every version so far: `params` was a JSON string inside the JSON before
-    /// it became an object.
+    /// Reads manifests of every version so far: before `heads`, one model's `params` and `seed`
+    /// were top-level keys (and `params` a JSON string inside the JSON before it became an object).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         version = try c.decode(Int.self, forKey: .version)
@@ -62,19 +61,42 @@ public struct Manifest: Codable, Sendable, Equatable {
         size = try c.decode(Int.self, forKey: .size)
         createdAt = try c.decode(String.self, forKey: .createdAt)
         algorithm = try c.decode(String.self, forKey: .algorithm)
-        if let object = try? c.decode([String: ParameterValue].self, forKey: .params) {
-            params = object
+        if let heads = try c.decodeIfPresent([String: ModelHead.Summary?].self, forKey: .heads) {
+            self.heads = heads
         } else {
-            let text = try c.decode(String.self, forKey: .params)
-            params = try JSONDecoder().decode([String: ParameterValue].self, from: Data(text.utf8))
+            let params: [String: ParameterValue]
+            if let object = try? c.decode([String: ParameterValue].self, forKey: .params) {
+                params = object
+            } else {
+                let text = try c.decode(String.self, forKey: .params)
+                params = try JSONDecoder().decode([String: ParameterValue].self, from: Data(text.utf8))
+            }
+            let head = ModelHead.Summary(algorithm: algorithm, params: params, seed: try c.decode(UInt64.self, forKey: .seed),
+                                         modelKind: algorithm == EASE.name ? "item-item" : "factors", normalisation: "unrecorded")
+            self.heads = ["rating": head.modelKind == "factors" ? head : nil, "ranking": head]
         }
-        seed = try c.decode(UInt64.self, forKey: .seed)
         metrics = try c.decode([String: Double?].self, forKey: .metrics)
         dataFingerprint = try c.decode(String.self, forKey: .dataFingerprint)
         split = try c.decode(String.self, forKey: .split)
         splitParams = try c.decode(String.self, forKey: .splitParams)
         previousVersion = try c.decodeIfPresent(Int.self, forKey: .previousVersion)
         codeVersion = try c.decode(String.self, forKey: .codeVersion)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encode(size, forKey: .size)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(algorithm, forKey: .algorithm)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(metrics, forKey: .metrics)
+        try c.encode(dataFingerprint, forKey: .dataFingerprint)
+        try c.encode(split, forKey: .split)
+        try c.encode(splitParams, forKey: .splitParams)
+        try c.encode(previousVersion, forKey: .previousVersion)
+        try c.encode(codeVersion, forKey: .codeVersion)
     }
 
     var json: Data { JSON.data(self, pretty: true) }

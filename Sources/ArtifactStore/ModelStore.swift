@@ -149,7 +149,7 @@ public struct ModelStore: Sendable {
         try Self.checkName(name)
         let file = try ModelFile.read(path)
         let metrics: [String: Double?] = file.metrics.mapValues { $0.isFinite ? $0 : nil }
-        let params = try JSON.decode([String: ParameterValue].self, from: Data(file.parametersJSON.utf8), source: "\(path): attribute 'params'")
+        let heads = try file.headSummaries(source: path)
         try FileManager.default.createDirectory(atPath: folder(name) + "/aliases", withIntermediateDirectories: true)
         return try FileLock.withLock(folder(name) + "/.lock") {
             if let gate, let production = try alias(name, "production") {
@@ -171,7 +171,7 @@ public struct ModelStore: Sendable {
                 let (sha, size) = try Digest.sha256(file: temporary + "/model.h5")
                 let manifest = Manifest(
                     version: version, sha256: sha, size: size, createdAt: Timestamp.now(),
-                    algorithm: file.algorithm, params: params, seed: file.seed, metrics: metrics,
+                    algorithm: file.algorithm, heads: heads, metrics: metrics,
                     dataFingerprint: file.metadata.fingerprint, split: file.metadata.split,
                     splitParams: file.metadata.splitParameters, previousVersion: try alias(name, "latest")?.version,
                     codeVersion: codeVersion)

@@ -93,7 +93,7 @@ public enum Evaluator {
         var rating: RatingError? = nil
         var coldStart = 0
         var errorsByRating: [Float: [Float]] = [:]
-        if let factors = model.model.factors {
+        if let factors = model.rating?.model.factors {
             var predictions = [Float](repeating: 0, count: testRating.count)
             for index in testRating.indices {
                 let u = Int(testUser[index]), m = Int(testMovie[index])
@@ -121,23 +121,17 @@ public enum Evaluator {
             let range = blocks[block]
             var modelAcc = RankingMetrics.Accumulator(ks: spec.ks, movies: movies)
             var popularAcc = RankingMetrics.Accumulator(ks: spec.ks, movies: movies)
-            var scores = model.model.scores(users: range, training: training)
             var popular = popularityScores
             var ranked: [Int32] = []
-            for (row, user) in range.enumerated() {
+            rank(model: model, users: range, k: maxK, where: { !relevant[$0].isEmpty }) { user, list, _ in
                 let rel = relevant[user]
-                if rel.isEmpty {
+                guard !rel.isEmpty else {
                     modelAcc.add(ranked: [], relevant: rel)
                     popularAcc.add(ranked: [], relevant: rel)
-                    continue
+                    return
                 }
+                modelAcc.add(ranked: list, relevant: rel)
                 let excluded = training.range(user)
-                scores.values.withUnsafeMutableBufferPointer { all in
-                    let rowStart = all.baseAddress! + row * movies
-                    for entry in excluded { rowStart[Int(training.columns[entry])] = -.infinity }
-                    topK(UnsafeBufferPointer(start: rowStart, count: movies), k: maxK, into: &ranked)
-                }
-                modelAcc.add(ranked: ranked, relevant: rel)
                 for entry in excluded { popular[Int(training.columns[entry])] = -.infinity }
                 popular.withUnsafeBufferPointer { topK($0, k: maxK, into: &ranked) }
                 popularAcc.add(ranked: ranked, relevant: rel)
@@ -155,5 +149,33 @@ public enum Evaluator {
             rating: rating, ranking: modelRanking.result, coldStartPredictions: coldStart, globalMean: globalMean,
             bias: bias, popularity: popularity.result, errorsByRating: errorsByRating,
             seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The ranking protocol, written once: each user's top `k` movies by the ranking head's
+    /// scores, the user's training movies excluded, ties to the lower movie index. `body` gets
+    /// every user of `users` in order, with their list and their row of scores (−∞ at training
+    /// movies); an empty list and row for those `include` leaves out.
+    /// `evaluate` measures these lists and `StoredModel.recommend` serves them.
+    ///
+    ///     Evaluator.rank(model: file, users: 0..<10, k: 10) { user, movies, scores in print(user, movies) }
+    public static func rank(model: ModelFile, users: Range<Int>, k: Int, where include: (Int) -> Bool = { _ in true },
+                            _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
+        let training = model.trainingMovies
+        let movies = model.metadata.movieCount
+        var scores = model.rankingHead.model.scores(users: users, training: training)
+        var ranked: [Int32] = []
+        for (row, user) in users.enumerated() {
+            guard include(user) else {
+                body(user, [], UnsafeBufferPointer(start: nil, count: 0))
+                continue
+            }
+            scores.values.withUnsafeMutableBufferPointer { all in
+                let rowStart = all.baseAddress! + row * movies
+                for entry in training.range(user) { rowStart[Int(training.columns[entry])] = -.infinity }
+                let row = UnsafeBufferPointer(start: rowStart, count: movies)
+                topK(row, k: k, into: &ranked)
+                body(user, ranked, row)
+            }
+        }
     }
 }

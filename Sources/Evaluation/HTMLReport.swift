@@ -7,21 +7,23 @@ import Models
 public enum HTMLReport {
     public static func render(report: MetricsReport, evaluation: Evaluation, model: ModelFile) -> String {
         var sections: [String] = []
-        if !model.curve.iteration.isEmpty {
-            let x = model.curve.iteration.map(Double.init)
-            var series = [Series(name: "train RMSE", color: "#1f77b4", points: Array(zip(x, model.curve.trainRMSE)))]
-            if model.curve.testRMSE.contains(where: \.isFinite) {
-                series.append(Series(name: "held-out RMSE", color: "#d62728", points: Array(zip(x, model.curve.testRMSE))))
+        let curveHead = model.rating ?? model.rankingHead
+        let curve = curveHead.curve
+        if !curve.iteration.isEmpty {
+            let x = curve.iteration.map(Double.init)
+            var series = [Series(name: "train RMSE", color: "#1f77b4", points: Array(zip(x, curve.trainRMSE)))]
+            if curve.testRMSE.contains(where: \.isFinite) {
+                series.append(Series(name: "held-out RMSE", color: "#d62728", points: Array(zip(x, curve.testRMSE))))
             }
-            sections.append(figure("Training curve", lineChart(series, xLabel: model.algorithm == "bpmf" ? "Gibbs sweep" : "iteration", yLabel: "RMSE")))
+            sections.append(figure("Training curve (\(escape(curveHead.algorithm)))", lineChart(series, xLabel: curveHead.algorithm == "bpmf" ? "Gibbs sweep" : "iteration", yLabel: "RMSE")))
         } else {
-            sections.append("<p>No training curve: \(escape(model.algorithm)) is fitted in closed form.</p>")
+            sections.append("<p>No training curve: \(escape(curveHead.algorithm)) is fitted in closed form.</p>")
         }
         let ks = evaluation.ranking.ks.map(Double.init)
         for (title, modelValues, baseline) in [("precision@k", evaluation.ranking.precision, evaluation.popularity.precision),
                                                ("recall@k", evaluation.ranking.recall, evaluation.popularity.recall)] {
             sections.append(figure(title, lineChart([
-                Series(name: model.algorithm, color: "#d62728", points: Array(zip(ks, modelValues))),
+                Series(name: model.rankingHead.algorithm, color: "#d62728", points: Array(zip(ks, modelValues))),
                 Series(name: "popularity", color: "#7f7f7f", points: Array(zip(ks, baseline))),
             ], xLabel: "k", yLabel: title.replacingOccurrences(of: "@k", with: ""))))
         }
@@ -47,7 +49,7 @@ public enum HTMLReport {
             .muted { color: #666; font-size: .9em; }
             </style></head><body>
             <h1>\(escape(model.algorithm)) on \(escape(report.data.kind))</h1>
-            <p class="muted">params \(escape(model.parametersJSON)) · seed \(model.seed) · split \(escape(report.data.split)) \(escape(report.data.splitParams)) ·
+            <p class="muted">\(model.heads.map { "\($0.role.rawValue) head \(escape($0.head.algorithm)) params \(escape($0.head.parametersJSON)) seed \($0.head.seed)" }.joined(separator: " · ")) · split \(escape(report.data.split)) \(escape(report.data.splitParams)) ·
             \(report.data.trainRatings) training / \(report.data.heldOutRatings) held-out ratings · data \(escape(String(report.data.fingerprint.prefix(12))))…</p>
             <div class="grid">
             \(sections.joined(separator: "\n"))
@@ -59,7 +61,8 @@ public enum HTMLReport {
             <p class="muted">Protocol: rank every movie the user did not rate in training; relevant = held-out rating ≥ \(report.protocol.relevanceThreshold);
             ties to the lower movie index; precision divides by k. \(report.protocol.usersEvaluated) users evaluated,
             \(report.protocol.usersSkippedNoRelevant) skipped (no relevant held-out rating); \(report.protocol.coldStartPredictions) cold-start rating predictions.
-            Rating predictions: \(escape(report.protocol.ratingPredictions)).</p>
+            Rating predictions: \(escape(report.protocol.ratingPredictions)).
+            Rating metrics from the \(escape(report.protocol.ratingMetricsFrom)); ranking metrics from the \(escape(report.protocol.rankingMetricsFrom)).</p>
             </body></html>
             """
     }

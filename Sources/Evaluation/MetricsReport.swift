@@ -9,21 +9,17 @@ import MovieLens
 ///     jq '.metrics.rmse, .metrics["precision@10"], .baselines.bias.rmse' metrics.json
 public struct MetricsReport: Codable, Sendable, Equatable {
     public static let format = "projector.metrics"
-    public static let formatVersion = 1
+    /// Version 2: `model.heads` (params as a JSON object) and `protocol.*_metrics_from`.
+    public static let formatVersion = 2
 
     public struct Model: Codable, Sendable, Equatable {
         public var path: String
+        /// `bpmf`, `ease`, or `bpmf+ease` (rating head + ranking head).
         public var algorithm: String
-        public var params: String
-        public var seed: UInt64
-        public var modelKind: String
-        public var predictsRatings: Bool
-        enum CodingKeys: String, CodingKey {
-            case path, algorithm, params, seed
-            case modelKind = "model_kind", predictsRatings = "predicts_ratings"
-        }
+        /// `rating`: the head whose predictions give rmse and mae (null: the model predicts no
+        /// ratings); `ranking`: the head whose lists give the ranking metrics.
+        public var heads: [String: ModelHead.Summary?]
     }
-
     public struct Data: Codable, Sendable, Equatable {
         public var fingerprint: String
         public var kind: String
@@ -44,6 +40,9 @@ public struct MetricsReport: Codable, Sendable, Equatable {
         public var ties = "lower movie index first"
         public var precisionDenominator = "k"
         public var ratingPredictions: String
+        /// Which head produced the rating metrics and which the ranking metrics, in words.
+        public var ratingMetricsFrom: String
+        public var rankingMetricsFrom: String
         public var usersEvaluated: Int
         public var usersSkippedNoRelevant: Int
         public var coldStartPredictions: Int
@@ -51,6 +50,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
             case ks, candidates, ties
             case relevanceThreshold = "relevance_threshold", precisionDenominator = "precision_denominator"
             case ratingPredictions = "rating_predictions", usersEvaluated = "users_evaluated"
+            case ratingMetricsFrom = "rating_metrics_from", rankingMetricsFrom = "ranking_metrics_from"
             case usersSkippedNoRelevant = "users_skipped_no_relevant", coldStartPredictions = "cold_start_predictions"
         }
     }
@@ -71,7 +71,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
 
     static func value(_ x: Double) -> Double? { x.isFinite ? x : nil }
 
-    public init(evaluation e: Evaluation, model file: ModelFile, modelPath: String, data table: RatingsTable, spec: EvaluationProtocol) {
+    public init(evaluation e: Evaluation, model file: ModelFile, modelPath: String, data table: RatingsTable, spec: EvaluationProtocol) throws {
         var metrics: [String: Double?] = ["rmse": e.rating.flatMap { Self.value($0.rmse) }, "mae": e.rating.flatMap { Self.value($0.mae) }]
         for (name, value) in e.ranking.named { metrics[name] = Self.value(value) }
         var popularity: [String: Double?] = [:]
@@ -84,21 +84,24 @@ public struct MetricsReport: Codable, Sendable, Equatable {
         ]
         self.protocol = ProtocolDescription(
             ks: spec.ks, relevanceThreshold: Double(spec.relevanceThreshold),
-            ratingPredictions: file.model.predictsRatings
+            ratingPredictions: file.rating != nil
                 ? "clipped to [\(table.scale.minimum), \(table.scale.maximum)]; unseen users/movies get the bias baseline"
                 : "not applicable: \(file.algorithm) ranks movies and predicts no ratings",
+            ratingMetricsFrom: file.rating.map { "rating head: \($0.algorithm)" } ?? "none: no head predicts ratings",
+            rankingMetricsFrom: file.ranking.map { "ranking head: \($0.algorithm)" } ?? "rating head: \(file.rankingHead.algorithm) (it ranks too)",
             usersEvaluated: e.ranking.usersEvaluated, usersSkippedNoRelevant: e.ranking.usersSkipped,
             coldStartPredictions: e.coldStartPredictions)
         data = Data(fingerprint: table.fingerprint, kind: table.kind, split: table.split.name,
                     splitParams: table.split.parametersJSON, trainRatings: table.trainCount, heldOutRatings: table.testCount)
-        model = Model(path: modelPath, algorithm: file.algorithm, params: file.parametersJSON, seed: file.seed,
-                      modelKind: file.model.kind, predictsRatings: file.model.predictsRatings)
+        model = Model(path: modelPath, algorithm: file.algorithm,
+                      heads: try file.headSummaries(source: modelPath))
     }
 
     /// No timing and no timestamp: the same model and data give the same bytes.
     public var json: Foundation.Data { JSON.data(self, pretty: true) }
 
-    public static func read(_ path: String) throws -> MetricsReport {
+    /// The `metrics` of a metrics.json (versions 1 and 2): what the quality gate compares.
+    public static func readMetrics(_ path: String) throws -> [String: Double?] {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw EvaluationError(.badInput, "\(path): cannot read the metrics file")
         }
@@ -107,11 +110,13 @@ public struct MetricsReport: Codable, Sendable, Equatable {
             var formatVersion: Int
             enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
         }
-        let header = try JSON.decode(Header.self, from: bytes, source: "\(path) (a metrics.json written by evaluate)")
-        guard header.format == format, header.formatVersion == formatVersion else {
-            throw EvaluationError(.badInput, "\(path): is \(header.format) version \(header.formatVersion), expected \(format) version \(formatVersion)")
+        struct Metrics: Decodable { var metrics: [String: Double?] }
+        let source = "\(path) (a metrics.json written by evaluate)"
+        let header = try JSON.decode(Header.self, from: bytes, source: source)
+        guard header.format == format, [1, formatVersion].contains(header.formatVersion) else {
+            throw EvaluationError(.badInput, "\(path): is \(header.format) version \(header.formatVersion), expected \(format) version 1 or \(formatVersion)")
         }
-        return try JSON.decode(MetricsReport.self, from: bytes, source: "\(path) (a metrics.json written by evaluate)")
+        return try JSON.decode(Metrics.self, from: bytes, source: source).metrics
     }
 
     /// Metrics as model attributes (`metric_<name>`), NaN for not applicable.

@@ -32,7 +32,7 @@ extension HDF5Group {
     public func count(_ name: String, in range: ClosedRange<Int64> = 0...Int64(Int32.max)) throws -> Int {
         let value = try attribute(name, as: Int64.self)
         guard range.contains(value) else {
-            throw HDF5Error(file: filePath, object: "attribute '\(name)'", problem: "is \(value), outside \(range.lowerBound)…\(range.upperBound)")
+            throw HDF5Error(file: filePath, object: objectPath == "/" ? "attribute '\(name)'" : "\(objectPath) attribute '\(name)'", problem: "is \(value), outside \(range.lowerBound)…\(range.upperBound)")
         }
         return Int(value)
     }

@@ -90,9 +90,16 @@ enum HDF5Mutations {
         field("training pointers", \.trainingMovies.pointers) { Int($0.int64()) },
         field("training movies", \.trainingMovies.columns, int32), field("neighbour index", \.neighbours.index, int32),
         field("neighbour score", \.neighbours.score, float), field("user ids", \.metadata.userIDs, int64),
-        field("movie ids", \.metadata.movieIDs, int64), field("curve", \.curve.testRMSE) { Double($0.float()) },
+        field("movie ids", \.metadata.movieIDs, int64),
+        Field(name: "curve") { file, bytes in
+            guard var head = file.rating, !head.curve.testRMSE.isEmpty else { return }
+            head.curve.testRMSE[bytes.index(head.curve.testRMSE.count)] = Double(bytes.float())
+            file.rating = head
+        },
         Field(name: "learned values") { file, bytes in
-            switch file.model {
+            let useRanking = file.ranking != nil && (file.rating == nil || bytes.byte() % 2 == 1)
+            guard var head = useRanking ? file.ranking : file.rating else { return }
+            switch head.model {
             case .factors(var model):
                 switch bytes.byte() % 4 {
                 case 0: model.userBias[bytes.index(model.userBias.count)] = bytes.float()
@@ -100,11 +107,20 @@ enum HDF5Mutations {
                 case 2: model.userFactors.values[bytes.index(model.userFactors.values.count)] = bytes.float()
                 default: model.movieFactors.values[bytes.index(model.movieFactors.values.count)] = bytes.float()
                 }
-                file.model = .factors(model)
+                head.model = .factors(model)
             case .itemItem(var model):
                 model.weights.values[bytes.index(model.weights.values.count)] = bytes.float()
-                file.model = .itemItem(model)
+                head.model = .itemItem(model)
+            case .sparseItemItem(var model):
+                guard !model.rows.columns.isEmpty else { return }
+                switch bytes.byte() % 3 {
+                case 0: model.rows.values[bytes.index(model.rows.values.count)] = bytes.float()
+                case 1: model.rows.columns[bytes.index(model.rows.columns.count)] = Int32(truncatingIfNeeded: bytes.int64())
+                default: model.rows.pointers[bytes.index(model.rows.pointers.count)] = Int(bytes.int64())
+                }
+                head.model = .sparseItemItem(model)
             }
+            if useRanking { file.ranking = head } else { file.rating = head }
         },
     ] }
 
@@ -114,6 +130,8 @@ enum HDF5Mutations {
         var training: TrainingSet
         var factorModel: ModelFile
         var itemModel: ModelFile
+        /// Two heads: ALS rating, sparsified EASE ranking.
+        var combinedModel: ModelFile
     }
 
     nonisolated(unsafe) static var cached: Bases?
@@ -134,8 +152,11 @@ enum HDF5Mutations {
             return ModelFile(algorithm: algorithm, trained: trained, data: training,
                              neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 2), createdBy: "fuzz")
         }
-        let bases = Bases(ratings: table, training: training, factorModel: try model(ALS.make(["rank": 2, "iterations": 2])),
-                          itemModel: try model(EASE.make(["lambda": 5])))
+        let factorModel = try model(ALS.make(["rank": 2, "iterations": 2]))
+        let combined = try ModelFile.combine(rating: factorModel, ranking: try model(EASE.make(["lambda": 5, "keep_entries": 2])),
+                                             neighboursFrom: .ranking, createdBy: "fuzz")
+        let bases = Bases(ratings: table, training: training, factorModel: factorModel,
+                          itemModel: try model(EASE.make(["lambda": 5])), combinedModel: combined)
         cached = bases
         return bases
     }
@@ -144,22 +165,26 @@ enum HDF5Mutations {
     /// with a value from the input: the arrays no longer match what the attributes promise.
     static func damageAttribute(_ path: String, _ bytes: inout Bytes) throws {
         guard bytes.byte() % 2 == 1 else { return }
-        let counts = ["n_ratings", "n_users", "n_movies", "n_train", "n_test", "rank", "format_version", "iterations", "duplicates_dropped"]
+        let counts = ["n_ratings", "n_users", "n_movies", "n_train", "n_test", "rank", "format_version", "iterations", "duplicates_dropped", "keep_entries"]
         let reals = ["rating_min", "rating_max", "rating_step", "global_mean"]
-        let file = try HDF5File.open(path, writable: true)
+        let root = try HDF5File.open(path, writable: true)
+        // Model heads keep rank, global_mean and keep_entries on their own group.
+        let heads = ["rating", "ranking"].filter { root.contains($0) }
+        let pick = bytes.byte()
+        let file: HDF5Group = heads.isEmpty || pick % 3 == 0 ? root : try root.group(heads[Int(pick) % heads.count])
         let choice = bytes.index(counts.count + reals.count + 1)
         if choice < counts.count {
             if file.hasAttribute(counts[choice]) { try file.setAttribute(counts[choice], bytes.int64()) }
         } else if choice < counts.count + reals.count {
             let name = reals[choice - counts.count]
             if file.hasAttribute(name) { try file.setAttribute(name, Double(bytes.float())) }
-        } else if file.contains("neighbours") {
-            try file.group("neighbours").setAttribute("k", bytes.int64())
+        } else if root.contains("neighbours") {
+            try root.group("neighbours").setAttribute("k", bytes.int64())
         }
-        try file.finishWriting()
+        try root.finishWriting()
     }
 
-    /// First byte: which file (ratings, normalised, factor model, item-item model); the rest: edits.
+    /// First byte: which file (ratings, normalised, factor model, item-item or two-headed model); the rest: edits.
     static func run(_ input: [UInt8], scratch: String) throws -> String {
         let bases = try bases()
         // Byte 0: the file; bytes 1…11: an attribute damage (odd byte 1) with its value; the rest:
@@ -181,7 +206,8 @@ enum HDF5Mutations {
             try damageAttribute(path, &attribute)
             return "\(try TrainingSet.read(path).trainValue.count) training values"
         default:
-            var file = input.first.map { $0 % 4 == 2 } ?? true ? bases.factorModel : bases.itemModel
+            let selector = input.first ?? 2
+            var file = selector % 4 == 2 ? bases.factorModel : (selector / 4) % 2 == 0 ? bases.itemModel : bases.combinedModel
             apply(modelFields, to: &file, &bytes)
             try file.write(to: path)
             try damageAttribute(path, &attribute)

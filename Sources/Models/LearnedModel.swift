@@ -1,3 +1,4 @@
+import Essentials
 import LinearAlgebra
 
 /// EASE's learned state: an item-item weight matrix B (movies × movies, zero diagonal). A user's
@@ -8,19 +9,77 @@ public struct ItemItemModel: Sendable, Equatable {
     public init(weights: Matrix) { self.weights = weights }
 
     public var movieCount: Int { weights.rows }
+
+    /// B with only the `keep` largest-magnitude entries of each column (the weights that make a
+    /// movie's score), stored by row: a user's scores are the sum of the rows of their training
+    /// movies. Ties go to the lower row index; zeros are never kept.
+    ///
+    ///     let sparse = dense.sparsified(keep: 500)   // ML-1M: 3,706 × 500 entries instead of 3,706²
+    public func sparsified(keep: Int) -> SparseItemItemModel {
+        let m = movieCount
+        let kept = min(max(0, keep), m)
+        var rowOf: [Int32] = [], columnOf: [Int32] = [], values: [Float] = []
+        rowOf.reserveCapacity(m * kept)
+        columnOf.reserveCapacity(m * kept)
+        values.reserveCapacity(m * kept)
+        var magnitude = [Float](repeating: 0, count: m)
+        var best: [Int32] = []
+        weights.values.withUnsafeBufferPointer { b in
+            for column in 0..<m {
+                for row in 0..<m {
+                    let value = b[row * m + column]
+                    magnitude[row] = value == 0 ? -.infinity : abs(value)
+                }
+                magnitude.withUnsafeBufferPointer { topK($0, k: kept, into: &best) }
+                for row in best {
+                    rowOf.append(row)
+                    columnOf.append(Int32(column))
+                    values.append(b[Int(row) * m + column])
+                }
+            }
+        }
+        return SparseItemItemModel(rows: SparseRows(rows: m, rowOf: rowOf, columnOf: columnOf, values: values), keptPerColumn: kept)
+    }
+}
+
+/// A sparsified EASE matrix (see `ItemItemModel.sparsified`): row i holds the kept weights
+/// B[i, j], columns ascending. Scores are `x_u B` as for the dense matrix.
+public struct SparseItemItemModel: Sendable {
+    public var rows: SparseRows
+    /// The most entries any column keeps (the `keep_entries` it was made with).
+    public var keptPerColumn: Int
+
+    public init(rows: SparseRows, keptPerColumn: Int) {
+        self.rows = rows
+        self.keptPerColumn = keptPerColumn
+    }
+
+    public var movieCount: Int { rows.rowCount }
+
+    /// The dense matrix (zeros where nothing was kept): for cosine neighbours on small catalogues.
+    public var dense: Matrix {
+        let m = movieCount
+        var matrix = Matrix(rows: m, columns: m)
+        for row in 0..<m {
+            for entry in rows.range(row) { matrix.values[row * m + Int(rows.columns[entry])] = rows.values[entry] }
+        }
+        return matrix
+    }
 }
 
 /// What an algorithm learned: latent factors (rating predictions and rankings) or an item-item
-/// matrix (rankings only).
+/// matrix, dense or sparsified (rankings only).
 public enum LearnedModel: Sendable {
     case factors(FactorModel)
     case itemItem(ItemItemModel)
+    case sparseItemItem(SparseItemItemModel)
 
     /// The name stored as `model_kind` in model files.
     public var kind: String {
         switch self {
         case .factors: "factors"
         case .itemItem: "item-item"
+        case .sparseItemItem: "sparse-item-item"
         }
     }
 
@@ -41,6 +100,7 @@ public enum LearnedModel: Sendable {
         switch self {
         case .factors(let model): model.movieFactors
         case .itemItem(let model): model.weights
+        case .sparseItemItem(let model): model.dense
         }
     }
 
@@ -48,13 +108,14 @@ public enum LearnedModel: Sendable {
         switch self {
         case .factors(let model): model.allFinite
         case .itemItem(let model): model.weights.allFinite
+        case .sparseItemItem(let model): model.rows.values.allSatisfy(\.isFinite)
         }
     }
 
     /// Ranking scores of every movie for the users in `users` (block × movies). Factor models: one
     /// BLAS `gemm`. EASE: x_u B summed over the user's training movies (a sparse row times B: about
-    /// 150 rows of B per ML-1M user, 50× less work than a dense gemm). `training` holds each
-    /// user's training movies.
+    /// 150 rows of B per ML-1M user, 50× less work than a dense gemm); sparsified EASE adds only
+    /// the kept entries of those rows. `training` holds each user's training movies.
     public func scores(users: Range<Int>, training: SparseRows) -> Matrix {
         switch self {
         case .factors(let model):
@@ -69,6 +130,24 @@ public enum LearnedModel: Sendable {
                         for entry in training.range(user) {
                             let source = b.baseAddress! + Int(training.columns[entry]) * m
                             for movie in 0..<m { target[movie] += source[movie] }
+                        }
+                    }
+                }
+            }
+            return result
+        case .sparseItemItem(let model):
+            let m = model.movieCount
+            var result = Matrix(rows: users.count, columns: m)
+            result.values.withUnsafeMutableBufferPointer { out in
+                model.rows.columns.withUnsafeBufferPointer { columns in
+                    model.rows.values.withUnsafeBufferPointer { values in
+                        for (row, user) in users.enumerated() {
+                            let target = out.baseAddress! + row * m
+                            for entry in training.range(user) {
+                                for kept in model.rows.range(Int(training.columns[entry])) {
+                                    target[Int(columns[kept])] += values[kept]
+                                }
+                            }
                         }
                     }
                 }

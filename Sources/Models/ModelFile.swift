@@ -2,79 +2,119 @@ import Foundation
 import HDF5
 import LinearAlgebra
 
-/// A trained model as written by `factorise`: everything `evaluate`, `publish` and `recommend`
-/// need, without the training data.
+/// A trained model as written by `factorise` (one head) or `combine` (two heads): everything
+/// `evaluate`, `publish`, `recommend` and `serve` need, without the training data.
 ///
-/// Format `projector.model`, version 1 (n users, m movies, rank k, K neighbours, t training ratings):
+/// Format `projector.model`, version 2 (n users, m movies, rank k, K neighbours, t training
+/// ratings, e kept entries). A head group `/rating` or `/ranking` (`H` below) holds one trained
+/// model; `/rating` is present when the file predicts ratings, `/ranking` when it ranks with a
+/// model other than its rating head.
 ///
-/// | path                   | dtype   | shape    | meaning                                                   |
-/// |------------------------|---------|----------|-----------------------------------------------------------|
-/// | `/model/weights`       | float32 | (m, m)   | EASE only (`model_kind` = item-item): B, zero diagonal    |
-/// | `/model/user_bias`     | float32 | (n)      | user term (normalisation offset + learned bias)           |
-/// | `/model/movie_bias`    | float32 | (m)      | movie term                                                |
-/// | `/model/user_factors`  | float32 | (n, k)   | P                                                         |
-/// | `/model/movie_factors` | float32 | (m, k)   | Q, also the movie vectors for cosine similarity           |
-/// | `/neighbours/index`    | int32   | (m, K)   | most similar movies, best first; −1 = none                |
-/// | `/neighbours/score`    | float32 | (m, K)   | their cosine similarity                                   |
-/// | `/train/user_ptr`      | int64   | (n + 1)  | user u's training movies are `movie[user_ptr[u]:user_ptr[u+1]]` |
-/// | `/train/movie`         | int32   | (t)      | training movies, by user, ascending                       |
-/// | `/curve/iteration`     | int32   | (c)      | training curve: iteration (or sample)                     |
-/// | `/curve/train_rmse`, `/curve/test_rmse` | float64 | (c) | RMSE on training / held-out ratings (NaN: none held out) |
-/// | `/users`, `/movies`    |         |          | ids, titles, years, genres (see `DatasetMetadata`)        |
+/// | path                        | dtype   | shape   | meaning                                                   |
+/// |-----------------------------|---------|---------|-----------------------------------------------------------|
+/// | `H/user_bias`               | float32 | (n)     | factors: user term (normalisation offset + learned bias)  |
+/// | `H/movie_bias`              | float32 | (m)     | factors: movie term                                       |
+/// | `H/user_factors`            | float32 | (n, k)  | factors: P                                                |
+/// | `H/movie_factors`           | float32 | (m, k)  | factors: Q                                                |
+/// | `H/weights`                 | float32 | (m, m)  | item-item (EASE): B, zero diagonal                        |
+/// | `H/row_ptr`                 | int64   | (m + 1) | sparse-item-item: row i of B is `column`/`value[row_ptr[i]:row_ptr[i+1]]` |
+/// | `H/column`, `H/value`       | int32, float32 | (e) | sparse-item-item: kept entries of B, columns ascending per row |
+/// | `H/extras/<name>`           | float64 | (any)   | algorithm extras (`singular_values`, `eigenvalues`)       |
+/// | `H/curve/iteration`         | int32   | (c)     | training curve: iteration (or sample)                     |
+/// | `H/curve/train_rmse`, `H/curve/test_rmse` | float64 | (c) | RMSE on training / held-out ratings (NaN: none held out) |
+/// | `/neighbours/index`         | int32   | (m, K)  | most similar movies, best first; −1 = none                |
+/// | `/neighbours/score`         | float32 | (m, K)  | their cosine similarity                                   |
+/// | `/train/user_ptr`           | int64   | (n + 1) | user u's training movies are `movie[user_ptr[u]:user_ptr[u+1]]` |
+/// | `/train/movie`              | int32   | (t)     | training movies, by user, ascending                       |
+/// | `/users`, `/movies`         |         |         | ids, titles, years, genres (see `DatasetMetadata`)        |
 ///
-/// Prediction: `clip(global_mean + user_bias[u] + movie_bias[i] + user_factors[u] · movie_factors[i])`
-/// to [`rating_min`, `rating_max`].
+/// Head attributes: `algorithm`, `params` (JSON of every hyper-parameter), `seed`,
+/// `normalisation`, `model_kind` (`factors`, `item-item` or `sparse-item-item`); factors also
+/// `rank` and `global_mean`, sparse-item-item `keep_entries`. The rating head is always `factors`.
 ///
-/// Root attributes: `format` = `projector.model`, `format_version` = 1, `schema_version` = 1, `algorithm`, `params`
-/// (JSON of every hyper-parameter), `seed`, `model_kind` (`factors` or `item-item`), `rank` (0 for
-/// item-item), `predicts_ratings` (1/0), `normalisation`, `created_by`, the `DatasetMetadata`
-/// attributes; on `/model`: `global_mean` and algorithm extras (e.g. `singular_values`,
-/// `eigenvalues`); on `/neighbours`: `k`. Evaluate adds `metric_*` attributes. No timestamp and
-/// no timing: the same input, parameters and seed give the same bytes (`factorise` prints the
-/// training time; the store's manifest records when a model was published).
+/// Root attributes: `format` = `projector.model`, `format_version` = 2, `schema_version` = 2,
+/// `algorithm` (the heads' algorithms: `bpmf`, `ease`, or `bpmf+ease` for rating + ranking),
+/// `neighbours_from` (`rating` or `ranking`: whose movie vectors gave the neighbours), `created_by`,
+/// the `DatasetMetadata` attributes; on `/neighbours`: `k`. Evaluate adds `metric_*` attributes.
+/// No timestamp and no timing: the same input, parameters and seed give the same bytes.
+///
+/// Rating prediction (rating head): `clip(global_mean + user_bias[u] + movie_bias[i] +
+/// user_factors[u] · movie_factors[i])` to [`rating_min`, `rating_max`]. Ranking (ranking head,
+/// else the rating head): factors `movie_bias[i] + user_factors[u] · movie_factors[i]`; item-item
+/// `Σ B[j, i]` over the user's training movies j.
+///
+/// Version 1 files (one model in `/model`, its attributes at the root, the curve in `/curve`) are
+/// still read, as a file with one head.
 ///
 /// The reader checks everything it serves from: shapes against n_users/n_movies/rank/k, factors,
-/// biases and weights finite, neighbour indices in −1..<n_movies, the training CSR (pointers
-/// from 0, never decreasing, ending at its length; movies in range and ascending per user).
+/// biases and weights finite, indices in range, every CSR (pointers from 0, never decreasing,
+/// ending at its length; columns in range and ascending per row).
 public struct ModelFile: Sendable {
     public static let format = "projector.model"
-    public static let formatVersion: Int64 = 1
+    public static let formatVersion: Int64 = 2
+    public static let readableVersions: [Int64] = [1, 2]
 
-    public var algorithm: String
-    public var parametersJSON: String
-    public var seed: UInt64
-    public var normalisation: String
+    /// Predicts ratings; nil for a ranking-only model (EASE alone).
+    public var rating: ModelHead?
+    /// Ranks movies; nil when the rating head ranks too.
+    public var ranking: ModelHead?
+    /// Whose movie vectors gave `neighbours`.
+    public var neighboursFrom: ModelHead.Role
     public var metadata: DatasetMetadata
-    public var model: LearnedModel
-    public var extras: [String: [Double]]
     public var neighbours: Neighbours
     /// Each user's training movies (CSR, sorted): excluded from that user's recommendations.
     public var trainingMovies: SparseRows
-    public var curve: TrainingCurve
     public var createdBy: String
     /// Metrics recorded by `evaluate` (name → value), stored as `metric_<name>` attributes.
     public var metrics: [String: Double]
 
+    /// A one-head file from a freshly trained model.
     public init(
         algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
     ) {
-        self.algorithm = algorithm.name
-        parametersJSON = algorithm.parametersJSON
-        seed = algorithm.seed
-        normalisation = data.terms.method.rawValue
-        metadata = data.metadata
-        model = trained.model
-        extras = trained.extras
-        self.neighbours = neighbours
-        trainingMovies = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie,
-                                    values: [Float](repeating: 1, count: data.trainUser.count))
-        for user in 0..<trainingMovies.rowCount {
-            let range = trainingMovies.range(user)
-            trainingMovies.columns[range].sort()
+        let head = ModelHead(algorithm: algorithm.name, parametersJSON: algorithm.parametersJSON, seed: algorithm.seed,
+                             normalisation: data.terms.method.rawValue, model: trained.model, extras: trained.extras,
+                             curve: trained.curve)
+        var training = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie,
+                                  values: [Float](repeating: 1, count: data.trainUser.count))
+        for user in 0..<training.rowCount {
+            let range = training.range(user)
+            training.columns[range].sort()
         }
-        curve = trained.curve
+        self.init(rating: head.model.predictsRatings ? head : nil, ranking: head.model.predictsRatings ? nil : head,
+                  neighboursFrom: head.model.predictsRatings ? .rating : .ranking, metadata: data.metadata,
+                  neighbours: neighbours, trainingMovies: training, createdBy: createdBy, metrics: [:])
+    }
+
+    /// At least one head; a rating head must predict ratings.
+    public init(rating: ModelHead?, ranking: ModelHead?, neighboursFrom: ModelHead.Role, metadata: DatasetMetadata,
+                neighbours: Neighbours, trainingMovies: SparseRows, createdBy: String, metrics: [String: Double]) {
+        precondition(rating != nil || ranking != nil, "a model file needs a head")
+        precondition(rating?.model.predictsRatings ?? true, "a rating head predicts ratings")
+        self.rating = rating
+        self.ranking = ranking
+        self.neighboursFrom = neighboursFrom
+        self.metadata = metadata
+        self.neighbours = neighbours
+        self.trainingMovies = trainingMovies
         self.createdBy = createdBy
-        metrics = [:]
+        self.metrics = metrics
+    }
+
+    /// The head that orders recommendations.
+    public var rankingHead: ModelHead { ranking ?? rating! }
+
+    /// The heads present, by role (a one-model file has one).
+    public var heads: [(role: ModelHead.Role, head: ModelHead)] {
+        [rating.map { (ModelHead.Role.rating, $0) }, ranking.map { (ModelHead.Role.ranking, $0) }].compactMap { $0 }
+    }
+
+    /// `bpmf`, `ease`, or `bpmf+ease` (rating head + ranking head).
+    public var algorithm: String { heads.map(\.head.algorithm).joined(separator: "+") }
+
+    /// The clipped rating prediction, or nil for a model that only ranks (EASE alone).
+    public func predict(user: Int, movie: Int) -> Float? {
+        rating?.model.factors.map { metadata.clip($0.rawPrediction(user: user, movie: movie)) }
     }
 
     static let matrixStorage = StorageOptions(chunkRows: 1024, deflateLevel: 4, shuffle: true)
@@ -86,30 +126,13 @@ public struct ModelFile: Sendable {
             // Published artifacts are model files; consumers check schema_version (= format_version).
             try file.setAttribute("schema_version", Self.formatVersion)
             try file.setAttribute("algorithm", algorithm)
-            try file.setAttribute("params", parametersJSON)
-            try file.setAttribute("seed", Int64(bitPattern: seed))
-            try file.setAttribute("model_kind", model.kind)
-            try file.setAttribute("rank", Int64(model.factors?.rank ?? 0))
-            try file.setAttribute("predicts_ratings", Int64(model.predictsRatings ? 1 : 0))
-            try file.setAttribute("normalisation", normalisation)
+            try file.setAttribute("neighbours_from", neighboursFrom.rawValue)
             try file.setAttribute("created_by", createdBy)
             for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
                 try file.setAttribute("metric_" + name, value)
             }
             try metadata.write(to: file)
-
-            let group = try file.createGroup("model")
-            for (name, values) in extras.sorted(by: { $0.key < $1.key }) { try group.setAttribute(name, values) }
-            switch model {
-            case .factors(let model):
-                try group.setAttribute("global_mean", Double(model.globalMean))
-                try group.write("user_bias", model.userBias)
-                try group.write("movie_bias", model.movieBias)
-                try group.write("user_factors", model.userFactors.values, shape: [model.userCount, model.rank], storage: Self.matrixStorage)
-                try group.write("movie_factors", model.movieFactors.values, shape: [model.movieCount, model.rank], storage: Self.matrixStorage)
-            case .itemItem(let model):
-                try group.write("weights", model.weights.values, shape: [model.movieCount, model.movieCount], storage: Self.matrixStorage)
-            }
+            for (role, head) in heads { try Self.write(head, to: try file.createGroup(role.rawValue)) }
 
             let near = try file.createGroup("neighbours")
             try near.setAttribute("k", Int64(neighbours.k))
@@ -119,108 +142,185 @@ public struct ModelFile: Sendable {
             let train = try file.createGroup("train")
             try train.write("user_ptr", trainingMovies.pointers.map(Int64.init))
             try train.write("movie", trainingMovies.columns, storage: .compressed)
+        }
+    }
 
-            let curveGroup = try file.createGroup("curve")
-            try curveGroup.write("iteration", curve.iteration)
-            try curveGroup.write("train_rmse", curve.trainRMSE)
-            try curveGroup.write("test_rmse", curve.testRMSE)
+    static func write(_ head: ModelHead, to group: HDF5Group) throws {
+        try group.setAttribute("algorithm", head.algorithm)
+        try group.setAttribute("params", head.parametersJSON)
+        try group.setAttribute("seed", Int64(bitPattern: head.seed))
+        try group.setAttribute("normalisation", head.normalisation)
+        try group.setAttribute("model_kind", head.model.kind)
+        try writeModel(head.model, to: group)
+        let extras = try group.createGroup("extras")
+        for (name, values) in head.extras.sorted(by: { $0.key < $1.key }) { try extras.write(name, values) }
+        let curve = try group.createGroup("curve")
+        try curve.write("iteration", head.curve.iteration)
+        try curve.write("train_rmse", head.curve.trainRMSE)
+        try curve.write("test_rmse", head.curve.testRMSE)
+    }
+
+    static func writeModel(_ model: LearnedModel, to group: HDF5Group) throws {
+        switch model {
+        case .factors(let model):
+            try group.setAttribute("rank", Int64(model.rank))
+            try group.setAttribute("global_mean", Double(model.globalMean))
+            try group.write("user_bias", model.userBias)
+            try group.write("movie_bias", model.movieBias)
+            try group.write("user_factors", model.userFactors.values, shape: [model.userCount, model.rank], storage: matrixStorage)
+            try group.write("movie_factors", model.movieFactors.values, shape: [model.movieCount, model.rank], storage: matrixStorage)
+        case .itemItem(let model):
+            try group.write("weights", model.weights.values, shape: [model.movieCount, model.movieCount], storage: matrixStorage)
+        case .sparseItemItem(let model):
+            try group.setAttribute("keep_entries", Int64(model.keptPerColumn))
+            try group.write("row_ptr", model.rows.pointers.map(Int64.init))
+            try group.write("column", model.rows.columns, storage: .compressed)
+            try group.write("value", model.rows.values, storage: .compressed)
         }
     }
 
     public static func read(_ path: String) throws -> ModelFile {
-        let file = try HDF5File.open(path, format: format, versions: [formatVersion])
+        let file = try HDF5File.open(path, format: format, versions: readableVersions)
+        let version = try file.attribute("format_version", as: Int64.self)
         let check = ContentCheck(file: path)
         let metadata = try DatasetMetadata(from: file)
-        let n = metadata.userCount, m = metadata.movieCount
-        let group = try file.group("model")
-        let kind = file.hasAttribute("model_kind") ? try file.stringAttribute("model_kind") : "factors"
-        let model: LearnedModel
-        switch kind {
-        case "factors":
-            let rank = try file.count("rank", in: 1...Int64(FactorModel.maximumRank))
-            let globalMean = try group.attribute("global_mean", as: Double.self)
-            guard globalMean.isFinite else { throw check.fail("/model attribute 'global_mean'", "is \(globalMean): it must be finite") }
-            let factors = FactorModel(
-                globalMean: Float(globalMean),
-                userBias: try group.read("user_bias", shape: [n], why: "n_users"),
-                movieBias: try group.read("movie_bias", shape: [m], why: "n_movies"),
-                userFactors: Matrix(rows: n, columns: rank, values: try group.read("user_factors", shape: [n, rank], why: "n_users × rank")),
-                movieFactors: Matrix(rows: m, columns: rank, values: try group.read("movie_factors", shape: [m, rank], why: "n_movies × rank")))
-            try check.finite(factors.userBias, "/model/user_bias")
-            try check.finite(factors.movieBias, "/model/movie_bias")
-            try check.finite(factors.userFactors.values, "/model/user_factors")
-            try check.finite(factors.movieFactors.values, "/model/movie_factors")
-            model = .factors(factors)
-        case "item-item":
-            let weights: [Float] = try group.read("weights", shape: [m, m], why: "n_movies × n_movies")
-            try check.finite(weights, "/model/weights")
-            model = .itemItem(ItemItemModel(weights: Matrix(rows: m, columns: m, values: weights)))
-        default:
-            throw ModelsError.badFile(path, "unknown model_kind '\(kind)' (this program reads factors and item-item)")
+        let m = metadata.movieCount
+        var rating: ModelHead? = nil, ranking: ModelHead? = nil
+        let neighboursFrom: ModelHead.Role
+        if version == 1 {
+            // One model: in /model, its attributes at the root, its curve in /curve.
+            let kind = file.hasAttribute("model_kind") ? try file.stringAttribute("model_kind") : "factors"
+            let model = try readModel(kind: kind, from: try file.group("model"), rankFrom: file, at: "/model", metadata: metadata, check: check)
+            var extras: [String: [Double]] = [:]
+            for name in try file.group("model").attributeNames() where name != "global_mean" {
+                extras[name] = try file.group("model").attributeArray(name, as: Double.self)
+            }
+            let head = ModelHead(
+                algorithm: try file.stringAttribute("algorithm"), parametersJSON: try file.stringAttribute("params"),
+                seed: UInt64(bitPattern: try file.attribute("seed", as: Int64.self)),
+                normalisation: try file.stringAttribute("normalisation"), model: model, extras: extras,
+                curve: try readCurve(try file.group("curve")))
+            if model.predictsRatings { rating = head } else { ranking = head }
+            neighboursFrom = model.predictsRatings ? .rating : .ranking
+        } else {
+            for role in ModelHead.Role.allCases where file.contains(role.rawValue) {
+                let head = try readHead(try file.group(role.rawValue), at: "/" + role.rawValue, metadata: metadata, check: check)
+                if role == .rating {
+                    guard head.model.predictsRatings else {
+                        throw ModelsError.badFile(path, "/rating: model_kind '\(head.model.kind)' predicts no ratings (a rating head is factors)")
+                    }
+                    rating = head
+                } else {
+                    ranking = head
+                }
+            }
+            guard rating != nil || ranking != nil else {
+                throw ModelsError.badFile(path, "has neither a /rating nor a /ranking head")
+            }
+            let from = try file.stringAttribute("neighbours_from")
+            guard let role = ModelHead.Role(rawValue: from), role == .rating ? rating != nil : ranking != nil else {
+                throw ModelsError.badFile(path, "attribute 'neighbours_from' is '\(from)': it must name a head the file has (\(rating != nil ? "rating" : "")\(rating != nil && ranking != nil ? " or " : "")\(ranking != nil ? "ranking" : ""))")
+            }
+            neighboursFrom = role
         }
-        var extras: [String: [Double]] = [:]
-        for name in try group.attributeNames() where name != "global_mean" {
-            extras[name] = try group.attributeArray(name, as: Double.self)
-        }
+
         let near = try file.group("neighbours")
         let k = try near.count("k", in: 0...Int64(max(0, m - 1)))
         let neighbours = Neighbours(index: try near.read("index", shape: [m, k], why: "n_movies × k"),
                                     score: try near.read("score", shape: [m, k], why: "n_movies × k"), k: k)
         try check.indices(neighbours.index, below: m, "/neighbours/index", why: "n_movies; -1 for none", allowMinusOne: true)
         try check.finite(neighbours.score, "/neighbours/score")
-        let train = try file.group("train")
-        let pointers: [Int64] = try train.read("user_ptr", shape: [n + 1], why: "n_users + 1")
-        let movieCount = try train.dataset("movie").shape.first ?? 0
-        try check.pointers(pointers, rows: n, count: movieCount, "/train/user_ptr")
-        let movies: [Int32] = try train.read("movie", shape: [movieCount], why: "/train/user_ptr's last entry")
-        try check.indices(movies, below: m, "/train/movie", why: "n_movies")
-        for user in 0..<n {
-            let run = Int(pointers[user])..<Int(pointers[user + 1])
-            if let position = run.dropFirst().first(where: { movies[$0 - 1] >= movies[$0] }) {
-                throw check.fail("/train/movie", "position \(position): user index \(user)'s training movies must be ascending without repeats")
-            }
-        }
-        var training = SparseRows(rows: 0, rowOf: [], columnOf: [], values: [])
-        training.pointers = pointers.map(Int.init)
-        training.columns = movies
-        training.values = [Float](repeating: 1, count: movies.count)
-        var curve = TrainingCurve()
-        let curveGroup = try file.group("curve")
-        let points = try curveGroup.dataset("iteration").shape.first ?? 0
-        curve.iteration = try curveGroup.read("iteration", shape: [points], why: "/curve/iteration's length")
-        curve.trainRMSE = try curveGroup.read("train_rmse", shape: [points], why: "/curve/iteration's length")
-        curve.testRMSE = try curveGroup.read("test_rmse", shape: [points], why: "/curve/iteration's length")
+        let training = try readRows(try file.group("train"), pointers: "user_ptr", columns: "movie", rows: metadata.userCount,
+                                    columnCount: m, at: "/train", what: "user index", whose: "training movies", check: check)
         var metrics: [String: Double] = [:]
         for name in try file.attributeNames() where name.hasPrefix("metric_") {
             metrics[String(name.dropFirst(7))] = try file.attribute(name, as: Double.self)
         }
-        return ModelFile(
-            algorithm: try file.stringAttribute("algorithm"), parametersJSON: try file.stringAttribute("params"),
-            seed: UInt64(bitPattern: try file.attribute("seed", as: Int64.self)),
-            normalisation: try file.stringAttribute("normalisation"),
-            metadata: metadata, model: model, extras: extras, neighbours: neighbours, trainingMovies: training,
-            curve: curve, createdBy: try file.stringAttribute("created_by"), metrics: metrics)
+        return ModelFile(rating: rating, ranking: ranking, neighboursFrom: neighboursFrom, metadata: metadata,
+                         neighbours: neighbours, trainingMovies: training,
+                         createdBy: try file.stringAttribute("created_by"), metrics: metrics)
     }
 
-    init(algorithm: String, parametersJSON: String, seed: UInt64, normalisation: String,
-         metadata: DatasetMetadata, model: LearnedModel, extras: [String: [Double]], neighbours: Neighbours,
-         trainingMovies: SparseRows, curve: TrainingCurve, createdBy: String, metrics: [String: Double]) {
-        self.algorithm = algorithm
-        self.parametersJSON = parametersJSON
-        self.seed = seed
-        self.normalisation = normalisation
-        self.metadata = metadata
-        self.model = model
-        self.extras = extras
-        self.neighbours = neighbours
-        self.trainingMovies = trainingMovies
-        self.curve = curve
-        self.createdBy = createdBy
-        self.metrics = metrics
+    static func readHead(_ group: HDF5Group, at location: String, metadata: DatasetMetadata, check: ContentCheck) throws -> ModelHead {
+        let model = try readModel(kind: try group.stringAttribute("model_kind"), from: group, rankFrom: group, at: location,
+                                  metadata: metadata, check: check)
+        var extras: [String: [Double]] = [:]
+        let extrasGroup = try group.group("extras")
+        for name in try extrasGroup.childNames() {
+            let values: [Double] = try extrasGroup.read(name)
+            extras[name] = values
+        }
+        return ModelHead(
+            algorithm: try group.stringAttribute("algorithm"), parametersJSON: try group.stringAttribute("params"),
+            seed: UInt64(bitPattern: try group.attribute("seed", as: Int64.self)),
+            normalisation: try group.stringAttribute("normalisation"), model: model, extras: extras,
+            curve: try readCurve(try group.group("curve")))
     }
 
-    /// The clipped rating prediction, or nil for a model that only ranks (EASE).
-    public func predict(user: Int, movie: Int) -> Float? {
-        model.factors.map { metadata.clip($0.rawPrediction(user: user, movie: movie)) }
+    /// The learned state of one model: `kind` decides the datasets read from `group`.
+    static func readModel(kind: String, from group: HDF5Group, rankFrom rankHolder: HDF5Group, at location: String,
+                          metadata: DatasetMetadata, check: ContentCheck) throws -> LearnedModel {
+        let n = metadata.userCount, m = metadata.movieCount
+        switch kind {
+        case "factors":
+            let rank = try rankHolder.count("rank", in: 1...Int64(FactorModel.maximumRank))
+            let globalMean = try group.attribute("global_mean", as: Double.self)
+            guard globalMean.isFinite else { throw check.fail("\(location) attribute 'global_mean'", "is \(globalMean): it must be finite") }
+            let factors = FactorModel(
+                globalMean: Float(globalMean),
+                userBias: try group.read("user_bias", shape: [n], why: "n_users"),
+                movieBias: try group.read("movie_bias", shape: [m], why: "n_movies"),
+                userFactors: Matrix(rows: n, columns: rank, values: try group.read("user_factors", shape: [n, rank], why: "n_users × rank")),
+                movieFactors: Matrix(rows: m, columns: rank, values: try group.read("movie_factors", shape: [m, rank], why: "n_movies × rank")))
+            try check.finite(factors.userBias, location + "/user_bias")
+            try check.finite(factors.movieBias, location + "/movie_bias")
+            try check.finite(factors.userFactors.values, location + "/user_factors")
+            try check.finite(factors.movieFactors.values, location + "/movie_factors")
+            return .factors(factors)
+        case "item-item":
+            let weights: [Float] = try group.read("weights", shape: [m, m], why: "n_movies × n_movies")
+            try check.finite(weights, location + "/weights")
+            return .itemItem(ItemItemModel(weights: Matrix(rows: m, columns: m, values: weights)))
+        case "sparse-item-item":
+            let keep = try group.count("keep_entries", in: 0...Int64(m))
+            var rows = try readRows(group, pointers: "row_ptr", columns: "column", rows: m, columnCount: m, at: location,
+                                    what: "row", whose: "columns", check: check)
+            let values: [Float] = try group.read("value", shape: [rows.columns.count], why: "\(location)/column's length")
+            try check.finite(values, location + "/value")
+            rows.values = values
+            return .sparseItemItem(SparseItemItemModel(rows: rows, keptPerColumn: keep))
+        default:
+            throw ModelsError.badFile(check.file, "\(location): unknown model_kind '\(kind)' (this program reads factors, item-item and sparse-item-item)")
+        }
+    }
+
+    /// A CSR of column indices (values set to 1): pointers checked, columns in range and ascending per row.
+    static func readRows(_ group: HDF5Group, pointers name: String, columns columnsName: String, rows: Int, columnCount: Int,
+                         at location: String, what: String, whose: String, check: ContentCheck) throws -> SparseRows {
+        let pointers: [Int64] = try group.read(name, shape: [rows + 1], why: rows == columnCount ? "n_movies + 1" : "n_users + 1")
+        let count = try group.dataset(columnsName).shape.first ?? 0
+        try check.pointers(pointers, rows: rows, count: count, "\(location)/\(name)")
+        let columns: [Int32] = try group.read(columnsName, shape: [count], why: "\(location)/\(name)'s last entry")
+        try check.indices(columns, below: columnCount, "\(location)/\(columnsName)", why: "n_movies")
+        for row in 0..<rows {
+            let run = Int(pointers[row])..<Int(pointers[row + 1])
+            if let position = run.dropFirst().first(where: { columns[$0 - 1] >= columns[$0] }) {
+                throw check.fail("\(location)/\(columnsName)", "position \(position): \(what) \(row)'s \(whose) must be ascending without repeats")
+            }
+        }
+        var result = SparseRows(rows: 0, rowOf: [], columnOf: [], values: [])
+        result.pointers = pointers.map(Int.init)
+        result.columns = columns
+        result.values = [Float](repeating: 1, count: columns.count)
+        return result
+    }
+
+    static func readCurve(_ group: HDF5Group) throws -> TrainingCurve {
+        var curve = TrainingCurve()
+        let points = try group.dataset("iteration").shape.first ?? 0
+        curve.iteration = try group.read("iteration", shape: [points], why: "the curve's iteration length")
+        curve.trainRMSE = try group.read("train_rmse", shape: [points], why: "the curve's iteration length")
+        curve.testRMSE = try group.read("test_rmse", shape: [points], why: "the curve's iteration length")
+        return curve
     }
 }

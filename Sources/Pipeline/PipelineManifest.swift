@@ -16,23 +16,31 @@ import Yams
 ///   - name: bpmf
 ///     normalise: {method: none}
 ///     factorise: {algorithm: bpmf, neighbours: 50}
+///   - name: ease
+///     factorise: {algorithm: ease}
+///   - name: served                          # two heads: bpmf predicts ratings, ease ranks
+///     combine: {rating: bpmf, ranking: ease, neighbours_from: rating}
 /// evaluate: {k: [5, 10, 20], relevance: 4, reference: Pipelines/reference/movielens-1m.json}
-/// publish: {model: bpmf, name: movielens-1m, gate: true}
+/// publish: {model: served, name: movielens-1m, gate: true}
 /// ```
 ///
-/// Stages run in order: ingest, then for each model normalise → factorise → evaluate, then
-/// publish. `${VAR}` and `${VAR:-default}` in any string are taken from the environment. Unknown
+/// Stages run in order: ingest, then for each model normalise → factorise → evaluate (or, for a
+/// combined model, combine → evaluate), then publish. `${VAR}` and `${VAR:-default}` in any string are taken from the environment. Unknown
 /// keys, wrong types and missing required keys are errors naming the file, line and key.
 public struct PipelineManifest: Sendable, Equatable {
     public struct Model: Sendable, Equatable {
         public var name: String
         public var normalise: [String: String]
         public var factorise: [String: String]
+        /// A two-headed model made by `combine` from two models listed before it (`rating`,
+        /// `ranking`, `neighbours_from`) instead of trained: then `normalise` and `factorise` are empty.
+        public var combine: [String: String]?
 
-        public init(name: String, normalise: [String: String], factorise: [String: String]) {
+        public init(name: String, normalise: [String: String], factorise: [String: String], combine: [String: String]? = nil) {
             self.name = name
             self.normalise = normalise
             self.factorise = factorise
+            self.combine = combine
         }
     }
 
@@ -59,6 +67,7 @@ public struct PipelineManifest: Sendable, Equatable {
 
     static let splitKeys: [String: Kind] = ["strategy": .string, "seed": .int, "fraction": .number, "name": .string, "holdout_per_user": .int]
     static let normaliseKeys: [String: Kind] = ["method": .string, "lambda": .number, "iterations": .int]
+    static let combineKeys: [String: Kind] = ["rating": .string, "ranking": .string, "neighbours_from": .string]
     /// `factorise`'s own keys plus every algorithm's declared parameters (see `Algorithms`); which
     /// of those apply is checked against the chosen algorithm once the section is read.
     static let factoriseKeys: [String: Kind] = {
@@ -125,9 +134,9 @@ public struct PipelineManifest: Sendable, Equatable {
             }
             for (index, item) in list.enumerated() {
                 guard case .mapping(let mapping) = item else {
-                    throw PipelineError.manifest(path, line: item.mark?.line, "models[\(index)] must be a mapping with name, normalise and factorise")
+                    throw PipelineError.manifest(path, line: item.mark?.line, "models[\(index)] must be a mapping with name, normalise and factorise (or combine)")
                 }
-                let entry = try reader.mapping(mapping, allowed: ["name", "normalise", "factorise"], at: "models[\(index)].")
+                let entry = try reader.mapping(mapping, allowed: ["name", "normalise", "factorise", "combine"], at: "models[\(index)].")
                 guard let nameNode = entry["name"] else {
                     throw PipelineError.manifest(path, line: item.mark?.line, "missing required key 'models[\(index)].name'")
                 }
@@ -135,6 +144,29 @@ public struct PipelineManifest: Sendable, Equatable {
                 try reader.plainName(modelName, node: nameNode, key: "models[\(index)].name")
                 if models.contains(where: { $0.name == modelName }) {
                     throw PipelineError.manifest(path, line: nameNode.mark?.line, "model name '\(modelName)' is used twice")
+                }
+                if let combineNode = entry["combine"] {
+                    let key = "models[\(index)].combine"
+                    if entry["normalise"] != nil || entry["factorise"] != nil {
+                        throw PipelineError.manifest(path, line: combineNode.mark?.line, "models[\(index)] has 'combine' and also 'normalise' or 'factorise': a combined model is made from two trained ones, not trained itself")
+                    }
+                    var combine = try reader.section(combineNode, combineKeys, key: key)
+                    let trained = models.filter { $0.combine == nil }.map(\.name)
+                    for role in ["rating", "ranking"] {
+                        guard let source = combine[role] else {
+                            throw PipelineError.manifest(path, line: combineNode.mark?.line, "missing required key '\(key).\(role)'")
+                        }
+                        guard trained.contains(source) else {
+                            throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).\(role)' '\(source)' is not a trained model listed before it (\(trained.isEmpty ? "none" : trained.joined(separator: ", ")))")
+                        }
+                    }
+                    let from = combine["neighbours_from"] ?? "rating"
+                    guard from == "rating" || from == "ranking" else {
+                        throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).neighbours_from' must be rating or ranking, not '\(from)'")
+                    }
+                    combine["neighbours_from"] = from
+                    models.append(Model(name: modelName, normalise: [:], factorise: [:], combine: combine))
+                    continue
                 }
                 let normalise = try entry["normalise"].map { try reader.section($0, normaliseKeys, key: "models[\(index)].normalise") } ?? [:]
                 let factorise = try entry["factorise"].map { try reader.section($0, factoriseKeys, key: "models[\(index)].factorise") } ?? [:]

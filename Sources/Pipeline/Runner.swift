@@ -40,7 +40,9 @@ public struct Runner: Sendable {
 
     /// The step names a manifest produces, in order (what `--force` accepts).
     public static func stepNames(_ manifest: PipelineManifest) -> [String] {
-        ["ingest"] + manifest.models.flatMap { ["normalise:\($0.name)", "factorise:\($0.name)", "evaluate:\($0.name)"] }
+        ["ingest"] + manifest.models.flatMap {
+            $0.combine == nil ? ["normalise:\($0.name)", "factorise:\($0.name)", "evaluate:\($0.name)"] : ["combine:\($0.name)", "evaluate:\($0.name)"]
+        }
             + (manifest.publish == nil ? [] : ["publish"])
     }
 
@@ -92,7 +94,8 @@ public struct Runner: Sendable {
         }
     }
 
-    /// The steps in order: ingest, then per model normalise → factorise → evaluate, then publish.
+    /// The steps in order: ingest, then per model normalise → factorise → evaluate (combined
+    /// models: combine → evaluate), then publish.
     private func runSteps(folder: String, cache: String, records: inout [StepRecord]) throws -> [String: String] {
         var metricsFiles: [String: String] = [:]
         let dataFolder = try DataSource.ensure(folder: manifest.dataFolder, url: manifest.dataURL, progress: progress)
@@ -110,15 +113,26 @@ public struct Runner: Sendable {
         let ratings = ingest["output"]!
 
         var evaluated: [String: String] = [:]
+        var trained: [String: String] = [:]
         for model in manifest.models {
-            let normalise = try step(
-                "normalise:\(model.name)", program: "normalise", cache: cache, run: folder,
-                arguments: ["--input", ratings] + options(model.normalise), inputs: [ratings],
-                outputs: ["output": "train.h5"], records: &records)
-            let factorise = try step(
-                "factorise:\(model.name)", program: "factorise", cache: cache, run: folder,
-                arguments: ["--input", normalise["output"]!] + options(model.factorise),
-                inputs: [normalise["output"]!], outputs: ["output": "model.h5"], records: &records, progressPattern: true)
+            let factorise: [String: String]
+            if let combine = model.combine {
+                let rating = trained[combine["rating"]!]!, ranking = trained[combine["ranking"]!]!
+                factorise = try step(
+                    "combine:\(model.name)", program: "combine", cache: cache, run: folder,
+                    arguments: ["--rating", rating, "--ranking", ranking, "--neighbours-from", combine["neighbours_from"] ?? "rating"],
+                    inputs: [rating, ranking], outputs: ["output": "model.h5"], records: &records)
+            } else {
+                let normalise = try step(
+                    "normalise:\(model.name)", program: "normalise", cache: cache, run: folder,
+                    arguments: ["--input", ratings] + options(model.normalise), inputs: [ratings],
+                    outputs: ["output": "train.h5"], records: &records)
+                factorise = try step(
+                    "factorise:\(model.name)", program: "factorise", cache: cache, run: folder,
+                    arguments: ["--input", normalise["output"]!] + options(model.factorise),
+                    inputs: [normalise["output"]!], outputs: ["output": "model.h5"], records: &records, progressPattern: true)
+                trained[model.name] = factorise["output"]!
+            }
             var evaluateOptions = options(manifest.evaluate)
             let gated = manifest.reference != nil && model.name == (manifest.publish?["model"] ?? manifest.models[0].name)
             var inputs = [factorise["output"]!, ratings]

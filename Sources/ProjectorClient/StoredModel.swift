@@ -1,28 +1,58 @@
 import ArtifactStore
 import Essentials
+import Evaluation
 import Foundation
 import Models
 
 /// A published model, opened for serving: verified against its manifest's sha256, then answering
-/// recommendations and "movies like this one" in original MovieLens ids.
+/// in original MovieLens ids: recommendations from the ranking head, rating predictions from the
+/// rating head, and "movies like this one" from the stored neighbours.
 ///
 ///     let model = try StoredModel.open(store: "Artifacts", reference: "movielens-1m@production")
 ///     let answer = model.recommend(userID: 42, k: 10)   // never a movie user 42 already rated
 ///     answer.coldStart                                 // true for an unknown user: most popular movies
+///     let stars = try model.predict(userID: 42, movieID: 1).rating
 ///     let near = try model.similar(title: "toy story (1995)", k: 10)
 public final class StoredModel: Sendable {
+    /// A movie in an answer. `score` is the ranking head's score (recommendations), the cosine
+    /// similarity (similar movies) or the training-rating count (cold start).
     public struct Item: Sendable, Equatable, Codable {
         public var movieID: Int64
         public var title: String
-        /// Predicted rating (factor models), EASE score, cosine similarity, or training count
-        /// (cold start), by context.
+        /// 0 when unknown.
+        public var year: Int
+        public var genres: [String]
         public var score: Float
+        enum CodingKeys: String, CodingKey { case movieID = "movie_id", title, year, genres, score }
     }
 
-    public struct Recommendations: Sendable, Equatable {
-        public var items: [Item]
-        /// The user is unknown to the model: these are the most popular movies.
+    /// `{model, version, user, cold_start, items}`, as `recommend --json` prints it.
+    public struct Recommendations: Sendable, Equatable, Codable {
+        public var model: String
+        public var version: Int
+        public var user: Int64
+        /// The user has no training ratings in the model: these are the most popular movies.
         public var coldStart: Bool
+        public var items: [Item]
+        enum CodingKeys: String, CodingKey { case model, version, user, coldStart = "cold_start", items }
+    }
+
+    /// A predicted rating, `{model, version, user, movie, rating, cold_start, basis}`.
+    ///
+    /// The rating head's clipped prediction when the user and the movie both have training
+    /// ratings; otherwise a flagged fallback (`cold_start: true`), named in `basis`: an unknown
+    /// user gets global mean + movie bias, a movie without training ratings gets global mean +
+    /// user bias, both unknown the global mean; always clipped to the rating scale.
+    public struct Prediction: Sendable, Equatable, Codable {
+        public var model: String
+        public var version: Int
+        public var user: Int64
+        public var movie: Item
+        public var rating: Float
+        public var coldStart: Bool
+        /// `model (bpmf)`, `unknown user: global mean + movie bias`, …
+        public var basis: String
+        enum CodingKeys: String, CodingKey { case model, version, user, movie, rating, coldStart = "cold_start", basis }
     }
 
     public let name: String
@@ -32,6 +62,8 @@ public final class StoredModel: Sendable {
     private let userIndex: [Int64: Int]
     private let movieIndex: [Int64: Int]
     private let popularity: [Int32]
+    private let counts: [Float]
+    private let genres: [[String]]
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -56,33 +88,72 @@ public final class StoredModel: Sendable {
         let counts = file.trainingMovies.columnCounts(file.metadata.movieCount).map(Float.init)
         popularity = topK(counts, k: min(1000, counts.count)).map(Int32.init)
         self.counts = counts
+        genres = file.metadata.genres.map { $0.isEmpty ? [] : $0.split(separator: "|").map(String.init) }
     }
-
-    private let counts: [Float]
 
     func item(_ movie: Int, _ score: Float) -> Item {
-        Item(movieID: file.metadata.movieIDs[movie], title: file.metadata.titles[movie], score: score)
+        Item(movieID: file.metadata.movieIDs[movie], title: file.metadata.titles[movie], year: Int(file.metadata.years[movie]),
+             genres: genres[movie], score: score)
     }
 
-    /// The top `k` movies for a user, never one they rated in training. An unknown user gets the
-    /// most popular movies, marked as a cold-start answer.
+    /// The user's index when they have training ratings in the model.
+    func knownUser(_ userID: Int64) -> Int? {
+        guard let user = userIndex[userID], !file.trainingMovies.range(user).isEmpty else { return nil }
+        return user
+    }
+
+    /// The top `k` movies for a user by the ranking head, never one they rated in training: the
+    /// same lists `evaluate` measures (`Evaluator.rank`). A user without training ratings gets
+    /// the most popular movies, marked as a cold-start answer.
     public func recommend(userID: Int64, k requested: Int) -> Recommendations {
         let k = max(0, requested)
-        guard let user = userIndex[userID] else {
-            return Recommendations(items: popularity.prefix(k).map { item(Int($0), counts[Int($0)]) }, coldStart: true)
+        var answer = Recommendations(model: name, version: version, user: userID, coldStart: true, items: [])
+        guard let user = knownUser(userID) else {
+            answer.items = popularity.prefix(k).map { item(Int($0), counts[Int($0)]) }
+            return answer
         }
-        var scores = file.model.scores(users: user..<(user + 1), training: file.trainingMovies)
-        for entry in file.trainingMovies.range(user) { scores.values[Int(file.trainingMovies.columns[entry])] = -.infinity }
-        // Rank by the raw score: clipping first would tie every movie predicted above the top of
-        // the scale and hand the order to the movie index.
-        let best = topK(scores.values, k: k)
-        guard let factors = file.model.factors else {
-            return Recommendations(items: best.map { item($0, scores.values[$0]) }, coldStart: false)
+        answer.coldStart = false
+        Evaluator.rank(model: file, users: user..<(user + 1), k: k) { _, best, scores in
+            answer.items = best.map { item(Int($0), scores[Int($0)]) }
         }
-        // Factor scores leave out the global mean and the user's bias (they do not change the
-        // order); add them back so the score shown is the predicted rating.
-        let shift = factors.globalMean + factors.userBias[user]
-        return Recommendations(items: best.map { item($0, file.metadata.clip(scores.values[$0] + shift)) }, coldStart: false)
+        return answer
+    }
+
+    /// The rating head's prediction for a user and a movie (see `Prediction` for the fallbacks).
+    /// Bad input: a movie id not in the model, or a model that predicts no ratings.
+    public func predict(userID: Int64, movieID: Int64) throws -> Prediction {
+        guard let head = file.rating, let factors = head.model.factors else {
+            throw StoreError(.badInput, "\(name)@\(version) (\(file.algorithm)) predicts no ratings: publish a model with a rating head (als, bpmf, or a combined model)")
+        }
+        guard let movie = movieIndex[movieID] else {
+            throw StoreError(.badInput, "movie \(movieID) is not in \(name)@\(version) (its \(file.metadata.movieCount) movies are those of the training data)")
+        }
+        let user = knownUser(userID)
+        let movieKnown = counts[movie] > 0
+        let value: Float, basis: String
+        switch (user, movieKnown) {
+        case (let user?, true):
+            value = factors.rawPrediction(user: user, movie: movie)
+            basis = "model (\(head.algorithm))"
+        case (nil, true):
+            value = factors.globalMean + factors.movieBias[movie]
+            basis = "unknown user: global mean + movie bias"
+        case (let user?, false):
+            value = factors.globalMean + factors.userBias[user]
+            basis = "movie without training ratings: global mean + user bias"
+        case (nil, false):
+            value = factors.globalMean
+            basis = "unknown user and movie without training ratings: global mean"
+        }
+        let rating = file.metadata.clip(value)
+        return Prediction(model: name, version: version, user: userID, movie: item(movie, rating), rating: rating,
+                          coldStart: user == nil || !movieKnown, basis: basis)
+    }
+
+    /// Where "movies like this one" come from, in words.
+    public var similarSource: String {
+        let head = file.neighboursFrom == .rating ? file.rating : file.rankingHead
+        return "cosine of the \(file.neighboursFrom.rawValue) head's movie vectors (\(head?.algorithm ?? "?"))"
     }
 
     /// Movies like `movieID`: its stored cosine neighbours, best first.
@@ -98,6 +169,14 @@ public final class StoredModel: Sendable {
     public func similar(title: String, k: Int) throws -> (movie: Item, similar: [Item]) {
         let movie = try findMovie(title)
         return (item(movie, 0), try similar(movieID: file.metadata.movieIDs[movie], k: k))
+    }
+
+    /// Movies whose title contains `query` (case-insensitive), most rated first, at most `limit`.
+    public func search(title query: String, limit: Int) -> [Item] {
+        let wanted = query.lowercased()
+        let titles = file.metadata.titles
+        let matches = titles.indices.filter { titles[$0].lowercased().contains(wanted) }
+        return matches.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }.prefix(max(0, limit)).map { item($0, counts[$0]) }
     }
 
     func findMovie(_ title: String) throws -> Int {

@@ -14,7 +14,7 @@ struct EvaluateCommand: StageCommand {
         commandName: "evaluate",
         abstract: "Measure a model on held-out ratings against baselines; write metrics.json and report.html.",
         discussion: """
-            RMSE and MAE (n/a for ranking-only models), and for each k: precision, recall, NDCG, MAP, hit rate \
+            RMSE and MAE from the rating head (n/a for ranking-only models), and from the ranking head for each k: precision, recall, NDCG, MAP, hit rate \
             and catalogue coverage, next to global-mean, bias-only and popularity baselines. With --reference, \
             compares against a previous metrics.json and exits 3 when quality regressed beyond the tolerances. \
             Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 3 quality gate refused.
@@ -73,10 +73,10 @@ struct EvaluateCommand: StageCommand {
     func runStage(log: Logger) throws -> String {
         let file = try ModelFile.read(model)
         let table = try RatingsFile.read(data)
-        let referenceReport = try reference.map(MetricsReport.read)
+        let referenceMetrics = try reference.map(MetricsReport.readMetrics)
         let spec = EvaluationProtocol(ks: ks.sorted(), relevanceThreshold: relevance)
         let evaluation = try Evaluator.evaluate(model: file, data: table, protocol: spec)
-        let metrics = MetricsReport(evaluation: evaluation, model: file, modelPath: model, data: table, spec: spec)
+        let metrics = try MetricsReport(evaluation: evaluation, model: file, modelPath: model, data: table, spec: spec)
         try AtomicFile.write(metrics.json, to: output)
         if let report {
             try AtomicFile.write(Data(HTMLReport.render(report: metrics, evaluation: evaluation, model: file).utf8), to: report)
@@ -88,8 +88,8 @@ struct EvaluateCommand: StageCommand {
         }
         log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
         print(metrics.table())
-        if let referenceReport {
-            let regressions = tolerances.gate.regressions(current: metrics.metrics, reference: referenceReport.metrics)
+        if let referenceMetrics {
+            let regressions = tolerances.gate.regressions(current: metrics.metrics, reference: referenceMetrics)
             if !regressions.isEmpty {
                 throw EvaluationError(.qualityGate, "quality gate refused against \(reference!): " + regressions.map(\.description).joined(separator: "; "))
             }

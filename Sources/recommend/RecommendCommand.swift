@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactStore
+import Essentials
 import Foundation
 import ProjectorClient
 import StageKit
@@ -7,12 +8,14 @@ import StageKit
 /// `recommend`: answers from a published model.
 ///
 ///     recommend --store Artifacts --model movielens-1m user 42 -k 10
-///     recommend --model movielens-1m@3 similar "toy story" -k 10
+///     recommend --model movielens-1m predict 42 1
+///     recommend --model movielens-1m@3 --json similar "toy story" -k 10
 struct RecommendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recommend",
-        abstract: "Top-k movies for a user, or movies like a given one, from a published model.",
-        subcommands: [User.self, Similar.self])
+        abstract: "Top-k movies for a user, a predicted rating, or movies like a given one, from a published model.",
+        discussion: "Exit codes: 0 success, 1 failure, 2 bad usage or bad input (unknown model, movie, or title).",
+        subcommands: [User.self, Predict.self, Similar.self])
 
     @OptionGroup var target: Target
 
@@ -21,26 +24,19 @@ struct RecommendCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Option(help: "NAME[@VERSION|@ALIAS]; default alias production.")
         var model: String
-        @Flag(help: "Print JSON instead of a table.")
+        @Flag(help: "Print one JSON object instead of a table.")
         var json = false
 
-        /// Opens the model, asks it, prints the answer.
-        func answer(_ ask: (StoredModel) throws -> (items: [StoredModel.Item], header: String)) throws {
+        /// Opens the model, asks it, prints the answer: `answer` as JSON, or `table` lines.
+        func run<Answer: Encodable>(_ ask: (StoredModel) throws -> (answer: Answer, table: [String])) throws {
             let opened = try StoredModel.open(store: store.root, reference: model)
-            let (items, header) = try ask(opened)
-            try print(items, header: header)
+            let (answer, table) = try ask(opened)
+            Swift.print(json ? JSON.line(answer) : table.joined(separator: "\n"))
         }
 
-        func print(_ items: [StoredModel.Item], header: String) throws {
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                Swift.print(String(decoding: try encoder.encode(items), as: UTF8.self))
-            } else {
-                Swift.print(header)
-                for (rank, item) in items.enumerated() {
-                    Swift.print(String(format: "%3d  %7lld  %.4f  %@", rank + 1, item.movieID, item.score, item.title))
-                }
+        static func rows(_ items: [StoredModel.Item]) -> [String] {
+            items.enumerated().map { rank, item in
+                String(format: "%3d  %7lld  %8.4f  %@", rank + 1, item.movieID, item.score, item.title)
             }
         }
     }
@@ -52,16 +48,32 @@ struct RecommendCommand: ParsableCommand {
     }
 
     struct User: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Top-k movies for a user (original MovieLens user id).")
+        static let configuration = CommandConfiguration(abstract: "Top-k movies for a user (original MovieLens user id), from the ranking head.")
         @ParentCommand var parent: RecommendCommand
         @Argument(help: "The user's MovieLens id.") var id: Int64
         @OptionGroup var count: Count
         func run() throws {
-            try parent.target.answer { model in
+            try parent.target.run { model in
                 let answer = model.recommend(userID: id, k: count.k)
-                return (answer.items, answer.coldStart
-                    ? "user \(id) is unknown to \(model.name)@\(model.version): cold start, the most popular movies"
-                    : "top \(count.k) for user \(id) from \(model.name)@\(model.version) (\(model.manifest.algorithm))")
+                let header = answer.coldStart
+                    ? "user \(id) has no training ratings in \(model.name)@\(model.version): cold start, the most popular movies"
+                    : "top \(count.k) for user \(id) from \(model.name)@\(model.version) (ranking head \(model.file.rankingHead.algorithm))"
+                return (answer, [header] + Target.rows(answer.items))
+            }
+        }
+    }
+
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The rating a user would give a movie (MovieLens ids), from the rating head.")
+        @ParentCommand var parent: RecommendCommand
+        @Argument(help: "The user's MovieLens id.") var user: Int64
+        @Argument(help: "The movie's MovieLens id.") var movie: Int64
+        func run() throws {
+            try parent.target.run { model in
+                let answer = try model.predict(userID: user, movieID: movie)
+                let line = String(format: "%.3f", answer.rating)
+                    + "  user \(user), movie \(movie) \(answer.movie.title), \(model.name)@\(model.version): \(answer.basis)"
+                return (answer, [line])
             }
         }
     }
@@ -71,10 +83,21 @@ struct RecommendCommand: ParsableCommand {
         @ParentCommand var parent: RecommendCommand
         @Argument(help: "A title, or a unique part of one.") var title: String
         @OptionGroup var count: Count
+
+        /// `{model, version, movie, source, items}`.
+        struct Answer: Encodable {
+            var model: String
+            var version: Int
+            var movie: StoredModel.Item
+            var source: String
+            var items: [StoredModel.Item]
+        }
+
         func run() throws {
-            try parent.target.answer { model in
+            try parent.target.run { model in
                 let (movie, items) = try model.similar(title: title, k: count.k)
-                return (items, "movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version)")
+                return (Answer(model: model.name, version: model.version, movie: movie, source: model.similarSource, items: items),
+                        ["movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version), \(model.similarSource)"] + Target.rows(items))
             }
         }
     }

@@ -62,7 +62,7 @@ struct EvaluatorTests {
                              createdBy: "test")
         let e = try Evaluator.evaluate(model: file, data: table, protocol: EvaluationProtocol(ks: [1]))
         #expect(e.rating == nil)
-        let report = MetricsReport(evaluation: e, model: file, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1]))
+        let report = try MetricsReport(evaluation: e, model: file, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1]))
         let json = try JSONSerialization.jsonObject(with: report.json) as! [String: Any]
         let metrics = json["metrics"] as! [String: Any]
         #expect(metrics["rmse"] is NSNull && metrics["mae"] is NSNull)
@@ -83,7 +83,7 @@ struct EvaluatorTests {
         let table = tinyTable()
         let model = try handModel(table)
         let e = try Evaluator.evaluate(model: model, data: table, protocol: EvaluationProtocol(ks: [1, 2]))
-        let report = MetricsReport(evaluation: e, model: model, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1, 2]))
+        let report = try MetricsReport(evaluation: e, model: model, modelPath: "m.h5", data: table, spec: EvaluationProtocol(ks: [1, 2]))
         let html = HTMLReport.render(report: report, evaluation: e, model: model)
         #expect(html.contains("<svg") && html.contains("precision@k") && html.contains("by true rating"))
         // Self-contained: apart from the SVG namespace name (an identifier, never fetched), nothing

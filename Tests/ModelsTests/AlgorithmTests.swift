@@ -122,7 +122,7 @@ struct RegistryTests {
         ("als", ["lambda": "1e39"], "als: lambda 1e+39 must be 0–1000000"),
         ("als", ["init_scale": "1e-50"], "als: init_scale 1e-50 must be > 0 and ≤ 10"),
         ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0 and ≤ 1000000000"),
-        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda)"),
+        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries)"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
     ])
     func badParameters(algorithm: String, given: [String: String], message: String) {
@@ -224,7 +224,7 @@ struct EASETests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try file.write(to: path)
         let back = try ModelFile.read(path)
-        #expect(back.model.kind == "item-item" && back.model.movieVectors == a.model.movieVectors)
+        #expect(back.rankingHead.model.kind == "item-item" && back.rankingHead.model.movieVectors == a.model.movieVectors)
         #expect(back.predict(user: 0, movie: 0) == nil)
         #expect(throws: ModelsError.badParameter("ease: lambda 0 must be > 0 and ≤ 1000000000")) { try EASE.make(["lambda": 0]) }
     }

@@ -48,6 +48,7 @@ enum Conformance {
         switch model {
         case .factors(let f): [f.userFactors.values, f.movieFactors.values, f.userBias, f.movieBias]
         case .itemItem(let i): [i.weights.values]
+        case .sparseItemItem(let s): [s.rows.values, s.rows.columns.map(Float.init), s.rows.pointers.map(Float.init)]
         }
     }
 
@@ -154,9 +155,11 @@ enum Conformance {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try file.write(to: path)
         let back = try ModelFile.read(path)
-        #expect(back.algorithm == algorithm.name && back.parametersJSON == algorithm.parametersJSON && back.seed == algorithm.seed)
-        #expect(learned(back.model) == learned(trained.model) && back.model.kind == trained.model.kind)
-        #expect(back.neighbours == file.neighbours && back.curve == trained.curve)
+        let head = back.rankingHead
+        #expect(back.algorithm == algorithm.name && head.parametersJSON == algorithm.parametersJSON && head.seed == algorithm.seed)
+        #expect(learned(head.model) == learned(trained.model) && head.model.kind == trained.model.kind)
+        #expect(back.neighbours == file.neighbours && head.curve == trained.curve)
+        #expect((back.rating != nil) == trained.model.predictsRatings)
         #expect(back.trainingMovies.pointers == file.trainingMovies.pointers && back.trainingMovies.columns == file.trainingMovies.columns)
         #expect(back.metadata == data.metadata)
         for u in 0..<data.userCount { #expect(back.predict(user: u, movie: 3) == file.predict(user: u, movie: 3)) }

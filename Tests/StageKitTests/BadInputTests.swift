@@ -9,10 +9,11 @@ import Testing
 /// naming the file and what is wrong (for HDF5 files the dataset and first bad position), writes
 /// nothing, and never crashes. Each row is one kind of bad input.
 struct BadInputTests {
-    /// Valid files to damage: ratings, normalised, an evaluated ALS model, an EASE model.
+    /// Valid files to damage: ratings, normalised, an evaluated ALS model, an EASE model (dense
+    /// and sparsified).
     struct Fixture {
         let dir: URL
-        let ratings: String, train: String, model: String, ease: String
+        let ratings: String, train: String, model: String, ease: String, sparse: String
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
     }
 
@@ -22,7 +23,9 @@ struct BadInputTests {
         let train = dir.appendingPathComponent("n.h5").path
         let ease = dir.appendingPathComponent("ease.h5").path
         #expect(try runStage("factorise", ["--input", train, "--output", ease, "--algorithm", "ease", "--lambda", "5"]).status == 0)
-        return Fixture(dir: dir, ratings: ratings, train: train, model: good, ease: ease)
+        let sparse = dir.appendingPathComponent("sparse.h5").path
+        #expect(try runStage("factorise", ["--input", train, "--output", sparse, "--algorithm", "ease", "--lambda", "5", "--keep-entries", "3"]).status == 0)
+        return Fixture(dir: dir, ratings: ratings, train: train, model: good, ease: ease, sparse: sparse)
     }
 
     /// A damaged copy of a file: written by the library's own writer from a mutated value, which
@@ -34,6 +37,8 @@ struct BadInputTests {
         case truncatedModel, emptyFile, textFile
         case ratingsCountAttributeWrong, ratingsScaleImpossible, ratingsSplitUnknown, ratingsTrainCountWrong
         case modelKindUnknown, modelRankZero, modelNeighbourCountTooLarge, modelOfOtherMovies, formatAttributeArray
+        case sparseColumnOutOfRange, sparseRowsUnsorted, neighboursFromMissingHead
+        case combineOtherMovies, combineOtherFingerprint, combineRankerAsRating
 
         var testDescription: String { rawValue }
     }
@@ -79,17 +84,53 @@ struct BadInputTests {
             let file = try attributes(f.ratings) { try $0.setAttribute("n_train", Int64(1)) }
             return (file, "normalise", ["--input", file, "--output", out], "\(file): attribute 'n_train' says 1, /ratings/is_test holds")
         case .modelKindUnknown:
-            let file = try attributes(f.model) { try $0.setAttribute("model_kind", "knn") }
-            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file): unknown model_kind 'knn'")
+            let file = try attributes(f.model) { try $0.group("rating").setAttribute("model_kind", "knn") }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file): /rating: unknown model_kind 'knn'")
         case .modelRankZero:
-            let file = try attributes(f.model) { try $0.setAttribute("rank", Int64(0)) }
-            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): attribute 'rank': is 0, outside 1…100000")
+            let file = try attributes(f.model) { try $0.group("rating").setAttribute("rank", Int64(0)) }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): /rating attribute 'rank': is 0, outside 1…100000")
         case .modelNeighbourCountTooLarge:
             let file = try attributes(f.model) { try $0.group("neighbours").setAttribute("k", Int64(1000)) }
-            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): attribute 'k': is 1000, outside 0…8")
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): /neighbours attribute 'k': is 1000, outside 0…8")
         case .modelOfOtherMovies:
             let file = try model(f.model) { $0.metadata.movieIDs = $0.metadata.movieIDs.map { $0 + 100 } }
             return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "are not the ratings file's (12 × 9), though the fingerprints agree")
+        case .sparseColumnOutOfRange:
+            let file = try model(f.sparse) { file in
+                guard case .sparseItemItem(var sparse) = file.ranking?.model else { return }
+                sparse.rows.columns[4] = 9
+                file.ranking?.model = .sparseItemItem(sparse)
+            }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
+                    "\(file): /ranking/column: position 4 holds 9, outside 0..<9 (n_movies)")
+        case .sparseRowsUnsorted:
+            guard case .sparseItemItem(let original) = try ModelFile.read(f.sparse).ranking?.model,
+                  let row = (0..<original.movieCount).first(where: { original.rows.range($0).count >= 2 }) else {
+                throw HDF5Error(file: f.sparse, problem: "the fixture has no sparse row of two entries")
+            }
+            let first = original.rows.pointers[row]
+            let file = try model(f.sparse) { file in
+                guard case .sparseItemItem(var sparse) = file.ranking?.model else { return }
+                sparse.rows.columns.swapAt(first, first + 1)
+                file.ranking?.model = .sparseItemItem(sparse)
+            }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
+                    "\(file): /ranking/column: position \(first + 1): row \(row)'s columns must be ascending without repeats")
+        case .neighboursFromMissingHead:
+            let file = try attributes(f.sparse) { try $0.setAttribute("neighbours_from", "rating") }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
+                    "\(file): attribute 'neighbours_from' is 'rating': it must name a head the file has (ranking)")
+        case .combineOtherMovies:
+            let file = try model(f.ease) { $0.metadata.movieIDs = $0.metadata.movieIDs.map { $0 + 100 } }
+            return (file, "combine", ["--rating", f.model, "--ranking", file, "--output", out],
+                    "combine: error: --rating \(f.model) and --ranking \(file) were not trained on the same data: movies (9 each, with other ids); train both from one ingest")
+        case .combineOtherFingerprint:
+            let file = try attributes(f.ease) { try $0.setAttribute("data_fingerprint", "0123456789abcdef") }
+            return (file, "combine", ["--rating", f.model, "--ranking", file, "--output", out],
+                    "were not trained on the same data: data fingerprint")
+        case .combineRankerAsRating:
+            return (f.ease, "combine", ["--rating", f.ease, "--ranking", f.model, "--output", out],
+                    "combine: error: --rating \(f.ease) is ease, which predicts no ratings: the rating head must be a factor model")
         case .formatAttributeArray:
             // An array where a string is expected: libhdf5 would write every element into a buffer
             // sized for one. Made with h5py, as a hostile user would.
@@ -133,12 +174,12 @@ struct BadInputTests {
             return (file, "factorise", ["--input", file, "--output", out], "\(file): /train/value: position 0 holds inf: values must be finite")
         case .modelNaN:
             let file = try model(f.model) { file in
-                guard case .factors(var factors) = file.model else { return }
+                guard case .factors(var factors) = file.rating?.model else { return }
                 factors.userFactors.values = factors.userFactors.values.map { _ in .nan }
-                file.model = .factors(factors)
+                file.rating?.model = .factors(factors)
             }
             return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
-                    "\(file): /model/user_factors: position 0 holds nan: values must be finite")
+                    "\(file): /rating/user_factors: position 0 holds nan: values must be finite")
         case .modelTrainingMovieOutOfRange:
             let file = try model(f.model) { $0.trainingMovies.columns[$0.trainingMovies.columns.count - 1] = 9 }
             return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
@@ -153,12 +194,12 @@ struct BadInputTests {
                     "\(file): /train/user_ptr: position 3 holds")
         case .easeNaN:
             let file = try model(f.ease) { file in
-                guard case .itemItem(var item) = file.model else { return }
+                guard case .itemItem(var item) = file.ranking?.model else { return }
                 item.weights.values[5] = .nan
-                file.model = .itemItem(item)
+                file.ranking?.model = .itemItem(item)
             }
             return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
-                    "\(file): /model/weights: position 5 holds nan: values must be finite")
+                    "\(file): /ranking/weights: position 5 holds nan: values must be finite")
         case .truncatedModel:
             let bytes = try Data(contentsOf: URL(fileURLWithPath: f.model))
             let file = f.path("truncated.h5")

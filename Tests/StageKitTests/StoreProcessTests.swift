@@ -84,7 +84,7 @@ struct StoreProcessTests {
     @Test func gateExitCodeAndPythonReproducesRecommend() throws {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (_, good, bad) = try TrainingStageTests().goodAndBadModels(dir)
+        let (ratings, good, bad) = try TrainingStageTests().goodAndBadModels(dir)
         let store = dir.appendingPathComponent("store").path
         #expect(try runStage("publish", ["--input", good, "--name", "ml", "--store", store, "--gate"]).status == 0)
         let refused = try runStage("publish", ["--input", bad, "--name", "ml", "--store", store, "--gate"])
@@ -92,25 +92,56 @@ struct StoreProcessTests {
         #expect(refused.stderr.contains("quality gate refused") && refused.stderr.contains("rmse rose from"))
         #expect(try ModelStore(root: store).versions("ml") == [1])
 
-        for user in ["1", "5", "12", "77"] {
-            let swift = try runStage("recommend", ["--store", store, "--model", "ml@production", "--json", "user", user, "-k", "4"])
-            #expect(swift.status == 0, "\(swift.stderr)")
-            let items = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [[String: Any]]
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Scripts/python/recommend_example.py").path
-            let python = Process()
-            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            python.arguments = ["python3", script, store, "ml@production", user, "4"]
+        // A two-headed model: the good ALS predicts, a sparsified EASE ranks.
+        let ease = dir.appendingPathComponent("ease.h5").path, served = dir.appendingPathComponent("served.h5").path
+        let train = dir.appendingPathComponent("n.h5").path
+        #expect(try runStage("factorise", ["--input", train, "--output", ease, "--algorithm", "ease", "--lambda", "5", "--keep-entries", "3"]).status == 0)
+        let combined = try runStage("combine", ["--rating", good, "--ranking", ease, "--output", served, "--neighbours-from", "ranking"])
+        #expect(combined.status == 0, "\(combined.stderr)")
+        #expect(try runStage("evaluate", ["--model", served, "--data", ratings, "--output", served + ".json", "--k", "1,2,10"]).status == 0)
+        #expect(try runStage("publish", ["--input", served, "--name", "ml", "--store", store, "--gate"]).status == 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/python/recommend_example.py").path
+        func python(_ reference: String, _ arguments: [String]) throws -> [String: Any] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, store, reference] + arguments
             let out = Pipe()
-            python.standardOutput = out
-            try python.run()
+            process.standardOutput = out
+            try process.run()
             let data = out.fileHandleForReading.readDataToEndOfFile()
-            python.waitUntilExit()
-            try #require(python.terminationStatus == 0, "recommend_example.py failed (numpy and h5py installed?)")
-            let answer = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-            #expect(answer["movies"] as! [Int] == items.map { $0["movieID"] as! Int }, "user \(user)")
-            #expect((answer["cold_start"] as! Bool) == (user == "77"))
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "recommend_example.py \(arguments) failed (numpy and h5py installed?)")
+            return try JSONSerialization.jsonObject(with: data) as! [String: Any]
         }
+        for (reference, version) in [("ml@1", 1), ("ml@production", 2)] { for user in ["1", "5", "12", "77"] {
+            let swift = try runStage("recommend", ["--store", store, "--model", reference, "--json", "user", user, "-k", "4"])
+            #expect(swift.status == 0, "\(swift.stderr)")
+            let served = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [String: Any]
+            #expect(Set(served.keys) == ["model", "version", "user", "cold_start", "items"])
+            let items = served["items"] as! [[String: Any]]
+            #expect(items.allSatisfy { Set($0.keys) == ["movie_id", "title", "year", "genres", "score"] })
+            let answer = try python(reference, ["user", user, "4"])
+            let expected = answer["items"] as! [[String: Any]]
+            #expect(expected.map { $0["movie_id"] as! Int } == items.map { $0["movie_id"] as! Int }, "user \(user)")
+            #expect(expected.map { $0["title"] as! String } == items.map { $0["title"] as! String })
+            for (a, b) in zip(expected, items) {
+                #expect(abs((a["score"] as! Double) - (b["score"] as! Double)) < 1e-4, "user \(user): scores \(a) vs \(b)")
+            }
+            #expect((answer["cold_start"] as! Bool) == (user == "77") && (served["cold_start"] as! Bool) == (user == "77"))
+            #expect(served["user"] as! Int == Int(user)! && served["version"] as! Int == version && served["model"] as! String == "ml")
+        } }
+        // predict: the rating head, and the flagged fallbacks, agree with numpy.
+        for reference in ["ml@1", "ml@2"] { for (user, movie) in [("1", "1"), ("5", "4"), ("77", "8")] {
+            let swift = try runStage("recommend", ["--store", store, "--model", reference, "--json", "predict", user, movie])
+            #expect(swift.status == 0, "\(swift.stderr)")
+            let served = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [String: Any]
+            let answer = try python(reference, ["predict", user, movie])
+            #expect(abs((served["rating"] as! Double) - (answer["rating"] as! Double)) < 1e-4, "predict \(user) \(movie): \(served) vs \(answer)")
+            #expect((served["cold_start"] as! Bool) == (answer["cold_start"] as! Bool) && (served["cold_start"] as! Bool) == (user == "77"))
+        } }
+        let unknownMovie = try runStage("recommend", ["--store", store, "--model", "ml", "predict", "1", "99999"])
+        #expect(unknownMovie.status == 2 && unknownMovie.stderr.contains("recommend: error: movie 99999 is not in ml@2"), "\(unknownMovie.stderr)")
         let unknown = try runStage("recommend", ["--store", store, "--model", "ml@9", "user", "1"])
         #expect(unknown.status == 2 && unknown.stderr.contains("ml has no version 9"))
     }

@@ -49,15 +49,16 @@ struct TrainingStageTests {
             let fit = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", algorithm, "--neighbours", "4"] + extra)
             #expect(fit.status == 0, "\(algorithm): \(fit.stderr)")
             let file = try ModelFile.read(model)
-            #expect(file.algorithm == algorithm && file.neighbours.k == 4 && file.normalisation == "item-mean")
+            let head = file.rankingHead
+            #expect(file.algorithm == algorithm && file.neighbours.k == 4 && head.normalisation == "item-mean")
             switch algorithm {
             case "ease":
-                #expect(file.model.kind == "item-item" && file.curve.testRMSE.isEmpty)
+                #expect(file.rating == nil && head.model.kind == "item-item" && head.curve.testRMSE.isEmpty)
             case "bpmf":
-                #expect(file.model.factors?.rank == 2 * 3)  // rank × kept samples, side by side
+                #expect(file.ranking == nil && file.rating?.model.factors?.rank == 2 * 3)  // rank × kept samples, side by side
             default:
-                #expect(file.model.factors?.rank == Int(extra[1])!)
-                #expect(!file.curve.testRMSE.isEmpty && file.curve.testRMSE.allSatisfy(\.isFinite))
+                #expect(file.ranking == nil && file.rating?.model.factors?.rank == Int(extra[1])!)
+                #expect(!head.curve.testRMSE.isEmpty && head.curve.testRMSE.allSatisfy(\.isFinite))
             }
         }
     }

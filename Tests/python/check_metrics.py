@@ -3,8 +3,10 @@
 
     check_metrics.py MODEL.h5 RATINGS.h5  →  prints {"rmse": …, "precision@10": …} as JSON
 
-Reads only the documented HDF5 formats (projector.model, projector.ratings), so it also proves
-the files are readable outside Swift. The protocol is evaluate's: predictions clipped to the
+Reads only the documented HDF5 formats (projector.model versions 1 and 2, projector.ratings), so
+it also proves the files are readable outside Swift. RMSE comes from the rating head (/rating, or
+/model in version 1), precision from the ranking head (/ranking when present: factors, dense or
+sparse item-item; else the rating head). The protocol is evaluate's: predictions clipped to the
 rating scale, held-out users/movies unseen in training predicted by the bias baseline
 (μ + b_u + b_i, λ = 10, 10 alternating rounds, movies first); ranking over every movie the user
 did not rate in training, relevant = held-out rating ≥ 4, ties to the lower movie index,
@@ -27,8 +29,8 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         lo, hi = float(r.attrs["rating_min"]), float(r.attrs["rating_max"])
         n_users, n_movies = int(r.attrs["n_users"]), int(r.attrs["n_movies"])
     with h5py.File(model_path, "r") as m:
-        assert m.attrs["format"] == "projector.model" and m.attrs["format_version"] == 1
-        g = m["model"]
+        assert m.attrs["format"] == "projector.model" and m.attrs["format_version"] in (1, 2)
+        g = m["model"] if m.attrs["format_version"] == 1 else m["rating"]
         P = g["user_factors"][:]
         Q = g["movie_factors"][:]
         ub = g["user_bias"][:]
@@ -36,6 +38,24 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         gm = np.float32(g.attrs["global_mean"])
         ptr = m["train/user_ptr"][:]
         train_movies = m["train/movie"][:]
+        # Ranking scores: users × movies.
+        X = np.zeros((n_users, n_movies), dtype=np.float32)
+        for u in range(n_users):
+            X[u, train_movies[ptr[u]:ptr[u + 1]]] = 1
+        ranking = m["ranking"] if m.attrs["format_version"] == 2 and "ranking" in m else None
+        kind = ranking.attrs["model_kind"] if ranking is not None else "factors"
+        if ranking is None:
+            scores = (P @ Q.T + mb[None, :]).astype(np.float32)
+        elif kind == "factors":
+            scores = (ranking["user_factors"][:] @ ranking["movie_factors"][:].T + ranking["movie_bias"][:][None, :]).astype(np.float32)
+        elif kind == "item-item":
+            scores = (X @ ranking["weights"][:]).astype(np.float32)
+        else:
+            B = np.zeros((n_movies, n_movies), dtype=np.float32)
+            row_ptr, column, value = ranking["row_ptr"][:], ranking["column"][:], ranking["value"][:]
+            rows = np.repeat(np.arange(n_movies), np.diff(row_ptr))
+            B[rows, column] = value
+            scores = (X @ B).astype(np.float32)
 
     tu, tm, tr = user[~test], movie[~test], rating[~test].astype(np.float64)
     hu, hm, hr = user[test], movie[test], rating[test].astype(np.float64)
@@ -61,7 +81,6 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
     for u, i, x in zip(hu, hm, hr):
         if x >= threshold:
             relevant[u].add(int(i))
-    scores = (P @ Q.T + mb[None, :]).astype(np.float32)
     total, users = 0.0, 0
     for u in range(n_users):
         if not relevant[u]:

@@ -10,21 +10,30 @@ import LinearAlgebra
 ///
 /// i.e. B_ij = −P_ij / P_jj off the diagonal. A user's scores are x_u B. EASE ranks movies; it
 /// predicts no ratings, so RMSE does not apply to it (evaluate reports "not applicable").
+///
+/// With `keep_entries` N > 0 only the N largest-magnitude entries of each column of B are kept
+/// and stored sparse: N × movies entries instead of movies² (at 59k movies, N = 1000 is 0.47 GB
+/// instead of 14 GB). The README has the measured precision against the dense matrix.
 public struct EASE: Algorithm {
     public static let name = "ease"
     public static let summary = "EASE^R item-item model (ranks; predicts no ratings)"
     public static let lambda = Parameter.real("lambda", default: 1500, minimum: 0, exclusiveMinimum: true, maximum: 1e9, help: "L2 penalty λ (XᵀX alone is singular)")
-    public static let parameters = [lambda]
+    public static let keepEntries = Parameter.integer("keep_entries", default: 0, minimum: 0, maximum: 100_000, help: "largest-magnitude entries of B kept per column, stored sparse (0: all, dense)")
+    public static let parameters = [lambda, keepEntries]
     public static let maximumMovies = 30_000
 
-    public struct Parameters: Sendable, Equatable { public var lambda: Double }
+    public struct Parameters: Sendable, Equatable {
+        public var lambda: Double
+        /// 0: the dense matrix; else B sparsified to this many entries per column.
+        public var keepEntries: Int
+    }
 
     public let values: ParameterValues
     public let parameters: Parameters
 
     public init(_ values: ParameterValues) throws {
         self.values = values
-        parameters = Parameters(lambda: values.real(Self.lambda))
+        parameters = Parameters(lambda: values.real(Self.lambda), keepEntries: values.integer(Self.keepEntries))
     }
 
     public func validate(for data: TrainingSet) throws {
@@ -62,6 +71,8 @@ public struct EASE: Algorithm {
         let b = try weights(x)
         guard b.allFinite else { throw ModelsError.diverged("ease", iteration: 1, "NaN or Inf in B") }
         progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: .nan, testRMSE: .nan))
-        return TrainedModel(model: .itemItem(ItemItemModel(weights: b)), curve: TrainingCurve())
+        let dense = ItemItemModel(weights: b)
+        let keep = parameters.keepEntries
+        return TrainedModel(model: keep == 0 ? .itemItem(dense) : .sparseItemItem(dense.sparsified(keep: keep)), curve: TrainingCurve())
     }
 }
