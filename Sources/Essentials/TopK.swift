@@ -29,3 +29,34 @@ public func topK(_ scores: [Float], k: Int) -> [Int] {
     scores.withUnsafeBufferPointer { topK($0, k: k, into: &result) }
     return result.map(Int.init)
 }
+
+/// The k-th largest of `values` (1 ≤ k ≤ values.count) by quickselect (Hoare partition, median
+/// of three; linear on average), reordering `values`. For thresholds where k is large (keeping the
+/// 1,000 largest of 59,000 weights), where `topK`'s insertion list would be quadratic.
+///
+///     var values: [Float] = [3, 9, 1, 7]
+///     kthLargest(&values, k: 2)   // 7
+public func kthLargest(_ values: inout [Float], k: Int) -> Float {
+    precondition(k >= 1 && k <= values.count, "k must be within 1…count")
+    return values.withUnsafeMutableBufferPointer { v in
+        var low = 0, high = v.count - 1
+        let target = k - 1  // the index it would have sorted descending
+        while low < high {
+            let a = v[low], b = v[low + (high - low) / 2], c = v[high]
+            let pivot = max(min(a, b), min(max(a, b), c))
+            var i = low, j = high
+            while i <= j {
+                while v[i] > pivot { i += 1 }
+                while v[j] < pivot { j -= 1 }
+                if i <= j {
+                    v.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            // v[low...j] ≥ pivot ≥ v[i...high]; anything between equals the pivot.
+            if target <= j { high = j } else if target >= i { low = i } else { return pivot }
+        }
+        return v[low]
+    }
+}

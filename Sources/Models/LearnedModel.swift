@@ -22,19 +22,34 @@ public struct ItemItemModel: Sendable, Equatable {
         rowOf.reserveCapacity(m * kept)
         columnOf.reserveCapacity(m * kept)
         values.reserveCapacity(m * kept)
-        var magnitude = [Float](repeating: 0, count: m)
-        var best: [Int32] = []
+        // B is row-major: columns are gathered a block at a time, reading whole rows.
+        let block = 64
+        var gathered = [Float](repeating: 0, count: block * m)
+        var magnitudes: [Float] = []
+        magnitudes.reserveCapacity(m)
         weights.values.withUnsafeBufferPointer { b in
-            for column in 0..<m {
+            for start in stride(from: 0, to: m, by: block) {
+                let width = min(block, m - start)
                 for row in 0..<m {
-                    let value = b[row * m + column]
-                    magnitude[row] = value == 0 ? -.infinity : abs(value)
+                    for offset in 0..<width { gathered[offset * m + row] = b[row * m + start + offset] }
                 }
-                magnitude.withUnsafeBufferPointer { topK($0, k: kept, into: &best) }
-                for row in best {
-                    rowOf.append(row)
-                    columnOf.append(Int32(column))
-                    values.append(b[Int(row) * m + column])
+                for offset in 0..<width {
+                    let column = gathered[(offset * m)..<(offset * m + m)]
+                    magnitudes.removeAll(keepingCapacity: true)
+                    for value in column where value != 0 { magnitudes.append(abs(value)) }
+                    // Keep every entry above the kept-th largest magnitude, then equal ones by row.
+                    let threshold: Float = magnitudes.count <= kept ? 0 : kept == 0 ? .infinity : kthLargest(&magnitudes, k: kept)
+                    var above = 0
+                    if threshold > 0 { for value in column where abs(value) > threshold { above += 1 } }
+                    var equalAllowed = kept - above
+                    for (row, value) in zip(0..<m, column) where value != 0 {
+                        let size = abs(value)
+                        guard size > threshold || (size == threshold && equalAllowed > 0) else { continue }
+                        if size == threshold { equalAllowed -= 1 }
+                        rowOf.append(Int32(row))
+                        columnOf.append(Int32(start + offset))
+                        values.append(value)
+                    }
                 }
             }
         }

@@ -4,6 +4,21 @@ import Testing
 import TestSupport
 
 struct EssentialsTests {
+    @Test func kthLargestAgreesWithSorting() {
+        var generator = SystemRandomNumberGenerator()
+        for trial in 0..<300 {
+            let count = 1 + trial % 40
+            // Few distinct values: many ties.
+            let values = (0..<count).map { _ in Float(Int.random(in: 0...(trial % 5 + 1), using: &generator)) - 1.5 }
+            let sorted = values.sorted(by: >)
+            for k in 1...count {
+                var copy = values
+                #expect(kthLargest(&copy, k: k) == sorted[k - 1], "\(values), k \(k)")
+                #expect(copy.sorted(by: >) == sorted)
+            }
+        }
+    }
+
     @Test func digestsMatchKnownValues() throws {
         #expect(Digest.sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(Digest.md5(Data("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")

@@ -198,6 +198,31 @@ struct EASETests {
         }
     }
 
+    /// Each column keeps its `keep` largest-magnitude entries (ties to the lower row), checked
+    /// against sorting each column; keeping everything scores exactly like the dense matrix.
+    @Test func sparsifiedKeepsTheLargestEntriesOfEachColumn() throws {
+        let data = try Conformance.small()
+        guard case .itemItem(let dense) = try EASE.make(["lambda": 10]).fit(data).model else { Issue.record("EASE must learn an item-item model"); return }
+        var tied = dense
+        let m = dense.movieCount
+        for i in 0..<m { for j in 0..<m where i != j && (i + j) % 4 == 0 { tied.weights[i, j] = 0.25 * (i % 2 == 0 ? 1 : -1) } }
+        for keep in [1, 2, 3, 5, m] {
+            let sparse = tied.sparsified(keep: keep)
+            for j in 0..<m {
+                let expected = (0..<m).filter { tied.weights[$0, j] != 0 }
+                    .sorted { abs(tied.weights[$0, j]) != abs(tied.weights[$1, j]) ? abs(tied.weights[$0, j]) > abs(tied.weights[$1, j]) : $0 < $1 }
+                    .prefix(keep).sorted()
+                let got = (0..<m).filter { i in sparse.rows.range(i).contains { sparse.rows.columns[$0] == Int32(j) } }
+                #expect(got == Array(expected), "keep \(keep), column \(j)")
+            }
+        }
+        let training = data.byUser()
+        let all = LearnedModel.sparseItemItem(dense.sparsified(keep: m)).scores(users: 0..<data.userCount, training: training)
+        let reference = LearnedModel.itemItem(dense).scores(users: 0..<data.userCount, training: training)
+        for (a, b) in zip(all.values, reference.values) { #expect(abs(a - b) < 1e-5) }
+        #expect(dense.sparsified(keep: 0).rows.columns.isEmpty)
+    }
+
     @Test func diagonalIsZeroAndScoresAreXB() throws {
         let data = try Conformance.small()
         let trained = try EASE.make(["lambda": 10]).fit(data)
