@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "Models", "ArtifactStore", "Essentials"]),
+        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Models"]),
     ],
     swiftLanguageModes: [.v6]

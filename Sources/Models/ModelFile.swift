@@ -23,7 +23,7 @@ import LinearAlgebra
 /// | `H/curve/iteration`         | int32   | (c)     | training curve: iteration (or sample)                     |
 /// | `H/curve/train_rmse`, `H/curve/test_rmse` | float64 | (c) | RMSE on training / held-out ratings (NaN: none held out) |
 /// | `/neighbours/index`         | int32   | (m, K)  | most similar movies, best first; −1 = none                |
-/// | `/neighbours/score`         | float32 | (m, K)  | their cosine similarity                                   |
+/// | `/neighbours/score`         | float32 | (m, K)  | their similarity (`/neighbours` attribute `similarity`: `cosine` of Q, or `ease_weight` B[i, j]) |
 /// | `/train/user_ptr`           | int64   | (n + 1) | user u's training movies are `movie[user_ptr[u]:user_ptr[u+1]]` |
 /// | `/train/movie`              | int32   | (t)     | training movies, by user, ascending                       |
 /// | `/users`, `/movies`         |         |         | ids, titles, years, genres (see `DatasetMetadata`)        |
@@ -35,7 +35,7 @@ import LinearAlgebra
 /// Root attributes: `format` = `projector.model`, `format_version` = 2, `schema_version` = 2,
 /// `algorithm` (the heads' algorithms: `bpmf`, `ease`, or `bpmf+ease` for rating + ranking),
 /// `neighbours_from` (`rating` or `ranking`: whose movie vectors gave the neighbours), `created_by`,
-/// the `DatasetMetadata` attributes; on `/neighbours`: `k`. Evaluate adds `metric_*` attributes.
+/// the `DatasetMetadata` attributes; on `/neighbours`: `k` and `similarity` (absent: cosine). Evaluate adds `metric_*` attributes.
 /// No timestamp and no timing: the same input, parameters and seed give the same bytes.
 ///
 /// Rating prediction (rating head): `clip(global_mean + user_bias[u] + movie_bias[i] +
@@ -136,6 +136,7 @@ public struct ModelFile: Sendable {
 
             let near = try file.createGroup("neighbours")
             try near.setAttribute("k", Int64(neighbours.k))
+            try near.setAttribute("similarity", neighbours.similarity.rawValue)
             try near.write("index", neighbours.index, shape: [metadata.movieCount, neighbours.k], storage: Self.matrixStorage)
             try near.write("score", neighbours.score, shape: [metadata.movieCount, neighbours.k], storage: Self.matrixStorage)
 
@@ -226,8 +227,12 @@ public struct ModelFile: Sendable {
 
         let near = try file.group("neighbours")
         let k = try near.count("k", in: 0...Int64(max(0, m - 1)))
+        let similarityName = near.hasAttribute("similarity") ? try near.stringAttribute("similarity") : Neighbours.Similarity.cosine.rawValue
+        guard let similarity = Neighbours.Similarity(rawValue: similarityName) else {
+            throw ModelsError.badFile(path, "/neighbours attribute 'similarity' is '\(similarityName)': expected cosine or ease_weight")
+        }
         let neighbours = Neighbours(index: try near.read("index", shape: [m, k], why: "n_movies × k"),
-                                    score: try near.read("score", shape: [m, k], why: "n_movies × k"), k: k)
+                                    score: try near.read("score", shape: [m, k], why: "n_movies × k"), k: k, similarity: similarity)
         try check.indices(neighbours.index, below: m, "/neighbours/index", why: "n_movies; -1 for none", allowMinusOne: true)
         try check.finite(neighbours.score, "/neighbours/score")
         let training = try readRows(try file.group("train"), pointers: "user_ptr", columns: "movie", rows: metadata.userCount,

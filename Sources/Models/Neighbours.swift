@@ -10,16 +10,63 @@ import LinearAlgebra
 /// Movies whose vector is zero have no neighbours and are nobody's neighbour; missing entries
 /// are index −1 with score 0.
 public struct Neighbours: Sendable, Equatable {
+    /// What `score` measures; stored as the `/neighbours` attribute `similarity`.
+    public enum Similarity: String, Sendable, Equatable {
+        /// Cosine of the movies' vectors (a factor model's Q).
+        case cosine
+        /// EASE's weight B[i, j]: movie j's score for someone whose only training movie is i.
+        case easeWeight = "ease_weight"
+    }
+
     /// movies × k: neighbour movie index, best first; −1 where there is none.
     public var index: [Int32]
-    /// movies × k: cosine similarity.
+    /// movies × k: the similarity.
     public var score: [Float]
     public var k: Int
+    public var similarity: Similarity
 
-    public init(index: [Int32], score: [Float], k: Int) {
+    public init(index: [Int32], score: [Float], k: Int, similarity: Similarity = .cosine) {
         self.index = index
         self.score = score
         self.k = k
+        self.similarity = similarity
+    }
+
+    /// For EASE (dense or sparsified B): row i's `k` largest positive weights, the movies EASE
+    /// recommends to someone who liked only movie i (ties to the lower index). Measured on ML-1M,
+    /// these hit a user's held-out liked movies more often than cosine neighbours (README).
+    public static func strongestWeights(of model: LearnedModel, k requested: Int) -> Neighbours {
+        let m: Int
+        switch model {
+        case .factors(let factors): return compute(vectors: factors.movieFactors, k: requested)
+        case .itemItem(let dense): m = dense.movieCount
+        case .sparseItemItem(let sparse): m = sparse.movieCount
+        }
+        let k = max(0, min(requested, m - 1))
+        var index = [Int32](repeating: -1, count: m * k)
+        var score = [Float](repeating: 0, count: m * k)
+        guard k > 0 else { return Neighbours(index: index, score: score, k: k, similarity: .easeWeight) }
+        var row = [Float](repeating: 0, count: m)
+        var best: [Int32] = []
+        for movie in 0..<m {
+            for j in 0..<m { row[j] = -.infinity }
+            switch model {
+            case .itemItem(let dense):
+                for j in 0..<m where dense.weights.values[movie * m + j] > 0 { row[j] = dense.weights.values[movie * m + j] }
+            case .sparseItemItem(let sparse):
+                for entry in sparse.rows.range(movie) where sparse.rows.values[entry] > 0 {
+                    row[Int(sparse.rows.columns[entry])] = sparse.rows.values[entry]
+                }
+            case .factors: break
+            }
+            row[movie] = -.infinity
+            row.withUnsafeBufferPointer { topK($0, k: k, into: &best) }
+            for (slot, candidate) in best.enumerated() {
+                index[movie * k + slot] = candidate
+                score[movie * k + slot] = row[Int(candidate)]
+            }
+        }
+        return Neighbours(index: index, score: score, k: k, similarity: .easeWeight)
     }
 
     public static func compute(vectors: Matrix, k requested: Int, blockRows: Int = 512) -> Neighbours {

@@ -19,7 +19,7 @@ import Yams
 ///   - name: ease
 ///     factorise: {algorithm: ease}
 ///   - name: served                          # two heads: bpmf predicts ratings, ease ranks
-///     combine: {rating: bpmf, ranking: ease, neighbours_from: rating}
+///     combine: {rating: bpmf, ranking: ease, neighbours_from: ranking}
 /// evaluate: {k: [5, 10, 20], relevance: 4, reference: Pipelines/reference/movielens-1m.json}
 /// publish: {model: served, name: movielens-1m, gate: true}
 /// ```
@@ -160,7 +160,7 @@ public struct PipelineManifest: Sendable, Equatable {
                             throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).\(role)' '\(source)' is not a trained model listed before it (\(trained.isEmpty ? "none" : trained.joined(separator: ", ")))")
                         }
                     }
-                    let from = combine["neighbours_from"] ?? "rating"
+                    let from = combine["neighbours_from"] ?? "ranking"
                     guard from == "rating" || from == "ranking" else {
                         throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).neighbours_from' must be rating or ranking, not '\(from)'")
                     }

@@ -153,10 +153,11 @@ public final class StoredModel: Sendable {
     /// Where "movies like this one" come from, in words.
     public var similarSource: String {
         let head = file.neighboursFrom == .rating ? file.rating : file.rankingHead
-        return "cosine of the \(file.neighboursFrom.rawValue) head's movie vectors (\(head?.algorithm ?? "?"))"
+        let measure = file.neighbours.similarity == .cosine ? "cosine of its movie factors" : "its largest weights B[i, j]"
+        return "the \(file.neighboursFrom.rawValue) head (\(head?.algorithm ?? "?")): \(measure)"
     }
 
-    /// Movies like `movieID`: its stored cosine neighbours, best first.
+    /// Movies like `movieID`: its stored neighbours, best first (`similarSource` says which).
     public func similar(movieID: Int64, k: Int) throws -> [Item] {
         guard let movie = movieIndex[movieID] else {
             throw StoreError(.badInput, "movie \(movieID) is not in \(name)@\(version) (no ratings in its training data)")

@@ -30,7 +30,7 @@ struct CombineCommand: StageCommand {
     var output: String
 
     @Option(help: ArgumentHelp("Whose neighbours answer \"movies like this one\": rating or ranking.", valueName: "head"))
-    var neighboursFrom: String = ModelHead.Role.rating.rawValue
+    var neighboursFrom: String = ModelHead.Role.ranking.rawValue
 
     @OptionGroup var logging: LoggingOptions
 

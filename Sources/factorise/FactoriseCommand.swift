@@ -33,7 +33,7 @@ struct FactoriseCommand: StageCommand {
     @Option(help: "Random seed (recorded in the model).")
     var seed: UInt64 = 42
 
-    @Option(help: ArgumentHelp("Cosine neighbours kept per movie.", valueName: "n"))
+    @Option(help: ArgumentHelp("\"Movies like this one\" kept per movie: cosine of the movie factors, or EASE's largest weights.", valueName: "n"))
     var neighbours: Int = 50
 
     @OptionGroup var logging: LoggingOptions
@@ -88,7 +88,7 @@ struct FactoriseCommand: StageCommand {
             log.info("\(algorithm) iteration \(step.iteration)/\(step.of): train RMSE \(String(format: "%.4f", step.trainRMSE)), held-out RMSE \(String(format: "%.4f", step.testRMSE))")
         }
         let seconds = Date().timeIntervalSince(start)
-        let near = Neighbours.compute(vectors: trained.model.movieVectors, k: neighbours)
+        let near = Neighbours.strongestWeights(of: trained.model, k: neighbours)
         let file = ModelFile(algorithm: trainer, trained: trained, data: data, neighbours: near,
                              createdBy: ProjectorVersion.createdBy("factorise"))
         try file.write(to: files.output)

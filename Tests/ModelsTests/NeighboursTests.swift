@@ -38,4 +38,21 @@ struct NeighboursTests {
         #expect(near.of(1).map(\.movie) == [0, 2])  // tie: lower index first
         #expect(abs(near.of(1)[0].score - 0.70710677) < 1e-6 && abs(near.of(0)[1].score) < 1e-6)
     }
+
+    /// EASE's neighbours: row i's largest positive weights, itself excluded; the sparsified matrix
+    /// that kept everything gives the same lists.
+    @Test func easeNeighboursAreTheLargestPositiveWeightsOfTheRow() {
+        let b = Matrix(rows: 4, columns: 4, values: [
+            0, 0.5, -0.2, 0.5,
+            0.1, 0, 0.3, -0.9,
+            -0.4, -0.1, 0, -0.3,
+            0.2, 0.6, 0.6, 0,
+        ])
+        let dense = ItemItemModel(weights: b)
+        let near = Neighbours.strongestWeights(of: .itemItem(dense), k: 2)
+        #expect(near.similarity == .easeWeight)
+        #expect(near.index == [1, 3, 2, 0, -1, -1, 1, 2])  // ties to the lower index; row 2 has no positive weight
+        #expect(near.score == [0.5, 0.5, 0.3, 0.1, 0, 0, 0.6, 0.6])
+        #expect(Neighbours.strongestWeights(of: .sparseItemItem(dense.sparsified(keep: 4)), k: 2) == near)
+    }
 }

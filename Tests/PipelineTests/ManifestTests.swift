@@ -66,7 +66,26 @@ struct ManifestTests {
         Case(name: "duplicate model", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: a\n", line: 5,
              message: "model name 'a' is used twice"),
         Case(name: "not YAML", yaml: "name: [unclosed\n", line: 2, message: "not valid YAML: did not find expected ',' or ']'"),
+        Case(name: "combine unknown model", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    combine: {rating: a, ranking: b}\n", line: 6,
+             message: "'models[1].combine.ranking' 'b' is not a trained model listed before it (a)"),
+        Case(name: "combine before its models", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: s\n    combine: {rating: a, ranking: a}\n  - name: a\n", line: 5,
+             message: "'models[0].combine.rating' 'a' is not a trained model listed before it (none)"),
+        Case(name: "combine missing head", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    combine: {rating: a}\n", line: 6,
+             message: "missing required key 'models[1].combine.ranking'"),
+        Case(name: "combine and factorise", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    factorise: {algorithm: als}\n    combine: {rating: a, ranking: a}\n", line: 7,
+             message: "models[1] has 'combine' and also 'normalise' or 'factorise': a combined model is made from two trained ones, not trained itself"),
+        Case(name: "combine neighbours", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    combine: {rating: a, ranking: a, neighbours_from: both}\n", line: 6,
+             message: "'models[1].combine.neighbours_from' must be rating or ranking, not 'both'"),
     ]
+
+    @Test func combinedModelsAreCombinedThenEvaluated() throws {
+        let path = manifestFile("name: n\ndata: {folder: /d}\nmodels:\n  - name: r\n    factorise: {algorithm: als}\n  - name: e\n    factorise: {algorithm: ease}\n  - name: s\n    combine: {rating: r, ranking: e}\npublish: {model: s}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let manifest = try PipelineManifest.load(path, environment: [:])
+        #expect(manifest.models.last == .init(name: "s", normalise: [:], factorise: [:], combine: ["rating": "r", "ranking": "e", "neighbours_from": "ranking"]))
+        #expect(Runner.stepNames(manifest) == ["ingest", "normalise:r", "factorise:r", "evaluate:r", "normalise:e", "factorise:e", "evaluate:e",
+                                               "combine:s", "evaluate:s", "publish"])
+    }
 
     @Test(arguments: cases)
     func badManifestsNameFileLineAndKey(_ testCase: Case) throws {
