@@ -13,8 +13,9 @@ The steps, all on documented files (see the README's formats):
 1. resolve the alias file <store>/<name>/aliases/<alias>.json to a version;
 2. check model.h5 against the sha256 in manifest.json;
 3. recommend, from the ranking head (/ranking, else /rating): factors score = movie_bias +
-   user_factors[u] · movie_factors; item-item (EASE) score = Σ weights[j] over the user's training
-   movies j; sparse-item-item the same sum over the kept entries (row_ptr/column/value);
+   user_factors[u] · movie_factors; item-item (EASE) score = Σ w_j weights[j] over the user's
+   training movies j (w_j = the head's input_weight, 1 when absent); sparse-item-item the same sum
+   over the kept entries (row_ptr/column/value);
    drop the user's training movies, take the k best, ties to the lower movie index; a user with
    no training ratings gets the most-rated movies (cold start);
 4. predict, from the rating head (/rating): clip(global_mean + user_bias[u] + movie_bias[i] +
@@ -94,13 +95,15 @@ def recommend(model, user_id, k):
         return True, [item(model, i, counts[i]) for i in order]
     seen = train[ptr[u]:ptr[u + 1]]
     group, kind, _ = heads(model)[1]
+    # Each training movie's input weight (EASE's liked weights), 1 when the head stores none.
+    weight = group["input_weight"][ptr[u]:ptr[u + 1]] if "input_weight" in group else np.ones(len(seen), np.float32)
     if kind == "item-item":
-        scores = group["weights"][:][seen].sum(axis=0, dtype=np.float32)
+        scores = (weight[:, None] * group["weights"][:][seen]).sum(axis=0, dtype=np.float32)
     elif kind == "sparse-item-item":
         row_ptr, column, value = group["row_ptr"][:], group["column"][:], group["value"][:]
         scores = np.zeros(m, dtype=np.float32)
-        for j in seen:
-            np.add.at(scores, column[row_ptr[j]:row_ptr[j + 1]], value[row_ptr[j]:row_ptr[j + 1]])
+        for j, w in zip(seen, weight):
+            np.add.at(scores, column[row_ptr[j]:row_ptr[j + 1]], w * value[row_ptr[j]:row_ptr[j + 1]])
     else:
         scores = group["movie_bias"][:] + group["user_factors"][u] @ group["movie_factors"][:].T
     scores = scores.astype(np.float32)

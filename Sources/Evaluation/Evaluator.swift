@@ -162,7 +162,7 @@ public enum Evaluator {
                             _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
         let training = model.trainingMovies
         let movies = model.metadata.movieCount
-        var scores = model.rankingHead.model.scores(users: users, training: training)
+        var scores = model.rankingHead.model.scores(users: users, training: model.rankingInput)
         var ranked: [Int32] = []
         for (row, user) in users.enumerated() {
             guard include(user) else {

@@ -130,7 +130,8 @@ public enum LearnedModel: Sendable {
     /// Ranking scores of every movie for the users in `users` (block × movies). Factor models: one
     /// BLAS `gemm`. EASE: x_u B summed over the user's training movies (a sparse row times B: about
     /// 150 rows of B per ML-1M user, 50× less work than a dense gemm); sparsified EASE adds only
-    /// the kept entries of those rows. `training` holds each user's training movies.
+    /// the kept entries of those rows. `training` holds each user's training movies, its values
+    /// their input weights (1, or EASE's liked weight; see `ModelFile.rankingInput`).
     public func scores(users: Range<Int>, training: SparseRows) -> Matrix {
         switch self {
         case .factors(let model):
@@ -144,7 +145,8 @@ public enum LearnedModel: Sendable {
                         let target = out.baseAddress! + row * m
                         for entry in training.range(user) {
                             let source = b.baseAddress! + Int(training.columns[entry]) * m
-                            for movie in 0..<m { target[movie] += source[movie] }
+                            let weight = training.values[entry]
+                            for movie in 0..<m { target[movie] += weight * source[movie] }
                         }
                     }
                 }
@@ -159,8 +161,9 @@ public enum LearnedModel: Sendable {
                         for (row, user) in users.enumerated() {
                             let target = out.baseAddress! + row * m
                             for entry in training.range(user) {
+                                let weight = training.values[entry]
                                 for kept in model.rows.range(Int(training.columns[entry])) {
-                                    target[Int(columns[kept])] += values[kept]
+                                    target[Int(columns[kept])] += weight * values[kept]
                                 }
                             }
                         }

@@ -19,6 +19,7 @@ import LinearAlgebra
 /// | `H/weights`                 | float32 | (m, m)  | item-item (EASE): B, zero diagonal                        |
 /// | `H/row_ptr`                 | int64   | (m + 1) | sparse-item-item: row i of B is `column`/`value[row_ptr[i]:row_ptr[i+1]]` |
 /// | `H/column`, `H/value`       | int32, float32 | (e) | sparse-item-item: kept entries of B, columns ascending per row |
+/// | `H/input_weight`            | float32 | (t)     | optional: each training movie's weight in the user's input row (EASE liked weights; absent: 1) |
 /// | `H/extras/<name>`           | float64 | (any)   | algorithm extras (`singular_values`, `eigenvalues`)       |
 /// | `H/curve/iteration`         | int32   | (c)     | training curve: iteration (or sample)                     |
 /// | `H/curve/train_rmse`, `H/curve/test_rmse` | float64 | (c) | RMSE on training / held-out ratings (NaN: none held out) |
@@ -41,7 +42,7 @@ import LinearAlgebra
 /// Rating prediction (rating head): `clip(global_mean + user_bias[u] + movie_bias[i] +
 /// user_factors[u] · movie_factors[i])` to [`rating_min`, `rating_max`]. Ranking (ranking head,
 /// else the rating head): factors `movie_bias[i] + user_factors[u] · movie_factors[i]`; item-item
-/// `Σ B[j, i]` over the user's training movies j.
+/// `Σ w_j B[j, i]` over the user's training movies j, w_j = `input_weight` (1 when absent).
 ///
 /// Version 1 files (one model in `/model`, its attributes at the root, the curve in `/curve`) are
 /// still read, as a file with one head.
@@ -72,15 +73,19 @@ public struct ModelFile: Sendable {
     public init(
         algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
     ) {
-        let head = ModelHead(algorithm: algorithm.name, parametersJSON: algorithm.parametersJSON, seed: algorithm.seed,
-                             normalisation: data.terms.method.rawValue, model: trained.model, extras: trained.extras,
-                             curve: trained.curve)
+        // Each user's training movies, ascending; the input weights (if any) follow their movies.
         var training = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie,
-                                  values: [Float](repeating: 1, count: data.trainUser.count))
+                                  values: trained.inputWeights ?? [Float](repeating: 1, count: data.trainUser.count))
         for user in 0..<training.rowCount {
             let range = training.range(user)
-            training.columns[range].sort()
+            let sorted = zip(training.columns[range], training.values[range]).sorted { $0.0 < $1.0 }
+            training.columns.replaceSubrange(range, with: sorted.map(\.0))
+            training.values.replaceSubrange(range, with: sorted.map(\.1))
         }
+        let head = ModelHead(algorithm: algorithm.name, parametersJSON: algorithm.parametersJSON, seed: algorithm.seed,
+                             normalisation: data.terms.method.rawValue, model: trained.model, extras: trained.extras,
+                             curve: trained.curve, inputWeights: trained.inputWeights == nil ? nil : training.values)
+        training = training.binary()
         self.init(rating: head.model.predictsRatings ? head : nil, ranking: head.model.predictsRatings ? nil : head,
                   neighboursFrom: head.model.predictsRatings ? .rating : .ranking, metadata: data.metadata,
                   neighbours: neighbours, trainingMovies: training, createdBy: createdBy, metrics: [:])
@@ -103,6 +108,14 @@ public struct ModelFile: Sendable {
 
     /// The head that orders recommendations.
     public var rankingHead: ModelHead { ranking ?? rating! }
+
+    /// The training movies with the ranking head's input weights as values: what it scores.
+    public var rankingInput: SparseRows {
+        guard let weights = rankingHead.inputWeights else { return trainingMovies }
+        var input = trainingMovies
+        input.values = weights
+        return input
+    }
 
     /// The heads present, by role (a one-model file has one).
     public var heads: [(role: ModelHead.Role, head: ModelHead)] {
@@ -153,6 +166,7 @@ public struct ModelFile: Sendable {
         try group.setAttribute("normalisation", head.normalisation)
         try group.setAttribute("model_kind", head.model.kind)
         try writeModel(head.model, to: group)
+        if let weights = head.inputWeights { try group.write("input_weight", weights, storage: .compressed) }
         let extras = try group.createGroup("extras")
         for (name, values) in head.extras.sorted(by: { $0.key < $1.key }) { try extras.write(name, values) }
         let curve = try group.createGroup("curve")
@@ -237,6 +251,12 @@ public struct ModelFile: Sendable {
         try check.finite(neighbours.score, "/neighbours/score")
         let training = try readRows(try file.group("train"), pointers: "user_ptr", columns: "movie", rows: metadata.userCount,
                                     columnCount: m, at: "/train", what: "user index", whose: "training movies", check: check)
+        for (role, head) in [(ModelHead.Role.rating, rating), (.ranking, ranking)] {
+            guard let weights = head?.inputWeights else { continue }
+            guard weights.count == training.columns.count else {
+                throw check.fail("/\(role.rawValue)/input_weight", "has \(weights.count) values; it must have one per training movie (\(training.columns.count), /train/movie's length)")
+            }
+        }
         var metrics: [String: Double] = [:]
         for name in try file.attributeNames() where name.hasPrefix("metric_") {
             metrics[String(name.dropFirst(7))] = try file.attribute(name, as: Double.self)
@@ -255,11 +275,18 @@ public struct ModelFile: Sendable {
             let values: [Double] = try extrasGroup.read(name)
             extras[name] = values
         }
+        var inputWeights: [Float]? = nil
+        if group.contains("input_weight") {
+            let count = try group.dataset("input_weight").shape.first ?? 0
+            let weights: [Float] = try group.read("input_weight", shape: [count], why: "one per training movie")
+            try check.finite(weights, location + "/input_weight")
+            inputWeights = weights
+        }
         return ModelHead(
             algorithm: try group.stringAttribute("algorithm"), parametersJSON: try group.stringAttribute("params"),
             seed: UInt64(bitPattern: try group.attribute("seed", as: Int64.self)),
             normalisation: try group.stringAttribute("normalisation"), model: model, extras: extras,
-            curve: try readCurve(try group.group("curve")))
+            curve: try readCurve(try group.group("curve")), inputWeights: inputWeights)
     }
 
     /// The learned state of one model: `kind` decides the datasets read from `group`.

@@ -23,9 +23,13 @@ public struct ModelHead: Sendable {
     /// Algorithm-specific numbers worth keeping (singular values, eigenvalues).
     public var extras: [String: [Double]]
     public var curve: TrainingCurve
+    /// Each training movie's weight in a user's input row when this head scores, aligned with the
+    /// file's `/train/movie`; nil: all 1 (see `TrainedModel.inputWeights`).
+    public var inputWeights: [Float]?
 
     public init(algorithm: String, parametersJSON: String, seed: UInt64, normalisation: String,
-                model: LearnedModel, extras: [String: [Double]] = [:], curve: TrainingCurve = TrainingCurve()) {
+                model: LearnedModel, extras: [String: [Double]] = [:], curve: TrainingCurve = TrainingCurve(),
+                inputWeights: [Float]? = nil) {
         self.algorithm = algorithm
         self.parametersJSON = parametersJSON
         self.seed = seed
@@ -33,6 +37,7 @@ public struct ModelHead: Sendable {
         self.model = model
         self.extras = extras
         self.curve = curve
+        self.inputWeights = inputWeights
     }
 
     /// What metrics.json and the store's manifest.json say about a head.

@@ -20,6 +20,13 @@ public struct SparseRows: Sendable {
         return counts
     }
 
+    /// The same entries with every value 1 (membership only).
+    public func binary() -> SparseRows {
+        var copy = self
+        copy.values = [Float](repeating: 1, count: columns.count)
+        return copy
+    }
+
     /// Builds rows from (row, column, value) triplets (any order; stable within a row).
     public init(rows: Int, rowOf: [Int32], columnOf: [Int32], values source: [Float]) {
         var pointers = [Int](repeating: 0, count: rows + 1)

@@ -2,12 +2,16 @@
 public struct TrainedModel: Sendable {
     public var model: LearnedModel
     public var curve: TrainingCurve
-    /// Algorithm-specific numbers worth keeping (e.g. singular values), stored as `/model` attributes.
+    /// Algorithm-specific numbers worth keeping (e.g. singular values), stored as head extras.
     public var extras: [String: [Double]]
+    /// Each training rating's weight in a user's input row when scoring (in the training set's
+    /// order); nil: every training movie counts 1. EASE's liked input weight sets it.
+    public var inputWeights: [Float]?
 
-    public init(model: LearnedModel, curve: TrainingCurve, extras: [String: [Double]] = [:]) {
+    public init(model: LearnedModel, curve: TrainingCurve, extras: [String: [Double]] = [:], inputWeights: [Float]? = nil) {
         self.model = model
         self.curve = curve
         self.extras = extras
+        self.inputWeights = inputWeights
     }
 }

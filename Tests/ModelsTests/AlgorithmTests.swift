@@ -122,7 +122,7 @@ struct RegistryTests {
         ("als", ["lambda": "1e39"], "als: lambda 1e+39 must be 0–1000000"),
         ("als", ["init_scale": "1e-50"], "als: init_scale 1e-50 must be > 0 and ≤ 10"),
         ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0 and ≤ 1000000000"),
-        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries)"),
+        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight)"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
     ])
     func badParameters(algorithm: String, given: [String: String], message: String) {
@@ -216,11 +216,58 @@ struct EASETests {
                 #expect(got == Array(expected), "keep \(keep), column \(j)")
             }
         }
-        let training = data.byUser()
+        let training = data.byUser().binary()
         let all = LearnedModel.sparseItemItem(dense.sparsified(keep: m)).scores(users: 0..<data.userCount, training: training)
         let reference = LearnedModel.itemItem(dense).scores(users: 0..<data.userCount, training: training)
         for (a, b) in zip(all.values, reference.values) { #expect(abs(a - b) < 1e-5) }
         #expect(dense.sparsified(keep: 0).rows.columns.isEmpty)
+    }
+
+    /// The liked-weights closed form is the constrained minimiser: for every column j, the
+    /// gradient (X̃ᵀX̃ + λI) B_j − X̃ᵀY_j is zero off row j (the Lagrange multiplier of B_jj = 0 sits
+    /// on row j); with β = γ = 0 it is Steck's EASE; and the input weights reach the scores.
+    @Test func likedWeightsSolveTheConstrainedProblem() throws {
+        let data = try Conformance.small()
+        let ease = try EASE.make(["lambda": 3, "liked_input_weight": 0.5, "liked_target_weight": 2, "liked_threshold": 3])
+        let m = data.movieCount
+        var x = Matrix(rows: data.userCount, columns: m), y = Matrix(rows: data.userCount, columns: m)
+        for index in data.trainUser.indices {
+            let liked: Float = data.trainRating[index] >= 3 ? 1 : 0
+            x[Int(data.trainUser[index]), Int(data.trainMovie[index])] = 1 + 0.5 * liked
+            y[Int(data.trainUser[index]), Int(data.trainMovie[index])] = 1 + 2 * liked
+        }
+        let b = try ease.weights(input: x, target: y)
+        var g = BLAS.gram(x)
+        for i in 0..<m { g[i, i] += 3 }
+        let gradient = BLAS.multiply(g, b)
+        let cross = BLAS.multiply(x, transposeA: true, y)
+        for i in 0..<m {
+            #expect(b[i, i] == 0)
+            for j in 0..<m where i != j { #expect(abs(gradient[i, j] - cross[i, j]) < 2e-3 * max(1, abs(cross[i, j])), "(\(i), \(j))") }
+        }
+        let plain = try EASE.make(["lambda": 3])
+        var binary = x
+        for index in binary.values.indices where binary.values[index] != 0 { binary.values[index] = 1 }
+        let classic = try plain.weights(binary), general = try plain.weights(input: binary, target: binary)
+        for (a, c) in zip(classic.values, general.values) { #expect(abs(a - c) < 1e-4) }
+
+        // Stored: the input weights follow each user's training movies and reach evaluate's scores.
+        let trained = try ease.fit(data)
+        let file = ModelFile(algorithm: ease, trained: trained, data: data, neighbours: Neighbours(index: [], score: [], k: 0), createdBy: "test")
+        let weights = try #require(file.rankingHead.inputWeights)
+        let input = file.rankingInput
+        for user in 0..<data.userCount {
+            for entry in input.range(user) {
+                let movie = input.columns[entry]
+                let index = data.trainUser.indices.first { data.trainUser[$0] == Int32(user) && data.trainMovie[$0] == movie }!
+                #expect(weights[entry] == (data.trainRating[index] >= 3 ? 1.5 : 1))
+            }
+        }
+        let scores = trained.model.scores(users: 0..<1, training: input)
+        for movie in 0..<m {
+            let expected = input.range(0).reduce(Float(0)) { $0 + input.values[$1] * b[Int(input.columns[$1]), movie] }
+            #expect(abs(scores[0, movie] - expected) < 1e-4)
+        }
     }
 
     @Test func diagonalIsZeroAndScoresAreXB() throws {
@@ -230,7 +277,7 @@ struct EASETests {
         for j in 0..<model.movieCount { #expect(model.weights[j, j] == 0) }
         #expect(!trained.model.predictsRatings && trained.curve.iteration.isEmpty)
         let training = data.byUser()
-        let scores = trained.model.scores(users: 2..<4, training: training)
+        let scores = trained.model.scores(users: 2..<4, training: training.binary())
         for movie in 0..<data.movieCount {
             var expected: Float = 0
             for entry in training.range(3) { expected += model.weights[Int(training.columns[entry]), movie] }

@@ -137,7 +137,7 @@ enum Conformance {
         let trained = try make(3).fit(data)
         #expect(trained.model.allFinite)
         let byUser = data.byUser()
-        let scores = trained.model.scores(users: 0..<30, training: byUser)
+        let scores = trained.model.scores(users: 0..<30, training: byUser.binary())
         for u in 0..<30 {
             let seen = Set(byUser.range(u).map { Int(byUser.columns[$0]) })
             let best = (0..<20).filter { !seen.contains($0) }.max { scores[u, $0] < scores[u, $1] }!

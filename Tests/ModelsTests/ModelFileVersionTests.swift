@@ -77,7 +77,7 @@ struct ModelFileVersionTests {
         let back = try ModelFile.read(path)
         #expect(back.rating?.algorithm == "als" && back.ranking?.algorithm == "ease" && back.rankingHead.model.kind == "sparse-item-item")
         #expect(back.neighboursFrom == .ranking && back.predict(user: 0, movie: 1) == als.predict(user: 0, movie: 1))
-        let training = data.byUser()
+        let training = data.byUser().binary()
         #expect(back.rankingHead.model.scores(users: 0..<5, training: training).values
                 == ease.rankingHead.model.scores(users: 0..<5, training: training).values)
 

@@ -37,7 +37,7 @@ struct BadInputTests {
         case truncatedModel, emptyFile, textFile
         case ratingsCountAttributeWrong, ratingsScaleImpossible, ratingsSplitUnknown, ratingsTrainCountWrong
         case modelKindUnknown, modelRankZero, modelNeighbourCountTooLarge, modelOfOtherMovies, formatAttributeArray
-        case sparseColumnOutOfRange, sparseRowsUnsorted, neighboursFromMissingHead
+        case sparseColumnOutOfRange, sparseRowsUnsorted, neighboursFromMissingHead, inputWeightsShort
         case combineOtherMovies, combineOtherFingerprint, combineRankerAsRating
 
         var testDescription: String { rawValue }
@@ -116,6 +116,10 @@ struct BadInputTests {
             }
             return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],
                     "\(file): /ranking/column: position \(first + 1): row \(row)'s columns must be ascending without repeats")
+        case .inputWeightsShort:
+            let file = try model(f.sparse) { $0.ranking?.inputWeights = [1, 1.5] }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
+                    "/ranking/input_weight: has 2 values; it must have one per training movie (\(try ModelFile.read(f.sparse).trainingMovies.columns.count), /train/movie's length)")
         case .neighboursFromMissingHead:
             let file = try attributes(f.sparse) { try $0.setAttribute("neighbours_from", "rating") }
             return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")],

@@ -92,10 +92,11 @@ struct StoreProcessTests {
         #expect(refused.stderr.contains("quality gate refused") && refused.stderr.contains("rmse rose from"))
         #expect(try ModelStore(root: store).versions("ml") == [1])
 
-        // A two-headed model: the good ALS predicts, a sparsified EASE ranks.
+        // A two-headed model: the good ALS predicts, a sparsified EASE with liked weights ranks.
         let ease = dir.appendingPathComponent("ease.h5").path, served = dir.appendingPathComponent("served.h5").path
         let train = dir.appendingPathComponent("n.h5").path
-        #expect(try runStage("factorise", ["--input", train, "--output", ease, "--algorithm", "ease", "--lambda", "5", "--keep-entries", "3"]).status == 0)
+        #expect(try runStage("factorise", ["--input", train, "--output", ease, "--algorithm", "ease", "--lambda", "5", "--keep-entries", "3",
+                                           "--liked-input-weight", "0.5", "--liked-target-weight", "1", "--liked-threshold", "3"]).status == 0)
         let combined = try runStage("combine", ["--rating", good, "--ranking", ease, "--output", served, "--neighbours-from", "ranking"])
         #expect(combined.status == 0, "\(combined.stderr)")
         #expect(try runStage("evaluate", ["--model", served, "--data", ratings, "--output", served + ".json", "--k", "1,2,10"]).status == 0)

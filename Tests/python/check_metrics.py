@@ -39,10 +39,12 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         ptr = m["train/user_ptr"][:]
         train_movies = m["train/movie"][:]
         # Ranking scores: users × movies.
+        ranking = m["ranking"] if m.attrs["format_version"] == 2 and "ranking" in m else None
+        # The ranking head's input: each training movie weighs its input_weight (1 when absent).
+        weight = ranking["input_weight"][:] if ranking is not None and "input_weight" in ranking else np.ones(len(train_movies), np.float32)
         X = np.zeros((n_users, n_movies), dtype=np.float32)
         for u in range(n_users):
-            X[u, train_movies[ptr[u]:ptr[u + 1]]] = 1
-        ranking = m["ranking"] if m.attrs["format_version"] == 2 and "ranking" in m else None
+            X[u, train_movies[ptr[u]:ptr[u + 1]]] = weight[ptr[u]:ptr[u + 1]]
         kind = ranking.attrs["model_kind"] if ranking is not None else "factors"
         if ranking is None:
             scores = (P @ Q.T + mb[None, :]).astype(np.float32)
