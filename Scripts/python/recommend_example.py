@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Load a published Projector model with h5py and answer recommend(user, k) and predict(user,
-movie) exactly as the Swift ProjectorClient library (and the `recommend` executable) does.
+movie) as the Swift ProjectorClient library (and the `recommend` executable) does: the same movies,
+scores and ratings to float32 rounding (numpy sums in another order than BLAS, so two movies
+whose scores tie to the last bit may swap).
 
     recommend_example.py STORE NAME[@VERSION|@ALIAS] user USER_ID [K]
     recommend_example.py STORE NAME[@VERSION|@ALIAS] predict USER_ID MOVIE_ID
 
 Prints one JSON object, with the keys of `recommend --json`:
   user:    {"model", "version", "user", "cold_start", "items": [{"movie_id", "title", "year", "genres", "score"}]}
-  predict: {"model", "version", "user", "movie_id", "rating", "cold_start", "basis"}
+  predict: {"model", "version", "user", "movie": {"movie_id", "title", "year", "genres", "score"}, "rating", "cold_start", "basis"}
 
 The steps, all on documented files (see the README's formats):
 1. resolve the alias file <store>/<name>/aliases/<alias>.json to a version;
@@ -127,7 +129,8 @@ def predict(model, user_id, movie_id):
     mean = np.float32(group.attrs["global_mean"])
     if u is not None and movie_known:
         value = mean + group["user_bias"][u] + group["movie_bias"][i] + np.dot(group["user_factors"][u], group["movie_factors"][i])
-        basis = "model"
+        algorithm = group.attrs["algorithm"] if model.attrs["format_version"] == 2 else model.attrs["algorithm"]
+        basis = f"model ({algorithm})"
     elif movie_known:
         value, basis = mean + group["movie_bias"][i], "unknown user: global mean + movie bias"
     elif u is not None:
@@ -135,7 +138,7 @@ def predict(model, user_id, movie_id):
     else:
         value, basis = mean, "unknown user and movie without training ratings: global mean"
     rating = float(np.clip(np.float32(value), model.attrs["rating_min"], model.attrs["rating_max"]))
-    return {"user": user_id, "movie_id": movie_id, "rating": rating, "cold_start": basis != "model", "basis": basis}
+    return {"user": user_id, "movie": item(model, i, rating), "rating": rating, "cold_start": not basis.startswith("model"), "basis": basis}
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ public enum HTMLReport {
             ties to the lower movie index; precision divides by k. \(report.protocol.usersEvaluated) users evaluated,
             \(report.protocol.usersSkippedNoRelevant) skipped (no relevant held-out rating); \(report.protocol.coldStartPredictions) cold-start rating predictions.
             Rating predictions: \(escape(report.protocol.ratingPredictions)).
-            Rating metrics from the \(escape(report.protocol.ratingMetricsFrom)); ranking metrics from the \(escape(report.protocol.rankingMetricsFrom)).</p>
+            Rating metrics from: \(escape(report.protocol.ratingMetricsFrom)); ranking metrics from: \(escape(report.protocol.rankingMetricsFrom)).</p>
             </body></html>
             """
     }

@@ -87,7 +87,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
             ratingPredictions: file.rating != nil
                 ? "clipped to [\(table.scale.minimum), \(table.scale.maximum)]; unseen users/movies get the bias baseline"
                 : "not applicable: \(file.algorithm) ranks movies and predicts no ratings",
-            ratingMetricsFrom: file.rating.map { "rating head: \($0.algorithm)" } ?? "none: no head predicts ratings",
+            ratingMetricsFrom: file.rating.map { "rating head: \($0.algorithm)" } ?? "no head (none predicts ratings)",
             rankingMetricsFrom: file.ranking.map { "ranking head: \($0.algorithm)" } ?? "rating head: \(file.rankingHead.algorithm) (it ranks too)",
             usersEvaluated: e.ranking.usersEvaluated, usersSkippedNoRelevant: e.ranking.usersSkipped,
             coldStartPredictions: e.coldStartPredictions)

@@ -20,6 +20,8 @@ public protocol Algorithm: Sendable {
     static var summary: String { get }
     /// Every hyper-parameter, with default, range and help.
     static var parameters: [Parameter] { get }
+    /// Whether its models predict ratings (a rating head) or only rank (EASE).
+    static var predictsRatings: Bool { get }
     /// Builds the algorithm from resolved values (defaults filled in, ranges checked); checks
     /// that involve several parameters (BPMF's keep ≤ samples) throw here.
     init(_ values: ParameterValues) throws
@@ -37,6 +39,8 @@ extension Algorithm {
     public static func make(_ given: [String: ParameterValue] = [:], seed: UInt64 = 42) throws -> Self {
         try Self(ParameterValues.resolve(given, for: parameters, algorithm: name, seed: seed))
     }
+
+    public static var predictsRatings: Bool { true }
 
     public var name: String { Self.name }
     public var seed: UInt64 { values.seed }

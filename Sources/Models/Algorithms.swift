@@ -4,6 +4,8 @@ import Essentials
 public enum Algorithms {
     public static let all: [any Algorithm.Type] = [SVD.self, PCA.self, ALS.self, BPMF.self, EASE.self]
     public static var names: [String] { all.map { $0.name } }
+    /// The algorithms whose models can be a rating head.
+    public static var ratingNames: [String] { all.filter { $0.predictsRatings }.map { $0.name } }
     /// `factorise`'s own options (and manifest keys), which no algorithm parameter may be named.
     public static let commonKeys = ["algorithm", "seed", "neighbours"]
     /// See `Algorithm.validateDense`.

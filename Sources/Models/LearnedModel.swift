@@ -2,7 +2,7 @@ import Essentials
 import LinearAlgebra
 
 /// EASE's learned state: an item-item weight matrix B (movies × movies, zero diagonal). A user's
-/// scores are `x_u B`, with x_u their binary row of training movies.
+/// scores are `x_u B`, with x_u their row of training movies (1 each, or EASE's liked weights).
 public struct ItemItemModel: Sendable, Equatable {
     public var weights: Matrix
 
@@ -109,8 +109,8 @@ public enum LearnedModel: Sendable {
         return nil
     }
 
-    /// The vectors whose cosine similarity gives "movies like this one": Q for factor models,
-    /// the rows of B for EASE.
+    /// The movies' vectors: Q for factor models, the rows of B for EASE ("movies like this one" use
+    /// the cosine of Q, and EASE's largest weights: `Neighbours.strongestWeights`).
     public var movieVectors: Matrix {
         switch self {
         case .factors(let model): model.movieFactors

@@ -12,7 +12,7 @@ extension ModelFile {
     public static func combine(rating: ModelFile, ranking: ModelFile, neighboursFrom: ModelHead.Role, createdBy: String,
                                names: (rating: String, ranking: String) = ("--rating", "--ranking")) throws -> ModelFile {
         guard let ratingHead = rating.rating else {
-            throw ModelsError.badParameter("\(names.rating) is \(rating.algorithm), which predicts no ratings: the rating head must be a factor model (als, bpmf, svd, pca)")
+            throw ModelsError.badParameter("\(names.rating) is \(rating.algorithm), which predicts no ratings: the rating head must be a factor model (\(Algorithms.ratingNames.joined(separator: ", ")))")
         }
         let a = rating.metadata, b = ranking.metadata
         let mismatch: String? =
@@ -26,8 +26,19 @@ extension ModelFile {
         if let mismatch {
             throw ModelsError.badParameter("\(names.rating) and \(names.ranking) were not trained on the same data: \(mismatch); train both from one ingest")
         }
-        let source = neighboursFrom == .rating ? rating : ranking
-        return ModelFile(rating: ratingHead, ranking: ranking.rankingHead, neighboursFrom: neighboursFrom, metadata: a,
-                         neighbours: source.neighbours, trainingMovies: rating.trainingMovies, createdBy: createdBy, metrics: [:])
+        // The neighbours of the head taken; recomputed when the source file's came from a head it drops.
+        let neighbours: Neighbours
+        switch neighboursFrom {
+        case .rating:
+            neighbours = rating.neighboursFrom == .rating ? rating.neighbours
+                : Neighbours.strongestWeights(of: ratingHead.model, k: rating.neighbours.k)
+        case .ranking:
+            neighbours = ranking.ranking == nil || ranking.neighboursFrom == .ranking ? ranking.neighbours
+                : Neighbours.strongestWeights(of: ranking.rankingHead.model, k: ranking.neighbours.k)
+        }
+        var combined = ModelFile(rating: ratingHead, ranking: ranking.rankingHead, neighboursFrom: neighboursFrom, metadata: a,
+                                 neighbours: neighbours, trainingMovies: rating.trainingMovies, createdBy: createdBy, metrics: [:])
+        combined.trainingRatings = rating.trainingRatings ?? ranking.trainingRatings
+        return combined
     }
 }

@@ -27,6 +27,7 @@ import LinearAlgebra
 /// | `/neighbours/score`         | float32 | (m, K)  | their similarity (`/neighbours` attribute `similarity`: `cosine` of Q, or `ease_weight` B[i, j]) |
 /// | `/train/user_ptr`           | int64   | (n + 1) | user u's training movies are `movie[user_ptr[u]:user_ptr[u+1]]` |
 /// | `/train/movie`              | int32   | (t)     | training movies, by user, ascending                       |
+/// | `/train/rating`             | float32 | (t)     | their ratings (optional: absent in older files)           |
 /// | `/users`, `/movies`         |         |         | ids, titles, years, genres (see `DatasetMetadata`)        |
 ///
 /// Head attributes: `algorithm`, `params` (JSON of every hyper-parameter), `seed`,
@@ -65,6 +66,9 @@ public struct ModelFile: Sendable {
     public var neighbours: Neighbours
     /// Each user's training movies (CSR, sorted): excluded from that user's recommendations.
     public var trainingMovies: SparseRows
+    /// The training ratings, aligned with `trainingMovies.columns` (what a user rated highest,
+    /// for the web page); nil in files written before they were stored.
+    public var trainingRatings: [Float]?
     public var createdBy: String
     /// Metrics recorded by `evaluate` (name → value), stored as `metric_<name>` attributes.
     public var metrics: [String: Double]
@@ -73,14 +77,22 @@ public struct ModelFile: Sendable {
     public init(
         algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
     ) {
-        // Each user's training movies, ascending; the input weights (if any) follow their movies.
-        var training = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie,
-                                  values: trained.inputWeights ?? [Float](repeating: 1, count: data.trainUser.count))
-        for user in 0..<training.rowCount {
-            let range = training.range(user)
-            let sorted = zip(training.columns[range], training.values[range]).sorted { $0.0 < $1.0 }
-            training.columns.replaceSubrange(range, with: sorted.map(\.0))
-            training.values.replaceSubrange(range, with: sorted.map(\.1))
+        // Each user's training movies, ascending; their ratings and input weights follow them.
+        let order = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie,
+                               values: (0..<data.trainUser.count).map { Float($0) })  // exact below 2^24 ratings
+        var training = order
+        var ratings = [Float](repeating: 0, count: order.columns.count)
+        let weights = trained.inputWeights ?? [Float](repeating: 1, count: data.trainUser.count)
+        var position = Array(0..<order.columns.count)
+        for user in 0..<order.rowCount {
+            let range = order.range(user)
+            position.replaceSubrange(range, with: range.sorted { order.columns[$0] < order.columns[$1] })
+        }
+        for (slot, source) in position.enumerated() {
+            let original = Int(order.values[source])
+            training.columns[slot] = order.columns[source]
+            training.values[slot] = weights[original]
+            ratings[slot] = data.trainRating[original]
         }
         let head = ModelHead(algorithm: algorithm.name, parametersJSON: algorithm.parametersJSON, seed: algorithm.seed,
                              normalisation: data.terms.method.rawValue, model: trained.model, extras: trained.extras,
@@ -89,6 +101,7 @@ public struct ModelFile: Sendable {
         self.init(rating: head.model.predictsRatings ? head : nil, ranking: head.model.predictsRatings ? nil : head,
                   neighboursFrom: head.model.predictsRatings ? .rating : .ranking, metadata: data.metadata,
                   neighbours: neighbours, trainingMovies: training, createdBy: createdBy, metrics: [:])
+        trainingRatings = ratings
     }
 
     /// At least one head; a rating head must predict ratings.
@@ -156,6 +169,7 @@ public struct ModelFile: Sendable {
             let train = try file.createGroup("train")
             try train.write("user_ptr", trainingMovies.pointers.map(Int64.init))
             try train.write("movie", trainingMovies.columns, storage: .compressed)
+            if let trainingRatings { try train.write("rating", trainingRatings, storage: .compressed) }
         }
     }
 
@@ -205,6 +219,9 @@ public struct ModelFile: Sendable {
         if version == 1 {
             // One model: in /model, its attributes at the root, its curve in /curve.
             let kind = file.hasAttribute("model_kind") ? try file.stringAttribute("model_kind") : "factors"
+            guard kind == "factors" || kind == "item-item" else {
+                throw ModelsError.badFile(path, "unknown model_kind '\(kind)' for a version-1 file (factors or item-item)")
+            }
             let model = try readModel(kind: kind, from: try file.group("model"), rankFrom: file, at: "/model", metadata: metadata, check: check)
             var extras: [String: [Double]] = [:]
             for name in try file.group("model").attributeNames() where name != "global_mean" {
@@ -250,20 +267,31 @@ public struct ModelFile: Sendable {
         try check.indices(neighbours.index, below: m, "/neighbours/index", why: "n_movies; -1 for none", allowMinusOne: true)
         try check.finite(neighbours.score, "/neighbours/score")
         let training = try readRows(try file.group("train"), pointers: "user_ptr", columns: "movie", rows: metadata.userCount,
-                                    columnCount: m, at: "/train", what: "user index", whose: "training movies", check: check)
+                                    columnCount: m, at: "/train", what: "user index", whose: "training movies", why: "n_users + 1", check: check)
         for (role, head) in [(ModelHead.Role.rating, rating), (.ranking, ranking)] {
             guard let weights = head?.inputWeights else { continue }
             guard weights.count == training.columns.count else {
                 throw check.fail("/\(role.rawValue)/input_weight", "has \(weights.count) values; it must have one per training movie (\(training.columns.count), /train/movie's length)")
             }
         }
+        var trainingRatings: [Float]? = nil
+        let train = try file.group("train")
+        if train.contains("rating") {
+            let ratings: [Float] = try train.read("rating", shape: [training.columns.count], why: "/train/movie's length")
+            if let position = ratings.firstIndex(where: { metadata.scale.problem(with: $0) != nil }) {
+                throw check.fail("/train/rating", "position \(position): \(metadata.scale.problem(with: ratings[position])!)")
+            }
+            trainingRatings = ratings
+        }
         var metrics: [String: Double] = [:]
         for name in try file.attributeNames() where name.hasPrefix("metric_") {
             metrics[String(name.dropFirst(7))] = try file.attribute(name, as: Double.self)
         }
-        return ModelFile(rating: rating, ranking: ranking, neighboursFrom: neighboursFrom, metadata: metadata,
-                         neighbours: neighbours, trainingMovies: training,
-                         createdBy: try file.stringAttribute("created_by"), metrics: metrics)
+        var result = ModelFile(rating: rating, ranking: ranking, neighboursFrom: neighboursFrom, metadata: metadata,
+                               neighbours: neighbours, trainingMovies: training,
+                               createdBy: try file.stringAttribute("created_by"), metrics: metrics)
+        result.trainingRatings = trainingRatings
+        return result
     }
 
     static func readHead(_ group: HDF5Group, at location: String, metadata: DatasetMetadata, check: ContentCheck) throws -> ModelHead {
@@ -316,7 +344,7 @@ public struct ModelFile: Sendable {
         case "sparse-item-item":
             let keep = try group.count("keep_entries", in: 0...Int64(m))
             var rows = try readRows(group, pointers: "row_ptr", columns: "column", rows: m, columnCount: m, at: location,
-                                    what: "row", whose: "columns", check: check)
+                                    what: "row", whose: "columns", why: "n_movies + 1", check: check)
             let values: [Float] = try group.read("value", shape: [rows.columns.count], why: "\(location)/column's length")
             try check.finite(values, location + "/value")
             rows.values = values
@@ -328,8 +356,8 @@ public struct ModelFile: Sendable {
 
     /// A CSR of column indices (values set to 1): pointers checked, columns in range and ascending per row.
     static func readRows(_ group: HDF5Group, pointers name: String, columns columnsName: String, rows: Int, columnCount: Int,
-                         at location: String, what: String, whose: String, check: ContentCheck) throws -> SparseRows {
-        let pointers: [Int64] = try group.read(name, shape: [rows + 1], why: rows == columnCount ? "n_movies + 1" : "n_users + 1")
+                         at location: String, what: String, whose: String, why: String, check: ContentCheck) throws -> SparseRows {
+        let pointers: [Int64] = try group.read(name, shape: [rows + 1], why: why)
         let count = try group.dataset(columnsName).shape.first ?? 0
         try check.pointers(pointers, rows: rows, count: count, "\(location)/\(name)")
         let columns: [Int32] = try group.read(columnsName, shape: [count], why: "\(location)/\(name)'s last entry")

@@ -75,6 +75,6 @@ extension ModelFile {
     /// The heads as metrics.json and manifest.json record them: `rating` (null when nothing
     /// predicts ratings) and `ranking` (the rating head's summary when it ranks too).
     public func headSummaries(source: String) throws -> [String: ModelHead.Summary?] {
-        ["rating": try rating?.summary(source: source), "ranking": try rankingHead.summary(source: source)]
+        [ModelHead.Role.rating.rawValue: try rating?.summary(source: source), ModelHead.Role.ranking.rawValue: try rankingHead.summary(source: source)]
     }
 }

@@ -1,8 +1,9 @@
 import Essentials
 import LinearAlgebra
 
-/// "Movies like this one": for each movie, the `k` movies whose vectors have the highest cosine
-/// similarity with its own (itself excluded; ties broken by lower movie index).
+/// "Movies like this one": for each movie, the `k` movies most like it (itself excluded; ties
+/// broken by lower movie index): for a factor model, the highest cosine similarity of their
+/// vectors (`compute`); for EASE, its largest weights (`strongestWeights`).
 ///
 /// The similarities are computed a block of rows at a time with BLAS `gemm` (block × movies), and
 /// each row keeps only its top k by partial selection, so memory stays at block × movies floats

@@ -160,6 +160,10 @@ public struct PipelineManifest: Sendable, Equatable {
                             throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).\(role)' '\(source)' is not a trained model listed before it (\(trained.isEmpty ? "none" : trained.joined(separator: ", ")))")
                         }
                     }
+                    if let source = models.first(where: { $0.name == combine["rating"] }),
+                       let algorithm = source.factorise["algorithm"], !Algorithms.ratingNames.contains(algorithm) {
+                        throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).rating' '\(source.name)' is \(algorithm), which predicts no ratings (a rating head is one of: \(Algorithms.ratingNames.joined(separator: ", ")))")
+                    }
                     let from = combine["neighbours_from"] ?? "ranking"
                     guard from == "rating" || from == "ranking" else {
                         throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).neighbours_from' must be rating or ranking, not '\(from)'")

@@ -120,7 +120,7 @@ public struct Runner: Sendable {
                 let rating = trained[combine["rating"]!]!, ranking = trained[combine["ranking"]!]!
                 factorise = try step(
                     "combine:\(model.name)", program: "combine", cache: cache, run: folder,
-                    arguments: ["--rating", rating, "--ranking", ranking, "--neighbours-from", combine["neighbours_from"] ?? "ranking"],
+                    arguments: ["--rating", rating, "--ranking", ranking, "--neighbours-from", combine["neighbours_from"]!],
                     inputs: [rating, ranking], outputs: ["output": "model.h5"], records: &records)
             } else {
                 let normalise = try step(

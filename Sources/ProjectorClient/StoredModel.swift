@@ -10,12 +10,13 @@ import Models
 ///
 ///     let model = try StoredModel.open(store: "Artifacts", reference: "movielens-1m@production")
 ///     let answer = model.recommend(userID: 42, k: 10)   // never a movie user 42 already rated
-///     answer.coldStart                                 // true for an unknown user: most popular movies
+///     answer.coldStart                                 // true for a user without training ratings: most popular
 ///     let stars = try model.predict(userID: 42, movieID: 1).rating
 ///     let near = try model.similar(title: "toy story (1995)", k: 10)
 public final class StoredModel: Sendable {
-    /// A movie in an answer. `score` is the ranking head's score (recommendations), the cosine
-    /// similarity (similar movies) or the training-rating count (cold start).
+    /// A movie in an answer. `score` is the ranking head's score (recommendations), the
+    /// neighbours' similarity (similar movies: EASE weight or cosine, see `similarSource`), the
+    /// predicted rating (`Prediction.movie`) or the training-rating count (cold start, search).
     public struct Item: Sendable, Equatable, Codable {
         public var movieID: Int64
         public var title: String
@@ -170,6 +171,21 @@ public final class StoredModel: Sendable {
     public func similar(title: String, k: Int) throws -> (movie: Item, similar: [Item]) {
         let movie = try findMovie(title)
         return (item(movie, 0), try similar(movieID: file.metadata.movieIDs[movie], k: k))
+    }
+
+    /// The movie with this MovieLens id (score 0), or nil when the model does not have it.
+    public func movie(_ movieID: Int64) -> Item? { movieIndex[movieID].map { item($0, 0) } }
+
+    /// The movies a user rated highest in training (score: their rating; ties: most rated
+    /// first), at most `limit`; empty for an unknown user or a file without training ratings.
+    public func ratedHighest(userID: Int64, limit: Int) -> [Item] {
+        guard let user = knownUser(userID), let ratings = file.trainingRatings else { return [] }
+        let entries = file.trainingMovies.range(user).sorted {
+            ratings[$0] != ratings[$1] ? ratings[$0] > ratings[$1]
+                : counts[Int(file.trainingMovies.columns[$0])] != counts[Int(file.trainingMovies.columns[$1])]
+                    ? counts[Int(file.trainingMovies.columns[$0])] > counts[Int(file.trainingMovies.columns[$1])] : $0 < $1
+        }
+        return entries.prefix(max(0, limit)).map { item(Int(file.trainingMovies.columns[$0]), ratings[$0]) }
     }
 
     /// Movies whose title contains `query` (case-insensitive), most rated first, at most `limit`.

@@ -13,7 +13,7 @@ struct CombineCommand: StageCommand {
         commandName: "combine",
         abstract: "Join a rating model and a ranking model trained on the same data into one two-headed projector.model file.",
         discussion: """
-            The rating head (rating predictions) comes from --rating, which must predict ratings (als, bpmf, svd, pca); \
+            The rating head (rating predictions) comes from --rating, which must predict ratings (\(Algorithms.ratingNames.joined(separator: ", "))); \
             the ranking head (recommendations) from --ranking (its ranking head, e.g. ease, or a factor model). The two must \
             share data fingerprint, split, users, movies and training ratings: train both from one ingest. "Movies like \
             this one" keep the neighbours of --neighbours-from. Exit codes: 0 success, 1 failure, 2 bad usage or bad input \

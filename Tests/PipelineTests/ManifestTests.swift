@@ -74,6 +74,8 @@ struct ManifestTests {
              message: "missing required key 'models[1].combine.ranking'"),
         Case(name: "combine and factorise", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    factorise: {algorithm: als}\n    combine: {rating: a, ranking: a}\n", line: 7,
              message: "models[1] has 'combine' and also 'normalise' or 'factorise': a combined model is made from two trained ones, not trained itself"),
+        Case(name: "combine a ranker as the rating head", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: e\n    factorise: {algorithm: ease}\n  - name: s\n    combine: {rating: e, ranking: e}\n", line: 7,
+             message: "'models[1].combine.rating' 'e' is ease, which predicts no ratings (a rating head is one of: svd, pca, als, bpmf)"),
         Case(name: "combine neighbours", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    combine: {rating: a, ranking: a, neighbours_from: both}\n", line: 6,
              message: "'models[1].combine.neighbours_from' must be rating or ranking, not 'both'"),
     ]

@@ -140,6 +140,10 @@ struct StoreProcessTests {
             let answer = try python(reference, ["predict", user, movie])
             #expect(abs((served["rating"] as! Double) - (answer["rating"] as! Double)) < 1e-4, "predict \(user) \(movie): \(served) vs \(answer)")
             #expect((served["cold_start"] as! Bool) == (answer["cold_start"] as! Bool) && (served["cold_start"] as! Bool) == (user == "77"))
+            #expect(Set(served.keys) == Set(answer.keys) && served["basis"] as! String == answer["basis"] as! String, "\(served) vs \(answer)")
+            let movieServed = served["movie"] as! [String: Any], movieExpected = answer["movie"] as! [String: Any]
+            #expect(movieServed["movie_id"] as! Int == Int(movie)! && movieExpected["movie_id"] as! Int == Int(movie)!)
+            #expect(movieServed["title"] as! String == movieExpected["title"] as! String)
         } }
         let unknownMovie = try runStage("recommend", ["--store", store, "--model", "ml", "predict", "1", "99999"])
         #expect(unknownMovie.status == 2 && unknownMovie.stderr.contains("recommend: error: movie 99999 is not in ml@2"), "\(unknownMovie.stderr)")

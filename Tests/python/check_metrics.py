@@ -30,22 +30,32 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         n_users, n_movies = int(r.attrs["n_users"]), int(r.attrs["n_movies"])
     with h5py.File(model_path, "r") as m:
         assert m.attrs["format"] == "projector.model" and m.attrs["format_version"] in (1, 2)
-        g = m["model"] if m.attrs["format_version"] == 1 else m["rating"]
-        P = g["user_factors"][:]
-        Q = g["movie_factors"][:]
-        ub = g["user_bias"][:]
-        mb = g["movie_bias"][:]
-        gm = np.float32(g.attrs["global_mean"])
+        version = m.attrs["format_version"]
+        # The rating head: /rating (v2), or /model when that holds factors (v1); none for EASE alone.
+        if version == 1:
+            v1_kind = m.attrs.get("model_kind", "factors")
+            g = m["model"] if v1_kind == "factors" else None
+        else:
+            g = m["rating"] if "rating" in m else None
+        if g is not None:
+            P = g["user_factors"][:]
+            Q = g["movie_factors"][:]
+            ub = g["user_bias"][:]
+            mb = g["movie_bias"][:]
+            gm = np.float32(g.attrs["global_mean"])
         ptr = m["train/user_ptr"][:]
         train_movies = m["train/movie"][:]
         # Ranking scores: users × movies.
-        ranking = m["ranking"] if m.attrs["format_version"] == 2 and "ranking" in m else None
+        if version == 1:
+            ranking = m["model"] if v1_kind == "item-item" else None
+        else:
+            ranking = m["ranking"] if "ranking" in m else None
         # The ranking head's input: each training movie weighs its input_weight (1 when absent).
         weight = ranking["input_weight"][:] if ranking is not None and "input_weight" in ranking else np.ones(len(train_movies), np.float32)
         X = np.zeros((n_users, n_movies), dtype=np.float32)
         for u in range(n_users):
             X[u, train_movies[ptr[u]:ptr[u + 1]]] = weight[ptr[u]:ptr[u + 1]]
-        kind = ranking.attrs["model_kind"] if ranking is not None else "factors"
+        kind = ("item-item" if version == 1 else ranking.attrs["model_kind"]) if ranking is not None else "factors"
         if ranking is None:
             scores = (P @ Q.T + mb[None, :]).astype(np.float32)
         elif kind == "factors":
@@ -72,11 +82,13 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         bu = np.bincount(tu, tr - mu - bi[tm], n_users) / (np.bincount(tu, None, n_users) + lam)
     seen_user = np.bincount(tu, None, n_users) > 0
     seen_movie = np.bincount(tm, None, n_movies) > 0
-    warm = seen_user[hu] & seen_movie[hm]
-    model_pred = gm + ub[hu] + mb[hm] + np.einsum("ij,ij->i", P[hu], Q[hm], dtype=np.float32)
-    base_pred = (mu + bu[hu] + bi[hm]).astype(np.float32)
-    pred = np.clip(np.where(warm, model_pred, base_pred), lo, hi).astype(np.float64)
-    rmse = float(np.sqrt(np.mean((pred - hr) ** 2)))
+    rmse = None  # no rating head: not applicable
+    if g is not None:
+        warm = seen_user[hu] & seen_movie[hm]
+        model_pred = gm + ub[hu] + mb[hm] + np.einsum("ij,ij->i", P[hu], Q[hm], dtype=np.float32)
+        base_pred = (mu + bu[hu] + bi[hm]).astype(np.float32)
+        pred = np.clip(np.where(warm, model_pred, base_pred), lo, hi).astype(np.float64)
+        rmse = float(np.sqrt(np.mean((pred - hr) ** 2)))
 
     # precision@k over all movies not rated in training.
     relevant = [set() for _ in range(n_users)]

@@ -36,6 +36,7 @@ public struct EASE: Algorithm {
     public static let likedTargetWeight = Parameter.real("liked_target_weight", default: 0, minimum: 0, maximum: 100, help: "γ: a liked movie counts 1 + γ in the target B reproduces")
     public static let parameters = [lambda, keepEntries, likedThreshold, likedInputWeight, likedTargetWeight]
     public static let maximumMovies = 30_000
+    public static var predictsRatings: Bool { false }
 
     public struct Parameters: Sendable, Equatable {
         public var lambda: Double

@@ -1,0 +1,147 @@
+import ArtifactStore
+import Essentials
+import Foundation
+import Models
+import ProjectorClient
+
+/// The JSON API, without HTTP: each route's answer from its path and query parameters as text.
+/// `serve` maps routes to these functions and errors to their status; the tests call them
+/// directly and through a real server. Documented in `Sources/serve/openapi.yaml`.
+///
+///     let api = ServingAPI(registry: registry)
+///     try api.recommendations(ref: "movielens-1m", userID: "42", k: "10")
+public struct ServingAPI: Sendable {
+    public let registry: ModelRegistry
+    public static let maximumK = 1000
+
+    public init(registry: ModelRegistry) { self.registry = registry }
+
+    // MARK: Parameters
+
+    /// `k`: absent → `default`; else a whole number from 1 to 1000.
+    static func count(_ text: String?, name: String = "k", default value: Int = 10) throws(ServingError) -> Int {
+        guard let text else { return value }
+        guard let k = Int(text), k >= 1, k <= maximumK else {
+            throw .badRequest("\(name) must be a whole number from 1 to \(maximumK), not '\(text.prefix(40))'")
+        }
+        return k
+    }
+
+    /// A MovieLens id in the path: a whole number.
+    static func id(_ text: String, _ name: String) throws(ServingError) -> Int64 {
+        guard let id = Int64(text) else { throw .badRequest("\(name) must be a whole number, not '\(text.prefix(40))'") }
+        return id
+    }
+
+    // MARK: Answers
+
+    public struct ModelList: Encodable, Sendable {
+        public struct Entry: Encodable, Sendable {
+            public var name: String
+            public var versions: [Int]
+            /// alias → version, as the store's alias files say.
+            public var aliases: [String: Int]
+            /// alias → version this server answers with (differs while a new version is refused).
+            public var served: [String: Int]
+        }
+        public var models: [Entry]
+    }
+
+    /// `GET /v1/models`.
+    public func models() throws(ServingError) -> ModelList {
+        let store = registry.store
+        let served = registry.served
+        do {
+            return ModelList(models: try store.names().map { name in
+                ModelList.Entry(name: name, versions: try store.versions(name), aliases: try store.aliases(name).mapValues(\.version),
+                                served: served[name] ?? [:])
+            })
+        } catch {
+            throw ServingError.from(error)
+        }
+    }
+
+    public struct ModelInfo: Encodable, Sendable {
+        public var model: String
+        public var version: Int
+        public var algorithm: String
+        public var heads: [String: ModelHead.Summary?]
+        public var metrics: [String: Double?]
+        public var createdAt: String
+        public var sha256: String
+        public var size: Int
+        public var dataFingerprint: String
+        public var split: String
+        public var users: Int
+        public var movies: Int
+        public var similar: String
+        enum CodingKeys: String, CodingKey {
+            case model, version, algorithm, heads, metrics, sha256, size, split, users, movies, similar
+            case createdAt = "created_at", dataFingerprint = "data_fingerprint"
+        }
+    }
+
+    /// `GET /v1/models/{ref}`: the version served for `ref`.
+    public func model(ref: String) throws(ServingError) -> ModelInfo {
+        let model = try registry.resolve(ref)
+        let manifest = model.manifest
+        return ModelInfo(model: model.name, version: model.version, algorithm: manifest.algorithm, heads: manifest.heads,
+                         metrics: manifest.metrics, createdAt: manifest.createdAt, sha256: manifest.sha256, size: manifest.size,
+                         dataFingerprint: manifest.dataFingerprint, split: manifest.split,
+                         users: model.file.metadata.userCount, movies: model.file.metadata.movieCount, similar: model.similarSource)
+    }
+
+    /// `GET /v1/models/{ref}/users/{userId}/recommendations?k=10`.
+    public func recommendations(ref: String, userID: String, k: String?) throws(ServingError) -> StoredModel.Recommendations {
+        let user = try Self.id(userID, "userId"), count = try Self.count(k)
+        return try registry.resolve(ref).recommend(userID: user, k: count)
+    }
+
+    public struct Similar: Encodable, Sendable {
+        public var model: String
+        public var version: Int
+        public var movie: StoredModel.Item
+        /// Which similarity, from which head.
+        public var source: String
+        public var items: [StoredModel.Item]
+    }
+
+    /// `GET /v1/models/{ref}/movies/{movieId}/similar?k=10`.
+    public func similar(ref: String, movieID: String, k: String?) throws(ServingError) -> Similar {
+        let movie = try Self.id(movieID, "movieId"), count = try Self.count(k)
+        let model = try registry.resolve(ref)
+        do {
+            guard let item = model.movie(movie) else { throw ServingError.notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
+            return Similar(model: model.name, version: model.version, movie: item, source: model.similarSource,
+                           items: try model.similar(movieID: movie, k: count))
+        } catch {
+            throw ServingError.from(error)
+        }
+    }
+
+    /// `GET /v1/models/{ref}/users/{userId}/movies/{movieId}/prediction`.
+    public func prediction(ref: String, userID: String, movieID: String) throws(ServingError) -> StoredModel.Prediction {
+        let user = try Self.id(userID, "userId"), movie = try Self.id(movieID, "movieId")
+        let model = try registry.resolve(ref)
+        guard model.movie(movie) != nil else { throw .notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
+        do { return try model.predict(userID: user, movieID: movie) } catch { throw ServingError.from(error) }
+    }
+
+    public struct Search: Encodable, Sendable {
+        public var model: String
+        public var version: Int
+        public var query: String
+        public var items: [StoredModel.Item]
+    }
+
+    /// `GET /v1/models/{ref}/movies?q=toy+story&limit=20`: titles containing `q`, most rated first.
+    public func movies(ref: String, query: String?, limit: String?) throws(ServingError) -> Search {
+        guard let query, !query.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw .badRequest("q (a part of a title) is required")
+        }
+        guard query.count <= 200 else { throw .badRequest("q must be at most 200 characters") }
+        let count = try Self.count(limit, name: "limit", default: 20)
+        let model = try registry.resolve(ref)
+        return Search(model: model.name, version: model.version, query: query, items: model.search(title: query, limit: count))
+    }
+}
