@@ -10,7 +10,8 @@
 //   MovieLens                 reading MovieLens folders, splits, the ratings file format
 //   Models                    normalisation, algorithms (one file each), neighbours, the model file
 //   Evaluation                metrics, baselines, metrics.json, the HTML report, the quality gate
-//   ArtifactStore             the versioned model store; ProjectorClient serves from it
+//   ArtifactStore             the versioned model store; ProjectorClient serves from it;
+//                             Serving: what the HTTP server answers (registry, API, page), without HTTP
 //   Pipeline                  manifests and the runner
 //   StageKit                  the stage contract shared by every executable (options, exit codes)
 //   ingest, …, pipeline       one thin executable per stage or tool
@@ -30,6 +31,7 @@ let package = Package(
         .executable(name: "store", targets: ["store"]),
         .executable(name: "recommend", targets: ["recommend"]),
         .executable(name: "pipeline", targets: ["pipeline"]),
+        .executable(name: "serve", targets: ["serve"]),
         .library(name: "ProjectorClient", targets: ["ProjectorClient"]),
         .library(name: "MovieLens", targets: ["MovieLens"]),
         .library(name: "HDF5", targets: ["HDF5"]),
@@ -41,6 +43,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // serve: the HTTP server, graceful shutdown, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C shims: system libraries found through pkg-config, with static inline wrappers for macros.
@@ -72,6 +79,8 @@ let package = Package(
         // Artifact store and its consumers.
         .target(name: "ArtifactStore", dependencies: ["Models", "Evaluation", "Essentials"]),
         .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "Essentials"]),
+        // What serve answers, without HTTP: the model registry (hot swaps), the JSON API, the page.
+        .target(name: "Serving", dependencies: ["ProjectorClient", "ArtifactStore", "Models", "Essentials", .product(name: "Logging", package: "swift-log")]),
 
         // Pipelines: manifests and the runner (the manifest schema of factorise comes from Models).
         .target(name: "Pipeline", dependencies: ["Models", "Essentials", .product(name: "Yams", package: "Yams")]),
@@ -130,6 +139,18 @@ let package = Package(
             dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(
+            name: "serve",
+            dependencies: [
+                "Serving", "StageKit", "Essentials",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi.yaml"]),
+        .executableTarget(
             name: "pipeline",
             dependencies: ["Pipeline", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -148,7 +169,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient"]),
+        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Models"]),
     ],
     swiftLanguageModes: [.v6]

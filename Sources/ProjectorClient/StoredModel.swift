@@ -3,6 +3,7 @@ import Essentials
 import Evaluation
 import Foundation
 import Models
+import Synchronization
 
 /// A published model, opened for serving: verified against its manifest's sha256, then answering
 /// in original MovieLens ids: recommendations from the ranking head, rating predictions from the
@@ -65,6 +66,11 @@ public final class StoredModel: Sendable {
     private let popularity: [Int32]
     private let counts: [Float]
     private let genres: [[String]]
+    /// Each user's top `cachedListLength` movies and scores, kept once computed: a model never
+    /// changes, so a list is computed once per user and version (at most 8 bytes a movie, 0.8 KB
+    /// a user). Answers for k ≤ `cachedListLength` are a prefix of it (the same order as `rank`).
+    private let lists = Mutex<[Int: (movies: [Int32], scores: [Float])]>([:])
+    public static let cachedListLength = 100
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -114,6 +120,18 @@ public final class StoredModel: Sendable {
             return answer
         }
         answer.coldStart = false
+        if k <= Self.cachedListLength {
+            let list = lists.withLock { $0[user] } ?? {
+                var computed: (movies: [Int32], scores: [Float]) = ([], [])
+                Evaluator.rank(model: file, users: user..<(user + 1), k: Self.cachedListLength) { _, best, scores in
+                    computed = (best, best.map { scores[Int($0)] })
+                }
+                lists.withLock { $0[user] = computed }
+                return computed
+            }()
+            answer.items = zip(list.movies.prefix(k), list.scores).map { item(Int($0), $1) }
+            return answer
+        }
         Evaluator.rank(model: file, users: user..<(user + 1), k: k) { _, best, scores in
             answer.items = best.map { item(Int($0), scores[Int($0)]) }
         }

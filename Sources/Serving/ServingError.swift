@@ -12,6 +12,12 @@ public struct ServingError: Error, Sendable, Equatable, Encodable, CustomStringC
 
     enum CodingKeys: String, CodingKey { case error, detail }
 
+    public init(status: Int, error: String, detail: String) {
+        self.status = status
+        self.error = error
+        self.detail = detail
+    }
+
     public static func badRequest(_ detail: String) -> ServingError { ServingError(status: 400, error: "bad_request", detail: detail) }
     public static func notFound(_ detail: String) -> ServingError { ServingError(status: 404, error: "not_found", detail: detail) }
     public static func notReady(_ detail: String) -> ServingError { ServingError(status: 503, error: "not_ready", detail: detail) }

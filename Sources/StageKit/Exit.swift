@@ -49,3 +49,23 @@ public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
         exitFor(error, of: Command.self)
     }
 }
+
+/// `runTool` for commands that run async (`serve`): the same parsing, exit codes and error
+/// messages.
+public func runAsyncTool<Command: AsyncParsableCommand>(_: Command.Type) async -> Never {
+    var command: any AsyncParsableCommand
+    do {
+        guard let parsed = try Command.parseAsRoot() as? any AsyncParsableCommand else {
+            exitForUsage(ValidationError("not an async command"), of: Command.self)
+        }
+        command = parsed
+    } catch {
+        exitForUsage(error, of: Command.self)
+    }
+    do {
+        try await command.run()
+        Foundation.exit(StageExitCode.success.rawValue)
+    } catch {
+        exitFor(error, of: Command.self)
+    }
+}

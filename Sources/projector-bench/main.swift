@@ -47,11 +47,17 @@ if arguments[1] == "--serve" {
             served += model.recommend(userID: user, k: 10).items.count
         }
         let perCall = Date().timeIntervalSince(start) / Double((users.count + 5) / 6)
+        let answers = users.enumerated().filter { $0.offset % 6 == 0 }.map { model.recommend(userID: $0.element, k: 10) }
+        let encodeStart = Date()
+        var bytes = 0
+        for answer in answers { bytes += JSON.data(answer).count }
+        let perEncode = Date().timeIntervalSince(encodeStart) / Double(answers.count)
         print("| step | wall, best of \(repeats) |")
         print("|---|---|")
         print("| publish (\(publish.value.manifest.size / 1_000_000) MB: copy, fsync, sha256, rename) | \(String(format: "%.3f", publish.seconds)) s |")
         print("| open production (sha256 check + HDF5 read) | \(String(format: "%.3f", open.seconds)) s |")
         print("| recommend(user, k: 10), mean over \((users.count + 5) / 6) users | \(String(format: "%.3f", perCall * 1000)) ms |")
+        print("| its JSON (\(bytes / answers.count) bytes), mean | \(String(format: "%.3f", perEncode * 1000)) ms |")
         _ = served
     } catch {
         StandardError.write("projector-bench: \(error)\n")

@@ -1,0 +1,3 @@
+import StageKit
+
+await runAsyncTool(ServeCommand.self)
