@@ -32,7 +32,7 @@ public struct WebPage: Sendable {
                         : "Top 10 for user \(answer.user)"
                     sections.append("""
                         <div class="columns"><section><h2>\(heading)</h2>\(table(answer.items, score: "score"))</section>
-                        <section><h2>Rated highest in training</h2>\(liked.isEmpty ? "<p>No training ratings.</p>" : table(liked, score: "stars"))</section></div>
+                        <section><h2>Rated highest in training</h2>\(liked.isEmpty ? "<p class=\"muted\">\(answer.coldStart ? "No training ratings." : "This model file does not carry training ratings (written before they were stored).")</p>" : table(liked, score: "stars"))</section></div>
                         """)
                 } else if let movie = query["movie"], !movie.isEmpty {
                     let answer = try api.similar(ref: ref, movieID: movie, k: "10")
@@ -71,11 +71,11 @@ public struct WebPage: Sendable {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>Projector</title>
         <style>
-        body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
+        body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1500px; }
         form { display: inline-block; margin: 0 2em 1em 0; } input { padding: .3em; }
         table { border-collapse: collapse; } td, th { padding: .2em .7em; border-bottom: 1px solid #ddd; text-align: left; }
         .num { text-align: right; } .muted { color: #666; } .error { color: #a00; }
-        .columns { display: flex; flex-wrap: wrap; gap: 2em; }
+        .columns { display: flex; flex-wrap: wrap; gap: 2em; } .columns section { flex: 1 1 600px; } table { font-size: .92em; }
         </style></head><body>
         <h1>Projector</h1>
         <p class="muted">Model \(escape(ref)) — <a href="/v1/models">/v1/models</a> · <a href="/readyz">/readyz</a> · <a href="/metrics">/metrics</a></p>

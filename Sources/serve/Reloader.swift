@@ -4,7 +4,7 @@ import Metrics
 import Serving
 import ServiceLifecycle
 
-/// Reads the store's aliases at start and every interval, off Swift's cooperative threads (a
+/// Reads the store's aliases at start and every `interval` (a quarter of --reload-interval), off Swift's cooperative threads (a
 /// model load is file I/O and decompression), and publishes the served versions as the gauge
 /// `projector_served_version{model, alias}`.
 struct Reloader: Service {

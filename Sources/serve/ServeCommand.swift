@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve a model store over HTTP: JSON API, a web page, health, readiness and Prometheus metrics.",
         discussion: """
-            Routes are documented in Sources/serve/openapi.yaml. Every --reload-interval seconds the store's aliases \
+            Routes are documented in Sources/serve/openapi.yaml. Four times per --reload-interval the store's aliases \
             are read; a version an alias newly names is loaded and verified in the background and swapped in; one \
             that fails is refused (logged, reported by /readyz) and the old version keeps serving. SIGTERM or SIGINT: \
             stop accepting, finish requests in flight, exit 0. Exit codes: 0 after a graceful stop, 1 failure, 2 bad usage.
@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port (0: any free port, printed on stderr).")
     var port = 8080
 
-    @Option(help: ArgumentHelp("Seconds between reads of the store's aliases.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds within which a moved alias is served: the aliases are read four times per interval, and a new version is loaded and verified in the rest of it.", valueName: "seconds"))
     var reloadInterval: Double = 2
 
     @OptionGroup var logging: LoggingOptions
@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
                 log.notice("listening on http://\(host):\(channel.localAddress?.port ?? port)")
             },
             logger: logger)
-        let reloader = Reloader(registry: registry, interval: .milliseconds(Int64(reloadInterval * 1000)), logger: logger)
+        let reloader = Reloader(registry: registry, interval: .milliseconds(Int64(reloadInterval * 1000 / 4)), logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: app),
