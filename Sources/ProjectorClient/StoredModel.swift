@@ -71,6 +71,9 @@ public final class StoredModel: Sendable {
     /// a user). Answers for k ≤ `cachedListLength` are a prefix of it (the same order as `rank`).
     private let lists = Mutex<[Int: (movies: [Int32], scores: [Float])]>([:])
     public static let cachedListLength = 100
+    /// At most this many users' lists are kept (160 MB); later users are computed each time.
+    public static let cachedUsers = 200_000
+    private let lowercasedTitles: [String]
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -96,6 +99,7 @@ public final class StoredModel: Sendable {
         popularity = topK(counts, k: min(1000, counts.count)).map(Int32.init)
         self.counts = counts
         genres = file.metadata.genres.map { $0.isEmpty ? [] : $0.split(separator: "|").map(String.init) }
+        lowercasedTitles = file.metadata.titles.map { $0.lowercased() }
     }
 
     func item(_ movie: Int, _ score: Float) -> Item {
@@ -126,7 +130,7 @@ public final class StoredModel: Sendable {
                 Evaluator.rank(model: file, users: user..<(user + 1), k: Self.cachedListLength) { _, best, scores in
                     computed = (best, best.map { scores[Int($0)] })
                 }
-                lists.withLock { $0[user] = computed }
+                lists.withLock { if $0.count < Self.cachedUsers { $0[user] = computed } }
                 return computed
             }()
             answer.items = zip(list.movies.prefix(k), list.scores).map { item(Int($0), $1) }
@@ -209,16 +213,15 @@ public final class StoredModel: Sendable {
     /// Movies whose title contains `query` (case-insensitive), most rated first, at most `limit`.
     public func search(title query: String, limit: Int) -> [Item] {
         let wanted = query.lowercased()
-        let titles = file.metadata.titles
-        let matches = titles.indices.filter { titles[$0].lowercased().contains(wanted) }
+        let matches = lowercasedTitles.indices.filter { lowercasedTitles[$0].contains(wanted) }
         return matches.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }.prefix(max(0, limit)).map { item($0, counts[$0]) }
     }
 
     func findMovie(_ title: String) throws -> Int {
         let wanted = title.lowercased()
         let titles = file.metadata.titles
-        if let exact = titles.indices.filter({ titles[$0].lowercased() == wanted }).first { return exact }
-        let matches = titles.indices.filter { titles[$0].lowercased().contains(wanted) }
+        if let exact = lowercasedTitles.firstIndex(of: wanted) { return exact }
+        let matches = lowercasedTitles.indices.filter { lowercasedTitles[$0].contains(wanted) }
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty { throw StoreError(.badInput, "no movie title contains '\(title)'") }
         let shown = matches.prefix(15).map { "  \(file.metadata.movieIDs[$0])  \(titles[$0])" }.joined(separator: "\n")

@@ -1,4 +1,5 @@
 import ArtifactStore
+import Dispatch
 import Essentials
 import Foundation
 import Logging
@@ -7,16 +8,18 @@ import Synchronization
 
 /// The models a server answers from, following the store's aliases without a restart.
 ///
-/// `refresh()` (run every reload interval by `serve`) reads every model's aliases; a version an
-/// alias newly points to is opened — its sha256 checked against the manifest, the HDF5 file
-/// read and validated — *outside* the lock, and only then swapped in, in one step. A request
-/// holds the `StoredModel` it resolved, so requests in flight finish on the old version. A
-/// version that fails to open is refused and logged; the alias keeps serving what it served
-/// before, and `readiness()` reports the refusal.
+/// `refresh()` (run four times per reload interval by `serve`) reads every model's aliases; a
+/// version an alias newly points to is opened — its sha256 checked against the manifest, the
+/// HDF5 file read and validated — *outside* the lock, and only then swapped in, in one step. A
+/// request holds the `StoredModel` it resolved, so requests in flight finish on the old version.
+/// A version that fails to open is refused and logged; the alias keeps serving what it served
+/// before, and `readiness()` reports the refusal. A refused version is tried again after
+/// `retryAfter` (a repaired file is served without a restart); a failure that is not about the
+/// file's content (out of file descriptors, say) is not a refusal and is retried at once.
 ///
 ///     let registry = ModelRegistry(store: "Artifacts")
 ///     registry.refresh()
-///     let model = try registry.resolve("movielens-1m")   // production, else latest
+///     let model = try await registry.resolve("movielens-1m")   // production, else latest
 public final class ModelRegistry: Sendable {
     public struct Key: Hashable, Sendable, Comparable {
         public var name: String
@@ -43,9 +46,12 @@ public final class ModelRegistry: Sendable {
         /// alias → version, per model name: only versions that opened.
         var served: [String: [String: Int]] = [:]
         var models: [Key: StoredModel] = [:]
-        var refused: [Key: String] = [:]
+        /// Refused versions: why, and when (tried again after `retryAfter`).
+        var refused: [Key: (error: String, at: Date)] = [:]
         /// Versions opened for a NAME@VERSION request, newest last (a few are kept).
         var onDemand: [Key] = []
+        /// NAME@VERSION loads in progress: one per version, shared by the requests that wait.
+        var loading: [Key: Task<StoredModel, any Error>] = [:]
         var refreshed = false
     }
 
@@ -54,10 +60,24 @@ public final class ModelRegistry: Sendable {
     let log: Logger
     /// Versions opened on demand (NAME@VERSION of an unaliased version) kept in memory.
     static let onDemandKept = 4
+    public static let retryAfter: TimeInterval = 30
 
     public init(store root: String, logger: Logger = Logger(label: "serve")) {
         store = ModelStore(root: root)
         log = logger
+    }
+
+    /// Opens a version; a refusal (bad content) or a transient failure.
+    enum Outcome { case opened(StoredModel), refused(String), failed(String) }
+
+    func open(_ key: Key) -> Outcome {
+        do {
+            return .opened(try StoredModel.open(store: store.root, reference: "\(key.name)@\(key.version)"))
+        } catch let error as any ProjectorError where error.exitCode == .badInput {
+            return .refused("\(error)")
+        } catch {
+            return .failed("\(error)")
+        }
     }
 
     // MARK: Refresh
@@ -81,27 +101,37 @@ public final class ModelRegistry: Sendable {
                 wanted[name] = state.withLock { $0.served[name] } ?? [:]
             }
         }
-        // Open what is new, outside the lock.
-        let (known, refused) = state.withLock { (Set($0.models.keys), Set($0.refused.keys)) }
-        var opened: [Key: StoredModel] = [:], failures: [Key: String] = [:]
+        // Open what is new, outside the lock (holding the models already open, so none is dropped meanwhile).
+        let now = Date()
+        let (known, refused) = state.withLock { state in
+            (state.models, Set(state.refused.filter { now.timeIntervalSince($0.value.at) < Self.retryAfter }.keys))
+        }
+        var opened: [Key: StoredModel] = [:], refusals: [Key: String] = [:]
         for (name, aliases) in wanted {
-            for version in Set(aliases.values) {
+            for version in Set(aliases.values).sorted() {
                 let key = Key(name: name, version: version)
-                guard !known.contains(key), !refused.contains(key), opened[key] == nil, failures[key] == nil else { continue }
-                do {
-                    opened[key] = try StoredModel.open(store: store.root, reference: "\(name)@\(version)")
+                guard known[key] == nil, !refused.contains(key), opened[key] == nil, refusals[key] == nil else { continue }
+                switch open(key) {
+                case .opened(let model):
+                    opened[key] = model
                     log.info("loaded and verified \(name)@\(version)")
-                } catch {
-                    failures[key] = "\(error)"
-                    log.error("refused \(name)@\(version): \(error); the alias keeps its previous version")
-                    events.append(.refused(name: name, version: version, error: "\(error)"))
+                case .refused(let error):
+                    refusals[key] = error
+                    log.error("refused \(name)@\(version): \(error); its aliases keep their previous version")
+                    events.append(.refused(name: name, version: version, error: error))
+                case .failed(let error):
+                    log.error("could not open \(name)@\(version) (tried again next time): \(error)")
                 }
             }
         }
         // Swap, in one step.
         state.withLock { state in
-            for (key, model) in opened { state.models[key] = model }
-            for (key, error) in failures { state.refused[key] = error }
+            for (key, model) in known where state.models[key] == nil { state.models[key] = model }
+            for (key, model) in opened {
+                state.models[key] = model
+                state.refused[key] = nil
+            }
+            for (key, error) in refusals { state.refused[key] = (error, now) }
             var served: [String: [String: Int]] = [:]
             for (name, aliases) in wanted {
                 for (alias, version) in aliases {
@@ -118,9 +148,11 @@ public final class ModelRegistry: Sendable {
                 for alias in aliases.keys where wanted[name]?[alias] == nil { events.append(.removed(name: name, alias: alias)) }
             }
             state.served = served
-            // Keep what an alias serves, and the few versions opened on demand.
+            // Keep what an alias serves, and the few versions opened on demand that still exist.
             let live = Set(served.flatMap { name, aliases in aliases.values.map { Key(name: name, version: $0) } })
+            state.onDemand.removeAll { wanted[$0.name] == nil }
             state.models = state.models.filter { live.contains($0.key) || state.onDemand.contains($0.key) }
+            state.refused = state.refused.filter { wanted[$0.key.name] != nil }
             state.refreshed = true
         }
         return events.sorted { "\($0)" < "\($1)" }
@@ -129,69 +161,94 @@ public final class ModelRegistry: Sendable {
     // MARK: Resolving
 
     /// The model for `NAME`, `NAME@VERSION` or `NAME@ALIAS` (a bare name: production, else
-    /// latest). 400 for a malformed reference, 404 for an unknown model, version or alias, 503
-    /// before the first refresh or when an alias's version could not be opened yet.
-    public func resolve(_ text: String) throws(ServingError) -> StoredModel {
+    /// latest; when the store has a production alias, only production). The reference may be
+    /// percent-encoded (`%40` for `@`). 400 for a malformed reference, 404 for an unknown model,
+    /// version or alias, 503 before the first refresh or for a version that cannot be opened.
+    public func resolve(_ text: String) async throws(ServingError) -> StoredModel {
         let reference: ModelReference
-        do { reference = try ModelReference.parse(text) } catch { throw .badRequest("\(error)") }
+        do { reference = try ModelReference.parse(text.removingPercentEncoding ?? text) } catch { throw .badRequest("\(error)") }
         let name = reference.name
-        let (ready, aliases, cached) = state.withLock { state in
-            (state.refreshed, state.served[name], reference.selector.flatMap { selector -> StoredModel? in
-                if case .version(let version) = selector { return state.models[Key(name: name, version: version)] }
-                return nil
-            })
+        // Alias → version → model in one step: a swap cannot fall between them.
+        let found: StoredModel?? = state.withLock { state in
+            guard state.refreshed else { return nil }
+            let aliases = state.served[name] ?? [:]
+            switch reference.selector {
+            case nil: return .some((aliases["production"] ?? aliases["latest"]).flatMap { state.models[Key(name: name, version: $0)] })
+            case .alias(let alias): return .some(aliases[alias].flatMap { state.models[Key(name: name, version: $0)] })
+            case .version(let version): return .some(state.models[Key(name: name, version: version)])
+            }
         }
-        guard ready else { throw .notReady("the server is still loading its models") }
-        if let cached { return cached }
+        guard let found else { throw .notReady("the server is still loading its models") }
         switch reference.selector {
         case nil:
-            guard let aliases, let version = aliases["production"] ?? aliases["latest"] else {
-                throw missing(name, alias: nil)
+            // Production is what a bare name means; latest only where there is no production.
+            if let model = found, model.version == state.withLock({ $0.served[name]?["production"] }) || !hasAlias(name, "production") {
+                return model
             }
-            return try model(name, version)
+            throw missing(name, alias: hasAlias(name, "production") ? "production" : "latest")
         case .alias(let alias):
-            guard let version = aliases?[alias] else { throw missing(name, alias: alias) }
-            return try model(name, version)
+            if let model = found { return model }
+            throw missing(name, alias: alias)
         case .version(let version):
-            return try openOnDemand(name, version)
+            if let model = found { return model }
+            return try await openOnDemand(Key(name: name, version: version))
         }
     }
 
-    func model(_ name: String, _ version: Int) throws(ServingError) -> StoredModel {
-        guard let model = state.withLock({ $0.models[Key(name: name, version: version)] }) else {
-            throw .notReady("\(name)@\(version) is not loaded yet")
-        }
-        return model
-    }
+    func hasAlias(_ name: String, _ alias: String) -> Bool { ((try? store.alias(name, alias)) ?? nil) != nil }
 
-    /// 404 when the model or the alias does not exist; 503 when it exists but serves nothing yet.
-    func missing(_ name: String, alias: String?) -> ServingError {
+    /// 404 when the model or the alias does not exist; 503 when it exists but serves nothing.
+    func missing(_ name: String, alias: String) -> ServingError {
         guard let versions = try? store.versions(name), !versions.isEmpty else { return .notFound("no model named '\(name)' in the store") }
         let aliases = (try? store.aliases(name)) ?? [:]
-        if let alias {
-            guard aliases[alias] != nil else { return .notFound("\(name) has no alias '\(alias)' (aliases: \(aliases.keys.sorted().joined(separator: ", ")))") }
-        } else if aliases["production"] == nil && aliases["latest"] == nil {
-            return .notFound("\(name) has neither a production nor a latest alias")
+        guard let target = aliases[alias] else {
+            return .notFound("\(name) has no alias '\(alias)' (aliases: \(aliases.keys.sorted().joined(separator: ", ")))")
         }
-        return .notReady("\(name)@\(alias ?? "production") names a version that is not loaded (see /readyz)")
+        let refusal = state.withLock { $0.refused[Key(name: name, version: target.version)]?.error }
+        return .notReady("\(name)@\(alias) names version \(target.version), which is not loaded\(refusal.map { ": refused: \($0)" } ?? " yet") (see /readyz)")
     }
 
-    /// NAME@VERSION of a version no alias serves: opened on request (sha256 checked), a few kept.
-    func openOnDemand(_ name: String, _ version: Int) throws(ServingError) -> StoredModel {
-        let key = Key(name: name, version: version)
-        guard (try? store.versions(name).contains(version)) == true else {
-            let exists = ((try? store.versions(name)) ?? []).isEmpty == false
-            throw .notFound(exists ? "\(name) has no version \(version)" : "no model named '\(name)' in the store")
+    /// NAME@VERSION of a version no alias serves: opened off the request threads, once however
+    /// many requests wait for it; the newest few are kept.
+    func openOnDemand(_ key: Key) async throws(ServingError) -> StoredModel {
+        let versions = (try? store.versions(key.name)) ?? []
+        guard versions.contains(key.version) else {
+            throw .notFound(versions.isEmpty ? "no model named '\(key.name)' in the store" : "\(key.name) has no version \(key.version)")
         }
-        if let refusal = state.withLock({ $0.refused[key] }) { throw .notReady("\(name)@\(version) was refused: \(refusal)") }
-        log.info("loading \(name)@\(version) on demand")
-        let model: StoredModel
-        do { model = try StoredModel.open(store: store.root, reference: "\(name)@\(version)") } catch {
-            state.withLock { _ = $0.refused[key] = "\(error)" }
-            log.error("refused \(name)@\(version): \(error)")
-            throw .notReady("\(name)@\(version) cannot be served: \(error)")
+        let task: Task<StoredModel, any Error> = state.withLock { state in
+            if let running = state.loading[key] { return running }
+            if let refusal = state.refused[key], Date().timeIntervalSince(refusal.at) < Self.retryAfter {
+                return Task { throw ServingError.notReady("\(key.name)@\(key.version) was refused: \(refusal.error)") }
+            }
+            let log = self.log
+            log.info("loading \(key.name)@\(key.version) on demand")
+            let task = Task<StoredModel, any Error> {
+                let outcome = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: self.open(key)) }
+                }
+                switch outcome {
+                case .opened(let model):
+                    log.info("loaded \(key.name)@\(key.version) on demand")
+                    self.keepOnDemand(key, model)
+                    return model
+                case .refused(let error):
+                    log.error("refused \(key.name)@\(key.version): \(error)")
+                    self.state.withLock { $0.refused[key] = (error, Date()); $0.loading[key] = nil }
+                    throw ServingError.notReady("\(key.name)@\(key.version) cannot be served: \(error)")
+                case .failed(let error):
+                    self.state.withLock { $0.loading[key] = nil }
+                    throw ServingError.failure("\(key.name)@\(key.version) could not be opened: \(error)")
+                }
+            }
+            state.loading[key] = task
+            return task
         }
+        do { return try await task.value } catch { throw ServingError.from(error) }
+    }
+
+    func keepOnDemand(_ key: Key, _ model: StoredModel) {
         state.withLock { state in
+            state.loading[key] = nil
             state.models[key] = model
             state.onDemand.removeAll { $0 == key }
             state.onDemand.append(key)
@@ -201,13 +258,13 @@ public final class ModelRegistry: Sendable {
                 if !live { state.models[dropped] = nil }
             }
         }
-        return model
     }
 
     // MARK: Status
 
-    /// Ready when the first refresh is done and every alias serves a verified version;
-    /// `up_to_date` when each serves the version it names (false while a refused version waits).
+    /// `ready` once the first refresh is done and a model is served; `up_to_date` when every alias
+    /// serves the version it names (false while a refused or new version waits); `refused` lists
+    /// the versions refused.
     public struct Readiness: Sendable, Encodable {
         public var ready: Bool
         public var upToDate: Bool
@@ -230,14 +287,14 @@ public final class ModelRegistry: Sendable {
                 }
                 for (version, names) in byVersion {
                     refusals.append(Refusal(model: name, version: version, aliases: names.sorted(),
-                                            error: state.refused[Key(name: name, version: version)]!))
+                                            error: state.refused[Key(name: name, version: version)]!.error))
                 }
             }
-            let covered = wanted.allSatisfy { name, aliases in aliases.keys.allSatisfy { state.served[name]?[$0] != nil } }
             let current = wanted.allSatisfy { name, aliases in
                 aliases.allSatisfy { alias, version in state.served[name]?[alias] == version }
             }
-            return Readiness(ready: state.refreshed && covered, upToDate: state.refreshed && current, served: state.served,
+            let serving = state.served.values.contains { !$0.isEmpty }
+            return Readiness(ready: state.refreshed && serving, upToDate: state.refreshed && current, served: state.served,
                              refused: refusals.sorted { ($0.model, $0.version) < ($1.model, $1.version) })
         }
     }

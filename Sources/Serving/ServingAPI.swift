@@ -9,7 +9,7 @@ import ProjectorClient
 /// directly and through a real server. Documented in `Sources/serve/openapi.yaml`.
 ///
 ///     let api = ServingAPI(registry: registry)
-///     try api.recommendations(ref: "movielens-1m", userID: "42", k: "10")
+///     try await api.recommendations(ref: "movielens-1m", userID: "42", k: "10")
 public struct ServingAPI: Sendable {
     public let registry: ModelRegistry
     public static let maximumK = 1000
@@ -57,7 +57,7 @@ public struct ServingAPI: Sendable {
                                 served: served[name] ?? [:])
             })
         } catch {
-            throw ServingError.from(error)
+            throw ServingError.failure("cannot read the store: \(error)")
         }
     }
 
@@ -82,8 +82,8 @@ public struct ServingAPI: Sendable {
     }
 
     /// `GET /v1/models/{ref}`: the version served for `ref`.
-    public func model(ref: String) throws(ServingError) -> ModelInfo {
-        let model = try registry.resolve(ref)
+    public func model(ref: String) async throws(ServingError) -> ModelInfo {
+        let model = try await registry.resolve(ref)
         let manifest = model.manifest
         return ModelInfo(model: model.name, version: model.version, algorithm: manifest.algorithm, heads: manifest.heads,
                          metrics: manifest.metrics, createdAt: manifest.createdAt, sha256: manifest.sha256, size: manifest.size,
@@ -92,9 +92,9 @@ public struct ServingAPI: Sendable {
     }
 
     /// `GET /v1/models/{ref}/users/{userId}/recommendations?k=10`.
-    public func recommendations(ref: String, userID: String, k: String?) throws(ServingError) -> StoredModel.Recommendations {
+    public func recommendations(ref: String, userID: String, k: String?) async throws(ServingError) -> StoredModel.Recommendations {
         let user = try Self.id(userID, "userId"), count = try Self.count(k)
-        return try registry.resolve(ref).recommend(userID: user, k: count)
+        return try await registry.resolve(ref).recommend(userID: user, k: count)
     }
 
     public struct Similar: Encodable, Sendable {
@@ -107,9 +107,9 @@ public struct ServingAPI: Sendable {
     }
 
     /// `GET /v1/models/{ref}/movies/{movieId}/similar?k=10`.
-    public func similar(ref: String, movieID: String, k: String?) throws(ServingError) -> Similar {
+    public func similar(ref: String, movieID: String, k: String?) async throws(ServingError) -> Similar {
         let movie = try Self.id(movieID, "movieId"), count = try Self.count(k)
-        let model = try registry.resolve(ref)
+        let model = try await registry.resolve(ref)
         do {
             guard let item = model.movie(movie) else { throw ServingError.notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
             return Similar(model: model.name, version: model.version, movie: item, source: model.similarSource,
@@ -120,9 +120,9 @@ public struct ServingAPI: Sendable {
     }
 
     /// `GET /v1/models/{ref}/users/{userId}/movies/{movieId}/prediction`.
-    public func prediction(ref: String, userID: String, movieID: String) throws(ServingError) -> StoredModel.Prediction {
+    public func prediction(ref: String, userID: String, movieID: String) async throws(ServingError) -> StoredModel.Prediction {
         let user = try Self.id(userID, "userId"), movie = try Self.id(movieID, "movieId")
-        let model = try registry.resolve(ref)
+        let model = try await registry.resolve(ref)
         guard model.movie(movie) != nil else { throw .notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
         do { return try model.predict(userID: user, movieID: movie) } catch { throw ServingError.from(error) }
     }
@@ -135,13 +135,13 @@ public struct ServingAPI: Sendable {
     }
 
     /// `GET /v1/models/{ref}/movies?q=toy+story&limit=20`: titles containing `q`, most rated first.
-    public func movies(ref: String, query: String?, limit: String?) throws(ServingError) -> Search {
+    public func movies(ref: String, query: String?, limit: String?) async throws(ServingError) -> Search {
         guard let query, !query.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw .badRequest("q (a part of a title) is required")
         }
         guard query.count <= 200 else { throw .badRequest("q must be at most 200 characters") }
         let count = try Self.count(limit, name: "limit", default: 20)
-        let model = try registry.resolve(ref)
+        let model = try await registry.resolve(ref)
         return Search(model: model.name, version: model.version, query: query, items: model.search(title: query, limit: count))
     }
 }

@@ -13,7 +13,7 @@ public struct WebPage: Sendable {
 
     /// The page for these query parameters; errors are shown on the page (status still 200,
     /// except a malformed parameter: 400, with the page).
-    public func render(query: [String: String]) -> (status: Int, html: String) {
+    public func render(query: [String: String]) async -> (status: Int, html: String) {
         let ref = query["model"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultModel()
         var sections: [String] = []
         var status = 200
@@ -24,8 +24,8 @@ public struct WebPage: Sendable {
         if let ref {
             do throws(ServingError) {
                 if let user = query["user"], !user.isEmpty {
-                    let answer = try api.recommendations(ref: ref, userID: user, k: "10")
-                    let model = try api.registry.resolve(ref)
+                    let answer = try await api.recommendations(ref: ref, userID: user, k: "10")
+                    let model = try await api.registry.resolve(ref)
                     let liked = model.ratedHighest(userID: answer.user, limit: 10)
                     let heading = answer.coldStart
                         ? "User \(answer.user) is new to \(escape(model.name))@\(model.version): the most popular movies"
@@ -35,10 +35,10 @@ public struct WebPage: Sendable {
                         <section><h2>Rated highest in training</h2>\(liked.isEmpty ? "<p class=\"muted\">\(answer.coldStart ? "No training ratings." : "This model file does not carry training ratings (written before they were stored).")</p>" : table(liked, score: "stars"))</section></div>
                         """)
                 } else if let movie = query["movie"], !movie.isEmpty {
-                    let answer = try api.similar(ref: ref, movieID: movie, k: "10")
+                    let answer = try await api.similar(ref: ref, movieID: movie, k: "10")
                     sections.append("<h2>Movies like \(escape(answer.movie.title))</h2><p class=\"muted\">\(escape(answer.source))</p>\(table(answer.items, score: "similarity"))")
                 } else if let title = query["q"], !title.isEmpty {
-                    let answer = try api.movies(ref: ref, query: title, limit: "20")
+                    let answer = try await api.movies(ref: ref, query: title, limit: "20")
                     sections.append(answer.items.isEmpty
                         ? "<p>No title contains “\(escape(title))”.</p>"
                         : "<h2>Titles containing “\(escape(title))”</h2><p class=\"muted\">Pick one for movies like it.</p>\(table(answer.items, score: "ratings", link: ref))")

@@ -23,35 +23,41 @@ enum Routes {
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
         router.get("/v1/models") { _, _ in try json(api.models()) }
-        router.get("/v1/models/:ref") { _, context in try json(api.model(ref: context.parameters.require("ref"))) }
+        router.get("/v1/models/:ref") { _, context in try await json(api.model(ref: context.parameters.require("ref"))) }
         router.get("/v1/models/:ref/users/:userId/recommendations") { request, context in
-            try json(api.recommendations(ref: context.parameters.require("ref"), userID: context.parameters.require("userId"),
+            try await json(api.recommendations(ref: context.parameters.require("ref"), userID: context.parameters.require("userId"),
                                          k: query(request, "k")))
         }
         router.get("/v1/models/:ref/movies/:movieId/similar") { request, context in
-            try json(api.similar(ref: context.parameters.require("ref"), movieID: context.parameters.require("movieId"),
+            try await json(api.similar(ref: context.parameters.require("ref"), movieID: context.parameters.require("movieId"),
                                  k: query(request, "k")))
         }
         router.get("/v1/models/:ref/users/:userId/movies/:movieId/prediction") { _, context in
-            try json(api.prediction(ref: context.parameters.require("ref"), userID: context.parameters.require("userId"),
+            try await json(api.prediction(ref: context.parameters.require("ref"), userID: context.parameters.require("userId"),
                                     movieID: context.parameters.require("movieId")))
         }
         router.get("/v1/models/:ref/movies") { request, context in
-            try json(api.movies(ref: context.parameters.require("ref"), query: query(request, "q"), limit: query(request, "limit")))
+            try await json(api.movies(ref: context.parameters.require("ref"), query: query(request, "q"), limit: query(request, "limit")))
         }
         router.get("/") { request, _ in
             var parameters: [String: String] = [:]
             for name in ["model", "user", "movie", "q"] { parameters[name] = query(request, name) }
-            let (status, html) = page.render(query: parameters)
+            let (status, html) = await page.render(query: parameters)
             return Response(status: .init(code: status), headers: [.contentType: "text/html; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         return router
     }
 
-    /// A query parameter, percent-decoded, `+` read as a space (HTML forms send them so).
+    /// A query parameter: `+` read as a space (HTML forms send them so), then percent-decoded.
     static func query(_ request: Request, _ name: String) -> String? {
-        request.uri.queryParameters[name[...]].map { String($0).replacingOccurrences(of: "+", with: " ") }
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts[0] == name[...] else { continue }
+            let raw = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ") : ""
+            return raw.removingPercentEncoding ?? raw
+        }
+        return nil
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {

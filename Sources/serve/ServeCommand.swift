@@ -65,15 +65,17 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
         let reloader = Reloader(registry: registry, interval: .milliseconds(Int64(reloadInterval * 1000 / 4)), logger: logger)
-        let group = ServiceGroup(configuration: .init(
+        var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: app),
                 // Stops first on SIGTERM (services stop in reverse order), then the server drains.
                 .init(service: reloader, successTerminationBehavior: .gracefullyShutdownGroup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+            logger: logger)
+        // Requests in flight get this long (systemd's TimeoutStopSec is 30 s in the README's unit).
+        configuration.maximumGracefulShutdownDuration = .seconds(25)
+        try await ServiceGroup(configuration: configuration).run()
         logger.notice("stopped")
     }
 }

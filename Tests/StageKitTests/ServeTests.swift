@@ -31,14 +31,19 @@ struct ServeTests {
             process.standardError = err
             process.standardOutput = FileHandle.nullDevice
             let log = self.log
-            err.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
+            err.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty { handle.readabilityHandler = nil } else { log.append(data) }  // EOF: stop
+            }
             try process.run()
             var found: Int? = nil
-            for _ in 0..<300 where found == nil {
+            // Up to 60 s: a loaded 2-core CI machine may take a while to start a process.
+            for _ in 0..<3000 where found == nil && process.isRunning {
                 Thread.sleep(forTimeInterval: 0.02)
                 let text = log.withLock { $0 }
-                if let range = text.range(of: "listening on http://127.0.0.1:") {
-                    found = Int(text[range.upperBound...].prefix { $0.isNumber })
+                if let range = text.range(of: "listening on http://127.0.0.1:"),
+                   let line = text[range.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropLast().first {
+                    found = Int(line.prefix { $0.isNumber })  // a whole line only, never a port cut short
                 }
             }
             guard let found else {
@@ -76,6 +81,8 @@ struct ServeTests {
 
         func stop() {
             if process.isRunning { process.terminate() }
+            for _ in 0..<500 where process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
     }
@@ -192,6 +199,7 @@ struct ServeTests {
             ("/v1/models/{ref}", "/v1/models/ml", 200),
             ("/v1/models/{ref}", "/v1/models/ml@1", 200),
             ("/v1/models/{ref}", "/v1/models/ml@production", 200),
+            ("/v1/models/{ref}", "/v1/models/ml%40latest", 200),
             ("/v1/models/{ref}", "/v1/models/ghost", 404),
             ("/v1/models/{ref}", "/v1/models/ml@7", 404),
             ("/v1/models/{ref}", "/v1/models/ml@staging", 404),
@@ -215,8 +223,9 @@ struct ServeTests {
         ]
         var covered: Set<String> = []
         for (path, request, status) in cases {
-            _ = try await server.json(request, status: status)
-            let answer = try JSONDecoder().decode(Value.self, from: try await server.get(request).body)
+            let (code, body, type) = try await server.get(request)
+            #expect(code == status && type.hasPrefix("application/json"), "GET \(request): \(code) \(type) \(String(decoding: body, as: UTF8.self))")
+            let answer = try JSONDecoder().decode(Value.self, from: body)
             let schema = try #require(spec.schema(path: path, status: status), "openapi.yaml declares no \(status) JSON answer for \(path)")
             let problems = spec.problems(answer, schema)
             #expect(problems.isEmpty, "GET \(request) → \(status): \(problems)")
@@ -246,7 +255,7 @@ struct ServeTests {
             let page = try await server.get(query)
             let html = String(decoding: page.body, as: UTF8.self)
             #expect(page.status == 200 && page.type.hasPrefix("text/html") && html.contains(expected), "\(query): \(html.suffix(600))")
-            #expect(!html.contains("<script") && !html.contains("http://") || html.contains("href=\"/"))
+            #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("http://") && !html.contains("https://"), "\(query): external assets or scripts")
         }
         let bad = try await server.get("/?user=abc")
         #expect(bad.status == 400 && String(decoding: bad.body, as: UTF8.self).contains("userId must be a whole number"))
@@ -283,10 +292,28 @@ struct ServeTests {
         defer { server.stop() }
         _ = try await server.waitFor("/readyz") { $0["ready"] as? Bool == true }
 
-        // Hot swap: publish and promote version 2 while the server runs.
+        // Hot swap: publish and promote version 2 while the server runs and requests keep coming.
+        // Stopped by a flag, not by cancelling: Foundation's URLSession on Linux may never return a cancelled request.
+        let stop = Collected()
+        let load = Task {
+            var statuses: [Int: Int] = [:], versions: Set<Int> = []
+            while stop.withLock({ $0.isEmpty }) {
+                guard let (code, body, _) = try? await server.get("/v1/models/ml/users/1/recommendations") else {
+                    statuses[-1, default: 0] += 1
+                    continue
+                }
+                statuses[code, default: 0] += 1
+                if let answer = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let version = answer["version"] as? Int { versions.insert(version) }
+            }
+            return (statuses, versions)
+        }
         #expect(try runStage("publish", ["--input", good, "--name", "ml", "--store", store, "--promote"]).status == 0)
         let swap = try await server.waitFor("/v1/models/ml") { $0["version"] as? Int == 2 }
         #expect(swap < 5, "the served version changed after \(swap) s")
+        try await Task.sleep(for: .milliseconds(200))
+        stop.append(Data("stop".utf8))
+        let (statuses, versions) = await load.value
+        #expect(statuses.keys.sorted() == [200] && versions == [1, 2], "during the swap: statuses \(statuses), versions \(versions)")
         let answer = try await server.json("/v1/models/ml/users/1/recommendations")
         #expect(answer["version"] as? Int == 2)
 
@@ -304,6 +331,9 @@ struct ServeTests {
         #expect(try await server.json("/v1/models/ml")["version"] as? Int == 2)
         let refused = try await server.json("/v1/models/ml@1/users/1/recommendations", status: 503)
         #expect(refused["error"] as? String == "not_ready")
+        let spec = try Spec()
+        let unready = try JSONDecoder().decode(Value.self, from: try await server.get("/v1/models/ml@1/users/1/recommendations").body)
+        #expect(spec.problems(unready, try #require(spec.schema(path: "/v1/models/{ref}/users/{userId}/recommendations", status: 503))).isEmpty)
         #expect(server.log.withLock { $0 }.contains("refused ml@1"))
         let metrics = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
         #expect(metrics.contains(#"projector_refused_versions_total{model="ml"} 1"#))
@@ -316,9 +346,11 @@ struct ServeTests {
         _ = try await server.waitFor("/v1/models/big@latest") { $0["version"] as? Int == 2 }
         let inFlight = Task { try await server.get("/v1/models/big@1/users/1/recommendations") }
         let start = Date()
-        while !server.log.withLock({ $0 }).contains("loading big@1 on demand") && Date().timeIntervalSince(start) < 10 {
+        while !server.log.withLock({ $0 }).contains("loading big@1 on demand") && Date().timeIntervalSince(start) < 30 {
             try await Task.sleep(for: .milliseconds(1))
         }
+        let before = server.log.withLock { $0 }
+        try #require(before.contains("loading big@1 on demand"), "the request never started opening big@1")
         kill(server.process.processIdentifier, SIGTERM)
         let finished = try await inFlight.value
         #expect(finished.status == 200, "\(String(decoding: finished.body, as: UTF8.self))")
@@ -328,6 +360,8 @@ struct ServeTests {
         #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0)
         let log = server.log.withLock { $0 }
         #expect(log.contains("stopped"), "\(log.suffix(800))")
+        // The request was in flight: the load finished after the signal was sent.
+        #expect(!before.contains("loaded big@1 on demand") && log.contains("loaded big@1 on demand"), "\(log.suffix(800))")
         // Stopped means stopped: no new connection is accepted.
         await #expect(throws: (any Error).self) { _ = try await server.get("/healthz") }
     }
