@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Models
 
@@ -162,8 +163,5 @@ public enum HTMLReport {
         return key(a) < key(b)
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 }

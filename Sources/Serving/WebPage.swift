@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import ProjectorClient
 
@@ -88,18 +89,5 @@ public struct WebPage: Sendable {
         """
     }
 
-    func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    func escape(_ text: String) -> String { HTML.escape(text) }
 }

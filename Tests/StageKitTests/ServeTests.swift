@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -87,22 +88,6 @@ struct ServeTests {
         }
     }
 
-    /// A JSON value with its JSON type kept (JSONSerialization on Linux cannot tell 1 from true).
-    indirect enum Value: Decodable {
-        case null, bool(Bool), integer(Int64), number(Double), string(String), array([Value]), object([String: Value])
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if c.decodeNil() { self = .null }
-            else if let v = try? c.decode(Bool.self) { self = .bool(v) }
-            else if let v = try? c.decode(Int64.self) { self = .integer(v) }
-            else if let v = try? c.decode(Double.self) { self = .number(v) }
-            else if let v = try? c.decode(String.self) { self = .string(v) }
-            else if let v = try? c.decode([Value].self) { self = .array(v) }
-            else { self = .object(try c.decode([String: Value].self)) }
-        }
-    }
-
     struct ServeTestError: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
@@ -151,7 +136,7 @@ struct ServeTests {
         }
 
         /// Problems of `value` against `schema`: undeclared keys, missing required keys, wrong types.
-        func problems(_ value: Value, _ raw: [String: Any], at where: String = "$") -> [String] {
+        func problems(_ value: JSONValue, _ raw: [String: Any], at where: String = "$") -> [String] {
             let schema = resolve(raw)
             if case .null = value { return schema["nullable"] as? Bool == true ? [] : ["\(`where`): null where the schema has no nullable"] }
             switch schema["type"] as? String {
@@ -174,9 +159,10 @@ struct ServeTests {
                 return array.enumerated().flatMap { problems($1, schema["items"] as? [String: Any] ?? [:], at: "\(`where`)[\($0)]") }
             case "string"?: if case .string = value { return [] }; return ["\(`where`): expected a string, got \(value)"]
             case "boolean"?: if case .bool = value { return [] }; return ["\(`where`): expected a boolean, got \(value)"]
-            case "integer"?: if case .integer = value { return [] }; return ["\(`where`): expected an integer, got \(value)"]
+            case "integer"?:
+                switch value { case .int, .unsigned: return []; default: return ["\(`where`): expected an integer, got \(value)"] }
             case "number"?:
-                switch value { case .integer, .number: return []; default: return ["\(`where`): expected a number, got \(value)"] }
+                switch value { case .int, .unsigned, .double: return []; default: return ["\(`where`): expected a number, got \(value)"] }
             default: return []
             }
         }
@@ -225,7 +211,7 @@ struct ServeTests {
         for (path, request, status) in cases {
             let (code, body, type) = try await server.get(request)
             #expect(code == status && type.hasPrefix("application/json"), "GET \(request): \(code) \(type) \(String(decoding: body, as: UTF8.self))")
-            let answer = try JSONDecoder().decode(Value.self, from: body)
+            let answer = try JSONDecoder().decode(JSONValue.self, from: body)
             let schema = try #require(spec.schema(path: path, status: status), "openapi.yaml declares no \(status) JSON answer for \(path)")
             let problems = spec.problems(answer, schema)
             #expect(problems.isEmpty, "GET \(request) → \(status): \(problems)")
@@ -332,7 +318,7 @@ struct ServeTests {
         let refused = try await server.json("/v1/models/ml@1/users/1/recommendations", status: 503)
         #expect(refused["error"] as? String == "not_ready")
         let spec = try Spec()
-        let unready = try JSONDecoder().decode(Value.self, from: try await server.get("/v1/models/ml@1/users/1/recommendations").body)
+        let unready = try JSONDecoder().decode(JSONValue.self, from: try await server.get("/v1/models/ml@1/users/1/recommendations").body)
         #expect(spec.problems(unready, try #require(spec.schema(path: "/v1/models/{ref}/users/{userId}/recommendations", status: 503))).isEmpty)
         #expect(server.log.withLock { $0 }.contains("refused ml@1"))
         let metrics = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
