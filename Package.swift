@@ -3,6 +3,7 @@
 //
 // Layers, bottom to top (each a library target; tests mirror them):
 //   _CLinearAlgebra, _CHDF5   C shims over OpenBLAS/LAPACKE and libhdf5 (system libraries)
+//   BuildInfo                 the git commit and sources fingerprint, generated at build time
 //   Essentials                the shared mechanisms, each written once: the error protocol and exit
 //                             codes, sha256, file locks, atomic writes, JSON output, plain names,
 //                             top-k selection, parallel loops (and the BLAS thread count)
@@ -63,6 +64,11 @@ let package = Package(
             name: "Essentials",
             dependencies: ["_CLinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
 
+        // Which code a binary is: the git commit, the dirty flag and the sources' sha256, generated
+        // at every build by the BuildInfoPlugin (Scripts/build-info).
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), path: "Sources/BuildInfoPlugin"),
+
         // Wrappers.
         .target(name: "LinearAlgebra", dependencies: ["_CLinearAlgebra", "Essentials"]),
         .target(name: "HDF5", dependencies: ["_CHDF5", "Essentials"]),
@@ -77,19 +83,19 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Models", "MovieLens", "LinearAlgebra", "Essentials"]),
 
         // Artifact store and its consumers.
-        .target(name: "ArtifactStore", dependencies: ["Models", "Evaluation", "Essentials"]),
+        .target(name: "ArtifactStore", dependencies: ["Models", "MovieLens", "Evaluation", "Essentials"]),
         .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "Essentials"]),
         // What serve answers, without HTTP: the model registry (hot swaps), the JSON API, the page.
         .target(name: "Serving", dependencies: ["ProjectorClient", "ArtifactStore", "Models", "Essentials", .product(name: "Logging", package: "swift-log")]),
 
         // Pipelines: manifests and the runner (the manifest schema of factorise comes from Models).
-        .target(name: "Pipeline", dependencies: ["Models", "Essentials", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipeline", dependencies: ["Models", "Essentials", "BuildInfo", .product(name: "Yams", package: "Yams")]),
 
         // Stage contract shared by the executables: options, exit codes by error type.
         .target(
             name: "StageKit",
             dependencies: [
-                "Essentials", "ArtifactStore", "Evaluation",
+                "Essentials", "ArtifactStore", "Evaluation", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -130,7 +136,7 @@ let package = Package(
 
         .executableTarget(
             name: "publish",
-            dependencies: ["ArtifactStore", "Evaluation", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ArtifactStore", "Evaluation", "MovieLens", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "store",
             dependencies: ["ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,5 +1,6 @@
 import Essentials
 import Foundation
+import Evaluation
 import Models
 
 /// `manifest.json` beside every published `model.h5`.
@@ -14,7 +15,9 @@ import Models
 /// | `metrics` | what evaluate recorded in the model (`null`: not applicable) |
 /// | `data_fingerprint`, `split`, `split_params` | what it was trained on |
 /// | `previous_version` | the version `latest` pointed to before, or null |
-/// | `code_version` | the Projector that published it |
+/// | `code_version` | the Projector that published it: `projector VERSION git COMMIT` (+ ` (dirty)`), baked in at build time |
+/// | `run` | the pipeline run that published it: `{pipeline, id, manifest_sha256}` (the run folder is `Runs/<id>`), or null |
+/// | `gate` | what the gate decided (`GateRecord`: basis, the numbers compared, floors), or null when published without one |
 public struct Manifest: Codable, Sendable, Equatable {
     public var version: Int
     public var sha256: String
@@ -28,16 +31,18 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var splitParams: String
     public var previousVersion: Int?
     public var codeVersion: String
+    public var run: Lineage?
+    public var gate: GateRecord?
 
     enum CodingKeys: String, CodingKey {
         case version, sha256, size, algorithm, heads, params, seed, metrics, split
         case createdAt = "created_at", dataFingerprint = "data_fingerprint"
-        case splitParams = "split_params", previousVersion = "previous_version", codeVersion = "code_version"
+        case splitParams = "split_params", previousVersion = "previous_version", codeVersion = "code_version", run, gate
     }
 
     public init(version: Int, sha256: String, size: Int, createdAt: String, algorithm: String, heads: [String: ModelHead.Summary?],
                 metrics: [String: Double?], dataFingerprint: String, split: String, splitParams: String,
-                previousVersion: Int?, codeVersion: String) {
+                previousVersion: Int?, codeVersion: String, run: Lineage? = nil, gate: GateRecord? = nil) {
         self.version = version
         self.sha256 = sha256
         self.size = size
@@ -50,6 +55,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.splitParams = splitParams
         self.previousVersion = previousVersion
         self.codeVersion = codeVersion
+        self.run = run
+        self.gate = gate
     }
 
     /// Reads manifests of every version so far: before `heads`, one model's `params` and `seed`
@@ -81,6 +88,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         splitParams = try c.decode(String.self, forKey: .splitParams)
         previousVersion = try c.decodeIfPresent(Int.self, forKey: .previousVersion)
         codeVersion = try c.decode(String.self, forKey: .codeVersion)
+        run = try c.decodeIfPresent(Lineage.self, forKey: .run)
+        gate = try c.decodeIfPresent(GateRecord.self, forKey: .gate)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -97,6 +106,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         try c.encode(splitParams, forKey: .splitParams)
         try c.encode(previousVersion, forKey: .previousVersion)
         try c.encode(codeVersion, forKey: .codeVersion)
+        try c.encode(run, forKey: .run)
+        try c.encode(gate, forKey: .gate)
     }
 
     var json: Data { JSON.data(self, pretty: true) }
@@ -112,5 +123,24 @@ public struct Alias: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case version, history
         case updatedAt = "updated_at"
+    }
+}
+
+/// Which pipeline run published a version (`run` in manifest.json).
+///
+///     {"pipeline": "movielens-1m", "id": "movielens-1m/2026-11-29T023000Z", "manifest_sha256": "…"}
+public struct Lineage: Codable, Sendable, Equatable {
+    public var pipeline: String
+    /// The run folder below the work folder: `<pipeline>/<UTC time>`.
+    public var id: String
+    /// sha256 of the manifest as run (variables expanded), as in the run's run.json.
+    public var manifestSHA256: String
+
+    enum CodingKeys: String, CodingKey { case pipeline, id, manifestSHA256 = "manifest_sha256" }
+
+    public init(pipeline: String, id: String, manifestSHA256: String) {
+        self.pipeline = pipeline
+        self.id = id
+        self.manifestSHA256 = manifestSHA256
     }
 }

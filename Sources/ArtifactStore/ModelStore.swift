@@ -2,6 +2,7 @@ import Essentials
 import Evaluation
 import Foundation
 import Models
+import MovieLens
 
 /// The versioned model store: `<store>/<name>/<version>/{model.h5, manifest.json}` plus alias
 /// files `<store>/<name>/aliases/{latest,production}.json`.
@@ -22,7 +23,7 @@ import Models
 /// - **Errors are never swallowed.** An unreadable store, folder or manifest is an error.
 ///
 ///     let store = ModelStore(root: "Artifacts")
-///     let result = try store.publish(model: "model.h5", name: "movielens-1m", gate: QualityGate())
+///     let result = try store.publish(model: "model.h5", name: "movielens-1m", gate: ModelStore.Gate(), codeVersion: BuildInfo.codeVersion)
 ///     try store.resolve("movielens-1m@production")   // (name, version)
 public struct ModelStore: Sendable {
     public let root: String
@@ -139,29 +140,46 @@ public struct ModelStore: Sendable {
         public var version: Int
         public var manifest: Manifest
         public var promoted: Bool
+        /// What the gate decided (nil without a gate).
+        public var gate: GateRecord?
+    }
+
+    /// What a gated publish compares: the gate's tolerances and floors, and the ratings file the
+    /// candidate was trained from, on whose held-out ratings production is re-scored (nil: the
+    /// recorded metrics are compared, only when both come from the same data). See `ChallengerGate`.
+    public struct Gate: Sendable {
+        public var rules: ChallengerGate
+        public var data: (table: RatingsTable, path: String)?
+
+        public init(rules: ChallengerGate = ChallengerGate(), data: (table: RatingsTable, path: String)? = nil) {
+            self.rules = rules
+            self.data = data
+        }
     }
 
     /// Publishes a model file as the next version of `name`; see the type's guarantees.
-    /// With `gate`, the model's metrics are compared to the production version's first and a
-    /// regression refuses the publish (nothing is written); a passing model becomes production.
-    public func publish(model path: String, name: String, gate: QualityGate? = nil, promote: Bool = false,
-                        codeVersion: String) throws -> PublishResult {
+    /// With `gate`, the model is compared with the production version (under the store's lock, so
+    /// production cannot move meanwhile) and checked against the floors; a refusal throws
+    /// `GateRefusal` (exit 3) and writes nothing; a passing model becomes production, and the
+    /// gate's record is kept in its manifest. `run` records which pipeline run published it.
+    public func publish(model path: String, name: String, gate: Gate? = nil, promote: Bool = false,
+                        codeVersion: String, run: Lineage? = nil) throws -> PublishResult {
         try Self.checkName(name)
         let file = try ModelFile.read(path)
         let metrics: [String: Double?] = file.metrics.mapValues { $0.isFinite ? $0 : nil }
         let heads = try file.headSummaries(source: path)
         try FileManager.default.createDirectory(atPath: folder(name) + "/aliases", withIntermediateDirectories: true)
         return try FileLock.withLock(folder(name) + "/.lock") {
-            if let gate, let production = try alias(name, "production") {
-                guard !file.metrics.isEmpty else {
-                    throw StoreError(.badInput, "\(path): has no metrics to gate on: run evaluate on it first")
+            var record: GateRecord? = nil
+            if let gate {
+                let champion = try alias(name, "production").map { production in
+                    let manifest = try self.manifest(name, production.version)
+                    return ChallengerGate.Champion(name: name, version: production.version, modelPath: modelPath(name, production.version),
+                                                   recordedMetrics: manifest.metrics, dataFingerprint: manifest.dataFingerprint)
                 }
-                let reference = try manifest(name, production.version)
-                let regressions = gate.regressions(current: metrics, reference: reference.metrics)
-                if !regressions.isEmpty {
-                    throw StoreError(.qualityGate, "quality gate refused \(path) against \(name)@\(production.version) (production): "
-                                     + regressions.map(\.description).joined(separator: "; "))
-                }
+                let decided = try gate.rules.decide(candidate: file, candidatePath: path, data: gate.data, champion: champion)
+                guard decided.passed else { throw GateRefusal(candidate: path, against: champion.map { "\(name)@\($0.version)" }, record: decided) }
+                record = decided
             }
             let version = (try versions(name).last ?? 0) + 1
             let temporary = folder(name) + "/.tmp-\(version)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -174,7 +192,7 @@ public struct ModelStore: Sendable {
                     algorithm: file.algorithm, heads: heads, metrics: metrics,
                     dataFingerprint: file.metadata.fingerprint, split: file.metadata.split,
                     splitParams: file.metadata.splitParameters, previousVersion: try alias(name, "latest")?.version,
-                    codeVersion: codeVersion)
+                    codeVersion: codeVersion, run: run, gate: record)
                 try AtomicFile.write(manifest.json, to: temporary + "/manifest.json")
                 try AtomicFile.fsync(temporary)
                 guard rename(temporary, versionFolder(name, version)) == 0 else {
@@ -184,7 +202,7 @@ public struct ModelStore: Sendable {
                 try setAlias(name, "latest", to: version)
                 let promoted = promote || gate != nil
                 if promoted { try setAlias(name, "production", to: version) }
-                return PublishResult(version: version, manifest: manifest, promoted: promoted)
+                return PublishResult(version: version, manifest: manifest, promoted: promoted, gate: record)
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw error
@@ -296,5 +314,17 @@ public struct ModelStore: Sendable {
             }
         }
         return problems
+    }
+}
+
+/// The gate refused a publish (exit 3): its record says why, with the numbers compared.
+public struct GateRefusal: ProjectorError {
+    public var candidate: String
+    /// `NAME@VERSION` of production, when there is one.
+    public var against: String?
+    public var record: GateRecord
+    public var exitCode: StageExitCode { .qualityGateRefused }
+    public var description: String {
+        "quality gate refused \(candidate)" + (against.map { " against \($0) (production)" } ?? "") + ": " + record.reasons.joined(separator: "; ")
     }
 }

@@ -37,6 +37,18 @@ public struct Evaluation: Sendable {
     public var seconds: Double
 }
 
+extension Evaluation {
+    /// The model's metrics by name, as metrics.json, the model file and the gate name them:
+    /// `rmse`, `mae` (nil when the model predicts no ratings), `precision@10`, `ndcg@10`, …;
+    /// nil for a value that is not finite.
+    public var metrics: [String: Double?] {
+        func value(_ x: Double) -> Double? { x.isFinite ? x : nil }
+        var result: [String: Double?] = ["rmse": rating.flatMap { value($0.rmse) }, "mae": rating.flatMap { value($0.mae) }]
+        for (name, number) in ranking.named { result[name] = value(number) }
+        return result
+    }
+}
+
 /// Evaluates a model file against the ratings file it was trained on.
 ///
 /// Rating metrics: every held-out rating, predictions clipped to the rating scale; a held-out
@@ -63,7 +75,11 @@ public enum Evaluator {
         }
     }
 
-    public static func evaluate(model: ModelFile, data: RatingsTable, protocol spec: EvaluationProtocol = EvaluationProtocol()) throws -> Evaluation {
+    /// `unknownMovies`: movies of `data` the model cannot score (a production model re-scored on
+    /// newer data, `ModelFile.reindexed`): never ranked, and their ratings predicted by the bias
+    /// baseline like any cold pair.
+    public static func evaluate(model: ModelFile, data: RatingsTable, protocol spec: EvaluationProtocol = EvaluationProtocol(),
+                                unknownMovies: [Int32] = []) throws -> Evaluation {
         try checkPairing(model: model, data: data)
         guard !spec.ks.isEmpty, spec.ks.allSatisfy({ $0 > 0 }) else {
             throw EvaluationError(.badInput, "k values must be positive, got \(spec.ks)")
@@ -76,9 +92,13 @@ public enum Evaluator {
         guard !testRating.isEmpty else {
             throw EvaluationError(.badInput, "the ratings file holds nothing out (split \(data.split)): nothing to evaluate on")
         }
-        // The model's training movies are the ratings file's training side (checkPairing).
-        let movieCount = model.trainingMovies.columnCounts(movies)
+        // What the model knows: users with training movies in it, movies with training ratings in
+        // it. (For a model trained on `data` these are `data`'s training side; a re-scored older
+        // model knows less.) Baselines always use `data`'s training side.
+        var movieCount = model.trainingMovies.columnCounts(movies)
+        for movie in unknownMovies { movieCount[Int(movie)] = 0 }
         let userSeen = (0..<users).map { !model.trainingMovies.range($0).isEmpty }
+        let training = SparseRows(rows: users, rowOf: trainUser, columnOf: trainMovie, values: trainRating)
 
         // Baselines on the same split.
         let clip = { (value: Float) in min(data.scale.maximum, max(data.scale.minimum, value)) }
@@ -113,8 +133,7 @@ public enum Evaluator {
         for index in testRating.indices where testRating[index] >= spec.relevanceThreshold {
             relevant[Int(testUser[index])].insert(testMovie[index])
         }
-        let training = model.trainingMovies
-        let popularityScores = movieCount.map(Float.init)
+        let popularityScores = training.columnCounts(movies).map(Float.init)
         let maxK = min(spec.ks.max()!, movies)
         let blocks = Parallel.ranges(users, parts: max(1, (users + spec.blockUsers - 1) / spec.blockUsers))
         let partials = try Parallel.map(blocks.count) { block -> (RankingMetrics.Accumulator, RankingMetrics.Accumulator) in
@@ -123,7 +142,7 @@ public enum Evaluator {
             var popularAcc = RankingMetrics.Accumulator(ks: spec.ks, movies: movies)
             var popular = popularityScores
             var ranked: [Int32] = []
-            rank(model: model, users: range, k: maxK, where: { !relevant[$0].isEmpty }) { user, list, _ in
+            rank(model: model, users: range, k: maxK, where: { !relevant[$0].isEmpty }, unknownMovies: unknownMovies) { user, list, _ in
                 let rel = relevant[user]
                 guard !rel.isEmpty else {
                     modelAcc.add(ranked: [], relevant: rel)
@@ -152,26 +171,34 @@ public enum Evaluator {
     }
 
     /// The ranking protocol, written once: each user's top `k` movies by the ranking head's
-    /// scores, the user's training movies excluded, ties to the lower movie index. `body` gets
+    /// scores, the user's training movies excluded, ties to the lower movie index. A user without
+    /// training movies in the model gets the movies with the most training ratings (the cold-start
+    /// answer `serve` gives). `unknownMovies` (−∞) are never ranked. `body` gets
     /// every user of `users` in order, with their list and their row of scores (−∞ at training
     /// movies); an empty list and row for those `include` leaves out.
     /// `evaluate` measures these lists and `StoredModel.recommend` serves them.
     ///
     ///     Evaluator.rank(model: file, users: 0..<10, k: 10) { user, movies, scores in print(user, movies) }
     public static func rank(model: ModelFile, users: Range<Int>, k: Int, where include: (Int) -> Bool = { _ in true },
-                            _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
+                            unknownMovies: [Int32] = [], _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
         let training = model.trainingMovies
         let movies = model.metadata.movieCount
         var scores = model.rankingHead.model.scores(users: users, training: model.rankingInput)
+        var popularity: [Float]? = nil
         var ranked: [Int32] = []
         for (row, user) in users.enumerated() {
             guard include(user) else {
                 body(user, [], UnsafeBufferPointer(start: nil, count: 0))
                 continue
             }
+            if training.range(user).isEmpty {
+                if popularity == nil { popularity = training.columnCounts(movies).map(Float.init) }
+                scores.values.replaceSubrange((row * movies)..<((row + 1) * movies), with: popularity!)
+            }
             scores.values.withUnsafeMutableBufferPointer { all in
                 let rowStart = all.baseAddress! + row * movies
                 for entry in training.range(user) { rowStart[Int(training.columns[entry])] = -.infinity }
+                for movie in unknownMovies { rowStart[Int(movie)] = -.infinity }
                 let row = UnsafeBufferPointer(start: rowStart, count: movies)
                 topK(row, k: k, into: &ranked)
                 body(user, ranked, row)

@@ -72,8 +72,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
     static func value(_ x: Double) -> Double? { x.isFinite ? x : nil }
 
     public init(evaluation e: Evaluation, model file: ModelFile, modelPath: String, data table: RatingsTable, spec: EvaluationProtocol) throws {
-        var metrics: [String: Double?] = ["rmse": e.rating.flatMap { Self.value($0.rmse) }, "mae": e.rating.flatMap { Self.value($0.mae) }]
-        for (name, value) in e.ranking.named { metrics[name] = Self.value(value) }
+        let metrics = e.metrics
         var popularity: [String: Double?] = [:]
         for (name, value) in e.popularity.named { popularity[name] = Self.value(value) }
         self.metrics = metrics

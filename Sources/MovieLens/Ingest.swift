@@ -51,7 +51,14 @@ public enum Ingest {
         var files: [(name: String, file: TextFile)] = []
         let ratingsFile = try TextFile(path: ratingsPath)
         files.append((URL(fileURLWithPath: ratingsPath).lastPathComponent, ratingsFile))
-        let raw = try RatingsParser.parse(ratingsFile, layout: .of(kind), scale: scale)
+        var raw = try RatingsParser.parse(ratingsFile, layout: .of(kind), scale: scale)
+        if !options.genericCSV {
+            for name in try Updates.files(in: folder) {
+                let update = try TextFile(path: folder + "/" + name)
+                files.append((name, update))
+                raw.append(contentsOf: try RatingsParser.parse(update, layout: Updates.layout, scale: scale))
+            }
+        }
 
         var metadata: [Int64: MovieInfo] = [:]
         if let moviesName = kind.moviesFileName {

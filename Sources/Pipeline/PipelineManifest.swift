@@ -21,7 +21,7 @@ import Yams
 ///   - name: served                          # two heads: bpmf predicts ratings, ease ranks
 ///     combine: {rating: bpmf, ranking: ease, neighbours_from: ranking}
 /// evaluate: {k: [5, 10, 20], relevance: 4, reference: Pipelines/reference/movielens-1m.json}
-/// publish: {model: served, name: movielens-1m, gate: true}
+/// publish: {model: served, name: movielens-1m, gate: true, floors: Pipelines/floors/movielens-1m.json}
 /// ```
 ///
 /// Stages run in order: ingest, then for each model normalise → factorise → evaluate (or, for a
@@ -86,7 +86,7 @@ public struct PipelineManifest: Sendable, Equatable {
     ]
     static let publishKeys: [String: Kind] = [
         "model": .string, "name": .string, "gate": .bool, "promote": .bool,
-        "max_rmse_increase": .number, "max_precision_drop": .number, "gate_k": .int,
+        "max_rmse_increase": .number, "max_precision_drop": .number, "gate_k": .int, "floors": .string,
     ]
 
     // MARK: Loading
@@ -119,6 +119,9 @@ public struct PipelineManifest: Sendable, Equatable {
         }
         if let evaluateNode = fields["evaluate"], case .mapping(let mapping) = evaluateNode {
             for (key, value) in mapping where key.string == "reference" { inputLines["evaluate.reference"] = value.mark?.line }
+        }
+        if let publishNode = fields["publish"], case .mapping(let mapping) = publishNode {
+            for (key, value) in mapping where key.string == "floors" { inputLines["publish.floors"] = value.mark?.line }
         }
         guard let folder = data["folder"] else { throw PipelineError.manifest(path, line: dataNode.mark?.line, "missing required key 'data.folder'") }
         let format = data["format"] ?? "auto"
@@ -218,6 +221,14 @@ public struct PipelineManifest: Sendable, Equatable {
         }
         if let reference, !FileManager.default.fileExists(atPath: reference) {
             throw PipelineError.manifest(path, line: inputLines["evaluate.reference"], "'evaluate.reference' \(reference) does not exist")
+        }
+        if let floors = publish?["floors"] {
+            guard FileManager.default.fileExists(atPath: floors) else {
+                throw PipelineError.manifest(path, line: inputLines["publish.floors"], "'publish.floors' \(floors) does not exist")
+            }
+            guard publish?["gate"] == "true" else {
+                throw PipelineError.manifest(path, line: inputLines["publish.floors"], "'publish.floors' needs 'publish.gate: true' (floors are part of the gate)")
+            }
         }
     }
 

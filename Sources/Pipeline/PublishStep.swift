@@ -4,7 +4,10 @@ import Foundation
 extension Runner {
     /// Publishing has a side effect, so its cache entry only records what was published: it is
     /// skipped when the store still has a version with the same model checksum.
-    func publishStep(arguments: [String], model: String, name: String, cache: String, run: String, records: inout [StepRecord]) throws {
+    /// `outputs`: files publish writes into the run folder (the gate's record), listed by name in
+    /// run.json whether the gate passed or refused.
+    func publishStep(arguments: [String], model: String, name: String, cache: String, run: String,
+                     outputs: [String: String], records: inout [StepRecord]) throws {
         let sha = try Hashing.file(model)
         let marker = cache + "/published-\(name)-\(sha)"
         let start = Date()
@@ -20,7 +23,8 @@ extension Runner {
         progress.stepStarted("publish")
         let log = run + "/publish.log"
         let status = try Subprocess.run(binaries + "/publish", arguments, log: log, progress: progress, step: "publish", watchIterations: false)
-        records.append(StepRecord(step: "publish", cached: false, seconds: Date().timeIntervalSince(start), exitCode: status, outputs: [:], log: log))
+        let written = outputs.filter { FileManager.default.fileExists(atPath: $0.value) }
+        records.append(StepRecord(step: "publish", cached: false, seconds: Date().timeIntervalSince(start), exitCode: status, outputs: written, log: log))
         guard status == 0 else {
             progress.stepFailed("publish", status: status)
             throw PipelineError(exitCode: status == 3 ? 3 : (status == 2 ? 2 : 1), "step publish exited with \(status); log \(log):\n\(Self.errorLines(log))")
@@ -33,7 +37,7 @@ extension Runner {
             throw PipelineError(exitCode: 1, "publish succeeded but printed no version; log \(log)")
         }
         try AtomicFile.write(Data(String(published.version).utf8), to: marker)
-        records[records.count - 1].outputs = ["version": String(published.version)]
+        records[records.count - 1].outputs["version"] = String(published.version)
         progress.stepFinished("publish", seconds: Date().timeIntervalSince(start))
     }
 }

@@ -25,6 +25,8 @@ public struct Runner: Sendable {
     public var forceAll: Bool
     public var waitForLock: Bool
     public var progress: Progress
+    /// Each stage program's cache identity (`Hashing.program`), found once per run.
+    var programKeys: [String: String] = [:]
 
     public init(manifest: PipelineManifest, binaries: String, workFolder: String, store: String,
                 force: Set<String> = [], forceAll: Bool = false, waitForLock: Bool = false, progress: Progress) {
@@ -37,6 +39,9 @@ public struct Runner: Sendable {
         self.waitForLock = waitForLock
         self.progress = progress
     }
+
+    /// The stage executables a run may call.
+    static let programs = ["ingest", "normalise", "factorise", "combine", "evaluate", "publish"]
 
     /// The step names a manifest produces, in order (what `--force` accepts).
     public static func stepNames(_ manifest: PipelineManifest) -> [String] {
@@ -53,6 +58,7 @@ public struct Runner: Sendable {
         guard unknown.isEmpty else {
             throw PipelineError(exitCode: 2, "--force \(unknown.sorted().joined(separator: ", ")): no such step (steps: \(Self.stepNames(manifest).joined(separator: ", ")))")
         }
+        try manifest.checkInputs()
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         let lock = store + "/.pipeline.lock"
         do {
@@ -66,7 +72,20 @@ public struct Runner: Sendable {
         }
     }
 
+    /// Holds the pipeline's work lock (`pipeline gc` takes it too) while the run goes.
     private func runLocked() throws -> (folder: String, steps: [StepRecord], metrics: [String: String]) {
+        try FileManager.default.createDirectory(atPath: workFolder + "/" + manifest.name, withIntermediateDirectories: true)
+        let lock = RunsCleaner.lockPath(work: workFolder, pipeline: manifest.name)
+        do {
+            return try FileLock.withLock(lock, blocking: waitForLock, whileWaiting: { holder in
+                StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
+            }) { try runInWorkFolder() }
+        } catch let error as ProjectorFailure where error.kind == .busy {
+            throw PipelineError(exitCode: 4, "another run of \(manifest.name) is using \(workFolder) (\(error.message)); try again later, or pass --wait")
+        }
+    }
+
+    private func runInWorkFolder() throws -> (folder: String, steps: [StepRecord], metrics: [String: String]) {
         let base = workFolder + "/" + manifest.name
         let cache = base + "/cache"
         let started = Timestamp.now()
@@ -81,7 +100,11 @@ public struct Runner: Sendable {
         var records: [StepRecord] = []
         var record = RunRecord(pipeline: manifest.name, manifestSHA256: Digest.sha256(manifest.text), startedAt: started)
         do {
-            let metrics = try runSteps(folder: folder, cache: cache, records: &records)
+            var runner = self
+            for program in Self.programs where FileManager.default.isExecutableFile(atPath: binaries + "/" + program) {
+                runner.programKeys[program] = try Hashing.program(binaries + "/" + program)
+            }
+            let metrics = try runner.runSteps(folder: folder, cache: cache, records: &records, manifestSHA256: record.manifestSHA256)
             record.finish(steps: records, error: nil)
             try record.write(to: folder + "/run.json")
             return (folder, records, metrics)
@@ -96,7 +119,7 @@ public struct Runner: Sendable {
 
     /// The steps in order: ingest, then per model normalise → factorise → evaluate (combined
     /// models: combine → evaluate), then publish.
-    private func runSteps(folder: String, cache: String, records: inout [StepRecord]) throws -> [String: String] {
+    private func runSteps(folder: String, cache: String, records: inout [StepRecord], manifestSHA256: String) throws -> [String: String] {
         var metricsFiles: [String: String] = [:]
         let dataFolder = try DataSource.ensure(folder: manifest.dataFolder, url: manifest.dataURL, progress: progress)
         var splitArguments: [String] = []
@@ -154,12 +177,22 @@ public struct Runner: Sendable {
 
         if let publish = manifest.publish {
             let model = evaluated[publish["model"]!]!
-            var arguments = ["--input", model, "--name", publish["name"]!, "--store", store]
+            let runID = manifest.name + "/" + URL(fileURLWithPath: folder).lastPathComponent
+            var arguments = ["--input", model, "--name", publish["name"]!, "--store", store,
+                             "--run-id", runID, "--run-manifest-sha256", manifestSHA256]
             for flag in ["gate", "promote"] where publish[flag] == "true" { arguments.append("--" + flag) }
-            for key in ["max_rmse_increase", "max_precision_drop", "gate_k"] {
+            for key in ["max_rmse_increase", "max_precision_drop", "gate_k", "floors"] {
                 if let value = publish[key] { arguments += ["--" + key.replacingOccurrences(of: "_", with: "-"), value] }
             }
-            try publishStep(arguments: arguments, model: model, name: publish["name"]!, cache: cache, run: folder, records: &records)
+            var outputs: [String: String] = [:]
+            if publish["gate"] == "true" {
+                // The gate re-scores production on the held-out ratings of this run's ingest.
+                outputs["gate"] = folder + "/gate.json"
+                arguments += ["--data", ratings, "--gate-report", outputs["gate"]!]
+                if let relevance = manifest.evaluate["relevance"] { arguments += ["--relevance", relevance] }
+            }
+            try publishStep(arguments: arguments, model: model, name: publish["name"]!, cache: cache, run: folder,
+                            outputs: outputs, records: &records)
         }
         return metricsFiles
     }

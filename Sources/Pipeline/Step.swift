@@ -1,3 +1,4 @@
+import BuildInfo
 import Essentials
 import Foundation
 
@@ -21,7 +22,7 @@ extension Runner {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw PipelineError(exitCode: 1, "stage executable \(executable) is missing: build with swift build -c release")
         }
-        var keyText = program + "\u{0}" + (try Hashing.file(executable)) + "\u{0}"
+        var keyText = program + "\u{0}" + (try programKeys[program] ?? Hashing.program(executable)) + "\u{0}"
         for argument in arguments { keyText += argument + "\u{0}" }
         for input in inputs { keyText += try Hashing.path(input) + "\u{0}" }
         let key = Digest.sha256(keyText)
@@ -70,25 +71,52 @@ extension Runner {
 
 /// sha256 of files and folders, for cache keys.
 enum Hashing {
+    /// What identifies a stage program in a cache key: the sha256 of the sources it was built from
+    /// (its `--version` says them; see `BuildInfo`), so that rebuilding unchanged sources — a new
+    /// commit touching only documentation, a fresh clone, `Scripts/install` — keeps the cache;
+    /// the executable's own bytes when it cannot say.
+    static func program(_ executable: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        if (try? process.run()) != nil {
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            if process.terminationReason == .exit, process.terminationStatus == 0,
+               let sources = BuildInfo.sourcesFingerprint(inVersionText: text) {
+                return "sources " + sources
+            }
+        }
+        return "binary " + (try file(executable))
+    }
+
     static func file(_ path: String) throws -> String {
         do { return try Digest.sha256(file: path).hex } catch { throw PipelineError(exitCode: 2, "\(error)") }
     }
 
-    /// A file's hash, or for a folder the hash of its files' names and hashes (sorted).
+    /// A file's hash, or for a folder the hash of its files' relative paths and hashes (sorted),
+    /// subfolders included (a MovieLens folder's `updates/`); names starting with `.` are skipped.
     static func path(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw PipelineError(exitCode: 2, "\(path) does not exist")
         }
         guard isDirectory.boolValue else { return try file(path) }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
         var listing = ""
-        for name in names {
-            var sub: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub), !sub.boolValue {
-                listing += "\(name) \(try file(path + "/" + name))\n"
+        func walk(_ relative: String) throws {
+            let folder = relative.isEmpty ? path : path + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder).filter({ !$0.hasPrefix(".") }).sorted() {
+                let entry = relative.isEmpty ? name : relative + "/" + name
+                var sub: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path + "/" + entry, isDirectory: &sub) else { continue }
+                if sub.boolValue { try walk(entry) } else { listing += "\(entry) \(try file(path + "/" + entry))\n" }
             }
         }
+        try walk("")
         return Digest.sha256(listing)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Essentials
 import Foundation
 
@@ -36,6 +37,7 @@ func exitFor<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -
 /// done here, with help and usage handled as above and the project's errors exiting with their
 /// own codes.
 public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
+    printVersionIfAsked(Command.self)
     var command: any ParsableCommand
     do {
         command = try Command.parseAsRoot()
@@ -50,9 +52,19 @@ public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
     }
 }
 
+/// `TOOL --version` (alone) prints the release, the git commit it was built from (and whether the
+/// sources were dirty) and the sources' sha256, then exits 0: every executable answers it, and
+/// the pipeline runner keys its cache by the sources line.
+func printVersionIfAsked<Command: ParsableCommand>(_: Command.Type) {
+    guard CommandLine.arguments.dropFirst().elementsEqual(["--version"]) else { return }
+    print(BuildInfo.versionText(tool: Command._commandName))
+    Foundation.exit(StageExitCode.success.rawValue)
+}
+
 /// `runTool` for commands that run async (`serve`): the same parsing, exit codes and error
 /// messages.
 public func runAsyncTool<Command: AsyncParsableCommand>(_: Command.Type) async -> Never {
+    printVersionIfAsked(Command.self)
     var command: any AsyncParsableCommand
     do {
         guard let parsed = try Command.parseAsRoot() as? any AsyncParsableCommand else {

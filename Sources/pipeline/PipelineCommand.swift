@@ -13,7 +13,7 @@ struct PipelineCommand: ParsableCommand {
         commandName: "pipeline",
         abstract: "Validate and run pipeline manifests (Pipelines/*.yaml).",
         discussion: "Exit codes: 0 success, 1 a stage failed, 2 bad manifest or input, 3 quality gate refused, 4 another run holds the lock.",
-        subcommands: [Validate.self, Run.self])
+        subcommands: [Validate.self, Run.self, GC.self])
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a manifest: keys, types, names, variables, inputs.")
@@ -22,6 +22,23 @@ struct PipelineCommand: ParsableCommand {
             let manifest = try PipelineManifest.load(file)
             try manifest.checkInputs()
             print("ok: \(file): pipeline \(manifest.name), steps \(Runner.stepNames(manifest).joined(separator: " → "))")
+        }
+    }
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove old run folders and the cache entries no kept run uses.",
+            discussion: "Keeps, per pipeline, the newest N run folders and every cache entry their run.json lists; waits for (--wait) or refuses (exit 4) a run in progress.")
+        @Option(help: "Run folders to keep per pipeline (the newest).") var keep: Int
+        @Option(help: "The work folder pipeline run used.") var work = "Runs"
+        @Flag(help: "Wait for a run in progress instead of exiting with 4.") var wait = false
+        @Argument(help: "Pipelines to clean (default: every one under --work).") var pipelines: [String] = []
+
+        func run() throws {
+            for report in try RunsCleaner(work: work, keep: keep, waitForLock: wait).clean(pipelines) {
+                print("\(report.pipeline): kept \(report.keptRuns) runs and \(report.keptEntries) cache entries; removed \(report.removedRuns.count) runs and \(report.removedEntries) cache entries (\(String(format: "%.1f", Double(report.bytesFreed) / 1e6)) MB)")
+            }
         }
     }
 

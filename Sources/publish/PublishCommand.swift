@@ -4,6 +4,7 @@ import Essentials
 import Evaluation
 import Foundation
 import Logging
+import MovieLens
 import StageKit
 
 /// `publish`: a model file → the next version of a model in the store.
@@ -13,10 +14,13 @@ struct PublishCommand: StageCommand {
         abstract: "Publish a model file as the next version in the model store.",
         discussion: """
             Copies into a temporary folder inside the store, fsyncs, re-hashes, writes manifest.json, then \
-            renames into <store>/<name>/<version>/ and moves the 'latest' alias. With --gate, the model's \
-            metrics (from evaluate) are compared to the production version's; a regression refuses the publish \
-            (exit 3, nothing written), a pass publishes and promotes to production. Exit codes: 0 success, \
-            1 failure, 2 bad usage or bad input, 3 quality gate refused.
+            renames into <store>/<name>/<version>/ and moves the 'latest' alias. With --gate, the candidate is \
+            compared with the production version on the same held-out ratings: with --data (the ratings file the \
+            candidate was trained from) production is re-scored from its artifact on that file's held-out ratings; \
+            without it the recorded metrics are compared, only when both come from the same data. RMSE (rating \
+            head) and precision@k (ranking head) must stay within the tolerances, and with --floors the candidate \
+            must clear absolute floors. A refusal exits 3 and writes nothing to the store; a pass publishes and \
+            promotes to production. Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 3 quality gate refused.
             """)
 
     @Option(help: "The model file to publish (projector.model, ideally evaluated).")
@@ -27,11 +31,29 @@ struct PublishCommand: StageCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Flag(help: "Gate on the production version's metrics; promote to production when it passes.")
+    @Flag(help: "Gate on the production version (and --floors); promote to production when it passes.")
     var gate = false
 
     @Flag(help: "Also point 'production' at the new version (without a gate).")
     var promote = false
+
+    @Option(help: "Gate: the ratings file (projector.ratings) the model was trained from; production is re-scored on its held-out ratings.")
+    var data: String?
+
+    @Option(help: "Gate: a projector.floors file of absolute bounds the model must meet (e.g. Pipelines/floors/movielens-1m.json).")
+    var floors: String?
+
+    @Option(help: "Gate: a held-out rating at or above this is relevant (as evaluate's --relevance).")
+    var relevance: Float = 4
+
+    @Option(help: "Gate: write what the gate decided, and on which numbers, to this JSON file (projector.gate), whether it passed or not.")
+    var gateReport: String?
+
+    @Option(help: "Lineage: the pipeline run publishing this (<pipeline>/<run folder>), recorded in the manifest.")
+    var runId: String?
+
+    @Option(help: "Lineage: the sha256 of that run's manifest.")
+    var runManifestSha256: String?
 
     @OptionGroup var tolerances: GateOptions
 
@@ -40,18 +62,52 @@ struct PublishCommand: StageCommand {
     func validate() throws {
         if let problem = PlainName.problem(name) { throw ValidationError("--name '\(name)' \(problem)") }
         try PathCheck.input(input)
+        if let data { try PathCheck.input(data, option: "--data") }
+        if let floors { try PathCheck.input(floors, option: "--floors") }
+        if let gateReport { try PathCheck.output(gateReport, option: "--gate-report") }
+        if !gate, data != nil || floors != nil || gateReport != nil {
+            throw ValidationError("--data, --floors and --gate-report go with --gate")
+        }
+        guard relevance.isFinite else { throw ValidationError("--relevance must be a finite number, not \(relevance)") }
+        guard (runId == nil) == (runManifestSha256 == nil) else { throw ValidationError("--run-id and --run-manifest-sha256 go together") }
+        if let runId {
+            let parts = runId.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, parts.allSatisfy({ PlainName.problem($0) == nil }) else {
+                throw ValidationError("--run-id '\(runId)' must be <pipeline>/<run folder>, two plain names")
+            }
+        }
+        if let hex = runManifestSha256, hex.count != 64 || !hex.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--run-manifest-sha256 must be 64 hexadecimal digits")
+        }
     }
 
     func runStage(log: Logger) throws -> String {
         let start = Date()
-        let result = try store.modelStore.publish(
-            model: input, name: name,
-            gate: gate ? tolerances.gate : nil,
-            promote: promote, codeVersion: ProjectorVersion.createdBy("publish"))
+        var rules: ModelStore.Gate? = nil
+        if gate {
+            rules = ModelStore.Gate(
+                rules: ChallengerGate(tolerances: tolerances.gate, floors: try floors.map(Floors.read), relevance: relevance),
+                data: try data.map { (try RatingsFile.read($0), $0) })
+        }
+        let lineage = runId.map { Lineage(pipeline: String($0.prefix { $0 != "/" }), id: $0, manifestSHA256: runManifestSha256!) }
+        let result: ModelStore.PublishResult
+        do {
+            result = try store.modelStore.publish(model: input, name: name, gate: rules, promote: promote,
+                                                  codeVersion: ProjectorVersion.codeVersion, run: lineage)
+        } catch let refusal as GateRefusal {
+            try writeReport(refusal.record)
+            throw refusal
+        }
+        if let record = result.gate { try writeReport(record) }
         log.info("published \(name)@\(result.version) (\(result.manifest.size) bytes, sha256 \(result.manifest.sha256.prefix(12))…)\(result.promoted ? ", now production" : "") in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(store.root)")
         return JSON.line([
             "name": .string(name), "version": .int(result.version), "production": .bool(result.promoted),
             "sha256": .string(result.manifest.sha256), "store": .string(store.root),
         ] as JSONValue)
+    }
+
+    func writeReport(_ record: GateRecord) throws {
+        guard let gateReport else { return }
+        try AtomicFile.write(JSON.data(record, pretty: true), to: gateReport)
     }
 }

@@ -36,10 +36,13 @@ struct ModelStoreTests {
         try writeModel(good, rmse: 0.85, precision: 0.2)
         try writeModel(worse, rmse: 0.86, precision: 0.2)
         try writeModel(better, rmse: 0.84, precision: 0.21)
-        let gate = QualityGate()
+        let gate = ModelStore.Gate()
         #expect(try store.publish(model: good, name: "ml", gate: gate, codeVersion: "t").promoted)  // no production yet: passes
-        #expect(throws: StoreError(.qualityGate, "quality gate refused \(worse) against ml@1 (production): rmse rose from 0.8500 to 0.8600 (allowed +0.005)")) {
+        #expect {
             try store.publish(model: worse, name: "ml", gate: gate, codeVersion: "t")
+        } throws: { error in
+            "\(error)" == "quality gate refused \(worse) against ml@1 (production): rmse rose from 0.8500 to 0.8600 (allowed +0.005)"
+                && (error as? GateRefusal)?.record.basis == .recorded
         }
         #expect(try store.versions("ml") == [1])  // a refused publish writes nothing
         let passed = try store.publish(model: better, name: "ml", gate: gate, codeVersion: "t")

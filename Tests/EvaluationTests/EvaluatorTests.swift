@@ -110,20 +110,7 @@ struct EvaluatorTests {
         try RatingsFile.write(table, sourcePath: folder, to: ratingsPath, createdBy: "test")
         let e = try Evaluator.evaluate(model: file, data: table)
 
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("python/check_metrics.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, modelPath, ratingsPath]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "check_metrics.py failed (numpy and h5py installed? Scripts/setup does it): \(errors)")
-        let numpy = try JSONSerialization.jsonObject(with: output) as! [String: Double]
+        let numpy = try checkMetrics(model: modelPath, ratings: ratingsPath)
         #expect(abs(numpy["rmse"]! - e.rating!.rmse) < 1e-6, "numpy RMSE \(numpy["rmse"]!) vs \(e.rating!.rmse)")
         #expect(abs(numpy["precision@10"]! - e.ranking.precision[1]) < 1e-6, "numpy p@10 \(numpy["precision@10"]!) vs \(e.ranking.precision[1])")
         #expect(Int(numpy["users"]!) == e.ranking.usersEvaluated)

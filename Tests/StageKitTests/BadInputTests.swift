@@ -235,6 +235,34 @@ struct BadInputTests {
                 "new files: \(after.subtracting(before).sorted())")
     }
 
+    /// publish's gate and lineage options: each misuse exits 2 with its message and publishes nothing.
+    @Test(arguments: [
+        (["--data", "RATINGS"], "--data, --floors and --gate-report go with --gate"),
+        (["--gate", "--data", "MISSING"], "--data MISSING does not exist"),
+        (["--gate", "--floors", "MISSING"], "--floors MISSING does not exist"),
+        (["--gate", "--gate-report", "NOFOLDER/gate.json"], "--gate-report NOFOLDER/gate.json: folder NOFOLDER does not exist"),
+        (["--gate", "--data", "RATINGS", "--relevance", "nan"], "--relevance must be a finite number"),
+        (["--run-id", "tiny/2026"], "--run-id and --run-manifest-sha256 go together"),
+        (["--run-id", "../x", "--run-manifest-sha256", String(repeating: "a", count: 64)], "--run-id '../x' must be <pipeline>/<run folder>"),
+        (["--run-id", "a/b", "--run-manifest-sha256", "xyz"], "--run-manifest-sha256 must be 64 hexadecimal digits"),
+        (["--gate", "--data", "MODEL"], "MODEL: is a 'projector.model' file, expected 'projector.ratings'"),
+        (["--gate", "--data", "OTHER"], "was not trained from --data"),
+    ])
+    func publishGateOptionsAreChecked(_ options: [String], _ message: String) throws {
+        let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        // Another ratings file: the same data split otherwise.
+        let other = f.path("other.h5")
+        #expect(try runStage("ingest", ["--input", f.dir.path, "--output", other, "--test-fraction", "0.3"]).status == 0)
+        let names = ["RATINGS": f.ratings, "MODEL": f.model, "OTHER": other, "MISSING": f.path("missing.h5"), "NOFOLDER": f.path("nofolder")]
+        let resolved = options.map { option in names.reduce(option) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
+        let run = try runStage("publish", ["--input", f.model, "--name", "ml", "--store", f.path("store")] + resolved)
+        let expected = names.reduce(message) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        #expect(run.status == 2, "\(options): \(run.stderr)")
+        #expect(run.stderr.contains(expected), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: f.path("store/ml/1")))
+    }
+
     /// Text inputs that hold no rating at all: an empty line, a byte, a header alone, a BOM alone.
     @Test(arguments: ["\n", "x", "\n\n\n", "userId,movieId,rating,timestamp\n", "\u{FEFF}", " "])
     func ratingsFilesWithNoRatingExitTwo(_ content: String) throws {

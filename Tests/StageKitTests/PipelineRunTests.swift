@@ -62,10 +62,99 @@ struct PipelineRunTests {
         #expect(bogus.status == 2 && bogus.stderr.contains("--force train: no such step"))
 
         // Each run folder keeps the manifest, one log per step, and run.json.
-        let runs = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" }
+        let runs = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" && !$0.hasPrefix(".") }
         #expect(runs.count == 3)  // the bogus --force-step is refused before a run folder exists
         let files = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/" + runs.sorted()[0])
         #expect(Set(files).isSuperset(of: ["manifest.yaml", "run.json", "ingest.log", "factorise-als.log", "evaluate-ease.log", "publish.log"]))
+    }
+
+    /// The nightly cycle on the tiny data: new ratings arrive in updates/, the gate re-scores
+    /// production on the same held-out ratings, the store records which code and run published a
+    /// version, binaries with other bytes but the same sources keep the cache, and `pipeline gc`
+    /// trims runs and cache without touching what the newest run uses.
+    @Test func newRatingsLineageSourceKeyedCacheAndHousekeeping() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try setUp(dir)
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        try text.replacingOccurrences(of: "gate: true}", with: "gate: true, max_rmse_increase: 1, max_precision_drop: 1}")
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let work = dir.appendingPathComponent("runs").path, store = dir.appendingPathComponent("store").path
+        #expect(try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "-q"]).status == 0)
+
+        // Night 1: new ratings (new users 31 and 32, a re-rating of (1, 1)).
+        let updates = dir.appendingPathComponent("ml/updates")
+        try FileManager.default.createDirectory(at: updates, withIntermediateDirectories: true)
+        var csv = "userId,movieId,rating,timestamp\n1,1,5,99999\n"
+        for user in 31...32 { for movie in 1...20 where movie % 3 != 0 { csv += "\(user),\(movie),\(1 + (user + movie) % 5),\(100_000 + movie)\n" } }
+        try csv.write(to: updates.appendingPathComponent("2026-11-29.csv"), atomically: true, encoding: .utf8)
+        let night = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "-q"])
+        #expect(night.status == 0 && night.stdout.contains("8 steps (0 cached)") && night.stdout.contains("published tiny@2"), "\(night.stdout)\(night.stderr)")
+
+        // Lineage: the code (the commit every binary reports), the run, its manifest hash.
+        let version = try runStage("publish", ["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("publish 0.1.0\ncommit "))
+        let commit = version.stdout.split(separator: "\n")[1].dropFirst("commit ".count).prefix { $0 != " " }
+        let manifest2 = try ModelStore(root: store).manifest("tiny", 2)
+        #expect(manifest2.codeVersion.hasPrefix("projector 0.1.0 git \(commit)"))
+        let run = try #require(manifest2.run)
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/" + run.id + "/run.json"))) as! [String: Any]
+        #expect(run.pipeline == "tiny" && record["manifest_sha256"] as? String == run.manifestSHA256)
+        let publish = (record["steps"] as! [[String: Any]]).first { $0["step"] as? String == "publish" }!
+        let outputs = publish["outputs"] as! [String: String]
+        #expect(outputs["version"] == "2" && outputs["gate"] == work + "/" + run.id + "/gate.json")
+        // The gate compared both versions on the new data's held-out ratings.
+        #expect(manifest2.gate?.basis == .rescored && manifest2.gate?.production == 1 && manifest2.gate?.heldOut != nil)
+        let shown = try runStage("store", ["show", "tiny", "--store", store])
+        #expect(shown.stdout.contains(run.id) && shown.stdout.contains(run.manifestSHA256) && shown.stdout.contains("\"basis\" : \"rescored\""))
+
+        // Binaries with other bytes built from the same sources (here: a byte appended, which an
+        // ELF file ignores) keep every step cached.
+        let copy = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        for program in ["pipeline", "ingest", "normalise", "factorise", "combine", "evaluate", "publish"] {
+            try FileManager.default.copyItem(at: productsFolder().appendingPathComponent(program), to: copy.appendingPathComponent(program))
+        }
+        let handle = try FileHandle(forWritingTo: copy.appendingPathComponent("factorise"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0]))
+        try handle.close()
+        let copied = Process()
+        copied.executableURL = copy.appendingPathComponent("pipeline")
+        copied.arguments = ["run", manifest, "--work", work, "--store", store, "-q"]
+        let out = Pipe()
+        copied.standardOutput = out
+        copied.standardError = FileHandle.nullDevice
+        try copied.run()
+        let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        copied.waitUntilExit()
+        #expect(copied.terminationStatus == 0 && said.contains("8 steps (8 cached)") && said.contains("already published as tiny@2"), "\(said)")
+
+        // Housekeeping: keep the newest run; what it uses stays, so the next run is still all cached.
+        func runFolders() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" && !$0.hasPrefix(".") }
+        }
+        let entriesBefore = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/cache").count
+        #expect(try runFolders().count == 3)
+        let gc = try runStage("pipeline", ["gc", "--keep", "1", "--work", work])
+        #expect(gc.status == 0 && gc.stdout.contains("tiny: kept 1 runs") && gc.stdout.contains("removed 2 runs"), "\(gc.stdout)\(gc.stderr)")
+        #expect(try runFolders().count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/cache").count < entriesBefore)
+        let after = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "-q"])
+        #expect(after.status == 0 && after.stdout.contains("8 steps (8 cached)"), "\(after.stdout)")
+
+        // A run in progress (its work lock held) is never cleaned under it.
+        let lock = open(work + "/tiny/.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX) == 0)
+        let busy = try runStage("pipeline", ["gc", "--keep", "1", "--work", work])
+        #expect(busy.status == 4 && busy.stderr.contains("a run of tiny is going"), "\(busy.stderr)")
+        for (arguments, message) in [(["gc", "--keep", "0", "--work", work], "--keep must be at least 1"),
+                                     (["gc", "--keep", "1", "--work", work + "/nope"], "no work folder here"),
+                                     (["gc", "--keep", "1", "--work", work, "../x"], "pipeline '../x'")] {
+            let bad = try runStage("pipeline", arguments)
+            #expect(bad.status == 2 && bad.stderr.contains(message), "\(bad.stderr)")
+        }
     }
 
     @Test func aFailedStepIsResumedFromOnTheNextRun() throws {
@@ -81,7 +170,7 @@ struct PipelineRunTests {
         #expect(failed.status == 2, "\(failed.stderr)")
         #expect(failed.stderr.contains("step factorise:als exited with 2"))
         // The run record says what failed, with its exit code and log.
-        let runs = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" }
+        let runs = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny").filter { $0 != "cache" && !$0.hasPrefix(".") }
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/tiny/" + runs[0] + "/run.json"))) as! [String: Any]
         #expect(record["status"] as? String == "failed" && record["exit_code"] as? Int == 2)
         #expect(record["failed_step"] as? String == "factorise:als" && (record["failed_log"] as? String ?? "").hasSuffix("factorise-als.log"))

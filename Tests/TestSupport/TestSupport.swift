@@ -36,3 +36,53 @@ public func realDataset(_ name: String) -> String? {
     }
     return nil
 }
+
+/// Real MovieLens 100K as if its last ratings had arrived later: `dir/old/` holds the ratings
+/// before the `share` quantile of timestamps (u.data, u.item, u.genre), `dir/new/` the same plus
+/// the rest as one update file (`updates/2026-11-29.csv`). Nil (skip, or a CI failure) without
+/// the data.
+public func ml100kArrivingLater(in dir: URL, share: Double = 0.85) throws -> (old: String, new: String)? {
+    guard let source = realDataset("ml-100k") else { return nil }
+    let lines = try String(contentsOfFile: source + "/u.data", encoding: .utf8).split(separator: "\n")
+    let stamps = lines.map { Int($0.split(separator: "\t")[3])! }.sorted()
+    let cut = stamps[Int(Double(stamps.count) * share)]
+    var oldLines = "", newLines = "userId,movieId,rating,timestamp\n"
+    for line in lines {
+        let fields = line.split(separator: "\t")
+        if Int(fields[3])! < cut { oldLines += line + "\n" } else { newLines += fields.joined(separator: ",") + "\n" }
+    }
+    var folders: [String] = []
+    for name in ["old", "new"] {
+        let folder = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for file in ["u.item", "u.genre"] {
+            try FileManager.default.copyItem(atPath: source + "/" + file, toPath: folder.appendingPathComponent(file).path)
+        }
+        try oldLines.write(to: folder.appendingPathComponent("u.data"), atomically: true, encoding: .utf8)
+        if name == "new" {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("updates"), withIntermediateDirectories: true)
+            try newLines.write(to: folder.appendingPathComponent("updates/2026-11-29.csv"), atomically: true, encoding: .utf8)
+        }
+        folders.append(folder.path)
+    }
+    return (folders[0], folders[1])
+}
+
+/// RMSE, precision@10 and the users evaluated, recomputed independently by numpy/h5py
+/// (`Tests/python/check_metrics.py`) from a model file and a ratings file.
+public func checkMetrics(model: String, ratings: String) throws -> [String: Double] {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("python/check_metrics.py").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script, model, ratings]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "check_metrics.py failed (numpy and h5py installed? Scripts/setup does it): \(errors)")
+    return try JSONSerialization.jsonObject(with: output) as! [String: Double]
+}

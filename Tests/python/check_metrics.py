@@ -10,7 +10,14 @@ sparse item-item; else the rating head). The protocol is evaluate's: predictions
 rating scale, held-out users/movies unseen in training predicted by the bias baseline
 (μ + b_u + b_i, λ = 10, 10 alternating rounds, movies first); ranking over every movie the user
 did not rate in training, relevant = held-out rating ≥ 4, ties to the lower movie index,
-precision divided by k, users without a relevant held-out rating skipped.
+precision divided by k, users without a relevant held-out rating skipped; a user without
+training movies in the model gets the movies with the most training ratings in it (serve's
+cold-start answer).
+
+The model may come from other (older) data than the ratings file — the champion the publish
+gate re-scores: users and movies are matched by original id; the model ranks with its own stored
+training history; a movie it does not know is never ranked; a held-out pair whose user or movie
+it has no training rating for is predicted by the bias baseline of the ratings file's training side.
 """
 import json
 import sys
@@ -28,6 +35,7 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         test = r["ratings/is_test"][:] == 1
         lo, hi = float(r.attrs["rating_min"]), float(r.attrs["rating_max"])
         n_users, n_movies = int(r.attrs["n_users"]), int(r.attrs["n_movies"])
+        data_users, data_movies = r["users/id"][:], r["movies/id"][:]
     with h5py.File(model_path, "r") as m:
         assert m.attrs["format"] == "projector.model" and m.attrs["format_version"] in (1, 2)
         version = m.attrs["format_version"]
@@ -45,6 +53,8 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
             gm = np.float32(g.attrs["global_mean"])
         ptr = m["train/user_ptr"][:]
         train_movies = m["train/movie"][:]
+        model_users, model_movies = m["users/id"][:], m["movies/id"][:]
+        mu_count, mm_count = len(model_users), len(model_movies)
         # Ranking scores: users × movies.
         if version == 1:
             ranking = m["model"] if v1_kind == "item-item" else None
@@ -52,8 +62,8 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
             ranking = m["ranking"] if "ranking" in m else None
         # The ranking head's input: each training movie weighs its input_weight (1 when absent).
         weight = ranking["input_weight"][:] if ranking is not None and "input_weight" in ranking else np.ones(len(train_movies), np.float32)
-        X = np.zeros((n_users, n_movies), dtype=np.float32)
-        for u in range(n_users):
+        X = np.zeros((mu_count, mm_count), dtype=np.float32)
+        for u in range(mu_count):
             X[u, train_movies[ptr[u]:ptr[u + 1]]] = weight[ptr[u]:ptr[u + 1]]
         kind = ("item-item" if version == 1 else ranking.attrs["model_kind"]) if ranking is not None else "factors"
         if ranking is None:
@@ -63,9 +73,9 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         elif kind == "item-item":
             scores = (X @ ranking["weights"][:]).astype(np.float32)
         else:
-            B = np.zeros((n_movies, n_movies), dtype=np.float32)
+            B = np.zeros((mm_count, mm_count), dtype=np.float32)
             row_ptr, column, value = ranking["row_ptr"][:], ranking["column"][:], ranking["value"][:]
-            rows = np.repeat(np.arange(n_movies), np.diff(row_ptr))
+            rows = np.repeat(np.arange(mm_count), np.diff(row_ptr))
             B[rows, column] = value
             scores = (X @ B).astype(np.float32)
 
@@ -80,15 +90,30 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
     for _ in range(10):
         bi = np.bincount(tm, tr - mu - bu[tu], n_movies) / (np.bincount(tm, None, n_movies) + lam)
         bu = np.bincount(tu, tr - mu - bi[tm], n_users) / (np.bincount(tu, None, n_users) + lam)
-    seen_user = np.bincount(tu, None, n_users) > 0
-    seen_movie = np.bincount(tm, None, n_movies) > 0
+    # The model's users and movies by original id: data index → model index, or -1.
+    def matching(ids, model_ids):
+        at = np.minimum(np.searchsorted(model_ids, ids), len(model_ids) - 1)
+        return np.where(model_ids[at] == ids, at, -1)
+    u_of, m_of = matching(data_users, model_users), matching(data_movies, model_movies)
+    m_to = np.full(mm_count, -1)
+    m_to[m_of[m_of >= 0]] = np.nonzero(m_of >= 0)[0]
+    # The model's training history in the data's index space (entries whose user and movie the data has).
+    entry_user = np.repeat(np.arange(mu_count), np.diff(ptr))
+    u_to = np.full(mu_count, -1)
+    u_to[u_of[u_of >= 0]] = np.nonzero(u_of >= 0)[0]
+    keep = (u_to[entry_user] >= 0) & (m_to[train_movies] >= 0)
+    history_user, history_movie = u_to[entry_user[keep]], m_to[train_movies[keep]]
+    seen_user = np.bincount(history_user, None, n_users) > 0
+    seen_movie = np.bincount(history_movie, None, n_movies) > 0
     rmse = None  # no rating head: not applicable
     if g is not None:
         warm = seen_user[hu] & seen_movie[hm]
-        model_pred = gm + ub[hu] + mb[hm] + np.einsum("ij,ij->i", P[hu], Q[hm], dtype=np.float32)
+        pu, pm = np.maximum(u_of[hu], 0), np.maximum(m_of[hm], 0)
+        model_pred = gm + ub[pu] + mb[pm] + np.einsum("ij,ij->i", P[pu], Q[pm], dtype=np.float32)
         base_pred = (mu + bu[hu] + bi[hm]).astype(np.float32)
         pred = np.clip(np.where(warm, model_pred, base_pred), lo, hi).astype(np.float64)
         rmse = float(np.sqrt(np.mean((pred - hr) ** 2)))
+    popularity = np.bincount(history_movie, None, n_movies).astype(np.float32)
 
     # precision@k over all movies not rated in training.
     relevant = [set() for _ in range(n_users)]
@@ -99,8 +124,13 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
     for u in range(n_users):
         if not relevant[u]:
             continue
-        s = scores[u].copy()
-        s[train_movies[ptr[u]:ptr[u + 1]]] = -np.inf
+        if seen_user[u]:
+            s = np.full(n_movies, -np.inf, dtype=np.float32)
+            s[m_of >= 0] = scores[u_of[u]][m_of[m_of >= 0]]
+            s[history_movie[history_user == u]] = -np.inf
+        else:
+            s = popularity.copy()
+        s[m_of < 0] = -np.inf
         order = np.argsort(-s, kind="stable")[:k]  # stable: ties keep the lower index first
         total += len(relevant[u].intersection(order.tolist())) / k
         users += 1
