@@ -178,7 +178,11 @@ public struct ModelStore: Sendable {
                                                    recordedMetrics: manifest.metrics, dataFingerprint: manifest.dataFingerprint)
                 }
                 let decided = try gate.rules.decide(candidate: file, candidatePath: path, data: gate.data, champion: champion)
-                guard decided.passed else { throw GateRefusal(candidate: path, against: champion.map { "\(name)@\($0.version)" }, record: decided) }
+                guard decided.passed else {
+                    // A refused first publish leaves no empty model behind (the lock file stays, unseen).
+                    if try versions(name).isEmpty { try? FileManager.default.removeItem(atPath: folder(name) + "/aliases") }
+                    throw GateRefusal(candidate: path, against: champion.map { "\(name)@\($0.version)" }, record: decided)
+                }
                 record = decided
             }
             let version = (try versions(name).last ?? 0) + 1
@@ -325,6 +329,8 @@ public struct GateRefusal: ProjectorError {
     public var record: GateRecord
     public var exitCode: StageExitCode { .qualityGateRefused }
     public var description: String {
-        "quality gate refused \(candidate)" + (against.map { " against \($0) (production)" } ?? "") + ": " + record.reasons.joined(separator: "; ")
+        let same = record.heldOut.map { ", both scored on the same \($0) held-out ratings" } ?? ""
+        return "quality gate refused \(candidate)" + (against.map { " against \($0) (production)\(same)" } ?? "") + ": "
+            + record.reasons.joined(separator: "; ")
     }
 }

@@ -2,23 +2,53 @@ import Foundation
 import PackagePlugin
 
 /// Bakes the git commit, the dirty flag and a fingerprint of the sources into the `BuildInfo`
-/// module at every build, so that every executable can say which code it is (`--version`), a
-/// published version records the commit that made it, and the pipeline's cache is keyed by the
-/// sources rather than by the bytes of a binary (a rebuild of unchanged sources keeps the cache).
+/// module, so that every executable can say which code it is (`--version`), a published version
+/// records the commit that made it, and the pipeline's cache is keyed by the sources rather than
+/// by the bytes of a binary (a rebuild of unchanged sources keeps the cache).
 ///
-/// A prebuild command: `Scripts/build-info` (POSIX sh, git) writes `BuildInfo+Generated.swift`,
-/// and rewrites it only when its content changes, so an unchanged tree recompiles nothing.
+/// A build command (`Scripts/build-info`, POSIX sh and git) whose inputs are every file under
+/// `Sources/`, `Package.swift` and the git files that move with a commit (`HEAD`, the branch's
+/// ref, `packed-refs`, `index`): the build runs it again whenever one of them changes, and it
+/// rewrites `BuildInfo+Generated.swift` only when the content changes. (A prebuild command would
+/// run only when the build is planned anew, leaving a stale commit after an ordinary edit.)
 @main
 struct BuildInfoPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let output = context.pluginWorkDirectoryURL.appendingPathComponent("generated")
         let root = context.package.directoryURL
+        let output = context.pluginWorkDirectoryURL.appendingPathComponent("BuildInfo+Generated.swift")
         return [
-            .prebuildCommand(
+            .buildCommand(
                 displayName: "Projector build info (git commit, sources fingerprint)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: [root.appendingPathComponent("Scripts/build-info").path, root.path, output.path],
-                outputFilesDirectory: output)
+                inputFiles: Self.sources(root) + Self.gitFiles(root) + [root.appendingPathComponent("Scripts/build-info")],
+                outputFiles: [output])
         ]
+    }
+
+    /// Every file under Sources/ (names not starting with '.'), and Package.swift.
+    static func sources(_ root: URL) -> [URL] {
+        var files = [root.appendingPathComponent("Package.swift")]
+        let folder = root.appendingPathComponent("Sources")
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey],
+                                                          options: [.skipsHiddenFiles]) else { return files }
+        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+            files.append(url)
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// The git files a commit or a checkout changes: HEAD, the ref it names, packed-refs, index.
+    static func gitFiles(_ root: URL) -> [URL] {
+        let git = root.appendingPathComponent(".git")
+        var files: [URL] = []
+        for name in ["HEAD", "packed-refs", "index"] where FileManager.default.fileExists(atPath: git.appendingPathComponent(name).path) {
+            files.append(git.appendingPathComponent(name))
+        }
+        if let head = try? String(contentsOf: git.appendingPathComponent("HEAD"), encoding: .utf8), head.hasPrefix("ref: ") {
+            let ref = git.appendingPathComponent(head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines))
+            if FileManager.default.fileExists(atPath: ref.path) { files.append(ref) }
+        }
+        return files
     }
 }

@@ -86,7 +86,7 @@ public struct ChallengerGate: Sendable {
                 record.basis = .rescored
             }
         } else {
-            guard !candidate.metrics.isEmpty else {
+            guard !candidate.metrics.isEmpty || (champion == nil && floors == nil) else {
                 throw EvaluationError(.badInput, "\(candidatePath): has no metrics to gate on: run evaluate on it first (or give --data)")
             }
             record.candidate = kept(candidate.metrics.mapValues { $0.isFinite ? $0 : nil })
@@ -99,9 +99,7 @@ public struct ChallengerGate: Sendable {
             }
         }
         if let production = record.productionMetrics {
-            record.reasons += tolerances.regressions(current: record.candidate, reference: production).map {
-                $0.description + (record.basis == .rescored ? ", both scored on the same \(record.heldOut!) held-out ratings" : "")
-            }
+            record.reasons += tolerances.regressions(current: record.candidate, reference: production).map(\.description)
         }
         record.reasons += floors?.violations(record.candidate) ?? []
         record.decision = record.reasons.isEmpty ? .passed : .refused

@@ -142,7 +142,8 @@ public enum Evaluator {
             var popularAcc = RankingMetrics.Accumulator(ks: spec.ks, movies: movies)
             var popular = popularityScores
             var ranked: [Int32] = []
-            rank(model: model, users: range, k: maxK, where: { !relevant[$0].isEmpty }, unknownMovies: unknownMovies) { user, list, _ in
+            rank(model: model, users: range, k: maxK, where: { !relevant[$0].isEmpty }, excluding: training,
+                 unknownMovies: unknownMovies) { user, list, _ in
                 let rel = relevant[user]
                 guard !rel.isEmpty else {
                     modelAcc.add(ranked: [], relevant: rel)
@@ -172,16 +173,21 @@ public enum Evaluator {
 
     /// The ranking protocol, written once: each user's top `k` movies by the ranking head's
     /// scores, the user's training movies excluded, ties to the lower movie index. A user without
-    /// training movies in the model gets the movies with the most training ratings (the cold-start
-    /// answer `serve` gives). `unknownMovies` (−∞) are never ranked. `body` gets
+    /// training movies in the model gets the movies with the most training ratings in it (the
+    /// cold-start answer `serve` gives). `excluding` (default: the model's training movies) is what
+    /// each user already rated; `evaluate` passes the data's training side, so that a model from
+    /// older data (the gate's champion) is never charged for recommending what the user has rated
+    /// since. `unknownMovies` (−∞) are never ranked. `body` gets
     /// every user of `users` in order, with their list and their row of scores (−∞ at training
     /// movies); an empty list and row for those `include` leaves out.
     /// `evaluate` measures these lists and `StoredModel.recommend` serves them.
     ///
     ///     Evaluator.rank(model: file, users: 0..<10, k: 10) { user, movies, scores in print(user, movies) }
     public static func rank(model: ModelFile, users: Range<Int>, k: Int, where include: (Int) -> Bool = { _ in true },
-                            unknownMovies: [Int32] = [], _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
+                            excluding: SparseRows? = nil, unknownMovies: [Int32] = [],
+                            _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
         let training = model.trainingMovies
+        let rated = excluding ?? training
         let movies = model.metadata.movieCount
         var scores = model.rankingHead.model.scores(users: users, training: model.rankingInput)
         var popularity: [Float]? = nil
@@ -197,7 +203,7 @@ public enum Evaluator {
             }
             scores.values.withUnsafeMutableBufferPointer { all in
                 let rowStart = all.baseAddress! + row * movies
-                for entry in training.range(user) { rowStart[Int(training.columns[entry])] = -.infinity }
+                for entry in rated.range(user) { rowStart[Int(rated.columns[entry])] = -.infinity }
                 for movie in unknownMovies { rowStart[Int(movie)] = -.infinity }
                 let row = UnsafeBufferPointer(start: rowStart, count: movies)
                 topK(row, k: k, into: &ranked)

@@ -5,9 +5,10 @@ extension ModelFile {
     /// id, so that it can be scored on the newer data's held-out ratings exactly as a model
     /// trained on that data is: the champion/challenger gate.
     ///
-    /// The result answers what the older artifact itself would serve: its learned parameters and
-    /// its own stored training history (the movies it excludes, the input its item-item head
-    /// scores), in the newer data's index space. What it never saw is marked, not invented:
+    /// The result scores as the older artifact itself would: its learned parameters and its own
+    /// stored training history (the input its item-item head scores), in the newer data's index
+    /// space; the evaluator excludes what each user has rated by now from its lists, as it does
+    /// for the candidate. What it never saw is marked, not invented:
     /// - a user the older model does not know has no training movies in it, so the ranking
     ///   protocol gives them the most popular movies (as `serve` does) and rating predictions for
     ///   them fall back to the evaluator's bias baseline — exactly as for a cold user of the newer

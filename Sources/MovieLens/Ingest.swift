@@ -56,7 +56,7 @@ public enum Ingest {
             for name in try Updates.files(in: folder) {
                 let update = try TextFile(path: folder + "/" + name)
                 files.append((name, update))
-                raw.append(contentsOf: try RatingsParser.parse(update, layout: Updates.layout, scale: scale))
+                raw.append(contentsOf: try RatingsParser.parse(update, layout: Updates.layout, scale: scale, allowEmpty: true))
             }
         }
 

@@ -67,7 +67,8 @@ enum RatingsParser {
         var message: String
     }
 
-    static func parse(_ file: TextFile, layout: RatingsLayout, scale: RatingScale) throws -> RawRatings {
+    /// `allowEmpty`: a file with no rating is fine (an update file of a day without ratings).
+    static func parse(_ file: TextFile, layout: RatingsLayout, scale: RatingScale, allowEmpty: Bool = false) throws -> RawRatings {
         var begin = file.start
         let bytes = file.bytes
         if layout.mayHaveHeader, begin < bytes.count, isLetter(bytes[begin]) {
@@ -90,7 +91,7 @@ enum RatingsParser {
                 throw MovieLensError(file: file.path, line: file.lineNumber(at: error.offset), error.message)
             }
         }
-        if all.count == 0 {
+        if all.count == 0 && !allowEmpty {
             throw MovieLensError(file: file.path, "the file has no ratings (it is empty or holds only a header)")
         }
         return all

@@ -9,7 +9,8 @@ import Foundation
 ///       updates/2026-11-29.csv
 ///
 /// Each update file is `userId,movieId,rating,timestamp` (the CSV releases' layout: a header
-/// line, comma separators, Unix seconds), on the release's rating scale. A (user, movie) rated
+/// line, comma separators, Unix seconds), on the release's rating scale; a file with only the
+/// header (a day without ratings) is fine. A (user, movie) rated
 /// again keeps its latest timestamp (the later line when they tie), as duplicates always do. The
 /// hash split places every (user, movie) pair by its ids alone, so every old rating keeps its
 /// side as updates arrive. Update files belong to the data fingerprint. Files are read in

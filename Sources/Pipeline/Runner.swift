@@ -59,6 +59,10 @@ public struct Runner: Sendable {
             throw PipelineError(exitCode: 2, "--force \(unknown.sorted().joined(separator: ", ")): no such step (steps: \(Self.stepNames(manifest).joined(separator: ", ")))")
         }
         try manifest.checkInputs()
+        let workPath = URL(fileURLWithPath: workFolder).standardizedFileURL.path, storePath = URL(fileURLWithPath: store).standardizedFileURL.path
+        guard workPath != storePath, !workPath.hasPrefix(storePath + "/"), !storePath.hasPrefix(workPath + "/") else {
+            throw PipelineError(exitCode: 2, "--work \(workFolder) and --store \(store) must be separate folders (run folders and published versions would mix)")
+        }
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         let lock = store + "/.pipeline.lock"
         do {

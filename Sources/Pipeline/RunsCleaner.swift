@@ -4,8 +4,10 @@ import Foundation
 /// `pipeline gc`: keeps a work folder (`Runs/`) from growing without bound. Per pipeline it keeps
 /// the newest `keep` run folders and every cache entry one of them uses (the outputs their
 /// run.json lists, cached or not); it removes older run folders, unreferenced cache entries and
-/// the scratch folders of killed steps. The pipeline's work lock (`Runs/<pipeline>/.lock`, held
-/// by every run) is taken first, so nothing a running pipeline uses is removed.
+/// the scratch folders of killed steps. A run folder is one holding `manifest.yaml` (the runner
+/// writes it first): nothing else below the work folder is ever taken for a run. The pipeline's
+/// work lock (`Runs/<pipeline>/.run.lock`, held by every run) is taken first, so nothing a running
+/// pipeline uses is removed.
 ///
 ///     let report = try RunsCleaner(work: "Runs", keep: 10).clean()
 ///     report[0].removedRuns   // ["2026-11-19T023000Z", …]
@@ -30,7 +32,7 @@ public struct RunsCleaner: Sendable {
     }
 
     /// The lock every run of `pipeline` holds on its work folder.
-    static func lockPath(work: String, pipeline: String) -> String { work + "/" + pipeline + "/.lock" }
+    static func lockPath(work: String, pipeline: String) -> String { work + "/" + pipeline + "/.run.lock" }
 
     /// Cleans `pipelines` (default: every pipeline folder under `work`).
     public func clean(_ pipelines: [String] = []) throws -> [Report] {
@@ -53,16 +55,20 @@ public struct RunsCleaner: Sendable {
 
     private func clean(_ pipeline: String) throws -> Report {
         let base = work + "/" + pipeline, cache = base + "/cache"
-        let runs = try list(base).filter { $0 != "cache" && !$0.hasPrefix(".") && isFolder(base + "/" + $0) }.sorted()
+        let runs = try list(base).filter {
+            $0 != "cache" && !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: base + "/" + $0 + "/manifest.yaml")
+        }.sorted()
         let kept = Array(runs.suffix(keep)), doomed = Array(runs.dropLast(keep))
         // Cache entries the kept runs use: every output path of every step under cache/<key>/.
         var used = Set<String>()
         for run in kept {
             guard let data = FileManager.default.contents(atPath: base + "/" + run + "/run.json"),
                   let record = try? JSONDecoder().decode(RunRecord.self, from: data) else { continue }
+            // The entry is the folder after ".../cache/", however the work folder was spelled.
             for step in record.steps {
-                for path in step.outputs.values where path.hasPrefix(cache + "/") {
-                    used.insert(String(path.dropFirst(cache.count + 1).prefix { $0 != "/" }))
+                for path in step.outputs.values {
+                    guard let range = path.range(of: "/cache/", options: .backwards) else { continue }
+                    used.insert(String(path[range.upperBound...].prefix { $0 != "/" }))
                 }
             }
         }

@@ -39,6 +39,11 @@ struct UpdatesTests {
         for (pair, value) in old { #expect(new[pair]?.1 == value.1, "\(pair) changed sides") }
         #expect(new["1/2"]?.0 == 5 && new["99/500"]?.0 == 5 && new["3/1"]?.0 == 2)
         #expect(after.titles[after.movieIDs.firstIndex(of: 500)!] == "")  // no metadata line for movie 500
+
+        // A day without ratings: a header-only file changes the fingerprint, not the ratings.
+        fixture.write("updates/2026-11-30.csv", "userId,movieId,rating,timestamp\n")
+        let quiet = try Ingest.load(IngestOptions(input: fixture.path))
+        #expect(quiet.count == after.count && quiet.rating == after.rating && quiet.fingerprint != after.fingerprint)
     }
 
     @Test(arguments: [

@@ -127,5 +127,12 @@ struct GateTests {
             #expect(bad.status == 2 && bad.stderr.contains(floors) && bad.stderr.contains(message), "\(bad.stderr)")
         }
         #expect(try ModelStore(root: store).versions("ml") == [1])
+
+        // A first publish refused by the floors leaves no empty model behind.
+        let fresh = dir.appendingPathComponent("fresh").path
+        try #"{"format": "projector.floors", "format_version": 1, "max": {"rmse": 0.1}}"#.write(toFile: floors, atomically: true, encoding: .utf8)
+        let first = try runStage("publish", ["--input", candidate, "--name", "ml", "--store", fresh, "--gate", "--data", new, "--floors", floors])
+        #expect(first.status == 3 && first.stderr.contains("rmse") && first.stderr.contains("above the floor's maximum 0.1000"), "\(first.stderr)")
+        #expect(try ModelStore(root: fresh).names().isEmpty)
     }
 }

@@ -136,7 +136,12 @@ struct PipelineRunTests {
         }
         let entriesBefore = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/cache").count
         #expect(try runFolders().count == 3)
-        let gc = try runStage("pipeline", ["gc", "--keep", "1", "--work", work])
+        // gc never takes a store for a work folder (no run folder holds a manifest.yaml there) ...
+        let storeGC = try runStage("pipeline", ["gc", "--keep", "1", "--work", store])
+        #expect(storeGC.status == 0 && storeGC.stdout.contains("tiny: kept 0 runs"), "\(storeGC.stdout)\(storeGC.stderr)")
+        #expect(try ModelStore(root: store).versions("tiny") == [1, 2])
+        // ... and a work folder spelled otherwise than the runs recorded it is the same folder.
+        let gc = try runStage("pipeline", ["gc", "--keep", "1", "--work", work + "/./"])
         #expect(gc.status == 0 && gc.stdout.contains("tiny: kept 1 runs") && gc.stdout.contains("removed 2 runs"), "\(gc.stdout)\(gc.stderr)")
         #expect(try runFolders().count == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/cache").count < entriesBefore)
@@ -144,11 +149,13 @@ struct PipelineRunTests {
         #expect(after.status == 0 && after.stdout.contains("8 steps (8 cached)"), "\(after.stdout)")
 
         // A run in progress (its work lock held) is never cleaned under it.
-        let lock = open(work + "/tiny/.lock", O_RDWR | O_CREAT, 0o644)
+        let lock = open(work + "/tiny/.run.lock", O_RDWR | O_CREAT, 0o644)
         defer { close(lock) }
         #expect(flock(lock, LOCK_EX) == 0)
         let busy = try runStage("pipeline", ["gc", "--keep", "1", "--work", work])
         #expect(busy.status == 4 && busy.stderr.contains("a run of tiny is going"), "\(busy.stderr)")
+        let mixed = try runStage("pipeline", ["run", manifest, "--work", store, "--store", store])
+        #expect(mixed.status == 2 && mixed.stderr.contains("must be separate folders"), "\(mixed.stderr)")
         for (arguments, message) in [(["gc", "--keep", "0", "--work", work], "--keep must be at least 1"),
                                      (["gc", "--keep", "1", "--work", work + "/nope"], "no work folder here"),
                                      (["gc", "--keep", "1", "--work", work, "../x"], "pipeline '../x'")] {

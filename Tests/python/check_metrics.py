@@ -15,8 +15,9 @@ training movies in the model gets the movies with the most training ratings in i
 cold-start answer).
 
 The model may come from other (older) data than the ratings file — the champion the publish
-gate re-scores: users and movies are matched by original id; the model ranks with its own stored
-training history; a movie it does not know is never ranked; a held-out pair whose user or movie
+gate re-scores: users and movies are matched by original id; the model scores with its own stored
+training history, and every movie the user rated in the ratings file's training side is excluded;
+a movie it does not know is never ranked; a held-out pair whose user or movie
 it has no training rating for is predicted by the bias baseline of the ratings file's training side.
 """
 import json
@@ -120,6 +121,7 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
     for u, i, x in zip(hu, hm, hr):
         if x >= threshold:
             relevant[u].add(int(i))
+    train_ptr = np.searchsorted(tu, np.arange(n_users + 1))  # the ratings file is sorted by user
     total, users = 0.0, 0
     for u in range(n_users):
         if not relevant[u]:
@@ -127,9 +129,9 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         if seen_user[u]:
             s = np.full(n_movies, -np.inf, dtype=np.float32)
             s[m_of >= 0] = scores[u_of[u]][m_of[m_of >= 0]]
-            s[history_movie[history_user == u]] = -np.inf
         else:
             s = popularity.copy()
+        s[tm[train_ptr[u]:train_ptr[u + 1]]] = -np.inf
         s[m_of < 0] = -np.inf
         order = np.argsort(-s, kind="stable")[:k]  # stable: ties keep the lower index first
         total += len(relevant[u].intersection(order.tolist())) / k
