@@ -25,6 +25,27 @@ public enum JSON {
         }
     }
 
+    /// The bytes of a JSON file that carries `format` and `format_version`, after checking both:
+    /// an unreadable file, another format or a version not in `versions` is bad input naming the
+    /// file. `source` describes the file in decoding errors (`x.json (a metrics.json written by evaluate)`).
+    ///
+    ///     let bytes = try JSON.readFormatted(path, format: "projector.floors", versions: [1], source: "\(path) (a projector.floors file)")
+    public static func readFormatted(_ path: String, format: String, versions: [Int], source: String) throws -> Data {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ProjectorFailure(.badInput, "\(path): cannot read the file")
+        }
+        struct Header: Decodable {
+            var format: String
+            var formatVersion: Int
+            enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
+        }
+        let header = try decode(Header.self, from: bytes, source: source)
+        guard header.format == format, versions.contains(header.formatVersion) else {
+            throw ProjectorFailure(.badInput, "\(path): is \(header.format) version \(header.formatVersion), expected \(format) version \(versions.map(String.init).joined(separator: " or "))")
+        }
+        return bytes
+    }
+
     /// A decoding error in one line: what and where (`metrics.rmse: expected a number`).
     public static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }

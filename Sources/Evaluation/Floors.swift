@@ -62,19 +62,8 @@ public struct Floors: Codable, Sendable, Equatable {
 
     /// Reads and checks a floors file: its format and version, known metric names, finite bounds.
     public static func read(_ path: String) throws -> Floors {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw EvaluationError(.badInput, "\(path): cannot read the floors file")
-        }
-        struct Header: Decodable {
-            var format: String
-            var formatVersion: Int
-            enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
-        }
         let source = "\(path) (a \(format) file)"
-        let header = try JSON.decode(Header.self, from: bytes, source: source)
-        guard header.format == format, header.formatVersion == formatVersion else {
-            throw EvaluationError(.badInput, "\(path): is \(header.format) version \(header.formatVersion), expected \(format) version \(formatVersion)")
-        }
+        let bytes = try JSON.readFormatted(path, format: format, versions: [formatVersion], source: source)
         let floors = try JSON.decode(Floors.self, from: bytes, source: source)
         for (side, bounds) in [("max", floors.max), ("min", floors.min)] {
             for (metric, value) in bounds.sorted(by: { $0.key < $1.key }) {

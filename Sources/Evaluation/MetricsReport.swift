@@ -101,20 +101,9 @@ public struct MetricsReport: Codable, Sendable, Equatable {
 
     /// The `metrics` of a metrics.json (versions 1 and 2): what the quality gate compares.
     public static func readMetrics(_ path: String) throws -> [String: Double?] {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw EvaluationError(.badInput, "\(path): cannot read the metrics file")
-        }
-        struct Header: Decodable {
-            var format: String
-            var formatVersion: Int
-            enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
-        }
         struct Metrics: Decodable { var metrics: [String: Double?] }
         let source = "\(path) (a metrics.json written by evaluate)"
-        let header = try JSON.decode(Header.self, from: bytes, source: source)
-        guard header.format == format, [1, formatVersion].contains(header.formatVersion) else {
-            throw EvaluationError(.badInput, "\(path): is \(header.format) version \(header.formatVersion), expected \(format) version 1 or \(formatVersion)")
-        }
+        let bytes = try JSON.readFormatted(path, format: format, versions: [1, formatVersion], source: source)
         return try JSON.decode(Metrics.self, from: bytes, source: source).metrics
     }
 
