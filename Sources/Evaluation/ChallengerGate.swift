@@ -58,7 +58,7 @@ public struct ChallengerGate: Sendable {
 
     /// The metrics a record keeps: RMSE, precision at the gate's k, and every floored metric.
     var recordedNames: Set<String> {
-        Set(["rmse", "precision@\(tolerances.precisionK)"] + Array(floors?.max.keys ?? [:].keys) + Array(floors?.min.keys ?? [:].keys))
+        Set(["rmse", "precision@\(tolerances.precisionK)"]).union(floors?.max.keys ?? [:].keys).union(floors?.min.keys ?? [:].keys)
     }
 
     public func decide(candidate: ModelFile, candidatePath: String, data: (table: RatingsTable, path: String)?,
