@@ -65,7 +65,7 @@ let package = Package(
             dependencies: ["_CLinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Which code a binary is: the git commit, the dirty flag and the sources' sha256, generated
-        // at every build by the BuildInfoPlugin (Scripts/build-info).
+        // by the BuildInfoPlugin (Scripts/build-info) whenever a source file or the commit changes.
         .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool(), path: "Sources/BuildInfoPlugin"),
 

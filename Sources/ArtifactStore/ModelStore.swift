@@ -168,7 +168,9 @@ public struct ModelStore: Sendable {
         let file = try ModelFile.read(path)
         let metrics: [String: Double?] = file.metrics.mapValues { $0.isFinite ? $0 : nil }
         let heads = try file.headSummaries(source: path)
-        try FileManager.default.createDirectory(atPath: folder(name) + "/aliases", withIntermediateDirectories: true)
+        // The folder holds the lock; `aliases/` (which makes the name a model, see `names`) is made
+        // under the lock once the gate has passed, so a refused first publish leaves no model behind.
+        try FileManager.default.createDirectory(atPath: folder(name), withIntermediateDirectories: true)
         return try FileLock.withLock(folder(name) + "/.lock") {
             var record: GateRecord? = nil
             if let gate {
@@ -179,12 +181,11 @@ public struct ModelStore: Sendable {
                 }
                 let decided = try gate.rules.decide(candidate: file, candidatePath: path, data: gate.data, champion: champion)
                 guard decided.passed else {
-                    // A refused first publish leaves no empty model behind (the lock file stays, unseen).
-                    if try versions(name).isEmpty { try? FileManager.default.removeItem(atPath: folder(name) + "/aliases") }
                     throw GateRefusal(candidate: path, against: champion.map { "\(name)@\($0.version)" }, record: decided)
                 }
                 record = decided
             }
+            try FileManager.default.createDirectory(atPath: folder(name) + "/aliases", withIntermediateDirectories: true)
             let version = (try versions(name).last ?? 0) + 1
             let temporary = folder(name) + "/.tmp-\(version)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)

@@ -7,8 +7,9 @@ import PackagePlugin
 /// by the bytes of a binary (a rebuild of unchanged sources keeps the cache).
 ///
 /// A build command (`Scripts/build-info`, POSIX sh and git) whose inputs are every file under
-/// `Sources/`, `Package.swift` and the git files that move with a commit (`HEAD`, the branch's
-/// ref, `packed-refs`, `index`): the build runs it again whenever one of them changes, and it
+/// `Sources/`, `Package.swift` and the git files that change with every commit, checkout or reset
+/// and are never deleted (`HEAD`, `index`, `logs/HEAD`; loose refs are not, since packing refs
+/// deletes them): the build runs it again whenever one of them changes, and it
 /// rewrites `BuildInfo+Generated.swift` only when the content changes. (A prebuild command would
 /// run only when the build is planned anew, leaving a stale commit after an ordinary edit.)
 @main
@@ -38,17 +39,18 @@ struct BuildInfoPlugin: BuildToolPlugin {
         return files.sorted { $0.path < $1.path }
     }
 
-    /// The git files a commit or a checkout changes: HEAD, the ref it names, packed-refs, index.
+    /// The git files every commit, checkout or reset rewrites: HEAD, index and the HEAD reflog,
+    /// in the git directory (`.git`, or the one a `.git` file names: worktrees, submodules).
     static func gitFiles(_ root: URL) -> [URL] {
-        let git = root.appendingPathComponent(".git")
-        var files: [URL] = []
-        for name in ["HEAD", "packed-refs", "index"] where FileManager.default.fileExists(atPath: git.appendingPathComponent(name).path) {
-            files.append(git.appendingPathComponent(name))
+        var git = root.appendingPathComponent(".git")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: git.path, isDirectory: &isDirectory) else { return [] }
+        if !isDirectory.boolValue {
+            guard let text = try? String(contentsOf: git, encoding: .utf8), text.hasPrefix("gitdir: ") else { return [] }
+            let path = text.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+            git = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
         }
-        if let head = try? String(contentsOf: git.appendingPathComponent("HEAD"), encoding: .utf8), head.hasPrefix("ref: ") {
-            let ref = git.appendingPathComponent(head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines))
-            if FileManager.default.fileExists(atPath: ref.path) { files.append(ref) }
-        }
-        return files
+        return ["HEAD", "index", "logs/HEAD"].map { git.appendingPathComponent($0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
     }
 }

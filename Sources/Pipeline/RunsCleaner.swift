@@ -5,7 +5,9 @@ import Foundation
 /// the newest `keep` run folders and every cache entry one of them uses (the outputs their
 /// run.json lists, cached or not); it removes older run folders, unreferenced cache entries and
 /// the scratch folders of killed steps. A run folder is one holding `manifest.yaml` (the runner
-/// writes it first): nothing else below the work folder is ever taken for a run. The pipeline's
+/// writes it first), a pipeline folder one holding its lock or a run folder, and a cache entry a
+/// folder named by a sha256 key: nothing else below the work folder is ever removed. A kept run
+/// without a readable run.json (killed mid-run) keeps every cache entry. The pipeline's
 /// work lock (`Runs/<pipeline>/.run.lock`, held by every run) is taken first, so nothing a running
 /// pipeline uses is removed.
 ///
@@ -41,10 +43,10 @@ public struct RunsCleaner: Sendable {
         guard FileManager.default.fileExists(atPath: work, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PipelineError(exitCode: 2, "\(work): no work folder here (pass --work, the folder pipeline run used)")
         }
-        let names = try pipelines.isEmpty ? list(work).filter { PlainName.problem($0) == nil && isFolder(work + "/" + $0) } : pipelines
+        let names = try pipelines.isEmpty ? list(work).filter { PlainName.problem($0) == nil && isPipeline(work + "/" + $0) } : pipelines
         return try names.map { name in
             if let problem = PlainName.problem(name) { throw PipelineError(exitCode: 2, "pipeline '\(name)' \(problem)") }
-            guard isFolder(work + "/" + name) else { throw PipelineError(exitCode: 2, "\(work)/\(name): no runs of pipeline '\(name)' here") }
+            guard isPipeline(work + "/" + name) else { throw PipelineError(exitCode: 2, "\(work)/\(name): no runs of pipeline '\(name)' here") }
             do {
                 return try FileLock.withLock(Self.lockPath(work: work, pipeline: name), blocking: waitForLock) { try clean(name) }
             } catch let error as ProjectorFailure where error.kind == .busy {
@@ -55,15 +57,13 @@ public struct RunsCleaner: Sendable {
 
     private func clean(_ pipeline: String) throws -> Report {
         let base = work + "/" + pipeline, cache = base + "/cache"
-        let runs = try list(base).filter {
-            $0 != "cache" && !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: base + "/" + $0 + "/manifest.yaml")
-        }.sorted()
+        let runs = try runFolders(base)
         let kept = Array(runs.suffix(keep)), doomed = Array(runs.dropLast(keep))
         // Cache entries the kept runs use: every output path of every step under cache/<key>/.
-        var used = Set<String>()
+        var used = Set<String>(), keepAll = kept.isEmpty
         for run in kept {
             guard let data = FileManager.default.contents(atPath: base + "/" + run + "/run.json"),
-                  let record = try? JSONDecoder().decode(RunRecord.self, from: data) else { continue }
+                  let record = try? JSONDecoder().decode(RunRecord.self, from: data) else { keepAll = true; continue }
             // The entry is the folder after ".../cache/", however the work folder was spelled.
             for step in record.steps {
                 for path in step.outputs.values {
@@ -82,15 +82,34 @@ public struct RunsCleaner: Sendable {
         for run in doomed { try remove(base + "/" + run) }
         if isFolder(cache) {
             for entry in try list(cache) {
-                // published-<name>-<sha> markers are a few bytes and say what is already in the store.
-                if entry.hasPrefix("published-") { continue }
-                if used.contains(entry) { keptEntries += 1; continue }
+                // Only step outputs (`<sha256>`, `<sha256>.tmp-<pid>`); published-<name>-<sha> markers
+                // are a few bytes and say what is already in the store.
+                guard Self.isCacheEntry(entry) else { continue }
+                if keepAll || used.contains(entry) { keptEntries += 1; continue }
                 try remove(cache + "/" + entry)
                 removedEntries += 1
             }
         }
         return Report(pipeline: pipeline, keptRuns: kept.count, removedRuns: doomed, keptEntries: keptEntries,
                       removedEntries: removedEntries, bytesFreed: freed)
+    }
+
+    /// `<64 hex digits>` or `<64 hex digits>.tmp-<digits>` (a killed step's scratch folder).
+    static func isCacheEntry(_ name: String) -> Bool {
+        let key = name.prefix(64), rest = name.dropFirst(64)
+        guard key.count == 64, key.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return false }
+        return rest.isEmpty || (rest.hasPrefix(".tmp-") && rest.count > 5 && rest.dropFirst(5).allSatisfy(\.isNumber))
+    }
+
+    private func runFolders(_ base: String) throws -> [String] {
+        try list(base).filter {
+            $0 != "cache" && !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: base + "/" + $0 + "/manifest.yaml")
+        }.sorted()
+    }
+
+    /// A pipeline's folder: it holds the run lock or a run folder.
+    private func isPipeline(_ path: String) -> Bool {
+        isFolder(path) && (FileManager.default.fileExists(atPath: path + "/.run.lock") || !((try? runFolders(path)) ?? []).isEmpty)
     }
 
     private func list(_ path: String) throws -> [String] {

@@ -136,15 +136,21 @@ struct PipelineRunTests {
         }
         let entriesBefore = try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/cache").count
         #expect(try runFolders().count == 3)
-        // gc never takes a store for a work folder (no run folder holds a manifest.yaml there) ...
+        // gc never takes a store for a work folder, nor any folder for a pipeline's that holds no
+        // run, nor any file for a cache entry that is not named by a key ...
         let storeGC = try runStage("pipeline", ["gc", "--keep", "1", "--work", store])
-        #expect(storeGC.status == 0 && storeGC.stdout.contains("tiny: kept 0 runs"), "\(storeGC.stdout)\(storeGC.stderr)")
+        #expect(storeGC.status == 0 && storeGC.stdout.isEmpty, "\(storeGC.stdout)\(storeGC.stderr)")
         #expect(try ModelStore(root: store).versions("tiny") == [1, 2])
+        let stranger = work + "/other/cache/notes.txt", marker = work + "/tiny/cache/notes.txt"
+        try FileManager.default.createDirectory(atPath: work + "/other/cache", withIntermediateDirectories: true)
+        for path in [stranger, marker] { try "keep me".write(toFile: path, atomically: true, encoding: .utf8) }
         // ... and a work folder spelled otherwise than the runs recorded it is the same folder.
         let gc = try runStage("pipeline", ["gc", "--keep", "1", "--work", work + "/./"])
         #expect(gc.status == 0 && gc.stdout.contains("tiny: kept 1 runs") && gc.stdout.contains("removed 2 runs"), "\(gc.stdout)\(gc.stderr)")
         #expect(try runFolders().count == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/tiny/cache").count < entriesBefore)
+        #expect(FileManager.default.fileExists(atPath: stranger) && FileManager.default.fileExists(atPath: marker))
+        #expect(!gc.stdout.contains("other"))
         let after = try runStage("pipeline", ["run", manifest, "--work", work, "--store", store, "-q"])
         #expect(after.status == 0 && after.stdout.contains("8 steps (8 cached)"), "\(after.stdout)")
 
