@@ -166,7 +166,6 @@ public struct ModelStore: Sendable {
                         codeVersion: String, run: Lineage? = nil) throws -> PublishResult {
         try Self.checkName(name)
         let file = try ModelFile.read(path)
-        let metrics: [String: Double?] = file.metrics.mapValues { $0.isFinite ? $0 : nil }
         let heads = try file.headSummaries(source: path)
         // The folder holds the lock; `aliases/` (which makes the name a model, see `names`) is made
         // under the lock once the gate has passed, so a refused first publish leaves no model behind.
@@ -194,7 +193,7 @@ public struct ModelStore: Sendable {
                 let (sha, size) = try Digest.sha256(file: temporary + "/model.h5")
                 let manifest = Manifest(
                     version: version, sha256: sha, size: size, createdAt: Timestamp.now(),
-                    algorithm: file.algorithm, heads: heads, metrics: metrics,
+                    algorithm: file.algorithm, heads: heads, metrics: file.recordedMetrics,
                     dataFingerprint: file.metadata.fingerprint, split: file.metadata.split,
                     splitParams: file.metadata.splitParameters, previousVersion: try alias(name, "latest")?.version,
                     codeVersion: codeVersion, run: run, gate: record)

@@ -89,7 +89,7 @@ public struct ChallengerGate: Sendable {
             guard !candidate.metrics.isEmpty || (champion == nil && floors == nil) else {
                 throw EvaluationError(.badInput, "\(candidatePath): has no metrics to gate on: run evaluate on it first (or give --data)")
             }
-            record.candidate = kept(candidate.metrics.mapValues { $0.isFinite ? $0 : nil })
+            record.candidate = kept(candidate.recordedMetrics)
             if let champion {
                 guard champion.dataFingerprint == candidate.metadata.fingerprint else {
                     throw EvaluationError(.badInput, "cannot compare \(candidatePath) with \(champion.name)@\(champion.version) (production) by their recorded metrics: production was evaluated on data \(champion.dataFingerprint.prefix(12))…, the candidate on \(candidate.metadata.fingerprint.prefix(12))…, so on different held-out ratings; give the ratings file the candidate was trained from (--data) to re-score production on the same held-out ratings")

@@ -73,6 +73,9 @@ public struct ModelFile: Sendable {
     /// Metrics recorded by `evaluate` (name → value), stored as `metric_<name>` attributes.
     public var metrics: [String: Double]
 
+    /// `metrics` as the store's manifest and the gate read them: nil where not applicable (NaN).
+    public var recordedMetrics: [String: Double?] { metrics.mapValues { $0.isFinite ? $0 : nil } }
+
     /// A one-head file from a freshly trained model.
     public init(
         algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
