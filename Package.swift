@@ -3,6 +3,7 @@
 //
 // Layers, bottom to top (each a library target; tests mirror them):
 //   _CLinearAlgebra, _CHDF5   C shims over OpenBLAS/LAPACKE and libhdf5 (system libraries)
+//   _CKernels                 one C inner loop (BPMF's outer products) for AVX2 + FMA
 //   BuildInfo                 the git commit and sources fingerprint, generated at build time
 //   Essentials                the shared mechanisms, each written once: the error protocol and exit
 //                             codes, sha256, file locks, atomic writes, JSON output, plain names,
@@ -69,8 +70,11 @@ let package = Package(
         .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool(), path: "Sources/BuildInfoPlugin"),
 
+        // One C inner loop compiled for AVX2 + FMA, chosen at run time (see its header for why).
+        .target(name: "_CKernels", path: "Sources/_CKernels"),
+
         // Wrappers.
-        .target(name: "LinearAlgebra", dependencies: ["_CLinearAlgebra", "Essentials"]),
+        .target(name: "LinearAlgebra", dependencies: ["_CLinearAlgebra", "_CKernels", "Essentials"]),
         .target(name: "HDF5", dependencies: ["_CHDF5", "Essentials"]),
 
         // Data.

@@ -42,10 +42,28 @@ public enum BLAS {
         guard a.rows > 0, a.columns > 0 else { return c }
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(a.columns), Int32(a.rows), 1,
                     a.values, Int32(a.columns), 0, &c.values, Int32(c.columns))
-        for r in 0..<c.rows {
-            for col in 0..<r { c.values[r * c.columns + col] = c.values[col * c.columns + r] }
-        }
+        c.mirrorUpperTriangle()
         return c
+    }
+
+    /// C = beta · C + A[0..<rows]ᵀ A[0..<rows], upper triangle only (row-major), through `syrk`
+    /// on every core: for Gram matrices accumulated a block of rows at a time.
+    public static func syrkUpper(_ a: Matrix, rows: Int, into c: inout Matrix, beta: Float) {
+        Parallel.configureBLAS()
+        precondition(rows <= a.rows && c.rows == a.columns && c.columns == a.columns, "syrkUpper: shapes")
+        guard rows > 0, a.columns > 0 else { return }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(a.columns), Int32(rows), 1,
+                    a.values, Int32(a.columns), beta, &c.values, Int32(c.columns))
+    }
+
+    /// C = beta · C + A[0..<rows]ᵀ B[0..<rows] (`gemm` on every core), for cross products
+    /// accumulated a block of rows at a time.
+    public static func gemmTransposedA(_ a: Matrix, _ b: Matrix, rows: Int, into c: inout Matrix, beta: Float) {
+        Parallel.configureBLAS()
+        precondition(rows <= a.rows && rows <= b.rows && c.rows == a.columns && c.columns == b.columns, "gemmTransposedA: shapes")
+        guard rows > 0, a.columns > 0, b.columns > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(a.columns), Int32(b.columns), Int32(rows), 1,
+                    a.values, Int32(a.columns), b.values, Int32(b.columns), beta, &c.values, Int32(c.columns))
     }
 
     /// Raw `syrk` on row-major buffers: C(n×n, upper) += alpha · Aᵀ A with A (k×n, leading

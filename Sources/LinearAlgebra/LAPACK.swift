@@ -94,20 +94,23 @@ public enum LAPACK {
         }
     }
 
-    /// Inverse of a symmetric positive-definite matrix (n×n, full storage) in place, through its
-    /// Cholesky factor (`spotrf` then `spotri`); both triangles are filled on return.
+    /// Inverse of a symmetric positive-definite matrix (n×n) in place, through its Cholesky
+    /// factor (`spotrf` then `spotri`, every core). Only the upper triangle (row-major) is read;
+    /// both triangles are filled on return. Read column-major, that triangle is the lower one, so
+    /// the column-major `_work` routines run on it directly: no transposed copy of the matrix.
     public static func invertPositiveDefinite(_ a: inout Matrix) throws {
         Parallel.configureBLAS()
+        precondition(a.rows == a.columns, "invertPositiveDefinite: \(a.rows)×\(a.columns) is not square")
         let n = a.rows
-        var info = LAPACKE_spotrf(projector_lapack_row_major(), Int8(UInt8(ascii: "U")), Int32(n), &a.values, Int32(n))
+        guard n > 0 else { return }
+        let lower = Int8(UInt8(ascii: "L"))
+        var info = LAPACKE_spotrf_work(projector_lapack_col_major(), lower, Int32(n), &a.values, Int32(n))
         if info != 0 {
             throw LinearAlgebraError(routine: "spotrf", info: info, message: "matrix is not positive definite")
         }
-        info = LAPACKE_spotri(projector_lapack_row_major(), Int8(UInt8(ascii: "U")), Int32(n), &a.values, Int32(n))
+        info = LAPACKE_spotri_work(projector_lapack_col_major(), lower, Int32(n), &a.values, Int32(n))
         if info != 0 { throw LinearAlgebraError(routine: "spotri", info: info, message: "inversion failed") }
-        for r in 0..<n {
-            for c in 0..<r { a.values[r * n + c] = a.values[c * n + r] }
-        }
+        a.mirrorUpperTriangle()
     }
 }
 

@@ -62,6 +62,22 @@ public struct Matrix: Sendable, Equatable {
         return result
     }
 
+    /// Copies the upper triangle of a square matrix onto the lower one, in 64 × 64 tiles so that
+    /// the transposed reads stay in cache (a 3,706² matrix: 55 MB).
+    public mutating func mirrorUpperTriangle() {
+        precondition(rows == columns, "mirrorUpperTriangle: \(rows)×\(columns) is not square")
+        let n = rows, tile = 64
+        values.withUnsafeMutableBufferPointer { a in
+            for rowStart in stride(from: 0, to: n, by: tile) {
+                for columnStart in stride(from: 0, through: rowStart, by: tile) {
+                    for r in rowStart..<min(n, rowStart + tile) {
+                        for c in columnStart..<min(r, columnStart + tile) { a[r * n + c] = a[c * n + r] }
+                    }
+                }
+            }
+        }
+    }
+
     public var frobeniusNorm: Float {
         Float(values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
     }
@@ -69,10 +85,22 @@ public struct Matrix: Sendable, Equatable {
     public var allFinite: Bool { values.allSatisfy(\.isFinite) }
 }
 
-/// Dot product of two equal-length float buffers (a tight loop the compiler vectorises).
-@inline(__always)
+/// Dot product of two equal-length float buffers, four lanes at a time (`SIMD4`, portable SSE)
+/// then the remainder: fast for the short vectors of factor models (rank 16–64), where an
+/// auto-vectorised loop's unrolled body is longer than the vector.
+@inlinable @inline(__always)
 public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var sum: Float = 0
-    for index in 0..<count { sum += a[index] * b[index] }
+    var lanes = SIMD4<Float>()
+    var index = 0
+    while index + 4 <= count {
+        lanes += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD4<Float>.self)
+            * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD4<Float>.self)
+        index += 4
+    }
+    var sum = lanes.sum()
+    while index < count {
+        sum += a[index] * b[index]
+        index += 1
+    }
     return sum
 }

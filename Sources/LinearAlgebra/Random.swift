@@ -38,6 +38,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return (-2 * _log(u)).squareRoot() * _cos(2 * .pi * v)
     }
 
+    /// Two independent standard normals: both halves of one Box–Muller transform (half the
+    /// logarithms of two `nextGaussian` calls).
+    public mutating func nextGaussianPair() -> (Double, Double) {
+        var u = nextUniform()
+        while u <= .leastNonzeroMagnitude { u = nextUniform() }
+        let v = nextUniform()
+        let radius = (-2 * _log(u)).squareRoot(), angle = 2 * .pi * v
+        return (radius * _cos(angle), radius * _sin(angle))
+    }
+
     /// Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 through Gamma(shape + 1)·U^(1/shape).
     public mutating func nextGamma(shape: Double) -> Double {
         precondition(shape > 0)

@@ -47,24 +47,36 @@ public struct Neighbours: Sendable, Equatable {
         var index = [Int32](repeating: -1, count: m * k)
         var score = [Float](repeating: 0, count: m * k)
         guard k > 0 else { return Neighbours(index: index, score: score, k: k, similarity: .easeWeight) }
-        var row = [Float](repeating: 0, count: m)
-        var best: [Int32] = []
-        for movie in 0..<m {
-            for j in 0..<m { row[j] = -.infinity }
-            switch model {
-            case .itemItem(let dense):
-                for j in 0..<m where dense.weights.values[movie * m + j] > 0 { row[j] = dense.weights.values[movie * m + j] }
-            case .sparseItemItem(let sparse):
-                for entry in sparse.rows.range(movie) where sparse.rows.values[entry] > 0 {
-                    row[Int(sparse.rows.columns[entry])] = sparse.rows.values[entry]
+        // Rows are independent: blocks of them run in parallel, each with its own scratch row.
+        let blocks = Parallel.ranges(m, parts: Parallel.workers * 4)
+        index.withUnsafeMutableBufferPointer { indexOut in
+            score.withUnsafeMutableBufferPointer { scoreOut in
+                let indexOut = UncheckedBuffer(indexOut), scoreOut = UncheckedBuffer(scoreOut)
+                Parallel.forEach(blocks.count) { block in
+                    var row = [Float](repeating: 0, count: m)
+                    var best: [Int32] = []
+                    for movie in blocks[block] {
+                        for j in 0..<m { row[j] = -.infinity }
+                        switch model {
+                        case .itemItem(let dense):
+                            dense.weights.values.withUnsafeBufferPointer { w in
+                                let base = movie * m
+                                for j in 0..<m where w[base + j] > 0 { row[j] = w[base + j] }
+                            }
+                        case .sparseItemItem(let sparse):
+                            for entry in sparse.rows.range(movie) where sparse.rows.values[entry] > 0 {
+                                row[Int(sparse.rows.columns[entry])] = sparse.rows.values[entry]
+                            }
+                        case .factors: break
+                        }
+                        row[movie] = -.infinity
+                        row.withUnsafeBufferPointer { topK($0, k: k, into: &best) }
+                        for (slot, candidate) in best.enumerated() {
+                            indexOut[movie * k + slot] = candidate
+                            scoreOut[movie * k + slot] = row[Int(candidate)]
+                        }
+                    }
                 }
-            case .factors: break
-            }
-            row[movie] = -.infinity
-            row.withUnsafeBufferPointer { topK($0, k: k, into: &best) }
-            for (slot, candidate) in best.enumerated() {
-                index[movie * k + slot] = candidate
-                score[movie * k + slot] = row[Int(candidate)]
             }
         }
         return Neighbours(index: index, score: score, k: k, similarity: .easeWeight)

@@ -27,6 +27,14 @@ public struct SparseRows: Sendable {
         return copy
     }
 
+    /// Rows from their parts (pointers: rows + 1 ascending offsets into columns and values).
+    public init(pointers: [Int], columns: [Int32], values: [Float]) {
+        precondition(pointers.last == columns.count && columns.count == values.count, "SparseRows: inconsistent parts")
+        self.pointers = pointers
+        self.columns = columns
+        self.values = values
+    }
+
     /// Builds rows from (row, column, value) triplets (any order; stable within a row).
     public init(rows: Int, rowOf: [Int32], columnOf: [Int32], values source: [Float]) {
         var pointers = [Int](repeating: 0, count: rows + 1)

@@ -109,3 +109,147 @@ struct RandomAndParallelTests {
         }
     }
 }
+
+/// The small dense kernels behind BPMF's and ALS's row solvers, against plain double-precision
+/// loops: the C kernel (AVX2 + FMA, when this CPU has it) and the portable Swift path, for ranks
+/// that exercise every whole chunk and remainder, and row counts around the four-row blocking.
+struct SmallKernelTests {
+    @Test func choleskyByHandAndAgainstLAPACK() throws {
+        // [[4, 2], [2, 3]] = UᵀU with U = [[2, 1], [0, √2]]; A⁻¹ [2, 1] = [0.5, 0].
+        var a: [Float] = [4, 2, 2, 3], b: [Float] = [2, 1]
+        #expect(SmallCholesky.factor(&a, n: 2))
+        #expect(a[0] == 2 && a[1] == 1 && Swift.abs(a[3] - Float(2).squareRoot()) < 1e-6)
+        SmallCholesky.solve(a, n: 2, &b)
+        #expect(Swift.abs(b[0] - 0.5) < 1e-6 && Swift.abs(b[1]) < 1e-6)
+        var notDefinite: [Float] = [1, 2, 2, 1]
+        #expect(!SmallCholesky.factor(&notDefinite, n: 2))
+        // n = 17 (BPMF's default): A⁻¹ b against LAPACK, and U⁻¹ z has covariance A⁻¹ (U⁻¹U⁻ᵀ = A⁻¹).
+        var rng = SeededGenerator(seed: 3)
+        let n = 17, g = rng.gaussianMatrix(rows: 40, columns: n)
+        var spd = BLAS.gram(g)
+        for i in 0..<n { spd[i, i] += 1 }
+        let rhs = (0..<n).map { _ in Float(rng.nextGaussian()) }
+        var factor = spd.values, x = rhs
+        #expect(SmallCholesky.factor(&factor, n: n))
+        SmallCholesky.solve(factor, n: n, &x)
+        var reference = spd.values, y = rhs
+        try reference.withUnsafeMutableBufferPointer { a in
+            try y.withUnsafeMutableBufferPointer { b in try LAPACK.choleskySolve(n: n, a: a.baseAddress!, b: b.baseAddress!) }
+        }
+        for i in 0..<n { #expect(Swift.abs(x[i] - y[i]) < 1e-4 * max(1, Swift.abs(y[i]))) }
+        var inverseColumns = Matrix(rows: n, columns: n)
+        for j in 0..<n {
+            var e = [Float](repeating: 0, count: n)
+            e[j] = 1
+            SmallCholesky.solveUpper(factor, n: n, &e)
+            for i in 0..<n { inverseColumns[i, j] = e[i] }
+        }
+        let covariance = BLAS.multiply(inverseColumns, inverseColumns, transposeB: true)
+        let check = BLAS.multiply(covariance, spd)
+        for i in 0..<n { for j in 0..<n { #expect(Swift.abs(check[i, j] - (i == j ? 1 : 0)) < 1e-3) } }
+    }
+
+    /// Partner rows (k factors + a bias each), entries naming them, targets.
+    func problem(k: Int, count: Int, seed: UInt64) -> (partner: [Float], columns: [Int32], values: [Float]) {
+        var rng = SeededGenerator(seed: seed)
+        let rows = 23
+        let partner = (0..<(rows * (k + 1))).map { _ in Float(rng.nextGaussian()) }
+        let columns = (0..<count).map { _ in Int32(rng.next() % UInt64(rows)) }
+        let values = (0..<count).map { _ in Float(1 + rng.nextUniform() * 4) }
+        return (partner, columns, values)
+    }
+
+    @Test(arguments: [1, 3, 4, 5, 8, 12, 16, 17, 64, 65])
+    func outerProductsMatchPlainLoops(k: Int) {
+        for count in [0, 1, 3, 4, 5, 9] {
+            let (partner, columns, values) = problem(k: k, count: count, seed: UInt64(k * 100 + count))
+            let d = k + 1, mean: Float = 3.5
+            var outer = [Double](repeating: 0, count: k * k), linear = [Double](repeating: 0, count: k)
+            var weighted = [Double](repeating: 0, count: k), targetSum = 0.0
+            for e in 0..<count {
+                let row = Int(columns[e]) * d
+                let t = Double(values[e] - mean - partner[row + k])
+                for r in 0..<k {
+                    for c in 0..<k { outer[r * k + c] += Double(partner[row + r]) * Double(partner[row + c]) }
+                    linear[r] += Double(partner[row + r])
+                    weighted[r] += t * Double(partner[row + r])
+                }
+                targetSum += t
+            }
+            for portable in [false, true] {
+                var o = [Float](repeating: 0, count: k * k), l = [Float](repeating: 0, count: k), w = [Float](repeating: 0, count: k)
+                let sum = partner.withUnsafeBufferPointer { p in
+                    columns.withUnsafeBufferPointer { c in
+                        values.withUnsafeBufferPointer { v in
+                            o.withUnsafeMutableBufferPointer { o in
+                                l.withUnsafeMutableBufferPointer { l in
+                                    w.withUnsafeMutableBufferPointer { w in
+                                        portable
+                                            ? OuterProducts.accumulatePortable(partner: p.baseAddress!, d: d, k: k, columns: c.baseAddress!, values: v.baseAddress!,
+                                                                               range: 0..<count, mean: mean, outer: o.baseAddress!, linear: l.baseAddress!, weighted: w.baseAddress!)
+                                            : OuterProducts.accumulate(partner: p.baseAddress!, d: d, k: k, columns: c.baseAddress!, values: v.baseAddress!,
+                                                                       range: 0..<count, mean: mean, outer: o.baseAddress!, linear: l.baseAddress!, weighted: w.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                #expect(Swift.abs(Double(sum) - targetSum) < 1e-4, "k \(k) count \(count) portable \(portable)")
+                o.withUnsafeBufferPointer { o in
+                    for r in 0..<k {
+                        for c in 0..<k {
+                            #expect(Swift.abs(Double(OuterProducts.entry(o.baseAddress!, k: k, r, c)) - outer[r * k + c]) < 1e-4,
+                                    "k \(k) count \(count) (\(r), \(c)) portable \(portable)")
+                        }
+                    }
+                }
+                for r in 0..<k {
+                    #expect(Swift.abs(Double(l[r]) - linear[r]) < 1e-4 && Swift.abs(Double(w[r]) - weighted[r]) < 1e-3)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [1, 3, 8, 16, 17, 64, 65])
+    func gramPassMatchesPlainLoops(k: Int) {
+        for count in [0, 1, 5, 12] {
+            let (raw, columns, targets) = problem(k: k, count: count, seed: UInt64(7 * k + count))
+            let fixed = Array(raw.prefix(23 * k))   // k floats per row here: the bias is separate in ALS
+            var rng = SeededGenerator(seed: UInt64(k))
+            let v = (0...k).map { _ in Float(rng.nextGaussian()) }
+            for withTargets in [true, false] {
+                var expected = [Double](repeating: 0, count: k + 1)
+                for e in 0..<count {
+                    let row = Int(columns[e]) * k
+                    var s = Double(v[k])
+                    for c in 0..<k { s += Double(fixed[row + c]) * Double(v[c]) }
+                    let weight = withTargets ? Double(targets[e]) - s : s
+                    for c in 0..<k { expected[c] += weight * Double(fixed[row + c]) }
+                    expected[k] += weight
+                }
+                for portable in [false, true] {
+                    var out = [Float](repeating: .nan, count: k + 1)
+                    fixed.withUnsafeBufferPointer { f in
+                        columns.withUnsafeBufferPointer { c in
+                            targets.withUnsafeBufferPointer { t in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    let target = withTargets ? t.baseAddress : nil
+                                    if portable {
+                                        GramPass.applyPortable(fixed: f.baseAddress!, k: k, columns: c.baseAddress!, targets: target, count: count, v: v, out: o.baseAddress!)
+                                    } else {
+                                        GramPass.apply(fixed: f.baseAddress!, k: k, columns: c.baseAddress!, targets: target, count: count, v: v, out: o.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for c in 0...k {
+                        #expect(Swift.abs(Double(out[c]) - expected[c]) < 1e-3 * max(1, Swift.abs(expected[c])),
+                                "k \(k) count \(count) targets \(withTargets) portable \(portable) [\(c)]")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -16,9 +16,12 @@ import LinearAlgebra
 ///
 /// Each half-sweep solves, for every user (then every movie) independently, the (k+1)×(k+1)
 /// normal equations `(G̃ᵀG̃ + λ n^α I) [p_u; b_u] = G̃ᵀ (y − c)` where G̃ stacks `[q_i, 1]` of the movies
-/// the user rated: G̃ᵀG̃ by BLAS `syrk`, the right side by `gemv`, the solve by LAPACK `sposv`
-/// (Cholesky). Users (movies) are spread over both cores with BLAS single-threaded inside, so the
-/// objective never increases and the result does not depend on the thread schedule.
+/// the user rated. By default (`cg_steps` 3) with three conjugate-gradient steps warm-started from
+/// the row's current value, each step one pass over the row's ratings (`GramPass`); with
+/// `cg_steps` 0 exactly: G̃ᵀG̃ by BLAS `syrk`, the right side by `gemv`, the solve by LAPACK `sposv`
+/// (Cholesky). On ML-1M both reach held-out RMSE 0.8408, the first 1.9× faster (README). Users
+/// (movies) are spread over both cores with BLAS single-threaded inside, so the objective never
+/// increases and the result does not depend on the thread schedule.
 ///
 /// Defaults (rank 64, 15 iterations, λ 0.3, α 0.75), fitted on raw ratings (`normalise --method
 /// none`: the learned biases absorb the means), reach held-out RMSE 0.841 on ML-1M's default split.
@@ -30,11 +33,12 @@ public struct ALS: Algorithm {
     public static let lambda = Parameter.real("lambda", default: 0.3, minimum: 0, maximum: 1e6, help: "regularisation λ of the ridge λ·n^α")
     public static let alpha = Parameter.real("alpha", default: 0.75, minimum: 0, maximum: 2, help: "exponent α of the ridge λ·n^α; 1 is weighted-λ")
     public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 10, help: "standard deviation of the initial factors")
-    public static let parameters = [rank, iterations, lambda, alpha, initScale]
+    public static let cgSteps = Parameter.integer("cg_steps", default: 3, minimum: 0, maximum: 1_000, help: "conjugate-gradient steps per row, warm-started (0: exact Cholesky solve)")
+    public static let parameters = [rank, iterations, lambda, alpha, initScale, cgSteps]
 
     /// The values in typed form, for the loops.
     public struct Parameters: Sendable, Equatable {
-        public var rank: Int, iterations: Int, lambda: Double, alpha: Double, initScale: Double
+        public var rank: Int, iterations: Int, lambda: Double, alpha: Double, initScale: Double, cgSteps: Int
     }
 
     public let values: ParameterValues
@@ -43,7 +47,8 @@ public struct ALS: Algorithm {
     public init(_ values: ParameterValues) throws {
         self.values = values
         parameters = Parameters(rank: values.integer(Self.rank), iterations: values.integer(Self.iterations),
-                                lambda: values.real(Self.lambda), alpha: values.real(Self.alpha), initScale: values.real(Self.initScale))
+                                lambda: values.real(Self.lambda), alpha: values.real(Self.alpha), initScale: values.real(Self.initScale),
+                                cgSteps: values.integer(Self.cgSteps))
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
@@ -91,10 +96,88 @@ public struct ALS: Algorithm {
 
     /// One full alternation: all users given the movies, then all movies given the users.
     public func sweep(_ state: inout State, byUser: SparseRows, byMovie: SparseRows) throws {
-        try solveSide(byUser, fixed: state.movieFactors, fixedBias: state.movieBias,
-                      factors: &state.userFactors, bias: &state.userBias)
-        try solveSide(byMovie, fixed: state.userFactors, fixedBias: state.userBias,
-                      factors: &state.movieFactors, bias: &state.movieBias)
+        let solve = parameters.cgSteps == 0 ? solveSide : solveSideByConjugateGradient
+        try solve(byUser, state.movieFactors, state.movieBias, &state.userFactors, &state.userBias)
+        try solve(byMovie, state.userFactors, state.userBias, &state.movieFactors, &state.movieBias)
+    }
+
+    /// Improves every row of one side by `cgSteps` conjugate-gradient steps on its normal
+    /// equations, starting from its current value (Takács, Pilászy & Tikk 2011; `implicit`'s
+    /// solver): each step applies G̃ᵀG̃ + λ n^α I to a vector with one pass over the row's ratings
+    /// (`GramPass`), k + 1 multiply-adds per rating twice, instead of forming the (k+1)² matrix
+    /// (k + 1)²/2 per rating and factoring it. Each step lowers the row's quadratic objective, so
+    /// the objective still never increases.
+    private func solveSideByConjugateGradient(
+        _ rows: SparseRows, fixed: Matrix, fixedBias: [Float], factors: inout Matrix, bias: inout [Float]
+    ) throws {
+        let k = parameters.rank, d = k + 1
+        let lambda = Float(parameters.lambda), alpha = parameters.alpha, steps = parameters.cgSteps
+        let blocks = Parallel.ranges(rows.rowCount, parts: Parallel.workers * 16)
+        let maxEntries = (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) }
+        let failures = try factors.values.withUnsafeMutableBufferPointer { factorOut in
+            try bias.withUnsafeMutableBufferPointer { biasOut in
+                let factorOut = UncheckedBuffer(factorOut), biasOut = UncheckedBuffer(biasOut)
+                return try Parallel.map(blocks.count) { block -> Int in
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4 * d + max(1, maxEntries))
+                    defer { scratch.deallocate() }
+                    let x = scratch, r = x + d, p = r + d, ap = p + d, targets = ap + d
+                    var failed = 0
+                    fixed.values.withUnsafeBufferPointer { q in
+                        rows.columns.withUnsafeBufferPointer { columns in
+                            for row in blocks[block] {
+                                let range = rows.range(row), count = range.count
+                                if count == 0 {
+                                    for c in 0..<k { factorOut[row * k + c] = 0 }
+                                    biasOut[row] = 0
+                                    continue
+                                }
+                                for (slot, entry) in range.enumerated() {
+                                    targets[slot] = rows.values[entry] - fixedBias[Int(columns[entry])]
+                                }
+                                for c in 0..<k { x[c] = factorOut[row * k + c] }
+                                x[k] = biasOut[row]
+                                let ridge = lambda * Float(pow(Double(count), alpha))
+                                let rowColumns = columns.baseAddress! + range.lowerBound
+                                // r = b − A x = Σ g (t − g·x) − ridge · x; p = r.
+                                GramPass.apply(fixed: q.baseAddress!, k: k, columns: rowColumns, targets: targets,
+                                               count: count, v: x, out: r)
+                                for c in 0..<d {
+                                    r[c] -= ridge * x[c]
+                                    p[c] = r[c]
+                                }
+                                var residual = dot(r, r, d)
+                                for _ in 0..<steps where residual > 0 {
+                                    GramPass.apply(fixed: q.baseAddress!, k: k, columns: rowColumns, targets: nil,
+                                                   count: count, v: p, out: ap)
+                                    for c in 0..<d { ap[c] += ridge * p[c] }
+                                    let curvature = dot(p, ap, d)
+                                    guard curvature > 0, curvature.isFinite else {
+                                        failed += 1
+                                        break
+                                    }
+                                    let step = residual / curvature
+                                    for c in 0..<d {
+                                        x[c] += step * p[c]
+                                        r[c] -= step * ap[c]
+                                    }
+                                    let next = dot(r, r, d)
+                                    let beta = next / residual
+                                    for c in 0..<d { p[c] = r[c] + beta * p[c] }
+                                    residual = next
+                                }
+                                for c in 0..<k { factorOut[row * k + c] = x[c] }
+                                biasOut[row] = x[k]
+                            }
+                        }
+                    }
+                    return failed
+                }
+            }
+        }
+        let failed = failures.reduce(0, +)
+        if failed > 0 {
+            throw ModelsError.diverged("als", iteration: 0, "\(failed) normal equations were not positive definite: use lambda > 0")
+        }
     }
 
     /// The objective above, for tests and diagnostics.

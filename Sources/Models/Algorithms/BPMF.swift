@@ -71,39 +71,43 @@ public struct BPMF: Algorithm {
         var sumTrain = [Double](repeating: 0, count: data.trainRating.count)
         var sumTest = [Double](repeating: 0, count: data.testRating.count)
         var curve = TrainingCurve()
+        var point: (train: Double, test: Double) = (.nan, .nan)
 
-        for sweep in 1...total {
-            var hyper = root.stream(1_000_000 + sweep)
-            let userPrior = try sampleNormalWishart(users, rng: &hyper)
-            let moviePrior = try sampleNormalWishart(movies, rng: &hyper)
-            try sampleRows(&users, rows: byUser, partner: movies, mean: mean, tau: tau, prior: userPrior,
-                           rng: root.stream(2 * sweep))
-            try sampleRows(&movies, rows: byMovie, partner: users, mean: mean, tau: tau, prior: moviePrior,
-                           rng: root.stream(2 * sweep + 1))
-            guard users.allFinite && movies.allFinite else {
-                throw ModelsError.diverged("bpmf", iteration: sweep, "NaN or Inf in the sampled factors")
-            }
-            // Noise precision: Gamma(a₀ + N/2, b₀ + SSE/2) with a₀ = b₀ = 1.
-            let sse = sumOfSquaredErrors(users: users, movies: movies, byUser: byUser, mean: mean)
-            tau = hyper.nextGamma(shape: 1 + Double(data.trainValue.count) / 2) / (1 + sse / 2)
+        // The sweeps' small LAPACK calls (the Normal-Wishart draws) run on one BLAS thread: see
+        // `Parallel.withBLASThreads`.
+        try Parallel.withBLASThreads(1) {
+            for sweep in 1...total {
+                var hyper = root.stream(1_000_000 + sweep)
+                let userPrior = try sampleNormalWishart(users, rng: &hyper)
+                let moviePrior = try sampleNormalWishart(movies, rng: &hyper)
+                try sampleRows(&users, rows: byUser, partner: movies, mean: mean, tau: tau, prior: userPrior,
+                               rng: root.stream(2 * sweep))
+                try sampleRows(&movies, rows: byMovie, partner: users, mean: mean, tau: tau, prior: moviePrior,
+                               rng: root.stream(2 * sweep + 1))
+                guard users.allFinite && movies.allFinite else {
+                    throw ModelsError.diverged("bpmf", iteration: sweep, "NaN or Inf in the sampled factors")
+                }
+                // Noise precision: Gamma(a₀ + N/2, b₀ + SSE/2) with a₀ = b₀ = 1.
+                let sse = sumOfSquaredErrors(users: users, movies: movies, byUser: byUser, mean: mean)
+                tau = hyper.nextGamma(shape: 1 + Double(data.trainValue.count) / 2) / (1 + sse / 2)
 
-            let sample = model(users: [users], movies: [movies], mean: mean, data: data)
-            let kept = keepAt.contains(sweep)
-            if kept {
-                keptUsers.append(users)
-                keptMovies.append(movies)
-                accumulate(sample, data: data, train: &sumTrain, test: &sumTest)
+                // The curve: the sample's own RMSE until the first kept sample, then the running
+                // average of the kept samples' predictions (which changes only when one is kept).
+                if keepAt.contains(sweep) {
+                    keptUsers.append(users)
+                    keptMovies.append(movies)
+                    let sample = model(users: [users], movies: [movies], mean: mean, data: data)
+                    accumulate(sample, users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
+                    accumulate(sample, users: data.testUser, movies: data.testMovie, into: &sumTest)
+                    let count = Double(keptUsers.count)
+                    point = (averagedRMSE(sumTrain, count: count, ratings: data.trainRating, data: data),
+                             averagedRMSE(sumTest, count: count, ratings: data.testRating, data: data))
+                } else if keptUsers.isEmpty {
+                    point = data.curvePoint(model(users: [users], movies: [movies], mean: mean, data: data))
+                }
+                curve.append(iteration: sweep, train: point.train, test: point.test)
+                progress(TrainingProgress(iteration: sweep, of: total, trainRMSE: point.train, testRMSE: point.test))
             }
-            let point: (train: Double, test: Double)
-            if keptUsers.isEmpty {
-                point = data.curvePoint(sample)
-            } else {
-                let count = Double(keptUsers.count)
-                point = (averagedRMSE(sumTrain, count: count, ratings: data.trainRating, data: data),
-                         averagedRMSE(sumTest, count: count, ratings: data.testRating, data: data))
-            }
-            curve.append(iteration: sweep, train: point.train, test: point.test)
-            progress(TrainingProgress(iteration: sweep, of: total, trainRMSE: point.train, testRMSE: point.test))
         }
         let averaged = model(users: keptUsers, movies: keptMovies, mean: mean, data: data)
         return TrainedModel(model: .factors(averaged), curve: curve, extras: ["noise_precision": [tau], "kept_samples": [Double(keptUsers.count)]])
@@ -131,12 +135,16 @@ public struct BPMF: Algorithm {
         return model
     }
 
-    private func accumulate(_ sample: FactorModel, data: TrainingSet, train: inout [Double], test: inout [Double]) {
-        for index in 0..<train.count {
-            train[index] += Double(sample.rawPrediction(user: Int(data.trainUser[index]), movie: Int(data.trainMovie[index])))
-        }
-        for index in 0..<test.count {
-            test[index] += Double(sample.rawPrediction(user: Int(data.testUser[index]), movie: Int(data.testMovie[index])))
+    /// sums[i] += the sample's raw prediction for pair i, in parallel over blocks of pairs.
+    private func accumulate(_ sample: FactorModel, users: [Int32], movies: [Int32], into sums: inout [Double]) {
+        let blocks = Parallel.ranges(sums.count, parts: Parallel.workers * 4)
+        sums.withUnsafeMutableBufferPointer { sums in
+            let sums = UncheckedBuffer(sums)
+            Parallel.forEach(blocks.count) { block in
+                for index in blocks[block] {
+                    sums[index] += Double(sample.rawPrediction(user: Int(users[index]), movie: Int(movies[index])))
+                }
+            }
         }
     }
 
@@ -181,15 +189,24 @@ public struct BPMF: Algorithm {
         var xbar = [Double](repeating: 0, count: d)
         for row in 0..<n { for c in 0..<d { xbar[c] += Double(x.values[row * d + c]) } }
         for c in 0..<d { xbar[c] /= Double(max(1, n)) }
-        // N·S = Σ (x − x̄)(x − x̄)ᵀ, through one syrk on the centred rows.
-        var centred = Matrix(rows: n, columns: d)
-        for row in 0..<n { for c in 0..<d { centred.values[row * d + c] = x.values[row * d + c] - Float(xbar[c]) } }
-        let scatter = BLAS.gram(centred)
+        // N·S = Σ (x − x̄)(x − x̄)ᵀ, in double precision. Plain loops, not BLAS: a multi-threaded
+        // BLAS call here would wake OpenBLAS's threads, which then spin against the sampler's.
+        var scatter = [Double](repeating: 0, count: d * d)
+        var centred = [Double](repeating: 0, count: d)
+        x.values.withUnsafeBufferPointer { values in
+            for row in 0..<n {
+                for c in 0..<d { centred[c] = Double(values[row * d + c]) - xbar[c] }
+                for r in 0..<d {
+                    let scale = centred[r]
+                    for c in 0..<d { scatter[r * d + c] += scale * centred[c] }
+                }
+            }
+        }
         var wInverse = [Double](repeating: 0, count: d * d)
         let shrink = beta0 * Double(n) / (beta0 + Double(n))
         for r in 0..<d {
             for c in 0..<d {
-                wInverse[r * d + c] = (r == c ? 1 : 0) + Double(scatter[r, c]) + shrink * xbar[r] * xbar[c]
+                wInverse[r * d + c] = (r == c ? 1 : 0) + scatter[r * d + c] + shrink * xbar[r] * xbar[c]
             }
         }
         let w = try LAPACK.inversePositiveDefinite(wInverse, n: d)
@@ -219,6 +236,12 @@ public struct BPMF: Algorithm {
     }
 
     /// Samples every row of one side from its Gaussian conditional, in parallel.
+    ///
+    /// For a row with partner rows ỹ = [q, 1] and targets t = value − m − c: precision
+    /// A = Λ + τ Σ ỹỹᵀ, mean A⁻¹(Λμ + τ Σ t ỹ). Σ qqᵀ (`OuterProducts`), Σ q, Σ t q and Σ t are
+    /// accumulated straight from the partner matrix (no gathered copy), the (rank+1)² system is
+    /// factored by `SmallCholesky` (A = UᵀU), and the draw is mean + U⁻¹z with z ~ N(0, I). No BLAS or LAPACK call is
+    /// made inside the loop: at this size their call overhead exceeds the arithmetic.
     private func sampleRows(
         _ target: inout Matrix, rows: SparseRows, partner: Matrix, mean: Float, tau: Double,
         prior: (mean: [Float], precision: [Float]), rng: SeededGenerator
@@ -229,57 +252,47 @@ public struct BPMF: Algorithm {
         var priorTerm = [Float](repeating: 0, count: d)
         for r in 0..<d { for c in 0..<d { priorTerm[r] += prior.precision[r * d + c] * prior.mean[c] } }
         let blocks = Parallel.ranges(rows.rowCount, parts: Parallel.workers * 16)
-        let maxEntries = (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) }
         let failures = try target.values.withUnsafeMutableBufferPointer { out in
             let out = UncheckedBuffer(out)
             return try Parallel.map(blocks.count) { block -> Int in
-                var gathered = [Float](repeating: 0, count: max(1, maxEntries) * d)
-                var targets = [Float](repeating: 0, count: max(1, maxEntries))
-                var a = [Float](repeating: 0, count: d * d)
-                var b = [Float](repeating: 0, count: d)
-                var noise = [Float](repeating: 0, count: d)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k * k + 3 * d + d * d)
+                defer { scratch.deallocate() }
+                let outer = scratch, linear = scratch + k * k, b = linear + d, z = b + d, a = z + d
                 var failed = 0
                 partner.values.withUnsafeBufferPointer { q in
-                    for row in blocks[block] {
-                        var stream = rng.stream(row)
-                        let range = rows.range(row)
-                        for (slot, entry) in range.enumerated() {
-                            let other = Int(rows.columns[entry])
-                            for c in 0..<k { gathered[slot * d + c] = q[other * d + c] }
-                            gathered[slot * d + k] = 1
-                            targets[slot] = rows.values[entry] - mean - q[other * d + k]
-                        }
-                        gathered.withUnsafeBufferPointer { g in
-                            a.withUnsafeMutableBufferPointer { a in
-                                if range.isEmpty {
-                                    for index in 0..<(d * d) { a[index] = 0 }
-                                } else {
-                                    BLAS.syrkUpperTransposed(n: d, k: range.count, alpha: tauF, a: g.baseAddress!, lda: d,
-                                                             beta: 0, c: a.baseAddress!, ldc: d)
-                                }
-                                // Upper triangle (row-major) of Λ + τ Σ ỹỹᵀ.
-                                for r in 0..<d { for c in r..<d { a[r * d + c] += prior.precision[r * d + c] } }
-                                b.withUnsafeMutableBufferPointer { b in
-                                    targets.withUnsafeBufferPointer { t in
-                                        if range.isEmpty {
-                                            for c in 0..<d { b[c] = 0 }
-                                        } else {
-                                            BLAS.gemvTransposed(rows: range.count, columns: d, alpha: tauF, a: g.baseAddress!,
-                                                                lda: d, x: t.baseAddress!, beta: 0, y: b.baseAddress!)
-                                        }
+                    rows.columns.withUnsafeBufferPointer { columns in
+                        rows.values.withUnsafeBufferPointer { values in
+                            prior.precision.withUnsafeBufferPointer { precision in
+                                for row in blocks[block] {
+                                    var stream = rng.stream(row)
+                                    outer.update(repeating: 0, count: k * k)
+                                    linear.update(repeating: 0, count: 2 * d)   // Σ q, then Σ t q
+                                    let range = rows.range(row)
+                                    let targetSum = OuterProducts.accumulate(
+                                        partner: q.baseAddress!, d: d, k: k, columns: columns.baseAddress!, values: values.baseAddress!,
+                                        range: range, mean: mean, outer: outer, linear: linear, weighted: b)
+                                    // A = Λ + τ [[Σ qqᵀ, Σ q], [Σ qᵀ, n]] (upper triangle), b = τ [Σ t q; Σ t] + Λμ.
+                                    for r in 0..<k {
+                                        for c in r..<k { a[r * d + c] = tauF * OuterProducts.entry(outer, k: k, r, c) + precision[r * d + c] }
+                                        a[r * d + k] = tauF * linear[r] + precision[r * d + k]
                                     }
-                                    for c in 0..<d { b[c] += priorTerm[c] }
-                                    noise.withUnsafeMutableBufferPointer { z in
-                                        for c in 0..<d { z[c] = Float(stream.nextGaussian()) }
-                                        do {
-                                            try LAPACK.choleskyFactor(n: d, a: a.baseAddress!)
-                                            try LAPACK.choleskySolve(n: d, factor: a.baseAddress!, b: b.baseAddress!)
-                                            try LAPACK.solveFactorTransposed(n: d, factor: a.baseAddress!, b: z.baseAddress!)
-                                            for c in 0..<d { out[row * d + c] = b[c] + z[c] }
-                                        } catch {
-                                            failed += 1
-                                        }
+                                    a[k * d + k] = tauF * Float(range.count) + precision[k * d + k]
+                                    for c in 0..<k { b[c] = tauF * b[c] + priorTerm[c] }
+                                    b[k] = tauF * targetSum + priorTerm[k]
+                                    var c = 0
+                                    while c < d {
+                                        let (first, second) = stream.nextGaussianPair()
+                                        z[c] = Float(first)
+                                        if c + 1 < d { z[c + 1] = Float(second) }
+                                        c += 2
                                     }
+                                    guard SmallCholesky.factor(a, n: d) else {
+                                        failed += 1
+                                        continue
+                                    }
+                                    SmallCholesky.solve(a, n: d, b)
+                                    SmallCholesky.solveUpper(a, n: d, z)
+                                    for c in 0..<d { out[row * d + c] = b[c] + z[c] }
                                 }
                             }
                         }

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The Python peers `Scripts/bench --peers` measures Projector against, one task per run.
+
+    peers.py ease RATINGS.h5 [--lambda 1500]        numpy float32 EASE (sparse Gram + np.linalg.inv)
+    peers.py surprise-svd RATINGS.h5 [--seed 42]    Surprise's SVD (k 50, 50 epochs, reg 0.05)
+    peers.py pandas-ingest RATINGS.dat              pandas' C parser on a MovieLens '::' file
+
+Each prints one JSON line: {"task", "seconds", ...}. `seconds` times only the peer's own work
+(the fit, or the parse), measured in-process after the data is in memory and the imports are
+done, so the comparison is as favourable to the peer as it can be. The training and held-out
+ratings come from Projector's own `projector.ratings` file (h5py), so both sides see one split.
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+
+
+def load_split(path):
+    import h5py
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "projector.ratings" and int(f.attrs["format_version"]) == 1, path
+        user = f["ratings/user"][:]
+        movie = f["ratings/movie"][:]
+        rating = f["ratings/rating"][:]
+        test = f["ratings/is_test"][:] == 1
+        shape = (int(f.attrs["n_users"]), int(f.attrs["n_movies"]))
+        lo, hi = float(f.attrs["rating_min"]), float(f.attrs["rating_max"])
+    return user, movie, rating, test, shape, (lo, hi)
+
+
+def ease(args):
+    import scipy.sparse as sp
+    user, movie, _, test, shape, _ = load_split(args.data)
+    train = ~test
+    start = time.perf_counter()
+    x = sp.csr_matrix((np.ones(int(train.sum()), dtype=np.float32), (user[train], movie[train])), shape=shape)
+    g = (x.T @ x).toarray()
+    g[np.diag_indices_from(g)] += np.float32(args.lam)
+    p = np.linalg.inv(g)
+    b = p / (-np.diag(p))
+    b[np.diag_indices_from(b)] = 0
+    seconds = time.perf_counter() - start
+    return {"task": "ease", "seconds": seconds, "dtype": str(b.dtype), "movies": shape[1]}
+
+
+def surprise_svd(args):
+    import pandas as pd
+    from surprise import SVD, Dataset, Reader
+    user, movie, rating, test, _, (lo, hi) = load_split(args.data)
+    train = ~test
+    frame = pd.DataFrame({"u": user[train], "i": movie[train], "r": rating[train]})
+    trainset = Dataset.load_from_df(frame, Reader(rating_scale=(lo, hi))).build_full_trainset()
+    algo = SVD(n_factors=50, n_epochs=50, reg_all=0.05, random_state=args.seed)
+    start = time.perf_counter()
+    algo.fit(trainset)
+    seconds = time.perf_counter() - start
+    errors = [algo.predict(u, i).est - r for u, i, r in zip(user[test].tolist(), movie[test].tolist(), rating[test].tolist())]
+    rmse = float(np.sqrt(np.mean(np.square(errors))))
+    return {"task": "surprise-svd", "seconds": seconds, "rmse": rmse}
+
+
+def pandas_ingest(args):
+    import pandas as pd
+    start = time.perf_counter()
+    frame = pd.read_csv(args.data, sep=":", header=None, usecols=[0, 2, 4, 6])
+    seconds = time.perf_counter() - start
+    return {"task": "pandas-ingest", "seconds": seconds, "rows": len(frame)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["ease", "surprise-svd", "pandas-ingest"])
+    parser.add_argument("data")
+    parser.add_argument("--lambda", dest="lam", type=float, default=1500)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    result = {"ease": ease, "surprise-svd": surprise_svd, "pandas-ingest": pandas_ingest}[args.task](args)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
