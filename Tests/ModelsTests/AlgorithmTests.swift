@@ -92,9 +92,10 @@ struct ALSTests {
     @Test func zeroLambdaOnSparseDataIsAClearError() throws {
         let data = try Conformance.small()
         #expect(throws: ModelsError.diverged("als", iteration: 0, "30 normal equations were not positive definite: use lambda > 0")) {
-            // The exact solver refuses a singular system; conjugate gradients would take a step in it.
             try ALS.make(["rank": 19, "iterations": 2, "lambda": 0, "cg_steps": 0]).fit(data)
         }
+        // The conjugate-gradient solver refuses the rows it cannot determine (fewer ratings than unknowns).
+        #expect(throws: ModelsError.self) { try ALS.make(["rank": 19, "iterations": 2, "lambda": 0]).fit(data) }
     }
 
 }
@@ -364,6 +365,37 @@ struct FastPathTests {
             for m in 0..<data.movieCount {
                 #expect(Swift.abs(exact.rawPrediction(user: u, movie: m) - converged.rawPrediction(user: u, movie: m)) < 1e-3)
             }
+        }
+    }
+}
+
+/// SVD and PCA on larger data go through the sparse ratings; the products equal the dense ones.
+struct RatingsOperatorTests {
+    @Test func productsEqualTheDenseMatrixAndItsCentredForm() throws {
+        let data = try Conformance.small()
+        let dense = data.denseMatrix()
+        var rng = SeededGenerator(seed: 5)
+        let right = rng.gaussianMatrix(rows: data.movieCount, columns: 7), left = rng.gaussianMatrix(rows: data.userCount, columns: 7)
+        for centred in [false, true] {
+            let x = RatingsOperator(data, centred: centred)
+            var reference = dense
+            if centred {
+                let means = x.columnMeans!
+                for u in 0..<data.userCount { for m in 0..<data.movieCount { reference[u, m] -= means[m] } }
+                for m in 0..<data.movieCount {
+                    let mean = (0..<data.userCount).reduce(Float(0)) { $0 + dense[$1, m] } / Float(data.userCount)
+                    #expect(Swift.abs(means[m] - mean) < 1e-5)
+                }
+            }
+            for (got, expected) in [(x.times(right), BLAS.multiply(reference, right)),
+                                    (x.transposeTimes(left), BLAS.multiply(reference, transposeA: true, left))] {
+                for index in got.values.indices { #expect(Swift.abs(got.values[index] - expected.values[index]) < 1e-3) }
+            }
+            #expect(Swift.abs(x.frobeniusNorm - reference.frobeniusNorm) < 1e-3 * reference.frobeniusNorm)
+            // The randomized SVD through the operator finds the dense matrix's leading singular values.
+            let exact = try LAPACK.svd(reference).sigma
+            let approx = try RandomizedSVD.compute(x, rank: 4, oversampling: 10, powerIterations: 6, seed: 1).sigma
+            for j in 0..<4 { #expect(Swift.abs(approx[j] - exact[j]) <= 1e-3 * exact[0], "σ\(j) centred \(centred)") }
         }
     }
 }

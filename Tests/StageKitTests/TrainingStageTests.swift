@@ -97,7 +97,7 @@ struct TrainingStageTests {
         let tooBig = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", "svd", "--rank", "10"])
         #expect(tooBig.status == 2)
         #expect(tooBig.stderr.contains("svd: rank 10 must be between 1 and min(users, movies) = 9"))
-        let singular = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", "als", "--rank", "8", "--lambda", "0", "--cg-steps", "0"])
+        let singular = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", "als", "--rank", "8", "--lambda", "0"])
         #expect(singular.status == 1)
         #expect(singular.stderr.contains("als diverged"))
         #expect(!FileManager.default.fileExists(atPath: model))

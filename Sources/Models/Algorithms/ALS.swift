@@ -137,6 +137,12 @@ public struct ALS: Algorithm {
                                 for c in 0..<k { x[c] = factorOut[row * k + c] }
                                 x[k] = biasOut[row]
                                 let ridge = lambda * Float(pow(Double(count), alpha))
+                                // Without a ridge, fewer ratings than unknowns leave the system singular:
+                                // refused as the exact solver refuses it, not stepped into.
+                                if ridge == 0 && count < d {
+                                    failed += 1
+                                    continue
+                                }
                                 let rowColumns = columns.baseAddress! + range.lowerBound
                                 // r = b − A x = Σ g (t − g·x) − ridge · x; p = r.
                                 GramPass.apply(fixed: q.baseAddress!, k: k, columns: rowColumns, targets: targets,

@@ -91,8 +91,9 @@ public struct EASE: Algorithm {
         for j in 0..<n { scale[j] = -1 / g.values[j * n + j] }
         g.values.withUnsafeMutableBufferPointer { p in
             let p = UncheckedBuffer(p)
-            Parallel.forEach(Parallel.workers) { part in
-                for i in Parallel.ranges(n, parts: Parallel.workers)[part] {
+            let parts = Parallel.ranges(n, parts: Parallel.workers)
+            Parallel.forEach(parts.count) { part in
+                for i in parts[part] {
                     for j in 0..<n { p[i * n + j] *= scale[j] }
                     p[i * n + i] = 0
                 }
@@ -112,8 +113,9 @@ public struct EASE: Algorithm {
         for j in 0..<n { gamma[j] = c.values[j * n + j] / p.values[j * n + j] }
         c.values.withUnsafeMutableBufferPointer { out in
             let out = UncheckedBuffer(out)
-            Parallel.forEach(Parallel.workers) { part in
-                for i in Parallel.ranges(n, parts: Parallel.workers)[part] {
+            let parts = Parallel.ranges(n, parts: Parallel.workers)
+            Parallel.forEach(parts.count) { part in
+                for i in parts[part] {
                     for j in 0..<n { out[i * n + j] -= p.values[i * n + j] * gamma[j] }
                     out[i * n + i] = 0
                 }
@@ -162,13 +164,14 @@ public struct EASE: Algorithm {
         let byUser = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie, values: input)
         let targetValues = target.map { SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie, values: $0).values }
         var gram = Matrix(rows: m, columns: m)
-        var cross = target == nil ? nil : Matrix(rows: m, columns: m)
+        var cross: Matrix? = nil
         let pairs = (0..<byUser.rowCount).reduce(0) { $0 + byUser.range($1).count * byUser.range($1).count }
         switch method ?? GramMethod.choose(pairs: pairs, users: data.userCount, movies: m) {
         case .sparse:
             let byMovie = SparseRows(rows: m, rowOf: data.trainMovie, columnOf: data.trainUser, values: input)
             let blocks = Parallel.ranges(m, parts: Parallel.workers * 16)
-            var crossValues = cross?.values ?? []
+            // Filled in place, then moved into the matrix (no second m² copy).
+            var crossValues = target == nil ? [] : [Float](repeating: 0, count: m * m)
             gram.values.withUnsafeMutableBufferPointer { g in
                 crossValues.withUnsafeMutableBufferPointer { c in
                     let g = UncheckedBuffer(g), c = UncheckedBuffer(c)
@@ -200,9 +203,10 @@ public struct EASE: Algorithm {
                     }
                 }
             }
-            if cross != nil { cross!.values = crossValues }
+            if target != nil { cross = Matrix(rows: m, columns: m, values: crossValues) }
         case .dense:
             let targetRows = targetValues.map { SparseRows(pointers: byUser.pointers, columns: byUser.columns, values: $0) }
+            if target != nil { cross = Matrix(rows: m, columns: m) }
             let blockUsers = min(Self.gramBlockUsers, max(1, data.userCount))
             var x = Matrix(rows: blockUsers, columns: m)
             var y = target == nil ? Matrix(rows: 0, columns: 0) : Matrix(rows: blockUsers, columns: m)

@@ -38,20 +38,37 @@ public struct SVD: Algorithm {
 
     public func validate(for data: TrainingSet) throws {
         try validateRank(parameters.rank, for: data)
-        try validateDense(rows: data.userCount, columns: data.movieCount, for: data)
+        if resolvedSolver(rows: data.userCount, columns: data.movieCount) == "exact" {
+            try validateDense(rows: data.userCount, columns: data.movieCount, for: data)
+        }
+    }
+
+    /// The size rule of `auto` (shared with PCA): the exact decomposition when m·n·min(m, n) ≤
+    /// 4·10⁹ (ML-100K), randomized above (ML-1M).
+    public static func prefersExact(rows m: Int, columns n: Int) -> Bool {
+        Double(m) * Double(n) * Double(min(m, n)) <= 4e9
     }
 
     /// The solver `auto` resolves to for an m × n matrix.
     public func resolvedSolver(rows m: Int, columns n: Int) -> String {
         guard parameters.solver == "auto" else { return parameters.solver }
-        return Double(m) * Double(n) * Double(min(m, n)) <= 4e9 ? "exact" : "randomized"
+        return Self.prefersExact(rows: m, columns: n) ? "exact" : "randomized"
     }
 
     public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
         try validate(for: data)
-        let x = data.denseMatrix()
         let k = parameters.rank
-        let (u, sigma, vt) = try factorize(x)
+        let u: Matrix, sigma: [Float], vt: Matrix, norm: Float
+        if resolvedSolver(rows: data.userCount, columns: data.movieCount) == "exact" {
+            let x = data.denseMatrix()
+            (u, sigma, vt) = try LAPACK.svd(x)
+            norm = x.frobeniusNorm
+        } else {
+            // The sparse ratings through products: the users × movies matrix is never formed.
+            let x = RatingsOperator(data)
+            (u, sigma, vt) = try randomized(x)
+            norm = x.frobeniusNorm
+        }
         guard u.allFinite && vt.allFinite && sigma.allSatisfy(\.isFinite) else {
             throw ModelsError.diverged("svd", iteration: 1, "NaN or Inf in the singular vectors")
         }
@@ -63,7 +80,7 @@ public struct SVD: Algorithm {
         progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: point.train, testRMSE: point.test))
         return TrainedModel(model: .factors(model), curve: curve, extras: [
             "singular_values": sigma.prefix(k).map(Double.init),
-            "frobenius_norm": [Double(x.frobeniusNorm)],
+            "frobenius_norm": [Double(norm)],
         ])
     }
 
@@ -75,20 +92,8 @@ public struct SVD: Algorithm {
         return try randomized(x)
     }
 
-    private func randomized(_ x: Matrix) throws -> (u: Matrix, sigma: [Float], vt: Matrix) {
-        let l = min(parameters.rank + parameters.oversampling, min(x.rows, x.columns))
-        var rng = SeededGenerator(seed: seed)
-        let omega = rng.gaussianMatrix(rows: x.columns, columns: l)
-        var y = BLAS.multiply(x, omega)                       // m × l
-        try LAPACK.orthonormalizeColumns(&y)
-        for _ in 0..<parameters.powerIterations {
-            var z = BLAS.multiply(x, transposeA: true, y)     // n × l
-            try LAPACK.orthonormalizeColumns(&z)
-            y = BLAS.multiply(x, z)
-            try LAPACK.orthonormalizeColumns(&y)
-        }
-        let b = BLAS.multiply(y, transposeA: true, x)         // l × n
-        let small = try LAPACK.svd(b)                         // U_b l×l, σ, Vᵀ l×n
-        return (BLAS.multiply(y, small.u), small.sigma, small.vt)
+    func randomized(_ x: some LinearOperator) throws -> (u: Matrix, sigma: [Float], vt: Matrix) {
+        try RandomizedSVD.compute(x, rank: parameters.rank, oversampling: parameters.oversampling,
+                                  powerIterations: parameters.powerIterations, seed: seed)
     }
 }
