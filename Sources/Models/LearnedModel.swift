@@ -15,8 +15,14 @@ public struct ItemItemModel: Sendable, Equatable {
     /// movies. Ties go to the lower row index; zeros are never kept.
     ///
     ///     let sparse = dense.sparsified(keep: 500)   // ML-1M: 3,706 × 500 entries instead of 3,706²
-    public func sparsified(keep: Int) -> SparseItemItemModel {
+    ///
+    /// With `indices` (ascending), B is over those movies of a catalogue of `movieCount`: row and
+    /// column i of B are movie `indices[i]`, and every other movie's row is empty (EASE fitted on
+    /// the most-rated movies only).
+    public func sparsified(keep: Int, indices: [Int32]? = nil, movieCount total: Int? = nil) -> SparseItemItemModel {
         let m = movieCount
+        precondition(indices == nil || (indices!.count == m && total != nil), "sparsified: \(m) indices into a catalogue needed")
+        @inline(__always) func global(_ index: Int) -> Int32 { indices.map { $0[index] } ?? Int32(index) }
         let kept = min(max(0, keep), m)
         var rowOf: [Int32] = [], columnOf: [Int32] = [], values: [Float] = []
         rowOf.reserveCapacity(m * kept)
@@ -46,14 +52,14 @@ public struct ItemItemModel: Sendable, Equatable {
                         let size = abs(value)
                         guard size > threshold || (size == threshold && equalAllowed > 0) else { continue }
                         if size == threshold { equalAllowed -= 1 }
-                        rowOf.append(Int32(row))
-                        columnOf.append(Int32(start + offset))
+                        rowOf.append(global(row))
+                        columnOf.append(global(start + offset))
                         values.append(value)
                     }
                 }
             }
         }
-        return SparseItemItemModel(rows: SparseRows(rows: m, rowOf: rowOf, columnOf: columnOf, values: values), keptPerColumn: kept)
+        return SparseItemItemModel(rows: SparseRows(rows: total ?? m, rowOf: rowOf, columnOf: columnOf, values: values), keptPerColumn: kept)
     }
 }
 

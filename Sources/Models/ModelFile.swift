@@ -81,22 +81,26 @@ public struct ModelFile: Sendable {
         algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
     ) {
         // Each user's training movies, ascending; their ratings and input weights follow them.
-        let order = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie,
-                               values: (0..<data.trainUser.count).map { Float($0) })  // exact below 2^24 ratings
-        var training = order
-        var ratings = [Float](repeating: 0, count: order.columns.count)
-        let weights = trained.inputWeights ?? [Float](repeating: 1, count: data.trainUser.count)
-        var position = Array(0..<order.columns.count)
-        for user in 0..<order.rowCount {
-            let range = order.range(user)
-            position.replaceSubrange(range, with: range.sorted { order.columns[$0] < order.columns[$1] })
+        // `original[slot]` is the training rating at that slot (a counting sort by user, then
+        // each user's run sorted by movie): integer positions, exact at any size.
+        let n = data.trainUser.count
+        var pointers = [Int](repeating: 0, count: data.userCount + 1)
+        for user in data.trainUser { pointers[Int(user) + 1] += 1 }
+        for user in 0..<data.userCount { pointers[user + 1] += pointers[user] }
+        var cursor = pointers
+        var original = [Int](repeating: 0, count: n)
+        for index in 0..<n {
+            let user = Int(data.trainUser[index])
+            original[cursor[user]] = index
+            cursor[user] += 1
         }
-        for (slot, source) in position.enumerated() {
-            let original = Int(order.values[source])
-            training.columns[slot] = order.columns[source]
-            training.values[slot] = weights[original]
-            ratings[slot] = data.trainRating[original]
+        for user in 0..<data.userCount {
+            original[pointers[user]..<pointers[user + 1]].sort { data.trainMovie[$0] < data.trainMovie[$1] }
         }
+        let weights = trained.inputWeights ?? [Float](repeating: 1, count: n)
+        var training = SparseRows(pointers: pointers, columns: original.map { data.trainMovie[$0] },
+                                  values: original.map { weights[$0] })
+        let ratings = original.map { data.trainRating[$0] }
         let head = ModelHead(algorithm: algorithm.name, parametersJSON: algorithm.parametersJSON, seed: algorithm.seed,
                              normalisation: data.terms.method.rawValue, model: trained.model, extras: trained.extras,
                              curve: trained.curve, inputWeights: trained.inputWeights == nil ? nil : training.values)

@@ -124,7 +124,7 @@ struct RegistryTests {
         ("als", ["lambda": "1e39"], "als: lambda 1e+39 must be 0–1000000"),
         ("als", ["init_scale": "1e-50"], "als: init_scale 1e-50 must be > 0 and ≤ 10"),
         ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0 and ≤ 1000000000"),
-        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight)"),
+        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies)"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
     ])
     func badParameters(algorithm: String, given: [String: String], message: String) {
@@ -396,6 +396,40 @@ struct RatingsOperatorTests {
             let exact = try LAPACK.svd(reference).sigma
             let approx = try RandomizedSVD.compute(x, rank: 4, oversampling: 10, powerIterations: 6, seed: 1).sigma
             for j in 0..<4 { #expect(Swift.abs(approx[j] - exact[j]) <= 1e-3 * exact[0], "σ\(j) centred \(centred)") }
+        }
+    }
+}
+
+struct EASETopMoviesTests {
+    /// `top_movies` fits B on the most-rated movies only: the rest have empty rows and columns,
+    /// the fitted block equals EASE fitted on those movies' ratings alone, and covering every
+    /// movie changes nothing.
+    @Test func fitsTheMostRatedMoviesAndLeavesTheRestEmpty() throws {
+        let data = try Conformance.small()
+        let m = data.movieCount, n = m - 4
+        let counts = data.byMovie().pointers.indices.dropLast().map { data.byMovie().range($0).count }
+        let ease = try EASE.make(["lambda": 5, "top_movies": .integer(n), "keep_entries": .integer(m)])
+        let fitted = try #require(ease.fittedMovies(data))
+        #expect(fitted.count == n && fitted == fitted.sorted())
+        let left = Set(0..<m).subtracting(fitted.map(Int.init))
+        for out in left { for kept in fitted { #expect(counts[out] <= counts[Int(kept)]) } }
+        guard case .sparseItemItem(let sparse) = try ease.fit(data).model else { Issue.record("expected a sparse head"); return }
+        let b = sparse.dense
+        for out in left {
+            #expect(sparse.rows.range(out).isEmpty)
+            for row in 0..<m { #expect(b[row, out] == 0) }
+        }
+        // The block equals EASE's closed form on the fitted movies' binarised ratings.
+        var x = Matrix(rows: data.userCount, columns: n)
+        let position = Dictionary(uniqueKeysWithValues: fitted.enumerated().map { (Int($0.element), $0.offset) })
+        for index in data.trainUser.indices {
+            if let column = position[Int(data.trainMovie[index])] { x[Int(data.trainUser[index]), column] = 1 }
+        }
+        let reference = try EASE.make(["lambda": 5]).weights(x)
+        for i in 0..<n { for j in 0..<n { #expect(Swift.abs(b[Int(fitted[i]), Int(fitted[j])] - reference[i, j]) < 1e-5) } }
+        #expect(try EASE.make(["lambda": 5, "top_movies": .integer(m)]).fittedMovies(data) == nil)
+        #expect(throws: ModelsError.badParameter("ease: a dense item matrix over 40000 movies (at most 30000): set keep_entries")) {
+            try EASE.make(["top_movies": 100]).validate(for: try trainingSet(users: 1, movies: 40_000, train: [(0, 0, 4)]))
         }
     }
 }

@@ -34,7 +34,7 @@ struct ManifestTests {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Pipelines").path
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files == ["compare-movielens-1m.yaml", "movielens-100k.yaml", "movielens-1m.yaml", "movielens-latest-small.yaml"])
+        #expect(files == ["compare-movielens-1m.yaml", "movielens-100k.yaml", "movielens-1m.yaml", "movielens-25m.yaml", "movielens-latest-small.yaml"])
         for file in files { _ = try PipelineManifest.load(folder + "/" + file, environment: [:]) }
     }
 
@@ -50,7 +50,7 @@ struct ManifestTests {
         Case(name: "unknown top-level key", yaml: "name: n\ndata: {folder: /d}\nstages: []\n", line: 3,
              message: "unknown key 'stages' (expected one of: name, description, data, split, models, evaluate, publish)"),
         Case(name: "unknown parameter", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise:\n      algorithm: als\n      learning_rate: 0.1\n", line: 7,
-             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, neighbours, oversampling, power_iterations, rank, samples, seed, solver)"),
+             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, neighbours, oversampling, power_iterations, rank, samples, seed, solver, top_movies)"),
         Case(name: "wrong type", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise: {algorithm: als, rank: many}\n", line: 5,
              message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
         Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: 10\n", line: 4,
@@ -153,7 +153,7 @@ struct ManifestParameterTests {
     }
 
     @Test(arguments: [
-        ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight)"),
+        ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies)"),
         ("{algorithm: als, lambda: -1}", "models[0].factorise: als: lambda -1 must be 0–1000000"),
         ("{algorithm: svd, solver: magic}", "models[0].factorise: svd: solver 'magic' must be auto, exact or randomized"),
         ("{algorithm: knn}", "models[0].factorise: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),

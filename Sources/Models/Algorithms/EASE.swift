@@ -35,7 +35,8 @@ public struct EASE: Algorithm {
     public static let likedThreshold = Parameter.real("liked_threshold", default: 4, minimum: -1e6, maximum: 1e6, help: "a training rating at or above this is liked")
     public static let likedInputWeight = Parameter.real("liked_input_weight", default: 0, minimum: 0, maximum: 100, help: "β: a liked movie counts 1 + β in a user's input row")
     public static let likedTargetWeight = Parameter.real("liked_target_weight", default: 0, minimum: 0, maximum: 100, help: "γ: a liked movie counts 1 + γ in the target B reproduces")
-    public static let parameters = [lambda, keepEntries, likedThreshold, likedInputWeight, likedTargetWeight]
+    public static let topMovies = Parameter.integer("top_movies", default: 0, minimum: 0, maximum: 10_000_000, help: "fit B on this many most-rated movies only; the others get no weights (0: all)")
+    public static let parameters = [lambda, keepEntries, likedThreshold, likedInputWeight, likedTargetWeight, topMovies]
     public static let maximumMovies = 30_000
     public static var predictsRatings: Bool { false }
 
@@ -46,6 +47,8 @@ public struct EASE: Algorithm {
         public var likedThreshold: Float
         public var likedInputWeight: Float
         public var likedTargetWeight: Float
+        /// 0: every movie; else B covers only the most-rated ones.
+        public var topMovies: Int
     }
 
     public let values: ParameterValues
@@ -56,13 +59,34 @@ public struct EASE: Algorithm {
         parameters = Parameters(
             lambda: values.real(Self.lambda), keepEntries: values.integer(Self.keepEntries),
             likedThreshold: Float(values.real(Self.likedThreshold)), likedInputWeight: Float(values.real(Self.likedInputWeight)),
-            likedTargetWeight: Float(values.real(Self.likedTargetWeight)))
+            likedTargetWeight: Float(values.real(Self.likedTargetWeight)), topMovies: values.integer(Self.topMovies))
     }
 
     public func validate(for data: TrainingSet) throws {
-        guard data.movieCount <= Self.maximumMovies else {
-            throw ModelsError.badParameter("ease: \(data.movieCount) movies make a \(data.movieCount)² item matrix (at most \(Self.maximumMovies))")
+        let fitted = fittedMovieCount(data.movieCount)
+        guard fitted <= Self.maximumMovies else {
+            let hint = parameters.topMovies == 0 ? " (set top_movies to fit the most-rated ones)" : ""
+            throw ModelsError.badParameter("ease: \(fitted) movies make a \(fitted)² item matrix (at most \(Self.maximumMovies))\(hint)")
         }
+        guard parameters.keepEntries > 0 || data.movieCount <= Self.maximumMovies else {
+            throw ModelsError.badParameter("ease: a dense item matrix over \(data.movieCount) movies (at most \(Self.maximumMovies)): set keep_entries")
+        }
+    }
+
+    /// How many movies B covers.
+    func fittedMovieCount(_ movies: Int) -> Int {
+        parameters.topMovies == 0 ? movies : min(parameters.topMovies, movies)
+    }
+
+    /// The movies B is fitted on when `top_movies` leaves some out: the most-rated in training
+    /// (ties to the lower index), in ascending index order; nil for all.
+    public func fittedMovies(_ data: TrainingSet) -> [Int32]? {
+        let limit = fittedMovieCount(data.movieCount)
+        guard limit < data.movieCount else { return nil }
+        var counts = [Int](repeating: 0, count: data.movieCount)
+        for movie in data.trainMovie { counts[Int(movie)] += 1 }
+        let order = (0..<data.movieCount).sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+        return order.prefix(limit).sorted().map { Int32($0) }
     }
 
     /// Each training rating's weight in the input (1, or 1 + β when liked), in `data`'s order.
@@ -160,15 +184,23 @@ public struct EASE: Algorithm {
     /// each training rating's `input` (`target`) value. Every entry sums over users in ascending
     /// order whatever the thread schedule, so the result is deterministic.
     public func gramMatrices(_ data: TrainingSet, input: [Float], target: [Float]?, method: GramMethod? = nil) -> (gram: Matrix, cross: Matrix?) {
-        let m = data.movieCount
-        let byUser = SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie, values: input)
-        let targetValues = target.map { SparseRows(rows: data.userCount, rowOf: data.trainUser, columnOf: data.trainMovie, values: $0).values }
+        gramMatrices(users: data.trainUser, movies: data.trainMovie, userCount: data.userCount, movieCount: data.movieCount,
+                     input: input, target: target, method: method)
+    }
+
+    /// The same from (user, movie) index pairs, movies below `movieCount`.
+    func gramMatrices(
+        users trainUser: [Int32], movies trainMovie: [Int32], userCount: Int, movieCount m: Int,
+        input: [Float], target: [Float]?, method: GramMethod? = nil
+    ) -> (gram: Matrix, cross: Matrix?) {
+        let byUser = SparseRows(rows: userCount, rowOf: trainUser, columnOf: trainMovie, values: input)
+        let targetValues = target.map { SparseRows(rows: userCount, rowOf: trainUser, columnOf: trainMovie, values: $0).values }
         var gram = Matrix(rows: m, columns: m)
         var cross: Matrix? = nil
         let pairs = (0..<byUser.rowCount).reduce(0) { $0 + byUser.range($1).count * byUser.range($1).count }
-        switch method ?? GramMethod.choose(pairs: pairs, users: data.userCount, movies: m) {
+        switch method ?? GramMethod.choose(pairs: pairs, users: userCount, movies: m) {
         case .sparse:
-            let byMovie = SparseRows(rows: m, rowOf: data.trainMovie, columnOf: data.trainUser, values: input)
+            let byMovie = SparseRows(rows: m, rowOf: trainMovie, columnOf: trainUser, values: input)
             let blocks = Parallel.ranges(m, parts: Parallel.workers * 16)
             // Filled in place, then moved into the matrix (no second m² copy).
             var crossValues = target == nil ? [] : [Float](repeating: 0, count: m * m)
@@ -207,11 +239,11 @@ public struct EASE: Algorithm {
         case .dense:
             let targetRows = targetValues.map { SparseRows(pointers: byUser.pointers, columns: byUser.columns, values: $0) }
             if target != nil { cross = Matrix(rows: m, columns: m) }
-            let blockUsers = min(Self.gramBlockUsers, max(1, data.userCount))
+            let blockUsers = min(Self.gramBlockUsers, max(1, userCount))
             var x = Matrix(rows: blockUsers, columns: m)
             var y = target == nil ? Matrix(rows: 0, columns: 0) : Matrix(rows: blockUsers, columns: m)
-            for first in stride(from: 0, to: data.userCount, by: blockUsers) {
-                let users = first..<min(data.userCount, first + blockUsers)
+            for first in stride(from: 0, to: userCount, by: blockUsers) {
+                let users = first..<min(userCount, first + blockUsers)
                 func fill(_ block: inout Matrix, _ rows: SparseRows) {
                     for index in block.values.indices { block.values[index] = 0 }
                     for user in users {
@@ -234,20 +266,40 @@ public struct EASE: Algorithm {
     public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
         try validate(for: data)
         let input = inputWeights(data)
-        let b: Matrix
-        if parameters.likedInputWeight == 0 && parameters.likedTargetWeight == 0 {
-            var (gram, _) = gramMatrices(data, input: input, target: nil)
-            b = try weights(gram: &gram)
-        } else {
-            let target = data.trainRating.map { $0 >= parameters.likedThreshold ? 1 + parameters.likedTargetWeight : 1 }
-            var (gram, cross) = gramMatrices(data, input: input, target: target)
-            b = try weights(gram: &gram, cross: cross!)
+        let target = parameters.likedInputWeight == 0 && parameters.likedTargetWeight == 0
+            ? nil : data.trainRating.map { $0 >= parameters.likedThreshold ? 1 + parameters.likedTargetWeight : 1 }
+        // The ratings B is fitted on: all, or those of the fitted movies, re-indexed to them.
+        let fitted = fittedMovies(data)
+        var users = data.trainUser, movies = data.trainMovie, fittedInput = input, fittedTarget = target
+        if let fitted {
+            var compact = [Int32](repeating: -1, count: data.movieCount)
+            for (index, movie) in fitted.enumerated() { compact[Int(movie)] = Int32(index) }
+            let kept = data.trainMovie.indices.filter { compact[Int(data.trainMovie[$0])] >= 0 }
+            users = kept.map { data.trainUser[$0] }
+            movies = kept.map { compact[Int(data.trainMovie[$0])] }
+            fittedInput = kept.map { input[$0] }
+            fittedTarget = target.map { values in kept.map { values[$0] } }
         }
+        var (gram, cross) = gramMatrices(users: users, movies: movies, userCount: data.userCount,
+                                         movieCount: fitted?.count ?? data.movieCount, input: fittedInput, target: fittedTarget)
+        let b = try cross.map { try weights(gram: &gram, cross: $0) } ?? weights(gram: &gram)
         guard b.allFinite else { throw ModelsError.diverged("ease", iteration: 1, "NaN or Inf in B") }
         progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: .nan, testRMSE: .nan))
-        let dense = ItemItemModel(weights: b)
+        let learned = ItemItemModel(weights: b)
         let keep = parameters.keepEntries
-        return TrainedModel(model: keep == 0 ? .itemItem(dense) : .sparseItemItem(dense.sparsified(keep: keep)), curve: TrainingCurve(),
-                            inputWeights: parameters.likedInputWeight == 0 ? nil : input)
+        let model: LearnedModel
+        switch (fitted, keep) {
+        case (nil, 0): model = .itemItem(learned)
+        case (nil, _): model = .sparseItemItem(learned.sparsified(keep: keep))
+        case (let fitted?, 0):
+            // Dense over the whole catalogue, zero outside the fitted movies.
+            let m = data.movieCount, n = fitted.count
+            var full = Matrix(rows: m, columns: m)
+            for i in 0..<n { for j in 0..<n { full.values[Int(fitted[i]) * m + Int(fitted[j])] = b.values[i * n + j] } }
+            model = .itemItem(ItemItemModel(weights: full))
+        case (let fitted?, _):
+            model = .sparseItemItem(learned.sparsified(keep: keep, indices: fitted, movieCount: data.movieCount))
+        }
+        return TrainedModel(model: model, curve: TrainingCurve(), inputWeights: parameters.likedInputWeight == 0 ? nil : input)
     }
 }

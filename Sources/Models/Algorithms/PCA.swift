@@ -6,7 +6,9 @@ import LinearAlgebra
 /// `C = (X − 1cᵀ)ᵀ(X − 1cᵀ) / (m − 1)` (BLAS `syrk`), the k leading eigenpairs (λ_j, w_j) of C come
 /// from LAPACK `ssyevr` — on small data (SVD's size rule). On larger data they come from the
 /// randomized SVD of X − 1cᵀ applied through the sparse ratings (`RatingsOperator`): w_j are its
-/// right singular vectors, λ_j = σ_j²/(m − 1); neither X nor C is formed (ML-1M: 375 → 98 MB). Movie embeddings are the loadings `w_j √λ_j`; a user's prediction is the
+/// right singular vectors, λ_j = σ_j²/(m − 1); neither X nor C is formed (ML-1M: 375 → 98 MB).
+/// The sketch is wider than SVD's default (rank extra columns, 8 power iterations), which keeps
+/// ML-1M's held-out RMSE at the exact eigenpairs' (0.9138 against 0.9137). Movie embeddings are the loadings `w_j √λ_j`; a user's prediction is the
 /// projection of their centred row onto the components:
 ///
 ///     r̂(u, i) = terms + c_i + ((x_u − c) W) · W_i,   P = (X − 1cᵀ) W / √λ,   Q = W √λ
@@ -43,8 +45,8 @@ public struct PCA: Algorithm {
 
     /// Small data (SVD's size rule): the covariance matrix and LAPACK's eigenpairs. Larger: the
     /// randomized SVD of the centred matrix X − 1μᵀ through sparse products (its right singular
-    /// vectors are the covariance's eigenvectors, σ²/(m − 1) its eigenvalues), with SVD's
-    /// default sketch (10 extra columns, 4 power iterations); neither X nor the covariance is formed.
+    /// vectors are the covariance's eigenvectors, σ²/(m − 1) its eigenvalues); neither X nor the
+    /// covariance is formed.
     func exact(_ data: TrainingSet) -> Bool { SVD.prefersExact(rows: data.userCount, columns: data.movieCount) }
 
     /// Column means, eigenvalues (decreasing) and orthonormal components W (movies × k).
@@ -80,8 +82,12 @@ public struct PCA: Algorithm {
             scores = BLAS.multiply(x, w)                     // users × k
         } else {
             let centred = RatingsOperator(data, centred: true)
-            // SVD's randomized solver with its default sketch, at this rank and seed.
-            let svd = try SVD.make(["rank": .integer(k), "solver": "randomized"], seed: seed).randomized(centred)
+            // SVD's randomized solver at this rank and seed, with a wider sketch (rank extra columns,
+            // 8 power iterations) than SVD's default: ML-1M held-out RMSE 0.9138 against the exact
+            // eigenpairs' 0.9137 (SVD's default sketch: 0.9156), in 0.3 s.
+            let sketch = ["rank": ParameterValue.integer(k), "solver": "randomized",
+                          "oversampling": .integer(max(10, k)), "power_iterations": 8]
+            let svd = try SVD.make(sketch, seed: seed).randomized(centred)
             means = centred.columnMeans!
             eigenvalues = svd.sigma.prefix(k).map { $0 * $0 / Float(m - 1) }
             w = svd.vt.leadingRows(k).transposed              // movies × k
