@@ -7,7 +7,7 @@ import _CKernels
 /// Rows are added four at a time so each chunk of the matrix is loaded and stored once per four
 /// ratings. `accumulate` uses the C kernel in `_CKernels` (AVX2 + FMA) when the CPU has both,
 /// else `SIMD4` arithmetic (portable SSE: the binaries carry no CPU-specific instructions
-/// outside that one function).
+/// outside `_CKernels`).
 ///
 ///     OuterProducts.add(outer, k: 16, rowA, rowB, rowC, rowD)   // += aaᵀ + bbᵀ + ccᵀ + ddᵀ
 ///     OuterProducts.entry(outer, k: 16, 5, 2)                   // (5, 2) = (2, 5)

@@ -81,19 +81,10 @@ public struct ModelFile: Sendable {
         algorithm: any Algorithm, trained: TrainedModel, data: TrainingSet, neighbours: Neighbours, createdBy: String
     ) {
         // Each user's training movies, ascending; their ratings and input weights follow them.
-        // `original[slot]` is the training rating at that slot (a counting sort by user, then
-        // each user's run sorted by movie): integer positions, exact at any size.
+        // `original[slot]` is the training rating at that slot: by user, then by movie.
         let n = data.trainUser.count
-        var pointers = [Int](repeating: 0, count: data.userCount + 1)
-        for user in data.trainUser { pointers[Int(user) + 1] += 1 }
-        for user in 0..<data.userCount { pointers[user + 1] += pointers[user] }
-        var cursor = pointers
-        var original = [Int](repeating: 0, count: n)
-        for index in 0..<n {
-            let user = Int(data.trainUser[index])
-            original[cursor[user]] = index
-            cursor[user] += 1
-        }
+        let (pointers, byUser) = SparseRows.rowOrder(rows: data.userCount, rowOf: data.trainUser)
+        var original = byUser
         for user in 0..<data.userCount {
             original[pointers[user]..<pointers[user + 1]].sort { data.trainMovie[$0] < data.trainMovie[$1] }
         }

@@ -37,20 +37,25 @@ public struct SparseRows: Sendable {
 
     /// Builds rows from (row, column, value) triplets (any order; stable within a row).
     public init(rows: Int, rowOf: [Int32], columnOf: [Int32], values source: [Float]) {
+        let (pointers, order) = Self.rowOrder(rows: rows, rowOf: rowOf)
+        self.pointers = pointers
+        self.columns = order.map { columnOf[$0] }
+        self.values = order.map { source[$0] }
+    }
+
+    /// A counting sort of triplets by row: the rows' pointers, and `order[slot]` the triplet at
+    /// each slot (stable within a row). Integer positions, exact at any size.
+    public static func rowOrder(rows: Int, rowOf: [Int32]) -> (pointers: [Int], order: [Int]) {
         var pointers = [Int](repeating: 0, count: rows + 1)
         for row in rowOf { pointers[Int(row) + 1] += 1 }
         for row in 0..<rows { pointers[row + 1] += pointers[row] }
         var cursor = pointers
-        var columns = [Int32](repeating: 0, count: rowOf.count)
-        var values = [Float](repeating: 0, count: rowOf.count)
+        var order = [Int](repeating: 0, count: rowOf.count)
         for index in rowOf.indices {
             let row = Int(rowOf[index])
-            columns[cursor[row]] = columnOf[index]
-            values[cursor[row]] = source[index]
+            order[cursor[row]] = index
             cursor[row] += 1
         }
-        self.pointers = pointers
-        self.columns = columns
-        self.values = values
+        return (pointers, order)
     }
 }

@@ -96,94 +96,10 @@ public struct ALS: Algorithm {
 
     /// One full alternation: all users given the movies, then all movies given the users.
     public func sweep(_ state: inout State, byUser: SparseRows, byMovie: SparseRows) throws {
-        let solve = parameters.cgSteps == 0 ? solveSide : solveSideByConjugateGradient
-        try solve(byUser, state.movieFactors, state.movieBias, &state.userFactors, &state.userBias)
-        try solve(byMovie, state.userFactors, state.userBias, &state.movieFactors, &state.movieBias)
-    }
-
-    /// Improves every row of one side by `cgSteps` conjugate-gradient steps on its normal
-    /// equations, starting from its current value (Takács, Pilászy & Tikk 2011; `implicit`'s
-    /// solver): each step applies G̃ᵀG̃ + λ n^α I to a vector with one pass over the row's ratings
-    /// (`GramPass`), k + 1 multiply-adds per rating twice, instead of forming the (k+1)² matrix
-    /// (k + 1)²/2 per rating and factoring it. Each step lowers the row's quadratic objective, so
-    /// the objective still never increases.
-    private func solveSideByConjugateGradient(
-        _ rows: SparseRows, fixed: Matrix, fixedBias: [Float], factors: inout Matrix, bias: inout [Float]
-    ) throws {
-        let k = parameters.rank, d = k + 1
-        let lambda = Float(parameters.lambda), alpha = parameters.alpha, steps = parameters.cgSteps
-        let blocks = Parallel.ranges(rows.rowCount, parts: Parallel.workers * 16)
-        let maxEntries = (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) }
-        let failures = try factors.values.withUnsafeMutableBufferPointer { factorOut in
-            try bias.withUnsafeMutableBufferPointer { biasOut in
-                let factorOut = UncheckedBuffer(factorOut), biasOut = UncheckedBuffer(biasOut)
-                return try Parallel.map(blocks.count) { block -> Int in
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4 * d + max(1, maxEntries))
-                    defer { scratch.deallocate() }
-                    let x = scratch, r = x + d, p = r + d, ap = p + d, targets = ap + d
-                    var failed = 0
-                    fixed.values.withUnsafeBufferPointer { q in
-                        rows.columns.withUnsafeBufferPointer { columns in
-                            for row in blocks[block] {
-                                let range = rows.range(row), count = range.count
-                                if count == 0 {
-                                    for c in 0..<k { factorOut[row * k + c] = 0 }
-                                    biasOut[row] = 0
-                                    continue
-                                }
-                                for (slot, entry) in range.enumerated() {
-                                    targets[slot] = rows.values[entry] - fixedBias[Int(columns[entry])]
-                                }
-                                for c in 0..<k { x[c] = factorOut[row * k + c] }
-                                x[k] = biasOut[row]
-                                let ridge = lambda * Float(pow(Double(count), alpha))
-                                // Without a ridge, fewer ratings than unknowns leave the system singular:
-                                // refused as the exact solver refuses it, not stepped into.
-                                if ridge == 0 && count < d {
-                                    failed += 1
-                                    continue
-                                }
-                                let rowColumns = columns.baseAddress! + range.lowerBound
-                                // r = b − A x = Σ g (t − g·x) − ridge · x; p = r.
-                                GramPass.apply(fixed: q.baseAddress!, k: k, columns: rowColumns, targets: targets,
-                                               count: count, v: x, out: r)
-                                for c in 0..<d {
-                                    r[c] -= ridge * x[c]
-                                    p[c] = r[c]
-                                }
-                                var residual = dot(r, r, d)
-                                for _ in 0..<steps where residual > 0 {
-                                    GramPass.apply(fixed: q.baseAddress!, k: k, columns: rowColumns, targets: nil,
-                                                   count: count, v: p, out: ap)
-                                    for c in 0..<d { ap[c] += ridge * p[c] }
-                                    let curvature = dot(p, ap, d)
-                                    guard curvature > 0, curvature.isFinite else {
-                                        failed += 1
-                                        break
-                                    }
-                                    let step = residual / curvature
-                                    for c in 0..<d {
-                                        x[c] += step * p[c]
-                                        r[c] -= step * ap[c]
-                                    }
-                                    let next = dot(r, r, d)
-                                    let beta = next / residual
-                                    for c in 0..<d { p[c] = r[c] + beta * p[c] }
-                                    residual = next
-                                }
-                                for c in 0..<k { factorOut[row * k + c] = x[c] }
-                                biasOut[row] = x[k]
-                            }
-                        }
-                    }
-                    return failed
-                }
-            }
-        }
-        let failed = failures.reduce(0, +)
-        if failed > 0 {
-            throw ModelsError.diverged("als", iteration: 0, "\(failed) normal equations were not positive definite: use lambda > 0")
-        }
+        try solveSide(byUser, fixed: state.movieFactors, fixedBias: state.movieBias,
+                      factors: &state.userFactors, bias: &state.userBias)
+        try solveSide(byMovie, fixed: state.userFactors, fixedBias: state.userBias,
+                      factors: &state.movieFactors, bias: &state.movieBias)
     }
 
     /// The objective above, for tests and diagnostics.
@@ -213,62 +129,53 @@ public struct ALS: Algorithm {
         return loss + parameters.lambda * penalty
     }
 
-    /// Solves every row of one side: for row r, `[x_r; b_r]` from its entries against `fixed`.
+    /// Solves every row of one side: for row r, `[x_r; b_r]` from its entries against `fixed`,
+    /// rows in parallel blocks, each block with its own scratch memory. A row without entries is
+    /// zero; the others go to `conjugateGradient` (`cg_steps` > 0) or `cholesky` (0), which
+    /// start from the row's current value in `x` and leave the new one there.
     private func solveSide(
         _ rows: SparseRows, fixed: Matrix, fixedBias: [Float], factors: inout Matrix, bias: inout [Float]
     ) throws {
         let k = parameters.rank, d = k + 1
-        let lambda = Float(parameters.lambda)
-        let alpha = parameters.alpha
         let blocks = Parallel.ranges(rows.rowCount, parts: Parallel.workers * 16)
-        let maxEntries = (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) }
+        let maxEntries = max(1, (0..<rows.rowCount).reduce(0) { max($0, rows.range($1).count) })
+        // x, then the solver's own: targets and r, p, Ap (CG) or targets, G̃ and G̃ᵀG̃ (Cholesky).
+        let scratchSize = d + maxEntries + (parameters.cgSteps > 0 ? 3 * d : maxEntries * d + d * d)
         let failures = try factors.values.withUnsafeMutableBufferPointer { factorOut in
             try bias.withUnsafeMutableBufferPointer { biasOut in
                 let factorOut = UncheckedBuffer(factorOut), biasOut = UncheckedBuffer(biasOut)
                 return try Parallel.map(blocks.count) { block -> Int in
-                    var gathered = [Float](repeating: 0, count: max(1, maxEntries) * d)
-                    var targets = [Float](repeating: 0, count: max(1, maxEntries))
-                    var gram = [Float](repeating: 0, count: d * d)
-                    var rhs = [Float](repeating: 0, count: d)
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize)
+                    defer { scratch.deallocate() }
+                    let x = scratch, targets = x + d, work = targets + maxEntries
                     var failed = 0
                     fixed.values.withUnsafeBufferPointer { q in
-                        gathered.withUnsafeMutableBufferPointer { g in
-                            targets.withUnsafeMutableBufferPointer { t in
-                                gram.withUnsafeMutableBufferPointer { a in
-                                    rhs.withUnsafeMutableBufferPointer { b in
-                                        for row in blocks[block] {
-                                            let range = rows.range(row)
-                                            let count = range.count
-                                            if count == 0 {
-                                                for c in 0..<k { factorOut[row * k + c] = 0 }
-                                                biasOut[row] = 0
-                                                continue
-                                            }
-                                            for (slot, entry) in range.enumerated() {
-                                                let other = Int(rows.columns[entry])
-                                                let source = q.baseAddress! + other * k
-                                                let target = g.baseAddress! + slot * d
-                                                for c in 0..<k { target[c] = source[c] }
-                                                target[k] = 1
-                                                t[slot] = rows.values[entry] - fixedBias[other]
-                                            }
-                                            BLAS.syrkUpperTransposed(n: d, k: count, alpha: 1, a: g.baseAddress!, lda: d,
-                                                                     beta: 0, c: a.baseAddress!, ldc: d)
-                                            let weight = Float(pow(Double(count), alpha))
-                                            for c in 0..<k { a[c * d + c] += lambda * weight }
-                                            a[k * d + k] += lambda * weight
-                                            BLAS.gemvTransposed(rows: count, columns: d, alpha: 1, a: g.baseAddress!, lda: d,
-                                                                x: t.baseAddress!, beta: 0, y: b.baseAddress!)
-                                            do {
-                                                try LAPACK.choleskySolve(n: d, a: a.baseAddress!, b: b.baseAddress!)
-                                                for c in 0..<k { factorOut[row * k + c] = b[c] }
-                                                biasOut[row] = b[k]
-                                            } catch {
-                                                failed += 1
-                                            }
-                                        }
-                                    }
+                        rows.columns.withUnsafeBufferPointer { columns in
+                            for row in blocks[block] {
+                                let range = rows.range(row)
+                                guard !range.isEmpty else {
+                                    for c in 0..<k { factorOut[row * k + c] = 0 }
+                                    biasOut[row] = 0
+                                    continue
                                 }
+                                for (slot, entry) in range.enumerated() {
+                                    targets[slot] = rows.values[entry] - fixedBias[Int(columns[entry])]
+                                }
+                                for c in 0..<k { x[c] = factorOut[row * k + c] }
+                                x[k] = biasOut[row]
+                                let ridge = Float(parameters.lambda) * Float(pow(Double(range.count), parameters.alpha))
+                                let rowColumns = columns.baseAddress! + range.lowerBound
+                                let solved = parameters.cgSteps > 0
+                                    ? conjugateGradient(fixed: q.baseAddress!, columns: rowColumns, targets: targets,
+                                                        count: range.count, ridge: ridge, x: x, work: work)
+                                    : cholesky(fixed: q.baseAddress!, columns: rowColumns, targets: targets,
+                                               count: range.count, ridge: ridge, x: x, work: work)
+                                guard solved else {
+                                    failed += 1
+                                    continue
+                                }
+                                for c in 0..<k { factorOut[row * k + c] = x[c] }
+                                biasOut[row] = x[k]
                             }
                         }
                     }
@@ -280,5 +187,64 @@ public struct ALS: Algorithm {
         if failed > 0 {
             throw ModelsError.diverged("als", iteration: 0, "\(failed) normal equations were not positive definite: use lambda > 0")
         }
+    }
+
+    /// `cgSteps` conjugate-gradient steps on a row's normal equations from its current value
+    /// (Takács, Pilászy & Tikk 2011; `implicit`'s solver): each step applies G̃ᵀG̃ + ridge·I to a
+    /// vector with one pass over the row's ratings (`GramPass`), k + 1 multiply-adds per rating
+    /// twice, instead of forming the (k+1)² matrix, (k + 1)²/2 per rating, and factoring it. Each
+    /// step lowers the row's quadratic objective, so the objective still never increases. Without
+    /// a ridge, fewer ratings than unknowns leave the system singular: refused (false) as the
+    /// exact solver refuses it, not stepped into. `work`: 3 (k + 1) floats.
+    private func conjugateGradient(
+        fixed: UnsafePointer<Float>, columns: UnsafePointer<Int32>, targets: UnsafePointer<Float>, count: Int,
+        ridge: Float, x: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let k = parameters.rank, d = k + 1
+        guard ridge > 0 || count >= d else { return false }
+        let r = work, p = r + d, ap = p + d
+        // r = b − A x = Σ g (t − g·x) − ridge · x; p = r.
+        GramPass.apply(fixed: fixed, k: k, columns: columns, targets: targets, count: count, v: x, out: r)
+        for c in 0..<d {
+            r[c] -= ridge * x[c]
+            p[c] = r[c]
+        }
+        var residual = dot(r, r, d)
+        for _ in 0..<parameters.cgSteps where residual > 0 {
+            GramPass.apply(fixed: fixed, k: k, columns: columns, targets: nil, count: count, v: p, out: ap)
+            for c in 0..<d { ap[c] += ridge * p[c] }
+            let curvature = dot(p, ap, d)
+            guard curvature > 0, curvature.isFinite else { return false }
+            let step = residual / curvature
+            for c in 0..<d {
+                x[c] += step * p[c]
+                r[c] -= step * ap[c]
+            }
+            let next = dot(r, r, d)
+            let beta = next / residual
+            for c in 0..<d { p[c] = r[c] + beta * p[c] }
+            residual = next
+        }
+        return true
+    }
+
+    /// The exact solve: G̃ (the rated partners' `[q_i, 1]`) gathered, G̃ᵀG̃ + ridge·I by BLAS
+    /// `syrk`, the right side G̃ᵀt by `gemv`, LAPACK `sposv` (Cholesky); false when not positive
+    /// definite. `work`: count (k + 1) + (k + 1)² floats.
+    private func cholesky(
+        fixed: UnsafePointer<Float>, columns: UnsafePointer<Int32>, targets: UnsafePointer<Float>, count: Int,
+        ridge: Float, x: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let k = parameters.rank, d = k + 1
+        let gathered = work, gram = gathered + count * d
+        for slot in 0..<count {
+            let source = fixed + Int(columns[slot]) * k, target = gathered + slot * d
+            for c in 0..<k { target[c] = source[c] }
+            target[k] = 1
+        }
+        BLAS.syrkUpperTransposed(n: d, k: count, alpha: 1, a: gathered, lda: d, beta: 0, c: gram, ldc: d)
+        for c in 0..<d { gram[c * d + c] += ridge }
+        BLAS.gemvTransposed(rows: count, columns: d, alpha: 1, a: gathered, lda: d, x: targets, beta: 0, y: x)
+        return (try? LAPACK.choleskySolve(n: d, a: gram, b: x)) != nil
     }
 }

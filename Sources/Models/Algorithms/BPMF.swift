@@ -14,8 +14,9 @@ import LinearAlgebra
 ///
 /// One Gibbs sweep samples (μ_U, Λ_U) and (μ_V, Λ_V) from their Normal-Wishart posteriors
 /// (Wishart by Bartlett's decomposition), then every user row from its Gaussian posterior —
-/// precision `Λ_U + τ Σ ỹ ỹᵀ` by BLAS `syrk`, factorised by LAPACK Cholesky (`spotrf`), mean by
-/// `spotrs`, noise by `strtrs` — users in parallel, then every movie row, then τ. Each row draws
+/// precision `Λ_U + τ Σ ỹ ỹᵀ` summed straight from the partner rows (`OuterProducts`), factored
+/// as UᵀU (`SmallCholesky`), mean by two triangular solves, noise U⁻¹z — users in parallel, then
+/// every movie row, then τ. Each row draws
 /// from its own random stream (seed, sweep, row), so the chain does not depend on the schedule.
 ///
 /// Predictions average `keep` samples, evenly spaced over the `samples` sweeps after `burnIn`.

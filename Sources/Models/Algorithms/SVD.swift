@@ -9,7 +9,8 @@ import LinearAlgebra
 /// Solvers: `exact` — LAPACK `sgesdd` (divide and conquer) on the dense matrix; `randomized` —
 /// Halko, Martinsson & Tropp (2011), Algorithm 4.4: a Gaussian sketch of k + oversampling
 /// columns, `powerIterations` rounds of subspace iteration re-orthonormalised by QR, then the
-/// exact SVD of the small projected matrix, all BLAS `gemm`. `auto` picks exact when
+/// exact SVD of the small projected matrix (`RandomizedSVD`), its products with X taken from
+/// the sparse ratings (`RatingsOperator`) so the dense matrix is never formed. `auto` picks exact when
 /// m·n·min(m, n) ≤ 4·10⁹ (ML-100K) and randomized above (ML-1M and larger).
 ///
 /// Treating missing ratings as 0 biases predictions towards the centre; the held-out RMSE says
