@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import _CLinearAlgebra
 
 /// Parallel loops and BLAS threading, decided in one place (here, in the bottom module, because
@@ -24,18 +25,46 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Guards `blasThreads` and OpenBLAS's thread count. Recursive: a loop inside a
+    /// Guards changes of `blasThreads` and OpenBLAS's thread count. Recursive: a loop inside a
     /// `withBLASThreads` scope of the same thread nests.
     private static let blasLock = NSRecursiveLock()
-    nonisolated(unsafe) private static var blasThreads = 0
+    /// The thread count BLAS should use now (changed under `blasLock`, read anywhere).
+    private static let blasThreads = Atomic<Int>(0)
+    /// Set by `stopIdleBLASPool()` until the next `configureBLAS()`: while it is set, thread-count
+    /// changes are only recorded, because OpenBLAS restarts its pool on any of them.
+    private static let poolStopped = Atomic<Bool>(false)
     private static let setUp: Void = {
-        blasThreads = workers
+        blasThreads.store(workers, ordering: .sequentiallyConsistent)
         openblas_set_num_threads(Int32(workers))
     }()
 
-    /// Makes sure BLAS uses every worker for calls outside parallel loops. Called implicitly
-    /// by every LinearAlgebra routine; harmless to call again.
-    public static func configureBLAS() { _ = setUp }
+    /// Stops OpenBLAS's worker pool until the next BLAS or LAPACK call. Every executable calls it
+    /// first thing (`runTool`): OpenBLAS starts its pool when the library loads, and the idle
+    /// workers then spin on sched_yield for about 2^28 cycles (≈ 0.1 s) before they sleep. On two
+    /// cores that takes one from whatever the process does first: all of a stage that makes no
+    /// BLAS call (ingest: 0.19 → 0.15 s on ML-1M), or the reading before a fit's first BLAS call.
+    /// The first `configureBLAS()` (every LinearAlgebra routine calls it) starts the pool again
+    /// with the thread count in force.
+    ///
+    ///     Parallel.stopIdleBLASPool()   // in main, before anything else
+    public static func stopIdleBLASPool() {
+        _ = setUp
+        blasLock.lock()
+        defer { blasLock.unlock() }
+        _ = blas_thread_shutdown_()
+        poolStopped.store(true, ordering: .sequentiallyConsistent)
+    }
+
+    /// Makes sure BLAS uses every worker for calls outside parallel loops (and one inside them),
+    /// and that its pool runs. Called by every LinearAlgebra routine before it calls BLAS or
+    /// LAPACK; cheap and harmless to call again, from any thread.
+    public static func configureBLAS() {
+        _ = setUp
+        if poolStopped.load(ordering: .acquiring),
+           poolStopped.exchange(false, ordering: .sequentiallyConsistent) {
+            openblas_set_num_threads(Int32(blasThreads.load(ordering: .sequentiallyConsistent)))
+        }
+    }
 
     /// Runs `body` with OpenBLAS on `count` threads, then restores the previous count. An
     /// iterative fit whose loop calls small BLAS or LAPACK routines between its parallel loops
@@ -43,14 +72,18 @@ public enum Parallel {
     /// thread, which then spins (sched_yield) for a while against the fit's workers (measured on
     /// BPMF: 2 s of system time in a 6.7 s run).
     public static func withBLASThreads<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
-        configureBLAS()
+        _ = setUp
         blasLock.lock()
-        let previous = blasThreads
-        if count != previous { openblas_set_num_threads(Int32(count)) }
-        blasThreads = count
+        let previous = blasThreads.load(ordering: .sequentiallyConsistent)
+        blasThreads.store(count, ordering: .sequentiallyConsistent)
+        if count != previous && !poolStopped.load(ordering: .sequentiallyConsistent) {
+            openblas_set_num_threads(Int32(count))
+        }
         defer {
-            if count != previous { openblas_set_num_threads(Int32(previous)) }
-            blasThreads = previous
+            blasThreads.store(previous, ordering: .sequentiallyConsistent)
+            if count != previous && !poolStopped.load(ordering: .sequentiallyConsistent) {
+                openblas_set_num_threads(Int32(previous))
+            }
             blasLock.unlock()
         }
         return try body()
@@ -59,7 +92,7 @@ public enum Parallel {
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the workers, with BLAS on one
     /// thread meanwhile. Iterations must be independent and must not start parallel loops.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        configureBLAS()
+        _ = setUp
         guard count > 1, workers > 1 else {
             for index in 0..<count { body(index) }
             return

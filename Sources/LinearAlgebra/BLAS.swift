@@ -73,6 +73,7 @@ public enum BLAS {
         n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, beta: Float,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        Parallel.configureBLAS()
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
     }
 
@@ -82,6 +83,7 @@ public enum BLAS {
         rows k: Int, columns n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
+        Parallel.configureBLAS()
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 }

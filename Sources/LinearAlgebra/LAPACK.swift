@@ -19,6 +19,7 @@ public enum LAPACK {
     public static func choleskySolve(
         n: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
     ) throws {
+        Parallel.configureBLAS()
         // The row-major upper triangle is the column-major lower one; calling the column-major
         // `_work` variant directly skips LAPACKE's transposition copy and NaN scan (8 % of an
         // ALS run) and allocates nothing, which matters for thousands of small solves.
@@ -136,6 +137,7 @@ extension LAPACK {
     /// that triangle is the lower one, so the factor is L (column-major, lower) with A = L Lᵀ.
     @inline(__always)
     public static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Float>) throws {
+        Parallel.configureBLAS()
         let info = LAPACKE_spotrf_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n))
         if info != 0 {
             throw LinearAlgebraError(routine: "spotrf", info: info, message: "matrix is not positive definite")
@@ -145,6 +147,7 @@ extension LAPACK {
     /// Solves A x = b in place given the factor from `choleskyFactor` (`spotrs`).
     @inline(__always)
     public static func choleskySolve(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) throws {
+        Parallel.configureBLAS()
         let info = LAPACKE_spotrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int32(n), 1, factor, Int32(n), b, Int32(n))
         if info != 0 { throw LinearAlgebraError(routine: "spotrs", info: info, message: "bad argument \(-info)") }
     }
@@ -153,6 +156,7 @@ extension LAPACK {
     /// then x ~ N(0, A⁻¹), which is how a Gaussian with precision A is sampled.
     @inline(__always)
     public static func solveFactorTransposed(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) throws {
+        Parallel.configureBLAS()
         let info = LAPACKE_strtrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "T")),
                                        Int8(UInt8(ascii: "N")), Int32(n), 1, factor, Int32(n), b, Int32(n))
         if info != 0 {
@@ -163,6 +167,7 @@ extension LAPACK {
     /// Lower Cholesky factor L (A = L Lᵀ) of a small symmetric positive-definite matrix in double
     /// precision, row-major n×n (`dpotrf`); the upper triangle of the result is zeroed.
     public static func choleskyLower(_ a: [Double], n: Int) throws -> [Double] {
+        Parallel.configureBLAS()
         var l = a
         // Row-major lower = column-major upper.
         let info = LAPACKE_dpotrf(projector_lapack_col_major(), Int8(UInt8(ascii: "U")), Int32(n), &l, Int32(n))
@@ -173,6 +178,7 @@ extension LAPACK {
 
     /// Inverse of a small symmetric positive-definite matrix in double precision (`dpotrf` + `dpotri`).
     public static func inversePositiveDefinite(_ a: [Double], n: Int) throws -> [Double] {
+        Parallel.configureBLAS()
         var m = a
         var info = LAPACKE_dpotrf(projector_lapack_col_major(), Int8(UInt8(ascii: "U")), Int32(n), &m, Int32(n))
         if info == 0 { info = LAPACKE_dpotri(projector_lapack_col_major(), Int8(UInt8(ascii: "U")), Int32(n), &m, Int32(n)) }

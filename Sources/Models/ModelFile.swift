@@ -281,7 +281,7 @@ public struct ModelFile: Sendable {
         let train = try file.group("train")
         if train.contains("rating") {
             let ratings: [Float] = try train.read("rating", shape: [training.columns.count], why: "/train/movie's length")
-            if let position = ratings.firstIndex(where: { metadata.scale.problem(with: $0) != nil }) {
+            if let position = ratings.firstIndex(where: { !metadata.scale.contains($0) }) {
                 throw check.fail("/train/rating", "position \(position): \(metadata.scale.problem(with: ratings[position])!)")
             }
             trainingRatings = ratings

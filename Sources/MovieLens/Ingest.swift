@@ -25,6 +25,15 @@ public struct IngestOptions: Sendable {
 ///     table.count        // 1000209
 ///     table.testCount    // 100493 (hash split, seed 42, 10 %)
 public enum Ingest {
+    /// What each of `load`'s two parallel jobs returns.
+    enum Job {
+        /// `RatingsTable.build`'s columns and id maps.
+        case table((user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
+                    userIDs: [Int64], movieIDs: [Int64], duplicates: Int))
+        /// The source files' sha256 and the movies' metadata.
+        case files([String], [Int64: MovieInfo])
+    }
+
     public static func load(_ options: IngestOptions) throws -> RatingsTable {
         let kind: DatasetKind
         let folder: String
@@ -59,20 +68,15 @@ public enum Ingest {
                 raw.append(contentsOf: try RatingsParser.parse(update, layout: Updates.layout, scale: scale, allowEmpty: true))
             }
         }
-
-        var metadata: [Int64: MovieInfo] = [:]
+        var genreFile: TextFile? = nil, moviesFile: TextFile? = nil
         if let moviesName = kind.moviesFileName {
-            var genreNames: [String] = []
             if kind == .ml100k {
-                let genreFile = try TextFile(path: folder + "/u.genre")
-                files.append(("u.genre", genreFile))
-                genreNames = try MoviesParser.genreNames(genreFile)
+                genreFile = try TextFile(path: folder + "/u.genre")
+                files.append(("u.genre", genreFile!))
             }
-            let moviesFile = try TextFile(path: folder + "/" + moviesName)
-            files.append((moviesName, moviesFile))
-            metadata = try MoviesParser.parse(moviesFile, kind: kind, genreNames: genreNames)
+            moviesFile = try TextFile(path: folder + "/" + moviesName)
+            files.append((moviesName, moviesFile!))
         }
-
         var testKeys = Set<UInt64>()
         if case .files(let name) = options.split {
             let testFile = try TextFile(path: folder + "/\(name).test")
@@ -82,8 +86,23 @@ public enum Ingest {
                 testKeys.insert(UInt64(bitPattern: test.userIDs[index]) << 32 | UInt64(bitPattern: test.movieIDs[index]))
             }
         }
-        let built = RatingsTable.build(raw: raw)
-        let hashes = try Parallel.map(files.count) { index in Digest.sha256(files[index].file.bytes) }
+
+        // Two independent jobs, one per core (neither starts a parallel loop): the table (index,
+        // sort, drop duplicates), and the files' sha256 with the movies' metadata.
+        let readFiles = files, parsed = raw
+        let jobs: [Job] = try Parallel.map(2) { job in
+            if job == 0 { return .table(RatingsTable.build(raw: parsed)) }
+            let hashes = readFiles.map { Digest.sha256($0.file.bytes) }
+            var metadata: [Int64: MovieInfo] = [:]
+            if let moviesFile {
+                let genreNames = try genreFile.map { try MoviesParser.genreNames($0) } ?? []
+                metadata = try MoviesParser.parse(moviesFile, kind: kind, genreNames: genreNames)
+            }
+            return .files(hashes, metadata)
+        }
+        guard case .table(let built) = jobs[0], case .files(let hashes, let metadata) = jobs[1] else {
+            preconditionFailure("Ingest.load: the jobs came back out of order")
+        }
         let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
         var table = RatingsTable(
             kind: kind.description, scale: scale,

@@ -16,18 +16,29 @@ public struct RatingScale: Sendable, Equatable, CustomStringConvertible {
     public static let wholeStars = RatingScale(minimum: 1, maximum: 5, step: 1)
     public static let halfStars = RatingScale(minimum: 0.5, maximum: 5, step: 0.5)
 
+    /// Whether `value` is on the scale (`problem(with:)` says what is wrong when it is not).
+    /// Inlined into the parsers and readers' per-rating loops.
+    ///
+    ///     RatingScale.halfStars.contains(3.5)   // true
+    ///     RatingScale.wholeStars.contains(3.5)  // false
+    @inlinable @inline(__always)
+    public func contains(_ value: Float) -> Bool {
+        guard value >= minimum && value <= maximum else { return false }
+        guard step > 0 else { return true }
+        let steps = (value - minimum) / step
+        // The nearest whole number of steps (steps ≥ 0 here) without a libm call where Int64
+        // holds it; values halfway between steps fail either way.
+        let nearest = steps < 1e15 ? Float(Int64(steps + 0.5)) : steps.rounded()
+        return abs(steps - nearest) <= 1e-4
+    }
+
     /// `nil` when `value` is on the scale, else the problem in words.
     public func problem(with value: Float) -> String? {
+        if contains(value) { return nil }
         if !(value >= minimum && value <= maximum) {
             return "rating \(format(value)) is outside the scale \(self)"
         }
-        if step > 0 {
-            let steps = (value - minimum) / step
-            if abs(steps - steps.rounded()) > 1e-4 {
-                return "rating \(format(value)) is not a multiple of \(format(step)) on the scale \(self)"
-            }
-        }
-        return nil
+        return "rating \(format(value)) is not a multiple of \(format(step)) on the scale \(self)"
     }
 
     public var description: String { "\(format(minimum))–\(format(maximum))" }

@@ -83,7 +83,7 @@ public enum RatingsFile {
         let columns = try RatingTriplets.read(from: ratings, count: n, why: "n_ratings", users: users, movies: movies)
         let (user, movie, rating) = (columns.user, columns.movie, columns.rating)
         let isTest: [UInt8] = try ratings.read("is_test", shape: [n], why: "n_ratings")
-        if let position = rating.firstIndex(where: { scale.problem(with: $0) != nil }) {
+        if let position = rating.firstIndex(where: { !scale.contains($0) }) {
             throw check.fail("/ratings/rating", "position \(position): \(scale.problem(with: rating[position])!)")
         }
         try check.oneOf(isTest, [0, 1], "/ratings/is_test")

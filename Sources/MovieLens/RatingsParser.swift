@@ -11,13 +11,6 @@ public struct RawRatings: Sendable {
 
     public var count: Int { ratings.count }
 
-    mutating func reserve(_ capacity: Int) {
-        userIDs.reserveCapacity(capacity)
-        movieIDs.reserveCapacity(capacity)
-        ratings.reserveCapacity(capacity)
-        timestamps.reserveCapacity(capacity)
-    }
-
     mutating func append(contentsOf other: RawRatings) {
         userIDs += other.userIDs
         movieIDs += other.movieIDs
@@ -67,7 +60,18 @@ enum RatingsParser {
         var message: String
     }
 
+    /// The four columns being filled, shared by the parallel pieces (each writes its own slots).
+    struct Columns: @unchecked Sendable {
+        var users, movies: UnsafeMutableBufferPointer<Int64>
+        var ratings: UnsafeMutableBufferPointer<Float>
+        var timestamps: UnsafeMutableBufferPointer<Int64>
+    }
+
     /// `allowEmpty`: a file with no rating is fine (an update file of a day without ratings).
+    ///
+    /// Two parallel passes: the lines of each piece are counted (a bound on its ratings, which
+    /// gives each piece its slots in the columns), then each piece is parsed into its slots; the
+    /// slots left by blank lines are closed up at the end.
     static func parse(_ file: TextFile, layout: RatingsLayout, scale: RatingScale, allowEmpty: Bool = false) throws -> RawRatings {
         var begin = file.start
         let bytes = file.bytes
@@ -76,25 +80,61 @@ enum RatingsParser {
             begin += 1
         }
         let pieces = split(bytes, from: begin, parts: Parallel.workers * 2)
-        let results: [Result<RawRatings, LineError>] = try Parallel.map(pieces.count) { index in
-            bytes.withUnsafeBufferPointer { buffer in
-                Result { try parsePiece(buffer, pieces[index], layout: layout, scale: scale) }
-                    .mapError { $0 as! LineError }
-            }
+        var users: [Int64] = [], movies: [Int64] = [], ratings: [Float] = [], timestamps: [Int64] = []
+        var failure: LineError? = nil
+        try bytes.withUnsafeBufferPointer { buffer in
+            let lines = try Parallel.map(pieces.count) { index in countLines(buffer, pieces[index]) }
+            var slots = [0]
+            for count in lines { slots.append(slots.last! + count) }
+            let capacity = slots.last!
+            users = try [Int64](unsafeUninitializedCapacity: capacity) { userBuffer, usersFilled in
+            movies = try [Int64](unsafeUninitializedCapacity: capacity) { movieBuffer, moviesFilled in
+            ratings = try [Float](unsafeUninitializedCapacity: capacity) { ratingBuffer, ratingsFilled in
+            timestamps = try [Int64](unsafeUninitializedCapacity: capacity) { timestampBuffer, timestampsFilled in
+                let columns = Columns(users: userBuffer, movies: movieBuffer, ratings: ratingBuffer, timestamps: timestampBuffer)
+                let results: [Result<Int, LineError>] = try Parallel.map(pieces.count) { index in
+                    Result {
+                        try parsePiece(buffer, pieces[index], layout: layout, scale: scale,
+                                       into: columns, slots: slots[index]..<slots[index + 1])
+                    }.mapError { $0 as! LineError }
+                }
+                var filled = 0
+                for (index, result) in results.enumerated() {
+                    switch result {
+                    case .success(let count):
+                        if filled != slots[index] {
+                            let from = slots[index]
+                            (userBuffer.baseAddress! + filled).update(from: userBuffer.baseAddress! + from, count: count)
+                            (movieBuffer.baseAddress! + filled).update(from: movieBuffer.baseAddress! + from, count: count)
+                            (ratingBuffer.baseAddress! + filled).update(from: ratingBuffer.baseAddress! + from, count: count)
+                            (timestampBuffer.baseAddress! + filled).update(from: timestampBuffer.baseAddress! + from, count: count)
+                        }
+                        filled += count
+                    case .failure(let error):
+                        if failure == nil { failure = error }
+                    }
+                }
+                if failure != nil { filled = 0 }
+                (usersFilled, moviesFilled, ratingsFilled, timestampsFilled) = (filled, filled, filled, filled)
+            }}}}
         }
-        var all = RawRatings()
-        all.reserve(results.reduce(0) { $0 + ((try? $1.get().count) ?? 0) })
-        for result in results {
-            switch result {
-            case .success(let piece): all.append(contentsOf: piece)
-            case .failure(let error):
-                throw MovieLensError(file: file.path, line: file.lineNumber(at: error.offset), error.message)
-            }
+        if let failure {
+            throw MovieLensError(file: file.path, line: file.lineNumber(at: failure.offset), failure.message)
         }
-        if all.count == 0 && !allowEmpty {
+        if ratings.isEmpty && !allowEmpty {
             throw MovieLensError(file: file.path, "the file has no ratings (it is empty or holds only a header)")
         }
+        var all = RawRatings()
+        (all.userIDs, all.movieIDs, all.ratings, all.timestamps) = (users, movies, ratings, timestamps)
         return all
+    }
+
+    /// Lines in `range`: its newlines, plus one for a last line without one.
+    static func countLines(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var count = 0
+        for index in range where buffer[index] == 0x0A { count += 1 }
+        if !range.isEmpty && buffer[range.upperBound - 1] != 0x0A { count += 1 }
+        return count
     }
 
     /// Cuts `bytes[from...]` into ranges that each start at a line start.
@@ -117,50 +157,48 @@ enum RatingsParser {
         (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A
     }
 
+    /// Parses the lines of `range` into the columns at `slots` (one slot per line at most);
+    /// returns how many ratings it wrote, from the slots' start.
     static func parsePiece(
-        _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, layout: RatingsLayout, scale: RatingScale
-    ) throws -> RawRatings {
-        var out = RawRatings()
-        out.reserve(range.count / 20 + 16)
-        let separator = layout.separator
-        let separatorCount = separator.count
-        let sep0 = separator[0]
-        var lineStart = range.lowerBound
+        _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, layout: RatingsLayout, scale: RatingScale,
+        into columns: Columns, slots: Range<Int>
+    ) throws -> Int {
+        var next = slots.lowerBound
+        let separatorCount = layout.separator.count
+        let sep0 = layout.separator[0]
+        let sep1 = separatorCount == 2 ? layout.separator[1] : 0
         let end = range.upperBound
-        while lineStart < end {
-            var lineEnd = lineStart
-            while lineEnd < end && buffer[lineEnd] != 0x0A { lineEnd += 1 }
-            var contentEnd = lineEnd
-            if contentEnd > lineStart && buffer[contentEnd - 1] == 0x0D { contentEnd -= 1 }
-            defer { lineStart = lineEnd + 1 }
-            if contentEnd == lineStart { continue }  // blank line
-
-            // Fast path.
-            var p = lineStart
+        var p = range.lowerBound
+        // One pass over the bytes: the fast path reads the fields from the line start and must
+        // then be at the line's end (\n, \r\n, or the end of the piece). Anything else — a
+        // blank line included — goes to the slow path, which finds the line's end and either
+        // skips a blank line or says what is wrong.
+        while p < end {
+            let lineStart = p
             @inline(__always) func unsigned() -> Int64? {
                 let first = p
                 var value: Int64 = 0
-                while p < contentEnd, case let digit = buffer[p] &- 0x30, digit < 10, p - first < 18 {
+                while p < end, case let digit = buffer[p] &- 0x30, digit < 10, p - first < 18 {
                     value = value &* 10 &+ Int64(digit)
                     p += 1
                 }
                 return p > first ? value : nil
             }
             @inline(__always) func separatorHere() -> Bool {
-                guard p + separatorCount <= contentEnd, buffer[p] == sep0 else { return false }
-                if separatorCount == 2 && buffer[p + 1] != separator[1] { return false }
+                guard p + separatorCount <= end, buffer[p] == sep0 else { return false }
+                if separatorCount == 2 && buffer[p + 1] != sep1 { return false }
                 p += separatorCount
                 return true
             }
             @inline(__always) func decimal() -> Float? {
                 guard let whole = unsigned() else { return nil }
                 var value = Float(whole)
-                if p < contentEnd && buffer[p] == 0x2E {
+                if p < end && buffer[p] == 0x2E {
                     p += 1
                     let first = p
                     var fraction: Int64 = 0
                     var scaleDown: Float = 1
-                    while p < contentEnd, case let digit = buffer[p] &- 0x30, digit < 10, p - first < 9 {
+                    while p < end, case let digit = buffer[p] &- 0x30, digit < 10, p - first < 9 {
                         fraction = fraction * 10 + Int64(digit)
                         scaleDown *= 10
                         p += 1
@@ -170,32 +208,46 @@ enum RatingsParser {
                 }
                 return value
             }
-            var ok = false
+            /// At the line's end: steps past it.
+            @inline(__always) func lineEnds() -> Bool {
+                if p == end { return true }
+                if buffer[p] == 0x0A { p += 1; return true }
+                if buffer[p] == 0x0D && (p + 1 == end || buffer[p + 1] == 0x0A) { p += 2; return true }
+                return false
+            }
             if let user = unsigned(), separatorHere(), let movie = unsigned(), separatorHere(),
                let rating = decimal() {
                 var timestamp: Int64? = nil
-                if p == contentEnd {
+                if lineEnds() {
                     if layout.timestampOptional { timestamp = 0 }
-                } else if separatorHere(), let value = unsigned(), p == contentEnd {
+                } else if separatorHere(), let value = unsigned(), lineEnds() {
                     timestamp = value
                 }
-                if let timestamp, scale.problem(with: rating) == nil {
-                    out.userIDs.append(user)
-                    out.movieIDs.append(movie)
-                    out.ratings.append(rating)
-                    out.timestamps.append(timestamp)
-                    ok = true
+                if let timestamp, scale.contains(rating) {
+                    // A rating takes a line, and `slots` has one per line.
+                    precondition(next < slots.upperBound, "more ratings than lines")
+                    columns.users[next] = user
+                    columns.movies[next] = movie
+                    columns.ratings[next] = rating
+                    columns.timestamps[next] = timestamp
+                    next += 1
+                    continue
                 }
             }
-            if !ok {
-                var message = diagnose(Array(buffer[lineStart..<contentEnd]), layout: layout, scale: scale)
-                if lineEnd == buffer.count && (lineEnd == lineStart || buffer[lineEnd - 1] != 0x0A) {
-                    message += " (the file ends in the middle of this line: is it truncated?)"
-                }
-                throw LineError(offset: lineStart, message: message)
+            // Slow path.
+            var lineEnd = lineStart
+            while lineEnd < end && buffer[lineEnd] != 0x0A { lineEnd += 1 }
+            var contentEnd = lineEnd
+            if contentEnd > lineStart && buffer[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+            p = lineEnd + 1
+            if contentEnd == lineStart { continue }  // blank line
+            var message = diagnose(Array(buffer[lineStart..<contentEnd]), layout: layout, scale: scale)
+            if lineEnd == buffer.count && (lineEnd == lineStart || buffer[lineEnd - 1] != 0x0A) {
+                message += " (the file ends in the middle of this line: is it truncated?)"
             }
+            throw LineError(offset: lineStart, message: message)
         }
-        return out
+        return next - slots.lowerBound
     }
 
     /// The slow path: says what is wrong with a line the fast path refused.

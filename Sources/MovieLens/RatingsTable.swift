@@ -120,6 +120,10 @@ extension RatingsTable {
     /// Builds the table from ratings in file order: indexes users and movies, sorts by
     /// (user, movie) and drops duplicates, keeping for each (user, movie) the rating with the
     /// latest timestamp (the later line when timestamps tie).
+    ///
+    /// Two stable counting sorts (by movie, then by user) put the ratings in (user, movie) order
+    /// with file order kept within a pair, in four passes over the indices; one thread (ingest
+    /// hashes the source files on the other core meanwhile).
     static func build(raw: RawRatings) -> (
         user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
         userIDs: [Int64], movieIDs: [Int64], duplicates: Int
@@ -127,61 +131,55 @@ extension RatingsTable {
         let users = IndexMap(raw.userIDs)
         let movies = IndexMap(raw.movieIDs)
         let n = raw.count
-        let userCount = users.ids.count
-        var denseUser = [Int32](repeating: 0, count: n)
-        var denseMovie = [Int32](repeating: 0, count: n)
-        for index in 0..<n {
-            denseUser[index] = users.index(raw.userIDs[index])
-            denseMovie[index] = movies.index(raw.movieIDs[index])
-        }
-        // Counting sort by user: stable, so file order survives within a user.
-        var offsets = [Int](repeating: 0, count: userCount + 1)
-        for user in denseUser { offsets[Int(user) + 1] += 1 }
-        for user in 0..<userCount { offsets[user + 1] += offsets[user] }
-        var cursor = offsets
-        var byUser = [Int32](repeating: 0, count: n)
-        for index in 0..<n {
-            let user = Int(denseUser[index])
-            byUser[cursor[user]] = Int32(index)
-            cursor[user] += 1
-        }
-        // Per user: sort by movie, keep the latest of each movie. Users in parallel blocks.
-        let blocks = Parallel.ranges(userCount, parts: Parallel.workers * 8)
-        let kept: [[Int32]] = try! Parallel.map(blocks.count) { block in
-            var result: [Int32] = []
-            result.reserveCapacity(offsets[blocks[block].upperBound] - offsets[blocks[block].lowerBound])
-            var keys: [UInt64] = []
-            for user in blocks[block] {
-                let run = offsets[user]..<offsets[user + 1]
-                keys.removeAll(keepingCapacity: true)
-                for position in run {
-                    let original = byUser[position]
-                    keys.append(UInt64(UInt32(denseMovie[Int(original)])) << 32 | UInt64(UInt32(original)))
-                }
-                keys.sort()
-                var index = 0
-                while index < keys.count {
-                    var best = UInt32(truncatingIfNeeded: keys[index])
-                    var next = index + 1
-                    while next < keys.count && keys[next] >> 32 == keys[index] >> 32 {
-                        let candidate = UInt32(truncatingIfNeeded: keys[next])
-                        if raw.timestamps[Int(candidate)] >= raw.timestamps[Int(best)] { best = candidate }
-                        next += 1
-                    }
-                    result.append(Int32(bitPattern: best))
-                    index = next
-                }
+        let denseUser = raw.userIDs.map { users.index($0) }
+        let denseMovie = raw.movieIDs.map { movies.index($0) }
+        let byMovie = countingOrder(keys: denseMovie, keyCount: movies.ids.count, of: nil)
+        let order = countingOrder(keys: denseUser, keyCount: users.ids.count, of: byMovie)
+        var user: [Int32] = [], movie: [Int32] = [], rating: [Float] = [], timestamp: [Int64] = []
+        user.reserveCapacity(n); movie.reserveCapacity(n); rating.reserveCapacity(n); timestamp.reserveCapacity(n)
+        var index = 0
+        while index < n {
+            let first = Int(order[index])
+            var best = first
+            var next = index + 1
+            while next < n, case let candidate = Int(order[next]),
+                  denseUser[candidate] == denseUser[first], denseMovie[candidate] == denseMovie[first] {
+                if raw.timestamps[candidate] >= raw.timestamps[best] { best = candidate }
+                next += 1
             }
-            return result
+            user.append(denseUser[best])
+            movie.append(denseMovie[best])
+            rating.append(raw.ratings[best])
+            timestamp.append(raw.timestamps[best])
+            index = next
         }
-        let order = kept.flatMap { $0 }
         return (
-            user: order.map { denseUser[Int($0)] },
-            movie: order.map { denseMovie[Int($0)] },
-            rating: order.map { raw.ratings[Int($0)] },
-            timestamp: order.map { raw.timestamps[Int($0)] },
-            userIDs: users.ids, movieIDs: movies.ids, duplicates: n - order.count
+            user: user, movie: movie, rating: rating, timestamp: timestamp,
+            userIDs: users.ids, movieIDs: movies.ids, duplicates: n - user.count
         )
+    }
+
+    /// The positions `0..<keys.count` (or those of `positions`, in their order) stably sorted by
+    /// `keys[position]`, each key in `0..<keyCount`.
+    static func countingOrder(keys: [Int32], keyCount: Int, of positions: [Int32]?) -> [Int32] {
+        var starts = [Int](repeating: 0, count: keyCount + 1)
+        for key in keys { starts[Int(key) + 1] += 1 }
+        for key in 0..<keyCount { starts[key + 1] += starts[key] }
+        var order = [Int32](repeating: 0, count: keys.count)
+        if let positions {
+            for position in positions {
+                let key = Int(keys[Int(position)])
+                order[starts[key]] = position
+                starts[key] += 1
+            }
+        } else {
+            for position in keys.indices {
+                let key = Int(keys[position])
+                order[starts[key]] = Int32(position)
+                starts[key] += 1
+            }
+        }
+        return order
     }
 
     /// Marks held-out ratings by `strategy`. `testKeys` (original (user, movie) ids packed as

@@ -25,20 +25,23 @@ struct TextFile: Sendable {
             throw MovieLensError(file: path, "cannot read: not a regular file")
         }
         let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var filled = 0
-        try bytes.withUnsafeMutableBytes { buffer in
+        var failure: String? = nil
+        // Read straight into uninitialised storage (no zeroing pass over the file's size).
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var filled = 0
             while filled < size {
                 let count = read(fd, buffer.baseAddress! + filled, size - filled)
                 if count < 0 {
                     if errno == EINTR { continue }
-                    throw MovieLensError(file: path, "cannot read: \(String(cString: strerror(errno)))")
+                    failure = String(cString: strerror(errno))
+                    break
                 }
                 if count == 0 { break }
                 filled += count
             }
+            initialized = filled
         }
-        if filled < size { bytes.removeLast(size - filled) }
+        if let failure { throw MovieLensError(file: path, "cannot read: \(failure)") }
         self.path = path
         self.bytes = bytes
         self.start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0

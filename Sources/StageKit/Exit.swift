@@ -37,6 +37,7 @@ func exitFor<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -
 /// done here, with help and usage handled as above and the project's errors exiting with their
 /// own codes.
 public func runTool<Command: ParsableCommand>(_: Command.Type) -> Never {
+    Parallel.stopIdleBLASPool()
     printVersionIfAsked(Command.self)
     var command: any ParsableCommand
     do {
@@ -64,6 +65,7 @@ func printVersionIfAsked<Command: ParsableCommand>(_: Command.Type) {
 /// `runTool` for commands that run async (`serve`): the same parsing, exit codes and error
 /// messages.
 public func runAsyncTool<Command: AsyncParsableCommand>(_: Command.Type) async -> Never {
+    Parallel.stopIdleBLASPool()
     printVersionIfAsked(Command.self)
     var command: any AsyncParsableCommand
     do {

@@ -13,4 +13,9 @@
 static inline int projector_lapack_row_major(void) { return LAPACK_ROW_MAJOR; }
 static inline int projector_lapack_col_major(void) { return LAPACK_COL_MAJOR; }
 
+/// OpenBLAS's (pthreads build) stop for its worker pool; exported by libopenblas but in no
+/// header. It joins the idle workers; the next threaded BLAS call starts them again. Used by
+/// `Parallel.stopIdleBLASPool()` (see there for why).
+int blas_thread_shutdown_(void);
+
 #endif
