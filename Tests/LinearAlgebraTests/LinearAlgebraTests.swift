@@ -1,4 +1,5 @@
 import Foundation
+import Essentials
 import LinearAlgebra
 import Testing
 
@@ -251,5 +252,27 @@ struct SmallKernelTests {
                 }
             }
         }
+    }
+}
+
+struct BLASPoolTests {
+    /// Every executable stops OpenBLAS's idle pool at start; a later threaded call must restart it
+    /// and give the same product as before the stop (a 256² sgemm is large enough for OpenBLAS to
+    /// split it over its threads).
+    @Test func aStoppedPoolRestartsOnTheNextCallWithTheSameResult() {
+        var rng = SeededGenerator(seed: 3)
+        let a = rng.gaussianMatrix(rows: 256, columns: 256), b = rng.gaussianMatrix(rows: 256, columns: 256)
+        let before = BLAS.multiply(a, b)
+        // One BLAS thread splits the work differently: its own reference for the loop below.
+        let single = Parallel.withBLASThreads(1) { BLAS.multiply(a, b) }
+        Parallel.stopIdleBLASPool()
+        Parallel.stopIdleBLASPool()  // twice: harmless
+        let after = BLAS.multiply(a, b)
+        #expect(after == before)
+        // Inside a parallel loop (BLAS on one thread) after a stop, too.
+        Parallel.stopIdleBLASPool()
+        let inLoop = try! Parallel.map(2) { _ in BLAS.multiply(a, b) }
+        #expect(inLoop[0] == single && inLoop[1] == single)
+        #expect(BLAS.multiply(a, b) == before)
     }
 }

@@ -49,6 +49,13 @@ struct FuzzFindingsTests {
         #expect(RatingScale.wholeStars.problem(with: -.infinity) == "rating -inf is outside the scale 1–5")
         #expect(RatingScale.halfStars.problem(with: .nan) == "rating nan is outside the scale 0.5–5")
         #expect(RatingScale.wholeStars.problem(with: 4) == nil)
+        // `contains` (the parsers' and readers' inlined check) agrees with `problem(with:)`.
+        let scales = [RatingScale.wholeStars, .halfStars, RatingScale(minimum: -2, maximum: 2, step: 0.25),
+                      RatingScale(minimum: 0, maximum: 1, step: 0), RatingScale(minimum: 1, maximum: 1e6, step: 1e-30)]
+        let values: [Float] = [-3, -2, -1.75, 0, 0.25, 0.5, 0.7, 1, 1.5, 2.5, 3, 4.5, 4.99, 5, 5.5, 1e6, .nan, .infinity, 3e38]
+        for scale in scales {
+            for value in values { #expect(scale.contains(value) == (scale.problem(with: value) == nil), "\(scale) \(value)") }
+        }
     }
 }
 

@@ -51,6 +51,18 @@ struct IngestTests {
         #expect(table.timestamp == [900, 10, 5])
     }
 
+    /// Blank lines spread over the parser's pieces leave empty slots that are closed up; users
+    /// out of order in the file come out sorted by (user, movie).
+    @Test func blankLinesAcrossPiecesAndUnsortedUsers() throws {
+        let fixture = ml1mFixture(ratings: "3::2::1::1\n\n\n1::2::2::2\r\n\r\n2::1::3::3\n\n1::1::4::4\n\n\n\n3::1::5::5")
+        defer { withExtendedLifetime(fixture) {} }
+        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        #expect(table.user == [0, 0, 1, 2, 2])
+        #expect(table.movie == [0, 1, 0, 0, 1])
+        #expect(table.rating == [4, 2, 3, 5, 1])
+        #expect(table.timestamp == [4, 2, 3, 5, 1])
+    }
+
     @Test func ml100kLayoutReadsGenreFlagsAndLatin1() throws {
         var item = Array("1|Toy Story (1995)|01-Jan-1995||http://x|0|1|1\n".utf8)
         item += Array("2|Mis".utf8) + [0xE9] + Array("rables, Les (1995)|01-Jan-1995||http://y|0|0|1\n".utf8)
