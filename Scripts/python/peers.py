@@ -4,6 +4,9 @@
     peers.py ease RATINGS.h5 [--lambda 1500]        numpy float32 EASE (sparse Gram + np.linalg.inv)
     peers.py surprise-svd RATINGS.h5 [--seed 42]    Surprise's SVD (k 50, 50 epochs, reg 0.05)
     peers.py pandas-ingest RATINGS.dat              pandas' C parser on a MovieLens '::' file
+    peers.py myfm RATINGS.h5 [--rank 32 --burn-in 30 --samples 400 --implicit both]
+                                                    myFM's Gibbs-sampled FM, "SVD++ flipped"
+                                                    relation blocks (Rendle, Zhang & Koren 2019)
 
 Each prints one JSON line: {"task", "seconds", ...}. `seconds` times only the peer's own work
 (the fit, or the parse), measured in-process after the data is in memory and the imports are
@@ -69,14 +72,54 @@ def pandas_ingest(args):
     return {"task": "pandas-ingest", "seconds": seconds, "rows": len(frame)}
 
 
+def myfm_svdpp_flipped(args):
+    """myFM on the same blocks as Projector's bayesian-fm: per user its id and the movies it
+    rated in training (1/sqrt(n)), per movie its id and its training raters (1/sqrt(n)); one
+    prior group per feature group; burn-in sweeps then `samples` kept (all averaged)."""
+    import myfm
+    import scipy.sparse as sps
+    user, movie, rating, test, (n_users, n_movies), (lo, hi) = load_split(args.data)
+    train = ~test
+
+    def block(entity, partner, n_entities, n_partners, implicit):
+        counts = np.bincount(entity[train], minlength=n_entities).astype(np.float64)
+        ident = sps.identity(n_entities, format="csr", dtype=np.float64)
+        if not implicit:
+            return ident, [n_entities]
+        weight = 1 / np.sqrt(np.maximum(counts, 1))
+        rated = sps.csr_matrix((weight[entity[train]], (entity[train], partner[train])), shape=(n_entities, n_partners))
+        return sps.hstack([ident, rated], format="csr"), [n_entities, n_partners]
+
+    user_data, user_groups = block(user, movie, n_users, n_movies, args.implicit in ("both", "users"))
+    movie_data, movie_groups = block(movie, user, n_movies, n_users, args.implicit in ("both", "movies"))
+    mean = float(rating[train].mean())
+    fm = myfm.MyFMRegressor(rank=args.rank, random_seed=args.seed)
+    start = time.perf_counter()
+    fm.fit(sps.csr_matrix((int(train.sum()), 0)), rating[train] - mean,
+           X_rel=[myfm.RelationBlock(user[train], user_data), myfm.RelationBlock(movie[train], movie_data)],
+           n_iter=args.burn_in + args.samples, n_kept_samples=args.samples,
+           group_shapes=user_groups + movie_groups)
+    seconds = time.perf_counter() - start
+    predicted = mean + fm.predict(sps.csr_matrix((int(test.sum()), 0)),
+                                  X_rel=[myfm.RelationBlock(user[test], user_data), myfm.RelationBlock(movie[test], movie_data)])
+    rmse = float(np.sqrt(np.mean(np.square(np.clip(predicted, lo, hi) - rating[test]))))
+    return {"task": "myfm", "seconds": seconds, "rmse": rmse, "rank": args.rank, "burn_in": args.burn_in,
+            "samples": args.samples, "implicit": args.implicit, "version": myfm.__version__}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("task", choices=["ease", "surprise-svd", "pandas-ingest"])
+    parser.add_argument("task", choices=["ease", "surprise-svd", "pandas-ingest", "myfm"])
     parser.add_argument("data")
     parser.add_argument("--lambda", dest="lam", type=float, default=1500)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rank", type=int, default=32)
+    parser.add_argument("--burn-in", type=int, default=30)
+    parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--implicit", choices=["both", "users", "movies", "none"], default="both")
     args = parser.parse_args()
-    result = {"ease": ease, "surprise-svd": surprise_svd, "pandas-ingest": pandas_ingest}[args.task](args)
+    result = {"ease": ease, "surprise-svd": surprise_svd, "pandas-ingest": pandas_ingest,
+              "myfm": myfm_svdpp_flipped}[args.task](args)
     print(json.dumps(result))
 
 

@@ -2,7 +2,7 @@ import Essentials
 
 /// The algorithm registry, and what is derived from the algorithms' parameter declarations.
 public enum Algorithms {
-    public static let all: [any Algorithm.Type] = [SVD.self, PCA.self, ALS.self, BPMF.self, EASE.self]
+    public static let all: [any Algorithm.Type] = [SVD.self, PCA.self, ALS.self, BPMF.self, BayesianFM.self, EASE.self]
     public static var names: [String] { all.map { $0.name } }
     /// The algorithms whose models can be a rating head.
     public static var ratingNames: [String] { all.filter { $0.predictsRatings }.map { $0.name } }

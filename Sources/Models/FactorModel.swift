@@ -1,3 +1,4 @@
+import Essentials
 import LinearAlgebra
 
 /// The learned state of a latent-factor model (SVD, PCA, ALS, BPMF):
@@ -56,6 +57,20 @@ public struct FactorModel: Sendable {
         }
         BLAS.gemm(block, movieFactors, transposeB: true, alpha: 1, beta: 1, into: &result)
         return result
+    }
+
+    /// sums[i] += the raw prediction for (users[i], movies[i]), in parallel over blocks of pairs:
+    /// the samplers average their kept samples' predictions with it.
+    public func addRawPredictions(users: [Int32], movies: [Int32], into sums: inout [Double]) {
+        let blocks = Parallel.ranges(sums.count, parts: Parallel.workers * 4)
+        sums.withUnsafeMutableBufferPointer { sums in
+            let sums = UncheckedBuffer(sums)
+            Parallel.forEach(blocks.count) { block in
+                for index in blocks[block] {
+                    sums[index] += Double(rawPrediction(user: Int(users[index]), movie: Int(movies[index])))
+                }
+            }
+        }
     }
 
     public var allFinite: Bool {

@@ -7,6 +7,18 @@ extension TrainingSet {
          rmse(model, users: testUser, movies: testMovie, ratings: testRating, scale: metadata))
     }
 
+    /// RMSE of averaged predictions `sums[i] / count`, clipped to the scale, against `ratings`
+    /// (NaN when there are none): the samplers' training curves.
+    public func averagedRMSE(_ sums: [Double], count: Int, ratings: [Float]) -> Double {
+        guard !ratings.isEmpty else { return .nan }
+        var total = 0.0
+        for index in 0..<ratings.count {
+            let error = Double(metadata.clip(Float(sums[index] / Double(count))) - ratings[index])
+            total += error * error
+        }
+        return (total / Double(ratings.count)).squareRoot()
+    }
+
     /// The normalised training values as a dense users × movies matrix (missing entries 0).
     public func denseMatrix() -> Matrix {
         var x = Matrix(rows: userCount, columns: movieCount)

@@ -95,14 +95,17 @@ struct EvaluatorTests {
         #expect(html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
     }
 
-    /// RMSE and precision@10 of a real ML-100K model, recomputed by numpy/h5py from the files.
-    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func agreesWithAnIndependentNumpyComputation() throws {
+    /// RMSE and precision@10 of a real ML-100K model, recomputed by numpy/h5py from the files:
+    /// ALS, and the Bayesian FM (whose blocks are folded into the same factor-model layout).
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"),
+          arguments: [("als", ["rank": "16", "iterations": "5"]), ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5"])])
+    func agreesWithAnIndependentNumpyComputation(algorithm name: String, parameters: [String: String]) throws {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
         let data = try TrainingSet.normalise(table, method: .none)
-        let als = try ALS.make(["rank": 16, "iterations": 5])
-        let trained = try als.fit(data)
-        let file = ModelFile(algorithm: als, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
+        let algorithm = try Algorithms.make(name, text: parameters)
+        let trained = try algorithm.fit(data)
+        let file = ModelFile(algorithm: algorithm, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
                              createdBy: "test")
         let modelPath = scratchPath("model.h5"), ratingsPath = scratchPath("ratings.h5")
         defer { try? FileManager.default.removeItem(atPath: modelPath); try? FileManager.default.removeItem(atPath: ratingsPath) }
@@ -111,8 +114,8 @@ struct EvaluatorTests {
         let e = try Evaluator.evaluate(model: file, data: table)
 
         let numpy = try checkMetrics(model: modelPath, ratings: ratingsPath)
-        #expect(abs(numpy["rmse"]! - e.rating!.rmse) < 1e-6, "numpy RMSE \(numpy["rmse"]!) vs \(e.rating!.rmse)")
-        #expect(abs(numpy["precision@10"]! - e.ranking.precision[1]) < 1e-6, "numpy p@10 \(numpy["precision@10"]!) vs \(e.ranking.precision[1])")
+        #expect(abs(numpy["rmse"]! - e.rating!.rmse) < 1e-6, "\(name): numpy RMSE \(numpy["rmse"]!) vs \(e.rating!.rmse)")
+        #expect(abs(numpy["precision@10"]! - e.ranking.precision[1]) < 1e-6, "\(name): numpy p@10 \(numpy["precision@10"]!) vs \(e.ranking.precision[1])")
         #expect(Int(numpy["users"]!) == e.ranking.usersEvaluated)
     }
 }

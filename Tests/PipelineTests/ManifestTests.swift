@@ -50,7 +50,7 @@ struct ManifestTests {
         Case(name: "unknown top-level key", yaml: "name: n\ndata: {folder: /d}\nstages: []\n", line: 3,
              message: "unknown key 'stages' (expected one of: name, description, data, split, models, evaluate, publish)"),
         Case(name: "unknown parameter", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise:\n      algorithm: als\n      learning_rate: 0.1\n", line: 7,
-             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, neighbours, oversampling, power_iterations, rank, samples, seed, solver, top_movies)"),
+             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, neighbours, oversampling, power_iterations, rank, samples, seed, solver, top_movies)"),
         Case(name: "wrong type", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise: {algorithm: als, rank: many}\n", line: 5,
              message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
         Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: 10\n", line: 4,
@@ -75,7 +75,7 @@ struct ManifestTests {
         Case(name: "combine and factorise", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    factorise: {algorithm: als}\n    combine: {rating: a, ranking: a}\n", line: 7,
              message: "models[1] has 'combine' and also 'normalise' or 'factorise': a combined model is made from two trained ones, not trained itself"),
         Case(name: "combine a ranker as the rating head", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: e\n    factorise: {algorithm: ease}\n  - name: s\n    combine: {rating: e, ranking: e}\n", line: 7,
-             message: "'models[1].combine.rating' 'e' is ease, which predicts no ratings (a rating head is one of: svd, pca, als, bpmf)"),
+             message: "'models[1].combine.rating' 'e' is ease, which predicts no ratings (a rating head is one of: svd, pca, als, bpmf, bayesian-fm)"),
         Case(name: "combine neighbours", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    combine: {rating: a, ranking: a, neighbours_from: both}\n", line: 6,
              message: "'models[1].combine.neighbours_from' must be rating or ranking, not 'both'"),
     ]
@@ -156,7 +156,7 @@ struct ManifestParameterTests {
         ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies)"),
         ("{algorithm: als, lambda: -1}", "models[0].factorise: als: lambda -1 must be 0–1000000"),
         ("{algorithm: svd, solver: magic}", "models[0].factorise: svd: solver 'magic' must be auto, exact or randomized"),
-        ("{algorithm: knn}", "models[0].factorise: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
+        ("{algorithm: knn}", "models[0].factorise: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
     ])
     func parametersAreCheckedAgainstTheChosenAlgorithm(factorise: String, message: String) {
         let path = manifestFile("name: n\ndata:\n  folder: /x\nmodels:\n  - name: m\n    factorise: \(factorise)\n")

@@ -44,7 +44,9 @@ struct TrainingStageTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains(#""method":"item-mean""#))
         for (algorithm, extra) in [("svd", ["--rank", "3"]), ("pca", ["--rank", "2"]), ("als", ["--rank", "3", "--iterations", "4"]),
-                                   ("bpmf", ["--rank", "2", "--samples", "6", "--burn-in", "2", "--keep", "3"]), ("ease", ["--lambda", "5"])] {
+                                   ("bpmf", ["--rank", "2", "--samples", "6", "--burn-in", "2", "--keep", "3"]),
+                                   ("bayesian-fm", ["--rank", "2", "--samples", "6", "--burn-in", "2", "--keep", "3", "--implicit", "movies"]),
+                                   ("ease", ["--lambda", "5"])] {
             let model = dir.appendingPathComponent("\(algorithm).h5").path
             let fit = try runStage("factorise", ["--input", normalised, "--output", model, "--algorithm", algorithm, "--neighbours", "4"] + extra)
             #expect(fit.status == 0, "\(algorithm): \(fit.stderr)")
@@ -54,8 +56,9 @@ struct TrainingStageTests {
             switch algorithm {
             case "ease":
                 #expect(file.rating == nil && head.model.kind == "item-item" && head.curve.testRMSE.isEmpty)
-            case "bpmf":
+            case "bpmf", "bayesian-fm":
                 #expect(file.ranking == nil && file.rating?.model.factors?.rank == 2 * 3)  // rank × kept samples, side by side
+                #expect(head.curve.testRMSE.count == 8 && head.curve.testRMSE.allSatisfy(\.isFinite))
             default:
                 #expect(file.ranking == nil && file.rating?.model.factors?.rank == Int(extra[1])!)
                 #expect(!head.curve.testRMSE.isEmpty && head.curve.testRMSE.allSatisfy(\.isFinite))
@@ -64,7 +67,7 @@ struct TrainingStageTests {
     }
 
     @Test(arguments: [
-        (["--algorithm", "knn"], "Error: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, ease"),
+        (["--algorithm", "knn"], "Error: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
         (["--algorithm", "svd", "--lambda", "0.1"], "Error: svd has no parameter 'lambda' (its parameters: rank, solver, oversampling, power_iterations)"),
         (["--algorithm", "als", "--iterations", "0"], "Error: als: iterations 0 must be 1–100000"),
         (["--algorithm", "als", "--lambda=-0.5"], "Error: als: lambda -0.5 must be 0–1000000"),

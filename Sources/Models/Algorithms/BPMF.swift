@@ -98,11 +98,10 @@ public struct BPMF: Algorithm {
                     keptUsers.append(users)
                     keptMovies.append(movies)
                     let sample = model(users: [users], movies: [movies], mean: mean, data: data)
-                    accumulate(sample, users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
-                    accumulate(sample, users: data.testUser, movies: data.testMovie, into: &sumTest)
-                    let count = Double(keptUsers.count)
-                    point = (averagedRMSE(sumTrain, count: count, ratings: data.trainRating, data: data),
-                             averagedRMSE(sumTest, count: count, ratings: data.testRating, data: data))
+                    sample.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
+                    sample.addRawPredictions(users: data.testUser, movies: data.testMovie, into: &sumTest)
+                    point = (data.averagedRMSE(sumTrain, count: keptUsers.count, ratings: data.trainRating),
+                             data.averagedRMSE(sumTest, count: keptUsers.count, ratings: data.testRating))
                 } else if keptUsers.isEmpty {
                     point = data.curvePoint(model(users: [users], movies: [movies], mean: mean, data: data))
                 }
@@ -134,29 +133,6 @@ public struct BPMF: Algorithm {
         var model = data.factorModel(userFactors: u.factors, movieFactors: v.factors, userBias: u.bias, movieBias: v.bias)
         model.globalMean += mean
         return model
-    }
-
-    /// sums[i] += the sample's raw prediction for pair i, in parallel over blocks of pairs.
-    private func accumulate(_ sample: FactorModel, users: [Int32], movies: [Int32], into sums: inout [Double]) {
-        let blocks = Parallel.ranges(sums.count, parts: Parallel.workers * 4)
-        sums.withUnsafeMutableBufferPointer { sums in
-            let sums = UncheckedBuffer(sums)
-            Parallel.forEach(blocks.count) { block in
-                for index in blocks[block] {
-                    sums[index] += Double(sample.rawPrediction(user: Int(users[index]), movie: Int(movies[index])))
-                }
-            }
-        }
-    }
-
-    private func averagedRMSE(_ sums: [Double], count: Double, ratings: [Float], data: TrainingSet) -> Double {
-        guard !ratings.isEmpty else { return .nan }
-        var total = 0.0
-        for index in 0..<ratings.count {
-            let error = Double(data.metadata.clip(Float(sums[index] / count)) - ratings[index])
-            total += error * error
-        }
-        return (total / Double(ratings.count)).squareRoot()
     }
 
     private func sumOfSquaredErrors(users: Matrix, movies: Matrix, byUser: SparseRows, mean: Float) -> Double {

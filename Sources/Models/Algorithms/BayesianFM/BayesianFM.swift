@@ -1,0 +1,180 @@
+import Essentials
+import Foundation
+import LinearAlgebra
+
+/// A Bayesian factorisation machine with "SVD++ flipped" relation blocks, fitted by Gibbs
+/// sampling (Rendle 2013, "Scaling factorization machines to relational data"; Rendle, Zhang &
+/// Koren 2019 for the features; the sampler of libFM's MCMC and myFM).
+///
+/// Each training rating (u, i) is a row of the FM whose features come from two blocks:
+///
+/// - the user block of u: the user's id (x = 1) and the movies u rated in training, each with
+///   x = 1/√n_u (n_u: u's training ratings);
+/// - the movie block of i: the movie's id (x = 1) and the users who rated i in training, each
+///   with x = 1/√m_i.
+///
+/// The model is the second-order FM over those features,
+///
+///     ŷ = w₀ + Σ_f w_f x_f + Σ_{f < g} ⟨v_f, v_g⟩ x_f x_g,    y ~ N(m + ŷ, 1/α)
+///
+/// with m the training values' mean. Every feature group (user ids, users' implicit movies, movie
+/// ids, movies' implicit users) has its own priors w_f ~ N(μ_w, 1/λ_w) and v_fk ~ N(μ_k, 1/λ_k),
+/// with μ ~ N(0, 1/λ) and λ ~ Gamma(1, 1) hyper-priors; α ~ Gamma(1, 1).
+///
+/// **Sampling.** Each sweep draws α, the hyper-parameters, w₀, every w_f, then for each factor
+/// dimension k every v_fk, one at a time, each from its Gaussian conditional. Within a block,
+/// the rows see a feature only through the block's sums, so the conditionals need per-user (or
+/// per-movie) sums of the residual e and of the other block's factor R over the entity's
+/// ratings, not the rows: for a feature f of user blocks, with a = A_u − v_fk x_f (A_u the block's
+/// sum Σ v_gk x_g),
+///
+///     Σ_rows h² = Σ_{u ∋ f} x_f² (n_u a² + 2 a ΣR + ΣR²),   Σ_rows h e = Σ_{u ∋ f} x_f (a Σe + ΣRe)
+///
+/// and after a draw the users' sums are updated in closed form. One sweep costs O(rank × ratings):
+/// per dimension and side, one parallel pass over the ratings (applying the other side's last
+/// change to the residuals, then summing) and one sequential pass over the blocks' entries (the
+/// draws, each entity's sums on one cache line). ML-1M, rank 32: 0.28 s a sweep on 2 cores.
+///
+///     let fm = try BayesianFM.make(["rank": 32, "samples": 400, "keep": 50])
+///     let trained = try fm.fit(trainingSet)     // ML-1M: held-out RMSE 0.8225, 120 s
+///
+/// **The stored model.** A sample's prediction is `w₀ + b_u + c_i + ⟨P_u, Q_i⟩` with the user
+/// block folded into P_u = A_u and b_u = W_u + ½ Σ_k (A_uk² − Σ_f v_fk² x_f²) (the block's
+/// first-order sum and its own pairwise terms), likewise Q_i and c_i — so predicting needs no
+/// training data. `keep` samples, evenly spaced after burn-in, are stored side by side
+/// (rank × keep columns scaled by 1/√keep, biases averaged), which reproduces the averaged
+/// prediction exactly, as BPMF's files do; the curve's last held-out RMSE is what evaluate
+/// measures.
+public struct BayesianFM: Algorithm {
+    public static let name = "bayesian-fm"
+    public static let summary = "Bayesian factorisation machine with implicit-feedback blocks (SVD++ flipped), Gibbs-sampled"
+    public static let rank = Parameter.integer("rank", default: 32, minimum: 1, maximum: 10_000, help: "latent factors")
+    public static let samples = Parameter.integer("samples", default: 400, minimum: 1, maximum: 100_000, help: "Gibbs sweeps after burn-in")
+    public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, maximum: 100_000, help: "sweeps discarded first")
+    public static let keep = Parameter.integer("keep", default: 50, minimum: 1, maximum: 10_000, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
+    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 10, help: "standard deviation of the chain's initial factors")
+    public static let implicit = Parameter.choice("implicit", default: "both", ["both", "users", "movies", "none"], help: "implicit blocks: which sides' blocks hold the partners rated (x = 1/√n)")
+    public static let parameters = [rank, samples, burnIn, keep, initScale, implicit]
+
+    public struct Parameters: Sendable, Equatable {
+        public var rank: Int, samples: Int, burnIn: Int, keep: Int, initScale: Double
+        /// The partner feature groups of the user blocks and of the movie blocks.
+        var userFeatures: [FMSampler.PartnerFeature], movieFeatures: [FMSampler.PartnerFeature]
+    }
+
+    public let values: ParameterValues
+    public let parameters: Parameters
+
+    public init(_ values: ParameterValues) throws {
+        self.values = values
+        let implicit = values.text(Self.implicit)
+        func features(_ side: String) -> [FMSampler.PartnerFeature] { implicit == "both" || implicit == side ? [.implicit] : [] }
+        parameters = Parameters(
+            rank: values.integer(Self.rank), samples: values.integer(Self.samples), burnIn: values.integer(Self.burnIn),
+            keep: values.integer(Self.keep), initScale: values.real(Self.initScale),
+            userFeatures: features("users"), movieFeatures: features("movies"))
+        guard parameters.keep <= parameters.samples else {
+            throw ModelsError.badParameter("bayesian-fm: keep \(parameters.keep) must be between 1 and samples (\(parameters.samples))")
+        }
+        guard parameters.rank * parameters.keep <= FactorModel.maximumRank else {
+            throw ModelsError.badParameter("bayesian-fm: rank \(parameters.rank) × keep \(parameters.keep) columns exceed the model file's \(FactorModel.maximumRank)")
+        }
+    }
+
+    public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
+
+    public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
+        try validate(for: data)
+        var sampler = FMSampler(data: data, parameters: parameters, seed: seed)
+        let total = parameters.burnIn + parameters.samples
+        let keepAt = Set((1...parameters.keep).map { parameters.burnIn + ($0 * parameters.samples) / parameters.keep })
+        var average = Average(rank: parameters.rank, slots: parameters.keep, users: data.userCount, movies: data.movieCount)
+        var sumTrain = [Double](repeating: 0, count: data.trainRating.count)
+        var sumTest = [Double](repeating: 0, count: data.testRating.count)
+        var curve = TrainingCurve()
+        var point: (train: Double, test: Double) = (.nan, .nan)
+        try Parallel.withBLASThreads(1) {
+            for sweep in 1...total {
+                try sampler.sweep(sweep)
+                let sample = sampler.sample()
+                if keepAt.contains(sweep) {
+                    // Into its slot of the stored model as it is drawn (no copy of every kept sample).
+                    average.add(sample)
+                    let model = average.model(of: sample, data: data)
+                    model.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
+                    model.addRawPredictions(users: data.testUser, movies: data.testMovie, into: &sumTest)
+                    point = (data.averagedRMSE(sumTrain, count: average.added, ratings: data.trainRating),
+                             data.averagedRMSE(sumTest, count: average.added, ratings: data.testRating))
+                } else if average.added == 0 {
+                    point = data.curvePoint(average.model(of: sample, data: data))
+                }
+                curve.append(iteration: sweep, train: point.train, test: point.test)
+                progress(TrainingProgress(iteration: sweep, of: total, trainRMSE: point.train, testRMSE: point.test))
+            }
+        }
+        return TrainedModel(
+            model: .factors(average.model(data: data)), curve: curve,
+            extras: ["noise_precision": [sampler.alpha], "kept_samples": [Double(average.added)]])
+    }
+
+    /// The stored model being built: `slots` samples' factors side by side (rank columns each,
+    /// scaled by 1/√slots) and their biases and global terms summed, so the finished model
+    /// predicts the samples' average exactly.
+    struct Average {
+        let rank: Int, slots: Int
+        var userFactors: Matrix, movieFactors: Matrix
+        var userBias: [Double], movieBias: [Double]
+        var global = 0.0
+        var added = 0
+
+        init(rank: Int, slots: Int, users: Int, movies: Int) {
+            (self.rank, self.slots) = (rank, slots)
+            userFactors = Matrix(rows: users, columns: rank * slots)
+            movieFactors = Matrix(rows: movies, columns: rank * slots)
+            userBias = [Double](repeating: 0, count: users)
+            movieBias = [Double](repeating: 0, count: movies)
+        }
+
+        mutating func add(_ sample: FMSampler.Sample) {
+            precondition(added < slots)
+            let scale = 1 / Double(slots).squareRoot()
+            func place(_ factors: [Double], into matrix: inout Matrix) {
+                // Sample factors are dimension-major (f[d * rows + row]).
+                let rows = matrix.rows, width = matrix.columns, offset = added * rank
+                for row in 0..<rows {
+                    for d in 0..<rank { matrix.values[row * width + offset + d] = Float(factors[d * rows + row] * scale) }
+                }
+            }
+            place(sample.userFactors, into: &userFactors)
+            place(sample.movieFactors, into: &movieFactors)
+            for u in userBias.indices { userBias[u] += sample.userBias[u] }
+            for m in movieBias.indices { movieBias[m] += sample.movieBias[m] }
+            global += sample.global
+            added += 1
+        }
+
+        /// The finished model (every slot filled).
+        func model(data: TrainingSet) -> FactorModel {
+            precondition(added == slots)
+            let n = Double(added)
+            var model = data.factorModel(userFactors: userFactors, movieFactors: movieFactors,
+                                         userBias: userBias.map { Float($0 / n) }, movieBias: movieBias.map { Float($0 / n) })
+            model.globalMean += Float(global / n)
+            return model
+        }
+
+        /// One sample on its own, as a model (the training curve's predictions).
+        func model(of sample: FMSampler.Sample, data: TrainingSet) -> FactorModel {
+            func matrix(_ factors: [Double], rows: Int) -> Matrix {
+                var m = Matrix(rows: rows, columns: rank)
+                for row in 0..<rows { for d in 0..<rank { m.values[row * rank + d] = Float(factors[d * rows + row]) } }
+                return m
+            }
+            var model = data.factorModel(
+                userFactors: matrix(sample.userFactors, rows: data.userCount), movieFactors: matrix(sample.movieFactors, rows: data.movieCount),
+                userBias: sample.userBias.map { Float($0) }, movieBias: sample.movieBias.map { Float($0) })
+            model.globalMean += Float(sample.global)
+            return model
+        }
+    }
+}
