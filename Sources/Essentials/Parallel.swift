@@ -25,10 +25,13 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Guards changes of `blasThreads` and OpenBLAS's thread count. Recursive: a loop inside a
-    /// `withBLASThreads` scope of the same thread nests.
+    /// Guards `withBLASThreads` scopes. Recursive: a loop inside a scope of the same thread nests.
+    /// Held for the whole scope, so nothing a scope's workers call may take it.
     private static let blasLock = NSRecursiveLock()
-    /// The thread count BLAS should use now (changed under `blasLock`, read anywhere).
+    /// Guards OpenBLAS's thread count and pool state, briefly: every `openblas_set_num_threads`,
+    /// the pool's stop and restart, and changes of `blasThreads`. Taken by workers too (a restart).
+    private static let poolLock = NSLock()
+    /// The thread count BLAS should use now.
     private static let blasThreads = Atomic<Int>(0)
     /// Set by `stopIdleBLASPool()` until the next `configureBLAS()`: while it is set, thread-count
     /// changes are only recorded, because OpenBLAS restarts its pool on any of them.
@@ -39,31 +42,44 @@ public enum Parallel {
     }()
 
     /// Stops OpenBLAS's worker pool until the next BLAS or LAPACK call. Every executable calls it
-    /// first thing (`runTool`): OpenBLAS starts its pool when the library loads, and the idle
-    /// workers then spin on sched_yield for about 2^28 cycles (≈ 0.1 s) before they sleep. On two
-    /// cores that takes one from whatever the process does first: all of a stage that makes no
-    /// BLAS call (ingest: 0.19 → 0.15 s on ML-1M), or the reading before a fit's first BLAS call.
-    /// The first `configureBLAS()` (every LinearAlgebra routine calls it) starts the pool again
-    /// with the thread count in force.
+    /// first thing (`runTool`), while no other thread makes BLAS calls (it is not synchronised
+    /// with them): OpenBLAS starts its pool when the library loads, and the idle workers then
+    /// spin on sched_yield for about 2^28 cycles (≈ 0.1 s) before they sleep. On two cores that
+    /// takes one from whatever the process does first: all of a stage that makes no BLAS call
+    /// (ingest: 0.19 → 0.15 s on ML-1M), or the reading before a fit's first BLAS call. The first
+    /// `configureBLAS()` (every LinearAlgebra routine calls it) starts the pool again with the
+    /// thread count in force.
     ///
     ///     Parallel.stopIdleBLASPool()   // in main, before anything else
     public static func stopIdleBLASPool() {
         _ = setUp
-        blasLock.lock()
-        defer { blasLock.unlock() }
+        poolLock.lock()
+        defer { poolLock.unlock() }
         _ = blas_thread_shutdown_()
         poolStopped.store(true, ordering: .sequentiallyConsistent)
     }
 
     /// Makes sure BLAS uses every worker for calls outside parallel loops (and one inside them),
     /// and that its pool runs. Called by every LinearAlgebra routine before it calls BLAS or
-    /// LAPACK; cheap and harmless to call again, from any thread.
+    /// LAPACK; cheap (one atomic load) and harmless to call again, from any thread. After a stop,
+    /// the first caller restarts the pool and any other waits until it has.
     public static func configureBLAS() {
         _ = setUp
-        if poolStopped.load(ordering: .acquiring),
-           poolStopped.exchange(false, ordering: .sequentiallyConsistent) {
+        guard poolStopped.load(ordering: .acquiring) else { return }
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if poolStopped.load(ordering: .sequentiallyConsistent) {
             openblas_set_num_threads(Int32(blasThreads.load(ordering: .sequentiallyConsistent)))
+            poolStopped.store(false, ordering: .sequentiallyConsistent)
         }
+    }
+
+    /// Sets the thread count BLAS should use (applied at once unless the pool is stopped).
+    private static func setBLASThreads(_ count: Int) {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        blasThreads.store(count, ordering: .sequentiallyConsistent)
+        if !poolStopped.load(ordering: .sequentiallyConsistent) { openblas_set_num_threads(Int32(count)) }
     }
 
     /// Runs `body` with OpenBLAS on `count` threads, then restores the previous count. An
@@ -75,22 +91,18 @@ public enum Parallel {
         _ = setUp
         blasLock.lock()
         let previous = blasThreads.load(ordering: .sequentiallyConsistent)
-        blasThreads.store(count, ordering: .sequentiallyConsistent)
-        if count != previous && !poolStopped.load(ordering: .sequentiallyConsistent) {
-            openblas_set_num_threads(Int32(count))
-        }
+        if count != previous { setBLASThreads(count) }
         defer {
-            blasThreads.store(previous, ordering: .sequentiallyConsistent)
-            if count != previous && !poolStopped.load(ordering: .sequentiallyConsistent) {
-                openblas_set_num_threads(Int32(previous))
-            }
+            if count != previous { setBLASThreads(previous) }
             blasLock.unlock()
         }
         return try body()
     }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the workers, with BLAS on one
-    /// thread meanwhile. Iterations must be independent and must not start parallel loops.
+    /// thread meanwhile (from the first BLAS call on, if the pool was stopped). Iterations must be
+    /// independent and must not start parallel loops (a nested loop would wait for `blasLock`,
+    /// which the caller holds: a deadlock).
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         _ = setUp
         guard count > 1, workers > 1 else {

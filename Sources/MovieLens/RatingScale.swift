@@ -26,10 +26,11 @@ public struct RatingScale: Sendable, Equatable, CustomStringConvertible {
         guard value >= minimum && value <= maximum else { return false }
         guard step > 0 else { return true }
         let steps = (value - minimum) / step
-        // The nearest whole number of steps (steps ≥ 0 here) without a libm call where Int64
-        // holds it; values halfway between steps fail either way.
-        let nearest = steps < 1e15 ? Float(Int64(steps + 0.5)) : steps.rounded()
-        return abs(steps - nearest) <= 1e-4
+        // Below 2²³ steps (≥ 0 here) the nearest whole number without a libm call (steps + 0.5 is
+        // exact there; values halfway between steps fail either way); from 2²³ on every Float is
+        // whole, and the general form keeps what it always said (infinite steps pass).
+        if steps < 8_388_608 { return abs(steps - Float(Int32(steps + 0.5))) <= 1e-4 }
+        return !(abs(steps - steps.rounded()) > 1e-4)
     }
 
     /// `nil` when `value` is on the scale, else the problem in words.

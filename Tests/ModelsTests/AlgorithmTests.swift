@@ -139,7 +139,9 @@ struct RegistryTests {
         let als = try Algorithms.make("als", text: ["rank": "8"], seed: 7)
         #expect(als.parametersJSON == #"{"alpha":0.75,"cg_steps":3,"init_scale":0.1,"iterations":15,"lambda":0.3,"rank":8,"seed":7}"#)
         let bpmf = try BPMF.make()
-        #expect(bpmf.parameters.rank == 16 && bpmf.parameters.samples == 200 && bpmf.parameters.burnIn == 30 && bpmf.parameters.keep == 40)
+        let chain = bpmf.parameters.chain
+        #expect(bpmf.parameters.rank == 16 && chain.samples == 200 && chain.burnIn == 30 && chain.keep == 40 && chain.initScale == 0.1)
+        #expect(chain.sweeps == 230 && chain.keptSweeps == Set(stride(from: 35, through: 230, by: 5)))
         // Every parameter of every algorithm is in the help text and the README table (the manifest
         // schema is checked in ManifestTests).
         for type in Algorithms.all {
@@ -176,9 +178,10 @@ struct BPMFTests {
         #expect(signal < 0.15, "RMSE to the noiseless truth \(signal)")
     }
 
-    @Test func storedModelReproducesTheCurvesLastPoint() throws {
+    /// Both samplers store their kept samples side by side: the model predicts their average.
+    @Test(arguments: ["bpmf", "bayesian-fm"]) func storedModelReproducesTheCurvesLastPoint(algorithm: String) throws {
         let data = try Conformance.small()
-        let trained = try BPMF.make(["rank": 3, "samples": 40, "burn_in": 10, "keep": 8]).fit(data)
+        let trained = try Algorithms.make(algorithm, ["rank": 3, "samples": 40, "burn_in": 10, "keep": 8]).fit(data)
         let point = data.curvePoint(trained.model.factors!)
         #expect(abs(point.test - trained.curve.testRMSE.last!) < 1e-6)
         #expect(abs(point.train - trained.curve.trainRMSE.last!) < 1e-6)

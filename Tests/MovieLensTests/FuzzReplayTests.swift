@@ -49,13 +49,27 @@ struct FuzzFindingsTests {
         #expect(RatingScale.wholeStars.problem(with: -.infinity) == "rating -inf is outside the scale 1–5")
         #expect(RatingScale.halfStars.problem(with: .nan) == "rating nan is outside the scale 0.5–5")
         #expect(RatingScale.wholeStars.problem(with: 4) == nil)
-        // `contains` (the parsers' and readers' inlined check) agrees with `problem(with:)`.
-        let scales = [RatingScale.wholeStars, .halfStars, RatingScale(minimum: -2, maximum: 2, step: 0.25),
-                      RatingScale(minimum: 0, maximum: 1, step: 0), RatingScale(minimum: 1, maximum: 1e6, step: 1e-30)]
-        let values: [Float] = [-3, -2, -1.75, 0, 0.25, 0.5, 0.7, 1, 1.5, 2.5, 3, 4.5, 4.99, 5, 5.5, 1e6, .nan, .infinity, 3e38]
-        for scale in scales {
-            for value in values { #expect(scale.contains(value) == (scale.problem(with: value) == nil), "\(scale) \(value)") }
+        // `contains` (the parsers' and readers' inlined check) against the rule written out the
+        // slow way: on the scale, and within 1e-4 of a whole number of steps.
+        func reference(_ scale: RatingScale, _ value: Float) -> Bool {
+            guard value >= scale.minimum && value <= scale.maximum else { return false }
+            guard scale.step > 0 else { return true }
+            let steps = (value - scale.minimum) / scale.step
+            return !(abs(steps - steps.rounded()) > 1e-4)
         }
+        let scales = [RatingScale.wholeStars, .halfStars, RatingScale(minimum: -2, maximum: 2, step: 0.25),
+                      RatingScale(minimum: 0, maximum: 1, step: 0), RatingScale(minimum: 1, maximum: 1e6, step: 1e-30),
+                      RatingScale(minimum: -1e6, maximum: 1e6, step: 0.125)]
+        let values: [Float] = [-3, -2, -1.75, 0, 0.25, 0.5, 0.7, 1, 1.5, 2.5, 3, 4.5, 4.99, 5, 5.5, 1e6, .nan, .infinity, 3e38,
+                               48576.125, 48576.25, 999_999.875, -999_999.875]
+        for scale in scales {
+            for value in values {
+                #expect(scale.contains(value) == reference(scale, value), "\(scale) \(value)")
+                #expect(scale.contains(value) == (scale.problem(with: value) == nil), "\(scale) \(value)")
+            }
+        }
+        // 2²³ + 1 steps of 0.125 above −10⁶: a whole number of steps, on the scale.
+        #expect(RatingScale(minimum: -1e6, maximum: 1e6, step: 0.125).contains(48576.125))
     }
 }
 

@@ -27,14 +27,13 @@ public struct BPMF: Algorithm {
     public static let name = "bpmf"
     public static let summary = "Bayesian matrix factorisation by Gibbs sampling, averaged samples stored exactly"
     public static let rank = Parameter.integer("rank", default: 16, minimum: 1, maximum: 10_000, help: "latent factors")
-    public static let samples = Parameter.integer("samples", default: 200, minimum: 1, maximum: 100_000, help: "Gibbs sweeps after burn-in")
-    public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, maximum: 100_000, help: "sweeps discarded first")
-    public static let keep = Parameter.integer("keep", default: 40, minimum: 1, maximum: 10_000, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
-    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 10, help: "standard deviation of the chain's initial factors")
-    public static let parameters = [rank, samples, burnIn, keep, initScale]
+    public static let samples = GibbsChain.samples(default: 200)
+    public static let keep = GibbsChain.keep(default: 40)
+    public static let parameters = [rank, samples, GibbsChain.burnIn, keep, GibbsChain.initScale]
 
     public struct Parameters: Sendable, Equatable {
-        public var rank: Int, samples: Int, burnIn: Int, keep: Int, initScale: Double
+        public var rank: Int
+        public var chain: GibbsChain
     }
 
     public let values: ParameterValues
@@ -42,15 +41,8 @@ public struct BPMF: Algorithm {
 
     public init(_ values: ParameterValues) throws {
         self.values = values
-        parameters = Parameters(rank: values.integer(Self.rank), samples: values.integer(Self.samples),
-                                burnIn: values.integer(Self.burnIn), keep: values.integer(Self.keep), initScale: values.real(Self.initScale))
-        guard parameters.keep <= parameters.samples else {
-            throw ModelsError.badParameter("bpmf: keep \(parameters.keep) must be between 1 and samples (\(parameters.samples))")
-        }
-        // The stored model keeps rank × keep columns side by side.
-        guard parameters.rank * parameters.keep <= FactorModel.maximumRank else {
-            throw ModelsError.badParameter("bpmf: rank \(parameters.rank) × keep \(parameters.keep) columns exceed the model file's \(FactorModel.maximumRank)")
-        }
+        let rank = values.integer(Self.rank)
+        parameters = Parameters(rank: rank, chain: try GibbsChain(values, samples: Self.samples, keep: Self.keep, algorithm: Self.name, rank: rank))
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
@@ -62,12 +54,12 @@ public struct BPMF: Algorithm {
         let mean = Float(data.trainValue.reduce(0.0) { $0 + Double($1) } / Double(max(1, data.trainValue.count)))
         let root = SeededGenerator(seed: seed)
         var initial = root.stream(0)
-        var users = initial.gaussianMatrix(rows: data.userCount, columns: d, scale: Float(parameters.initScale))
-        var movies = initial.gaussianMatrix(rows: data.movieCount, columns: d, scale: Float(parameters.initScale))
+        var users = initial.gaussianMatrix(rows: data.userCount, columns: d, scale: Float(parameters.chain.initScale))
+        var movies = initial.gaussianMatrix(rows: data.movieCount, columns: d, scale: Float(parameters.chain.initScale))
         var tau: Double = 2
 
-        let total = parameters.burnIn + parameters.samples
-        let keepAt = Set((1...parameters.keep).map { parameters.burnIn + ($0 * parameters.samples) / parameters.keep })
+        let total = parameters.chain.sweeps
+        let keepAt = parameters.chain.keptSweeps
         var keptUsers: [Matrix] = [], keptMovies: [Matrix] = []
         var sumTrain = [Double](repeating: 0, count: data.trainRating.count)
         var sumTest = [Double](repeating: 0, count: data.testRating.count)

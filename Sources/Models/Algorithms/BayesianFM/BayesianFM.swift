@@ -19,7 +19,9 @@ import LinearAlgebra
 ///
 /// with m the training values' mean. Every feature group (user ids, users' implicit movies, movie
 /// ids, movies' implicit users) has its own priors w_f ~ N(μ_w, 1/λ_w) and v_fk ~ N(μ_k, 1/λ_k),
-/// with μ ~ N(0, 1/λ) and λ ~ Gamma(1, 1) hyper-priors; α ~ Gamma(1, 1).
+/// with libFM's hyper-priors μ ~ N(0, 1/λ), λ ~ Gamma (α_λ = β_λ = γ₀ = 1: the posterior is
+/// Gamma((1 + n + 1)/2, (1 + Σ(θ − μ)² + μ²)/2)); the noise precision α has BPMF's posterior
+/// Gamma(1 + N/2, 1 + SSE/2) (libFM's: Gamma((1 + N)/2, (1 + SSE)/2); at N = 900,000 the same).
 ///
 /// **Sampling.** Each sweep draws α, the hyper-parameters, w₀, every w_f, then for each factor
 /// dimension k every v_fk, one at a time, each from its Gaussian conditional. Within a block,
@@ -49,15 +51,14 @@ public struct BayesianFM: Algorithm {
     public static let name = "bayesian-fm"
     public static let summary = "Bayesian factorisation machine with implicit-feedback blocks (SVD++ flipped), Gibbs-sampled"
     public static let rank = Parameter.integer("rank", default: 32, minimum: 1, maximum: 10_000, help: "latent factors")
-    public static let samples = Parameter.integer("samples", default: 400, minimum: 1, maximum: 100_000, help: "Gibbs sweeps after burn-in")
-    public static let burnIn = Parameter.integer("burn_in", default: 30, minimum: 0, maximum: 100_000, help: "sweeps discarded first")
-    public static let keep = Parameter.integer("keep", default: 50, minimum: 1, maximum: 10_000, help: "samples averaged into the stored model, evenly spaced (≤ samples)")
-    public static let initScale = Parameter.real("init_scale", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 10, help: "standard deviation of the chain's initial factors")
+    public static let samples = GibbsChain.samples(default: 400)
+    public static let keep = GibbsChain.keep(default: 50)
     public static let implicit = Parameter.choice("implicit", default: "both", ["both", "users", "movies", "none"], help: "implicit blocks: which sides' blocks hold the partners rated (x = 1/√n)")
-    public static let parameters = [rank, samples, burnIn, keep, initScale, implicit]
+    public static let parameters = [rank, samples, GibbsChain.burnIn, keep, GibbsChain.initScale, implicit]
 
     public struct Parameters: Sendable, Equatable {
-        public var rank: Int, samples: Int, burnIn: Int, keep: Int, initScale: Double
+        public var rank: Int
+        public var chain: GibbsChain
         /// The partner feature groups of the user blocks and of the movie blocks.
         var userFeatures: [FMSampler.PartnerFeature], movieFeatures: [FMSampler.PartnerFeature]
     }
@@ -67,18 +68,11 @@ public struct BayesianFM: Algorithm {
 
     public init(_ values: ParameterValues) throws {
         self.values = values
-        let implicit = values.text(Self.implicit)
+        let rank = values.integer(Self.rank), implicit = values.text(Self.implicit)
         func features(_ side: String) -> [FMSampler.PartnerFeature] { implicit == "both" || implicit == side ? [.implicit] : [] }
         parameters = Parameters(
-            rank: values.integer(Self.rank), samples: values.integer(Self.samples), burnIn: values.integer(Self.burnIn),
-            keep: values.integer(Self.keep), initScale: values.real(Self.initScale),
+            rank: rank, chain: try GibbsChain(values, samples: Self.samples, keep: Self.keep, algorithm: Self.name, rank: rank),
             userFeatures: features("users"), movieFeatures: features("movies"))
-        guard parameters.keep <= parameters.samples else {
-            throw ModelsError.badParameter("bayesian-fm: keep \(parameters.keep) must be between 1 and samples (\(parameters.samples))")
-        }
-        guard parameters.rank * parameters.keep <= FactorModel.maximumRank else {
-            throw ModelsError.badParameter("bayesian-fm: rank \(parameters.rank) × keep \(parameters.keep) columns exceed the model file's \(FactorModel.maximumRank)")
-        }
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
@@ -86,9 +80,9 @@ public struct BayesianFM: Algorithm {
     public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
         try validate(for: data)
         var sampler = FMSampler(data: data, parameters: parameters, seed: seed)
-        let total = parameters.burnIn + parameters.samples
-        let keepAt = Set((1...parameters.keep).map { parameters.burnIn + ($0 * parameters.samples) / parameters.keep })
-        var average = Average(rank: parameters.rank, slots: parameters.keep, users: data.userCount, movies: data.movieCount)
+        let total = parameters.chain.sweeps
+        let keepAt = parameters.chain.keptSweeps
+        var average = Average(rank: parameters.rank, slots: parameters.chain.keep, users: data.userCount, movies: data.movieCount)
         var sumTrain = [Double](repeating: 0, count: data.trainRating.count)
         var sumTest = [Double](repeating: 0, count: data.testRating.count)
         var curve = TrainingCurve()

@@ -87,9 +87,9 @@ struct FMSampler {
         let centred = data.trainValue.map { Double($0) - mean }
         var rng = SeededGenerator(seed: seed).stream(0)
         users = Self.side(entities: data.userCount, partners: data.movieCount, entityOf: data.trainUser, partnerOf: data.trainMovie,
-                          features: parameters.userFeatures, k: k, scale: parameters.initScale, rng: &rng)
+                          features: parameters.userFeatures, k: k, scale: parameters.chain.initScale, rng: &rng)
         movies = Self.side(entities: data.movieCount, partners: data.userCount, entityOf: data.trainMovie, partnerOf: data.trainUser,
-                           features: parameters.movieFeatures, k: k, scale: parameters.initScale, rng: &rng)
+                           features: parameters.movieFeatures, k: k, scale: parameters.chain.initScale, rng: &rng)
         let groups = [1 + users.groups.count, 1 + movies.groups.count]
         firstOrderPriors = groups.map { [Prior](repeating: Prior(), count: $0) }
         factorPriors = groups.map { [[Prior]](repeating: [Prior](repeating: Prior(), count: parameters.rank), count: $0) }
