@@ -126,9 +126,10 @@ struct RegistryTests {
         ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0 and ≤ 1000000000"),
         ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies)"),
         ("bayesian-fm", ["implicit": "all"], "bayesian-fm: implicit 'all' must be both, users, movies or none"),
+        ("bayesian-fm", ["movie_attributes": "tags"], "bayesian-fm: movie_attributes 'tags' must be none, genres, year or both"),
         ("bayesian-fm", ["samples": "10", "keep": "11"], "bayesian-fm: keep 11 must be between 1 and samples (10)"),
         ("bayesian-fm", ["rank": "1000", "keep": "101"], "bayesian-fm: rank 1000 × keep 101 columns exceed the model file's 100000"),
-        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, init_scale, implicit)"),
+        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, init_scale, implicit, movie_attributes)"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
     ])
     func badParameters(algorithm: String, given: [String: String], message: String) {

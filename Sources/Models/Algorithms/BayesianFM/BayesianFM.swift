@@ -54,13 +54,14 @@ public struct BayesianFM: Algorithm {
     public static let samples = GibbsChain.samples(default: 400)
     public static let keep = GibbsChain.keep(default: 50)
     public static let implicit = Parameter.choice("implicit", default: "both", ["both", "users", "movies", "none"], help: "implicit blocks: which sides' blocks hold the partners rated (x = 1/√n)")
-    public static let parameters = [rank, samples, GibbsChain.burnIn, keep, GibbsChain.initScale, implicit]
+    public static let movieAttributes = Parameter.choice("movie_attributes", default: "none", ["none", "genres", "year", "both"], help: "movie blocks also hold the movie's genres (x = 1/√genres) and/or release year")
+    public static let parameters = [rank, samples, GibbsChain.burnIn, keep, GibbsChain.initScale, implicit, movieAttributes]
 
     public struct Parameters: Sendable, Equatable {
         public var rank: Int
         public var chain: GibbsChain
-        /// The partner feature groups of the user blocks and of the movie blocks.
-        var userFeatures: [FMSampler.PartnerFeature], movieFeatures: [FMSampler.PartnerFeature]
+        /// The feature groups of the user blocks and of the movie blocks, besides the ids.
+        var userGroups: [FMSampler.GroupKind], movieGroups: [FMSampler.GroupKind]
     }
 
     public let values: ParameterValues
@@ -68,11 +69,13 @@ public struct BayesianFM: Algorithm {
 
     public init(_ values: ParameterValues) throws {
         self.values = values
-        let rank = values.integer(Self.rank), implicit = values.text(Self.implicit)
-        func features(_ side: String) -> [FMSampler.PartnerFeature] { implicit == "both" || implicit == side ? [.implicit] : [] }
+        let rank = values.integer(Self.rank), implicit = values.text(Self.implicit), attributes = values.text(Self.movieAttributes)
+        func implicitGroup(_ side: String) -> [FMSampler.GroupKind] { implicit == "both" || implicit == side ? [.implicit] : [] }
+        let movieAttributeGroups: [FMSampler.GroupKind] = (["genres", "both"].contains(attributes) ? [.genres] : [])
+            + (["year", "both"].contains(attributes) ? [.year] : [])
         parameters = Parameters(
             rank: rank, chain: try GibbsChain(values, samples: Self.samples, keep: Self.keep, algorithm: Self.name, rank: rank),
-            userFeatures: features("users"), movieFeatures: features("movies"))
+            userGroups: implicitGroup("users"), movieGroups: implicitGroup("movies") + movieAttributeGroups)
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
