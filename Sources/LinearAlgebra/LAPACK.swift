@@ -132,38 +132,6 @@ func fixSigns(vectorsInRowsOf vectors: inout Matrix, partnerColumnsOf partner: i
 }
 
 extension LAPACK {
-    /// Cholesky factor of a symmetric positive-definite n×n matrix held as a row-major upper
-    /// triangle (what `BLAS.syrkUpperTransposed` writes), in place (`spotrf`). Read column-major
-    /// that triangle is the lower one, so the factor is L (column-major, lower) with A = L Lᵀ.
-    @inline(__always)
-    public static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Float>) throws {
-        Parallel.configureBLAS()
-        let info = LAPACKE_spotrf_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n))
-        if info != 0 {
-            throw LinearAlgebraError(routine: "spotrf", info: info, message: "matrix is not positive definite")
-        }
-    }
-
-    /// Solves A x = b in place given the factor from `choleskyFactor` (`spotrs`).
-    @inline(__always)
-    public static func choleskySolve(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) throws {
-        Parallel.configureBLAS()
-        let info = LAPACKE_spotrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int32(n), 1, factor, Int32(n), b, Int32(n))
-        if info != 0 { throw LinearAlgebraError(routine: "spotrs", info: info, message: "bad argument \(-info)") }
-    }
-
-    /// Solves Lᵀ x = b in place given the factor from `choleskyFactor` (`strtrs`): if b ~ N(0, I)
-    /// then x ~ N(0, A⁻¹), which is how a Gaussian with precision A is sampled.
-    @inline(__always)
-    public static func solveFactorTransposed(n: Int, factor: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>) throws {
-        Parallel.configureBLAS()
-        let info = LAPACKE_strtrs_work(projector_lapack_col_major(), Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "T")),
-                                       Int8(UInt8(ascii: "N")), Int32(n), 1, factor, Int32(n), b, Int32(n))
-        if info != 0 {
-            throw LinearAlgebraError(routine: "strtrs", info: info, message: info > 0 ? "the factor is singular (diagonal \(info) is zero)" : "bad argument \(-info)")
-        }
-    }
-
     /// Lower Cholesky factor L (A = L Lᵀ) of a small symmetric positive-definite matrix in double
     /// precision, row-major n×n (`dpotrf`); the upper triangle of the result is zeroed.
     public static func choleskyLower(_ a: [Double], n: Int) throws -> [Double] {

@@ -57,26 +57,26 @@ public struct RatingsOperator: LinearOperator {
 
     /// (X − 1μᵀ) b = X b − 1 (μᵀ b).
     public func times(_ b: Matrix) -> Matrix {
+        precondition(b.rows == columns, "RatingsOperator.times: b has \(b.rows) rows, the operator \(columns) columns")
         var out = Self.product(byUser, b)
-        if let means = columnMeans {
-            let l = b.columns
-            var shift = [Float](repeating: 0, count: l)
-            for movie in 0..<columns { for c in 0..<l { shift[c] += means[movie] * b.values[movie * l + c] } }
-            for row in 0..<rows { for c in 0..<l { out.values[row * l + c] -= shift[c] } }
-        }
+        if let means = columnMeans { Self.subtractRankOne(&out, left: nil, right: b, weights: means) }
         return out
     }
 
     /// (X − 1μᵀ)ᵀ b = Xᵀ b − μ (1ᵀ b).
     public func transposeTimes(_ b: Matrix) -> Matrix {
+        precondition(b.rows == rows, "RatingsOperator.transposeTimes: b has \(b.rows) rows, the operator \(rows) rows")
         var out = Self.product(byMovie, b)
-        if let means = columnMeans {
-            let l = b.columns
-            var sums = [Float](repeating: 0, count: l)
-            for row in 0..<rows { for c in 0..<l { sums[c] += b.values[row * l + c] } }
-            for movie in 0..<columns { for c in 0..<l { out.values[movie * l + c] -= means[movie] * sums[c] } }
-        }
+        if let means = columnMeans { Self.subtractRankOne(&out, left: means, right: b, weights: nil) }
         return out
+    }
+
+    /// The centring's rank-one term: out −= a (bᵀ w)ᵀ, with a = `left` and w = `weights` (nil: all ones).
+    private static func subtractRankOne(_ out: inout Matrix, left: [Float]?, right b: Matrix, weights: [Float]?) {
+        let l = b.columns
+        var v = [Float](repeating: 0, count: l)
+        for row in 0..<b.rows { let w = weights?[row] ?? 1; for c in 0..<l { v[c] += w * b.values[row * l + c] } }
+        for row in 0..<out.rows { let a = left?[row] ?? 1; for c in 0..<l { out.values[row * l + c] -= a * v[c] } }
     }
 
     /// ‖X − 1μᵀ‖_F.

@@ -408,6 +408,48 @@ struct RatingsOperatorTests {
     }
 }
 
+/// PCA above SVD's size rule (1,700 × 1,700 here) takes the randomized path through the centred
+/// sparse ratings: its eigenvalues (σ²/(m − 1)), loadings and scores (UΣ) must give the model the
+/// exact eigenpairs of the dense covariance give.
+struct PCARandomizedPathTests {
+    @Test func matchesTheExactComponentsOfTheDenseMatrix() throws {
+        var rng = SeededGenerator(seed: 21)
+        let users = 1_700, movies = 1_700, k = 3
+        let p = rng.gaussianMatrix(rows: users, columns: k), q = rng.gaussianMatrix(rows: movies, columns: k)
+        var train: [(Int, Int, Float)] = []
+        for u in 0..<users {
+            for m in 0..<movies where rng.nextUniform() < 0.05 {
+                var value: Float = 3
+                for j in 0..<k { value += p[u, j] * q[m, j] }
+                train.append((u, m, value + Float(rng.nextGaussian() * 0.1)))
+            }
+        }
+        let data = try trainingSet(users: users, movies: movies, train: train)
+        let pca = try PCA.make(["rank": .integer(k)])
+        #expect(!SVD.prefersExact(rows: users, columns: movies))   // PCA follows SVD's size rule
+        let trained = try pca.fit(data)
+        let model = try #require(trained.model.factors)
+        let x = data.denseMatrix()
+        let (means, values, w) = try pca.components(x)
+        for j in 0..<k {
+            #expect(Swift.abs(trained.extras["eigenvalues"]![j] - Double(values[j])) <= 2e-4 * Double(values[j]), "λ\(j): \(trained.extras["eigenvalues"]![j]) vs \(values[j])")
+        }
+        // The exact model's prediction: terms + μ_i + ((X − 1μᵀ) W Wᵀ)[u, i].
+        var centred = x
+        for u in 0..<users { for m in 0..<movies { centred[u, m] -= means[m] } }
+        let scores = BLAS.multiply(centred, w)
+        var worst: Float = 0
+        for u in stride(from: 0, to: users, by: 37) {
+            for m in stride(from: 0, to: movies, by: 41) {
+                var expected = data.terms.globalMean + data.terms.userOffset[u] + data.terms.movieOffset[m] + means[m]
+                for j in 0..<k { expected += scores[u, j] * w[m, j] }
+                worst = max(worst, Swift.abs(model.rawPrediction(user: u, movie: m) - expected))
+            }
+        }
+        #expect(worst < 1e-3, "largest prediction difference \(worst)")
+    }
+}
+
 struct EASETopMoviesTests {
     /// `top_movies` fits B on the most-rated movies only: the rest have empty rows and columns,
     /// the fitted block equals EASE fitted on those movies' ratings alone, and covering every

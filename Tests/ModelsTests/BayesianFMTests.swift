@@ -16,7 +16,7 @@ struct BayesianFMTests {
             }
         }
         var data = try trainingSet(users: 12, movies: 9, train: train, test: test, method: .none, scale: .wholeStars)
-        data.metadata.genres = ["Drama|Comedy", "Comedy", "", "Action|Drama|War", "War", "Comedy|Romance", "Drama", "", "Romance"]
+        data.metadata.genres = ["Drama|Comedy", "Comedy", "", "Action|Drama|War", "War", "Comedy|Romance", "Drama|Drama", "", "Romance"]
         data.metadata.years = [1995, 1995, 0, 1982, 2000, 1995, 0, 1982, 1999]
         return data
     }
@@ -42,7 +42,7 @@ struct BayesianFMTests {
             switch kind {
             case .implicit: members = raters.map { ($0, 1 / Double(raters.count).squareRoot()) }
             case .genres:
-                let names = data.metadata.genres[i].split(separator: "|").map(String.init)
+                let names = Set(data.metadata.genres[i].split(separator: "|").map(String.init))  // a genre once
                 members = names.map { (vocabulary.firstIndex(of: $0)!, 1 / Double(names.count).squareRoot()) }
             case .year:
                 members = data.metadata.years[i] > 0 ? [(years.firstIndex(of: data.metadata.years[i])!, 1)] : []

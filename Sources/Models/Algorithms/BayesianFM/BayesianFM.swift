@@ -93,9 +93,9 @@ public struct BayesianFM: Algorithm {
         try Parallel.withBLASThreads(1) {
             for sweep in 1...total {
                 try sampler.sweep(sweep)
-                let sample = sampler.sample()
                 if keepAt.contains(sweep) {
                     // Into its slot of the stored model as it is drawn (no copy of every kept sample).
+                    let sample = sampler.sample()
                     average.add(sample)
                     let model = average.model(of: sample, data: data)
                     model.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
@@ -103,7 +103,7 @@ public struct BayesianFM: Algorithm {
                     point = (data.averagedRMSE(sumTrain, count: average.added, ratings: data.trainRating),
                              data.averagedRMSE(sumTest, count: average.added, ratings: data.testRating))
                 } else if average.added == 0 {
-                    point = data.curvePoint(average.model(of: sample, data: data))
+                    point = data.curvePoint(average.model(of: sampler.sample(), data: data))
                 }
                 curve.append(iteration: sweep, train: point.train, test: point.test)
                 progress(TrainingProgress(iteration: sweep, of: total, trainRMSE: point.train, testRMSE: point.test))

@@ -144,7 +144,8 @@ struct FMSampler {
                 let names = metadata.genres.map { $0.split(separator: "|").map(String.init) }
                 let vocabulary = Array(Set(names.joined())).sorted()
                 let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })
-                let features = names.map { $0.map { index[$0]! }.sorted() }
+                // Each genre once per movie ("Drama|Drama" is one feature: a block holds a feature once).
+                let features = names.map { Array(Set($0.map { index[$0]! })).sorted() }
                 return FeatureGroup(count: vocabulary.count, features: features,
                                     weight: features.map { $0.isEmpty ? 0 : 1 / Double($0.count).squareRoot() },
                                     k: k, scale: scale, rng: &rng)
