@@ -23,7 +23,7 @@ import numpy as np
 def load_split(path):
     import h5py
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "projector.ratings" and int(f.attrs["format_version"]) == 1, path
+        assert f.attrs["format"] == "projector.ratings" and int(f.attrs["format_version"]) in (1, 2), path
         user = f["ratings/user"][:]
         movie = f["ratings/movie"][:]
         rating = f["ratings/rating"][:]

@@ -76,7 +76,12 @@ enum HDF5Mutations {
         field("timestamp", \.timestamp, int64), field("is_test", \.isTest) { UInt8(truncatingIfNeeded: $0.int64()) },
         field("user ids", \.userIDs, int64), field("movie ids", \.movieIDs, int64), field("years", \.years, int32),
         field("titles", \.titles) { String(repeating: "x", count: Int($0.byte())) },
+        field("user gender", \.userAttributes.gender, gender), field("user age", \.userAttributes.age, int32),
+        field("user zip", \.userAttributes.zip) { String(repeating: "9", count: Int($0.byte())) },
     ] }
+
+    /// "M", "F", "" or something else.
+    static func gender(_ b: inout Bytes) -> String { ["M", "F", "", "X", "male"][Int(b.byte()) % 5] }
 
     static var trainingFields: [Field<TrainingSet>] { [
         field("train user", \.trainUser, int32), field("train movie", \.trainMovie, int32), field("train rating", \.trainRating, float),
@@ -84,6 +89,9 @@ enum HDF5Mutations {
         field("test rating", \.testRating, float), field("user offset", \.terms.userOffset, float),
         field("movie offset", \.terms.movieOffset, float), field("user ids", \.metadata.userIDs, int64),
         field("movie ids", \.metadata.movieIDs, int64), field("genres", \.metadata.genres) { _ in "" },
+        field("train timestamp", \.trainTimestamp, int64), field("test timestamp", \.testTimestamp, int64),
+        field("user gender", \.userAttributes.gender, gender), field("user age", \.userAttributes.age, int32),
+        field("user occupation", \.userAttributes.occupation) { String(repeating: "o", count: Int($0.byte())) },
     ] }
 
     static var modelFields: [Field<ModelFile>] { [
@@ -144,7 +152,10 @@ enum HDF5Mutations {
             kind: "ml-1m", scale: .wholeStars, user: rows.map(\.0), movie: rows.map(\.1), rating: rows.map(\.2),
             timestamp: rows.map { Int64($0.0) * 100 }, isTest: rows.map(\.3), userIDs: (1...8).map(Int64.init),
             movieIDs: (1...6).map { Int64($0 * 10) }, titles: (1...6).map { "Movie \($0) (199\($0))" },
-            years: (1...6).map { Int32(1990 + $0) }, genres: [String](repeating: "Drama", count: 6), split: .default,
+            years: (1...6).map { Int32(1990 + $0) }, genres: [String](repeating: "Drama", count: 6),
+            userAttributes: UserAttributes(gender: (0..<8).map { ["M", "F", ""][$0 % 3] }, age: (0..<8).map { Int32($0 * 7) },
+                                           occupation: (0..<8).map { "\($0 % 4)" }, zip: (0..<8).map { $0 == 3 ? "" : "5501\($0)" }),
+            split: .default,
             duplicatesDropped: 0, sourceFiles: ["ratings.dat"], sourceSHA256: [String(repeating: "0", count: 64)], fingerprint: "fuzz")
         let training = try TrainingSet.normalise(table, method: .baseline)
         func model(_ algorithm: any Algorithm) throws -> ModelFile {

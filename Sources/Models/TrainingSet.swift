@@ -5,7 +5,8 @@ import MovieLens
 /// The input every algorithm fits: normalised training values by user and by movie, the
 /// held-out ratings (for the training curve), the normalisation terms and the data's metadata.
 ///
-/// Written by `normalise` as a `projector.normalised` file (version 1):
+/// Written by `normalise` as a `projector.normalised` file (version 2; version 1, without the
+/// users' attributes, is still read: its users are unknown):
 ///
 /// | path            | dtype   | shape      | meaning                                               |
 /// |-----------------|---------|------------|-------------------------------------------------------|
@@ -13,20 +14,28 @@ import MovieLens
 /// | `/train/movie`  | int32   | (n_train)  | dense movie index                                     |
 /// | `/train/rating` | float32 | (n_train)  | the rating                                            |
 /// | `/train/value`  | float32 | (n_train)  | rating − (global_mean + user_offset + movie_offset)   |
+/// | `/train/timestamp` | int64 | (n_train)  | seconds since 1970 (0 when the source has none; version 2) |
 /// | `/test/user`, `/test/movie`, `/test/rating` | int32, int32, float32 | (n_test) | held-out ratings |
+/// | `/test/timestamp` | int64  | (n_test)   | seconds since 1970 (version 2)                        |
 /// | `/terms/user_offset`  | float32 | (n_users)  | user term                                    |
 /// | `/terms/movie_offset` | float32 | (n_movies) | movie term                                   |
 /// | `/users`, `/movies`   |         |            | see `DatasetMetadata`                        |
+/// | `/users/{gender,age,occupation,zip}` | | (n_users) | see `UserAttributes` (version 2)         |
 ///
-/// Root attributes: `format` = `projector.normalised`, `format_version` = 1, `method`,
+/// Root attributes: `format` = `projector.normalised`, `format_version` = 2, `method`,
 /// `global_mean` (float64), `lambda`, `iterations`, `created_by`, and the `DatasetMetadata`
 /// attributes. No timestamp: the same input and options give the same bytes. The reader checks
 /// lengths, every index against n_users/n_movies, and that values and terms are finite.
 public struct TrainingSet: Sendable {
     public static let format = "projector.normalised"
-    public static let formatVersion: Int64 = 1
+    public static let formatVersion: Int64 = 2
+    /// The versions `read` accepts: 1 has no users' attributes.
+    public static let readableVersions: [Int64] = [1, 2]
 
     public var metadata: DatasetMetadata
+    /// Gender, age, occupation and zip per user, for models that use side information; not
+    /// carried into model files (a model predicts from ids).
+    public var userAttributes: UserAttributes
     public var terms: NormalisationTerms
     public var trainUser: [Int32]
     public var trainMovie: [Int32]
@@ -36,6 +45,10 @@ public struct TrainingSet: Sendable {
     public var testUser: [Int32]
     public var testMovie: [Int32]
     public var testRating: [Float]
+    /// Seconds since 1970 of each training and held-out rating (0 when unknown, and in
+    /// version-1 files).
+    public var trainTimestamp: [Int64]
+    public var testTimestamp: [Int64]
     /// Normalisation fitting parameters, for the record.
     public var lambda: Double
     public var iterations: Int
@@ -59,6 +72,7 @@ public struct TrainingSet: Sendable {
     ) throws -> TrainingSet {
         let (train, test) = table.sides()
         let (trainUser, trainMovie, trainRating) = (train.user, train.movie, train.rating)
+        let timestamps = table.sideTimestamps()
         let (testUser, testMovie, testRating) = (test.user, test.movie, test.rating)
         guard !trainRating.isEmpty else {
             throw ModelsError.badParameter("the split leaves no training ratings")
@@ -70,9 +84,10 @@ public struct TrainingSet: Sendable {
             trainRating[$0] - terms.base(user: Int(trainUser[$0]), movie: Int(trainMovie[$0]))
         }
         return TrainingSet(
-            metadata: DatasetMetadata(table), terms: terms, trainUser: trainUser, trainMovie: trainMovie,
+            metadata: DatasetMetadata(table), userAttributes: table.userAttributes, terms: terms, trainUser: trainUser, trainMovie: trainMovie,
             trainRating: trainRating, trainValue: values, testUser: testUser, testMovie: testMovie,
-            testRating: testRating, lambda: lambda, iterations: iterations)
+            testRating: testRating, trainTimestamp: timestamps.train, testTimestamp: timestamps.test,
+            lambda: lambda, iterations: iterations)
     }
 
     public func write(to path: String, createdBy: String) throws {
@@ -85,10 +100,14 @@ public struct TrainingSet: Sendable {
             try file.setAttribute("iterations", Int64(iterations))
             try file.setAttribute("created_by", createdBy)
             try metadata.write(to: file)
+            try userAttributes.write(to: try file.group("users"))
             let train = try file.createGroup("train")
             try RatingTriplets(user: trainUser, movie: trainMovie, rating: trainRating).write(to: train)
             try train.write("value", trainValue)
-            try RatingTriplets(user: testUser, movie: testMovie, rating: testRating).write(to: file.createGroup("test"))
+            try train.write("timestamp", trainTimestamp)
+            let test = try file.createGroup("test")
+            try RatingTriplets(user: testUser, movie: testMovie, rating: testRating).write(to: test)
+            try test.write("timestamp", testTimestamp)
             let group = try file.createGroup("terms")
             try group.write("user_offset", terms.userOffset)
             try group.write("movie_offset", terms.movieOffset)
@@ -96,7 +115,7 @@ public struct TrainingSet: Sendable {
     }
 
     public static func read(_ path: String) throws -> TrainingSet {
-        let file = try HDF5File.open(path, format: format, versions: [formatVersion])
+        let file = try HDF5File.open(path, format: format, versions: readableVersions)
         let check = ContentCheck(file: path)
         let methodName = try file.stringAttribute("method")
         guard let method = NormalisationMethod(rawValue: methodName) else {
@@ -113,6 +132,11 @@ public struct TrainingSet: Sendable {
             }
         }
         let trainValue: [Float] = try file.read("train/value", shape: [train.count], why: "/train/user's length")
+        let version = try file.attribute("format_version", as: Int64.self)
+        let trainTimestamp: [Int64] = version >= 2
+            ? try file.read("train/timestamp", shape: [train.count], why: "/train/user's length") : [Int64](repeating: 0, count: train.count)
+        let testTimestamp: [Int64] = version >= 2
+            ? try file.read("test/timestamp", shape: [test.count], why: "/test/user's length") : [Int64](repeating: 0, count: test.count)
         try check.finite(trainValue, "/train/value")
         let globalMean = try file.attribute("global_mean", as: Double.self)
         guard globalMean.isFinite else { throw check.fail("attribute 'global_mean'", "is \(globalMean): it must be finite") }
@@ -122,9 +146,11 @@ public struct TrainingSet: Sendable {
         try check.finite(movieOffset, "/terms/movie_offset")
         return TrainingSet(
             metadata: metadata,
+            userAttributes: version >= 2 ? try UserAttributes.read(from: file, count: users) : .unknown(count: users),
             terms: NormalisationTerms(method: method, globalMean: Float(globalMean), userOffset: userOffset, movieOffset: movieOffset),
             trainUser: train.user, trainMovie: train.movie, trainRating: train.rating, trainValue: trainValue,
             testUser: test.user, testMovie: test.movie, testRating: test.rating,
+            trainTimestamp: trainTimestamp, testTimestamp: testTimestamp,
             lambda: try file.attribute("lambda", as: Double.self),
             iterations: Int(try file.count("iterations", in: 1...Int64(Int32.max))))
     }

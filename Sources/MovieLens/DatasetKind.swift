@@ -51,6 +51,16 @@ public enum DatasetKind: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The users file (gender, age, occupation, zip) inside a folder of this kind, if it has one;
+    /// read when present.
+    public var usersFileName: String? {
+        switch self {
+        case .ml100k: "u.user"
+        case .ml1m: "users.dat"
+        case .ml10m, .mlCSV, .genericCSV: nil
+        }
+    }
+
     public var defaultScale: RatingScale {
         switch self {
         case .ml100k, .ml1m: .wholeStars

@@ -30,8 +30,8 @@ public enum Ingest {
         /// `RatingsTable.build`'s columns and id maps.
         case table((user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
                     userIDs: [Int64], movieIDs: [Int64], duplicates: Int))
-        /// The source files' sha256 and the movies' metadata.
-        case files([String], [Int64: MovieInfo])
+        /// The source files' sha256, the movies' metadata and the users'.
+        case files([String], [Int64: MovieInfo], [Int64: UserInfo])
     }
 
     public static func load(_ options: IngestOptions) throws -> RatingsTable {
@@ -77,6 +77,11 @@ public enum Ingest {
             moviesFile = try TextFile(path: folder + "/" + moviesName)
             files.append((moviesName, moviesFile!))
         }
+        var usersFile: TextFile? = nil
+        if let usersName = kind.usersFileName, FileManager.default.fileExists(atPath: folder + "/" + usersName) {
+            usersFile = try TextFile(path: folder + "/" + usersName)
+            files.append((usersName, usersFile!))
+        }
         var testKeys = Set<UInt64>()
         if case .files(let name) = options.split {
             let testFile = try TextFile(path: folder + "/\(name).test")
@@ -88,7 +93,7 @@ public enum Ingest {
         }
 
         // Two independent jobs, one per core (neither starts a parallel loop): the table (index,
-        // sort, drop duplicates), and the files' sha256 with the movies' metadata.
+        // sort, drop duplicates), and the files' sha256 with the movies' and users' metadata.
         let readFiles = files, parsed = raw
         let jobs: [Job] = try Parallel.map(2) { job in
             if job == 0 { return .table(RatingsTable.build(raw: parsed)) }
@@ -98,9 +103,10 @@ public enum Ingest {
                 let genreNames = try genreFile.map { try MoviesParser.genreNames($0) } ?? []
                 metadata = try MoviesParser.parse(moviesFile, kind: kind, genreNames: genreNames)
             }
-            return .files(hashes, metadata)
+            let users = try usersFile.map { try UsersParser.parse($0, kind: kind) } ?? [:]
+            return .files(hashes, metadata, users)
         }
-        guard case .table(let built) = jobs[0], case .files(let hashes, let metadata) = jobs[1] else {
+        guard case .table(let built) = jobs[0], case .files(let hashes, let metadata, let users) = jobs[1] else {
             preconditionFailure("Ingest.load: the jobs came back out of order")
         }
         let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
@@ -111,6 +117,7 @@ public enum Ingest {
             titles: built.movieIDs.map { metadata[$0]?.title ?? "" },
             years: built.movieIDs.map { metadata[$0]?.year ?? 0 },
             genres: built.movieIDs.map { metadata[$0]?.genres ?? "" },
+            userAttributes: UserAttributes.of(built.userIDs, in: users),
             split: options.split, duplicatesDropped: built.duplicates,
             sourceFiles: files.map(\.name), sourceSHA256: hashes,
             fingerprint: Digest.sha256(fingerprintText))

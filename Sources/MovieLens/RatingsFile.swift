@@ -3,7 +3,8 @@ import HDF5
 
 /// The ingested-ratings file written by `ingest` and read by every later stage.
 ///
-/// Format `projector.ratings`, version 1. Ratings are sorted by (user, movie).
+/// Format `projector.ratings`, version 2 (version 1, without the users' attributes, is still
+/// read: its users are unknown). Ratings are sorted by (user, movie).
 ///
 /// | path                 | dtype   | shape        | meaning                                              |
 /// |----------------------|---------|--------------|------------------------------------------------------|
@@ -13,6 +14,7 @@ import HDF5
 /// | `/ratings/timestamp` | int64   | (n)          | seconds since 1970 (0 when the source has none)      |
 /// | `/ratings/is_test`   | uint8   | (n)          | 1 = held out by the split, 0 = training              |
 /// | `/users/id`          | int64   | (n_users)    | original user id of each dense index, ascending      |
+/// | `/users/gender`, `/users/age`, `/users/occupation`, `/users/zip` | | (n_users) | see `UserAttributes` (version 2) |
 /// | `/movies/id`         | int64   | (n_movies)   | original movie id of each dense index, ascending     |
 /// | `/movies/title`      | string  | (n_movies)   | UTF-8 title ("" if the metadata lacks the movie)     |
 /// | `/movies/year`       | int32   | (n_movies)   | release year, 0 if unknown                           |
@@ -20,7 +22,7 @@ import HDF5
 /// | `/source/files`      | string  | (k)          | source files read, relative to the source folder     |
 /// | `/source/sha256`     | string  | (k)          | their sha256, hex                                    |
 ///
-/// Root attributes: `format` ("projector.ratings"), `format_version` (1), `kind` (`ml-1m`, …),
+/// Root attributes: `format` ("projector.ratings"), `format_version` (2), `kind` (`ml-1m`, …),
 /// `source_path`, `fingerprint` (sha256 over the sorted "file sha256" lines), `rating_min`,
 /// `rating_max`, `rating_step` (float64), `split` (`hash`, `files`, `temporal`), `split_params`
 /// (JSON), `n_ratings`, `n_users`, `n_movies`, `n_train`, `n_test`, `duplicates_dropped`
@@ -31,7 +33,9 @@ import HDF5
 /// (user, movie) without repeats; a violation is bad input naming the dataset and position.
 public enum RatingsFile {
     public static let format = "projector.ratings"
-    public static let formatVersion: Int64 = 1
+    public static let formatVersion: Int64 = 2
+    /// The versions `read` accepts: 1 has no users' attributes.
+    public static let readableVersions: [Int64] = [1, 2]
 
     /// Writes `table` to `path` atomically (temporary file, then rename).
     public static func write(_ table: RatingsTable, sourcePath: String, to path: String, createdBy: String) throws {
@@ -59,7 +63,9 @@ public enum RatingsFile {
             try RatingTriplets(user: table.user, movie: table.movie, rating: table.rating).write(to: ratings)
             try ratings.write("timestamp", table.timestamp, storage: storage)
             try ratings.write("is_test", table.isTest, storage: storage)
-            try file.createGroup("users").write("id", table.userIDs)
+            let users = try file.createGroup("users")
+            try users.write("id", table.userIDs)
+            try table.userAttributes.write(to: users)
             let movies = try file.createGroup("movies")
             try movies.write("id", table.movieIDs)
             try movies.write("title", strings: table.titles)
@@ -74,7 +80,7 @@ public enum RatingsFile {
     /// Reads a ratings file, refusing other formats and versions it does not know, and anything
     /// inconsistent (see the type's notes).
     public static func read(_ path: String) throws -> RatingsTable {
-        let file = try HDF5File.open(path, format: format, versions: [formatVersion])
+        let file = try HDF5File.open(path, format: format, versions: readableVersions)
         let check = ContentCheck(file: path)
         let n = try file.count("n_ratings", in: 0...Int64(Int32.max))
         let users = try file.count("n_users"), movies = try file.count("n_movies")
@@ -107,6 +113,7 @@ public enum RatingsFile {
             titles: try file.readStrings("movies/title", count: movies, why: "n_movies"),
             years: try file.read("movies/year", shape: [movies], why: "n_movies"),
             genres: try file.readStrings("movies/genres", count: movies, why: "n_movies"),
+            userAttributes: try file.attribute("format_version", as: Int64.self) >= 2 ? UserAttributes.read(from: file, count: users) : nil,
             split: split,
             duplicatesDropped: try file.count("duplicates_dropped", in: 0...Int64.max),
             sourceFiles: sourceFiles,

@@ -24,6 +24,8 @@ public struct RatingsTable: Sendable {
     public var titles: [String]
     public var years: [Int32]
     public var genres: [String]
+    /// Per user: gender, age, occupation, zip (unknown when the release has no users file).
+    public var userAttributes: UserAttributes
     public var split: SplitStrategy
     /// Ratings dropped because a later rating of the same (user, movie) replaced them.
     public var duplicatesDropped: Int
@@ -36,7 +38,7 @@ public struct RatingsTable: Sendable {
     public init(
         kind: String, scale: RatingScale, user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
         isTest: [UInt8], userIDs: [Int64], movieIDs: [Int64], titles: [String], years: [Int32], genres: [String],
-        split: SplitStrategy, duplicatesDropped: Int, sourceFiles: [String], sourceSHA256: [String], fingerprint: String
+        userAttributes: UserAttributes? = nil, split: SplitStrategy, duplicatesDropped: Int, sourceFiles: [String], sourceSHA256: [String], fingerprint: String
     ) {
         self.kind = kind
         self.scale = scale
@@ -50,6 +52,8 @@ public struct RatingsTable: Sendable {
         self.titles = titles
         self.years = years
         self.genres = genres
+        self.userAttributes = userAttributes ?? .unknown(count: userIDs.count)
+        precondition(self.userAttributes.count == userIDs.count, "RatingsTable: one user attribute entry per user")
         self.split = split
         self.duplicatesDropped = duplicatesDropped
         self.sourceFiles = sourceFiles
@@ -67,6 +71,16 @@ public struct RatingsTable: Sendable {
 
 extension RatingsTable {
     /// The ratings split into training and held-out sides, in table order.
+    /// The timestamps of the training and of the held-out ratings, in `sides()`'s order.
+    public func sideTimestamps() -> (train: [Int64], test: [Int64]) {
+        var train: [Int64] = [], test: [Int64] = []
+        train.reserveCapacity(count - testCount)
+        for index in 0..<count {
+            if isTest[index] == 0 { train.append(timestamp[index]) } else { test.append(timestamp[index]) }
+        }
+        return (train, test)
+    }
+
     public func sides() -> (train: RatingTriplets, test: RatingTriplets) {
         var train = RatingTriplets(), test = RatingTriplets()
         let held = testCount

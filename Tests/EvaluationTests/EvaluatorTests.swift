@@ -98,7 +98,8 @@ struct EvaluatorTests {
     /// RMSE and precision@10 of a real ML-100K model, recomputed by numpy/h5py from the files:
     /// ALS, and the Bayesian FM (whose blocks are folded into the same factor-model layout).
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"),
-          arguments: [("als", ["rank": "16", "iterations": "5"]), ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5"])])
+          arguments: [("als", ["rank": "16", "iterations": "5"]), ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5"]),
+                      ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5", "time": "day", "movie_attributes": "both"])])
     func agreesWithAnIndependentNumpyComputation(algorithm name: String, parameters: [String: String]) throws {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))

@@ -129,7 +129,9 @@ struct RegistryTests {
         ("bayesian-fm", ["movie_attributes": "tags"], "bayesian-fm: movie_attributes 'tags' must be none, genres, year or both"),
         ("bayesian-fm", ["samples": "10", "keep": "11"], "bayesian-fm: keep 11 must be between 1 and samples (10)"),
         ("bayesian-fm", ["rank": "1000", "keep": "101"], "bayesian-fm: rank 1000 × keep 101 columns exceed the model file's 100000"),
-        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, init_scale, implicit, movie_attributes)"),
+        ("bayesian-fm", ["user_attributes": "income"], "bayesian-fm: user_attributes 'income' must be none, all, gender, age, occupation or zip"),
+        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, init_scale, implicit, movie_attributes, user_attributes, time)"),
+        ("bayesian-fm", ["time": "hour"], "bayesian-fm: time 'hour' must be none or day"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
     ])
     func badParameters(algorithm: String, given: [String: String], message: String) {
@@ -180,9 +182,13 @@ struct BPMFTests {
     }
 
     /// Both samplers store their kept samples side by side: the model predicts their average.
-    @Test(arguments: ["bpmf", "bayesian-fm"]) func storedModelReproducesTheCurvesLastPoint(algorithm: String) throws {
-        let data = try Conformance.small()
-        let trained = try Algorithms.make(algorithm, ["rank": 3, "samples": 40, "burn_in": 10, "keep": 8]).fit(data)
+    /// With days (the FM's `time day`, on ratings over four days) the curve, like the stored
+    /// model, predicts each user's average training day.
+    @Test(arguments: [("bpmf", "none"), ("bayesian-fm", "none"), ("bayesian-fm", "day")])
+    func storedModelReproducesTheCurvesLastPoint(algorithm: String, time: String) throws {
+        let data = time == "day" ? try BayesianFMTests.data() : try Conformance.small()
+        let parameters: [String: ParameterValue] = ["rank": 3, "samples": 40, "burn_in": 10, "keep": 8]
+        let trained = try Algorithms.make(algorithm, time == "day" ? parameters.merging(["time": "day"]) { $1 } : parameters).fit(data)
         let point = data.curvePoint(trained.model.factors!)
         #expect(abs(point.test - trained.curve.testRMSE.last!) < 1e-6)
         #expect(abs(point.train - trained.curve.trainRMSE.last!) < 1e-6)

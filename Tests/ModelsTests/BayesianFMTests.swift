@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 @testable import Models
+import MovieLens
 import Testing
 import TestSupport
 
@@ -18,20 +19,50 @@ struct BayesianFMTests {
         var data = try trainingSet(users: 12, movies: 9, train: train, test: test, method: .none, scale: .wholeStars)
         data.metadata.genres = ["Drama|Comedy", "Comedy", "", "Action|Drama|War", "War", "Comedy|Romance", "Drama|Drama", "", "Romance"]
         data.metadata.years = [1995, 1995, 0, 1982, 2000, 1995, 0, 1982, 1999]
+        // Users' attributes as ml-100k (ages in years) and ml-1m (group codes) write them, some unknown.
+        data.userAttributes = UserAttributes(
+            gender: ["M", "F", "", "F", "M", "M", "F", "", "M", "F", "M", "F"],
+            age: [24, 1, 0, 56, 33, 18, 45, 50, 17, 61, 35, 25],
+            occupation: ["writer", "10", "", "writer", "other", "10", "other", "", "student", "student", "7", "writer"],
+            zip: ["85711", "02460", "", "V3N4P", "8", "55117", "", "", "85711", "9", "70072", "L9G2B"])
+        // Ratings on four days (two before 1970), held-out ones also on a day not in training.
+        let day: Int64 = 86_400
+        data.trainTimestamp = data.trainUser.indices.map { [-2 * day + 5, 3 * day, 3 * day + 86_399, 11 * day, -1][$0 % 5] }
+        data.testTimestamp = data.testUser.indices.map { [3 * day + 7, 40 * day, -day][$0 % 3] }
         return data
     }
 
     /// ŷ(u, i) from the sampler's parameters: the second-order FM over the row's features — user
     /// id, the user's training movies (1/√n_u), movie id, the movie's training raters (1/√m_i) —
     /// summed pair by pair, without any block sum.
-    static func bruteForce(_ s: FMSampler, data: TrainingSet, parameters: BayesianFM.Parameters, user u: Int, movie i: Int) -> Double {
+    /// With days, the row also holds day `day`'s feature (x = 1); nil: no day feature.
+    static func bruteForce(_ s: FMSampler, data: TrainingSet, parameters: BayesianFM.Parameters, user u: Int, movie i: Int, day: Int? = nil) -> Double {
         let users = s.users, movies = s.movies, k = s.k
         var features: [(w: Double, v: [Double], x: Double)] = []
         func factors(_ values: [Double], count: Int, _ index: Int) -> [Double] { (0..<k).map { values[$0 * count + index] } }
+        if let day, let days = s.days { features.append((days.w[day], factors(days.v, count: days.count, day), 1)) }
         features.append((users.idW[u], factors(users.idV, count: users.count, u), 1))
         let rated = (0..<data.trainUser.count).filter { Int(data.trainUser[$0]) == u }.map { Int(data.trainMovie[$0]) }
-        for (group, kind) in zip(users.groups, parameters.userGroups) where kind == .implicit {
-            for j in rated { features.append((group.w[j], factors(group.v, count: group.count, j), 1 / Double(rated.count).squareRoot())) }
+        // Users' attributes: one feature per value, x = 1; ages by ML-1M's groups, zips by their first character.
+        let attributes = data.userAttributes
+        let ageGroups: [(ClosedRange<Int32>, Int32)] = [(1...17, 1), (18...24, 18), (25...34, 25), (35...44, 35), (45...49, 45), (50...55, 50), (56...200, 56)]
+        let ageOf = attributes.age.map { age in ageGroups.first { $0.0.contains(age) }?.1 }
+        let zipOf = attributes.zip.map { $0.isEmpty ? nil : String($0.prefix(1)) }
+        func oneHot<T: Hashable & Comparable>(_ values: [T?]) -> [(index: Int, x: Double)] {
+            guard let value = values[u] else { return [] }
+            return [(Array(Set(values.compactMap { $0 })).sorted().firstIndex(of: value)!, 1)]
+        }
+        for (group, kind) in zip(users.groups, parameters.userGroups) {
+            let members: [(index: Int, x: Double)]
+            switch kind {
+            case .implicit: members = rated.map { ($0, 1 / Double(rated.count).squareRoot()) }
+            case .gender: members = oneHot(attributes.gender.map { $0.isEmpty ? nil : $0 })
+            case .age: members = oneHot(ageOf)
+            case .occupation: members = oneHot(attributes.occupation.map { $0.isEmpty ? nil : $0 })
+            case .zip: members = oneHot(zipOf)
+            default: Issue.record("\(kind) is not a user group"); members = []
+            }
+            for (index, x) in members { features.append((group.w[index], factors(group.v, count: group.count, index), x)) }
         }
         features.append((movies.idW[i], factors(movies.idV, count: movies.count, i), 1))
         let raters = (0..<data.trainMovie.count).filter { Int(data.trainMovie[$0]) == i }.map { Int(data.trainUser[$0]) }
@@ -46,6 +77,7 @@ struct BayesianFMTests {
                 members = names.map { (vocabulary.firstIndex(of: $0)!, 1 / Double(names.count).squareRoot()) }
             case .year:
                 members = data.metadata.years[i] > 0 ? [(years.firstIndex(of: data.metadata.years[i])!, 1)] : []
+            default: Issue.record("\(kind) is not a movie group"); members = []
             }
             for (index, x) in members { features.append((group.w[index], factors(group.v, count: group.count, index), x)) }
         }
@@ -67,26 +99,59 @@ struct BayesianFMTests {
         return y
     }
 
-    @Test(arguments: [("both", "none"), ("users", "genres"), ("movies", "year"), ("none", "both"), ("both", "both")])
-    func foldedPredictionsAndResidualsAreTheFM(implicit: String, attributes: String) throws {
+    /// The day of each timestamp, counted independently of the sampler: UTC days, floor division.
+    static func dayNumber(_ timestamp: Int64) -> Int64 { Int64((Double(timestamp) / 86_400).rounded(.down)) }
+
+    /// What the stored model predicts with days: the FM on the user's average training day,
+    /// Σ_t (n_ut / n_u) ŷ(u, i, t); a user without training ratings: no day feature.
+    static func userAverageDay(_ s: FMSampler, data: TrainingSet, parameters: BayesianFM.Parameters, user u: Int, movie i: Int) -> Double {
+        let rows = data.trainUser.indices.filter { Int(data.trainUser[$0]) == u }
+        guard !rows.isEmpty else { return bruteForce(s, data: data, parameters: parameters, user: u, movie: i) }
+        let dayList = Array(Set(data.trainTimestamp.map(dayNumber))).sorted()
+        return rows.reduce(0.0) { sum, row in
+            let day = dayList.firstIndex(of: dayNumber(data.trainTimestamp[row]))!
+            return sum + bruteForce(s, data: data, parameters: parameters, user: u, movie: i, day: day) / Double(rows.count)
+        }
+    }
+
+    @Test(arguments: [("both", "none", "none", "none"), ("users", "genres", "gender", "day"), ("movies", "year", "age", "none"),
+                      ("none", "both", "occupation", "day"), ("users", "none", "zip", "none"), ("both", "both", "all", "day")])
+    func foldedPredictionsAndResidualsAreTheFM(implicit: String, attributes: String, userAttributes: String, time: String) throws {
         let data = try Self.data()
         let fm = try BayesianFM.make(["rank": 3, "samples": 4, "burn_in": 0, "keep": 1, "implicit": .text(implicit),
-                                      "movie_attributes": .text(attributes)], seed: 9)
+                                      "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes),
+                                      "time": .text(time)], seed: 9)
+        let dayList = Array(Set(data.trainTimestamp.map(Self.dayNumber))).sorted()
+        #expect(dayList == [-2, -1, 3, 11])
+        func served(_ sampler: FMSampler, _ u: Int, _ i: Int) -> Double {
+            time == "day" ? Self.userAverageDay(sampler, data: data, parameters: fm.parameters, user: u, movie: i)
+                : Self.bruteForce(sampler, data: data, parameters: fm.parameters, user: u, movie: i)
+        }
         var sampler = FMSampler(data: data, parameters: fm.parameters, seed: 9)
         for sweep in 0...3 {
             if sweep > 0 { try sampler.sweep(sweep) }
             let sample = sampler.sample()
             for r in 0..<data.trainUser.count {
                 let u = Int(data.trainUser[r]), i = Int(data.trainMovie[r])
-                let exact = Self.bruteForce(sampler, data: data, parameters: fm.parameters, user: u, movie: i)
-                #expect(abs(Self.folded(sample, users: 12, movies: 9, k: 3, user: u, movie: i) - exact) < 1e-9, "sweep \(sweep) row \(r)")
-                // The residual the sampler keeps is the value minus this prediction.
+                #expect(abs(Self.folded(sample, users: 12, movies: 9, k: 3, user: u, movie: i) - served(sampler, u, i)) < 1e-9, "sweep \(sweep) row \(r)")
+                // The residual the sampler keeps is the value minus the FM on the row's own day.
+                let day = time == "day" ? dayList.firstIndex(of: Self.dayNumber(data.trainTimestamp[r])) : nil
+                let exact = Self.bruteForce(sampler, data: data, parameters: fm.parameters, user: u, movie: i, day: day)
                 #expect(abs(sampler.residual[r] - (Double(data.trainValue[r]) - exact)) < 1e-9, "sweep \(sweep) row \(r)")
             }
-            // Held-out pairs too (the folded model predicts without the training data).
+            // Held-out pairs too (the folded model predicts without the training data), and with
+            // days their own-day predictions (a day not in training: the user's average day).
+            let dayRows = time == "day" ? sampler.days!.indices(of: data.testTimestamp) : []
+            let own = time == "day" ? sampler.ownDayPredictions(users: data.testUser, movies: data.testMovie, dayRows: dayRows) : []
             for r in 0..<data.testUser.count {
                 let u = Int(data.testUser[r]), i = Int(data.testMovie[r])
-                #expect(abs(Self.folded(sample, users: 12, movies: 9, k: 3, user: u, movie: i) - Self.bruteForce(sampler, data: data, parameters: fm.parameters, user: u, movie: i)) < 1e-9)
+                #expect(abs(Self.folded(sample, users: 12, movies: 9, k: 3, user: u, movie: i) - served(sampler, u, i)) < 1e-9)
+                if time == "day" {
+                    let day = dayList.firstIndex(of: Self.dayNumber(data.testTimestamp[r]))
+                    #expect(dayRows[r] == Int32(day ?? -1))
+                    let exact = day.map { Self.bruteForce(sampler, data: data, parameters: fm.parameters, user: u, movie: i, day: $0) } ?? served(sampler, u, i)
+                    #expect(abs(own[r] - exact) < 1e-9)
+                }
             }
         }
     }

@@ -183,10 +183,11 @@ struct AlgorithmConformance {
     @Test func bpmf() throws {
         try Conformance.run(.init(recovery: 0.05)) { try BPMF.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10]) }
     }
-    @Test(arguments: [("both", "none"), ("none", "none"), ("both", "both")]) func bayesianFM(implicit: String, attributes: String) throws {
+    @Test(arguments: [("both", "none", "none", "none"), ("none", "none", "none", "none"), ("both", "both", "all", "day")])
+    func bayesianFM(implicit: String, attributes: String, userAttributes: String, time: String) throws {
         try Conformance.run(.init(recovery: 0.05)) {
             try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "implicit": .text(implicit),
-                                 "movie_attributes": .text(attributes)])
+                                 "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes), "time": .text(time)])
         }
     }
     @Test func ease() throws { try Conformance.run(.init(seeded: false)) { _ in try EASE.make(["lambda": 1]) } }

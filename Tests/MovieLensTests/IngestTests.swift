@@ -19,7 +19,7 @@ struct IngestTests {
         #expect(table.titles == ["Toy Story (1995)", "Misérables, Les (1995)"])
         #expect(table.years == [1995, 1995])
         #expect(table.genres == ["Animation|Children's|Comedy", "Drama|Musical"])
-        #expect(table.sourceFiles == ["ratings.dat", "movies.dat"])
+        #expect(table.sourceFiles == ["ratings.dat", "movies.dat", "users.dat"])
     }
 
     @Test func crlfLineEndingsAndByteOrderMarkAreAccepted() throws {
@@ -151,7 +151,7 @@ struct IngestTests {
         let file = try HDF5File.open(path, writable: true)
         try file.setAttribute("format_version", Int64(99))
         file.close()
-        #expect(throws: HDF5Error(file: path, problem: "projector.ratings format_version 99 is not supported by this program (it reads 1): upgrade Projector or re-run the stage that wrote it")) {
+        #expect(throws: HDF5Error(file: path, problem: "projector.ratings format_version 99 is not supported by this program (it reads 1, 2): upgrade Projector or re-run the stage that wrote it")) {
             try RatingsFile.read(path)
         }
         let other = fixture.file("other.h5")

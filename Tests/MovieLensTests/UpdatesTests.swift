@@ -23,7 +23,7 @@ struct UpdatesTests {
         fixture.write("updates/2026-11-28.csv", "userId,movieId,rating,timestamp\n99,1,4,5000\n99,500,5,5001\n1,2,1,5002\n")
         fixture.write("updates/2026-11-29.csv", "userId,movieId,rating,timestamp\r\n1,2,5,6000\r\n3,1,2,6001\r\n")
         let after = try Ingest.load(IngestOptions(input: fixture.path))
-        #expect(after.sourceFiles == ["ratings.dat", "updates/2026-11-28.csv", "updates/2026-11-29.csv", "movies.dat"])
+        #expect(after.sourceFiles == ["ratings.dat", "updates/2026-11-28.csv", "updates/2026-11-29.csv", "movies.dat", "users.dat"])
         #expect(after.fingerprint != before.fingerprint)
         #expect(after.count == before.count + 3)  // (99, 1), (99, 500), (3, 1); (1, 2) once, with night 2's rating
         #expect(after.duplicatesDropped == 2)

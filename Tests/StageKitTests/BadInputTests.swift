@@ -32,7 +32,7 @@ struct BadInputTests {
     /// the writers do not validate (the readers must).
     enum Damage: String, CaseIterable, CustomTestStringConvertible {
         case ratingsUserOutOfRange, ratingsNegativeMovie, ratingsNaN, ratingsOffTheScale, ratingsUnsorted, ratingsDuplicateIDs
-        case trainMovieOutOfRange, trainValueInfinite
+        case trainMovieOutOfRange, trainValueInfinite, ratingsGenderUnknown, ratingsAgeOutOfRange, trainTimestampsShort
         case modelNaN, modelTrainingMovieOutOfRange, modelNeighbourOutOfRange, modelPointersDecreasing, easeNaN
         case truncatedModel, emptyFile, textFile
         case ratingsCountAttributeWrong, ratingsScaleImpossible, ratingsSplitUnknown, ratingsTrainCountWrong
@@ -170,6 +170,19 @@ struct BadInputTests {
             let file = f.path("bad-train.h5")
             try set.write(to: file, createdBy: "test")
             return (file, "factorise", ["--input", file, "--output", out], "\(file): /train/movie: position 3 holds 9, outside 0..<9 (n_movies)")
+        case .ratingsGenderUnknown:
+            let file = try ratings { $0.userAttributes.gender[2] = "X" }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /users/gender: position 2 holds 'X': a gender is M, F or \"\" (unknown)")
+        case .ratingsAgeOutOfRange:
+            let file = try ratings { $0.userAttributes.age[1] = 300 }
+            return (file, "normalise", ["--input", file, "--output", out], "\(file): /users/age: position 1: age 300 is outside 0…200")
+        case .trainTimestampsShort:
+            var set = try TrainingSet.read(f.train)
+            set.trainTimestamp.removeLast()
+            let file = f.path("bad-train.h5")
+            try set.write(to: file, createdBy: "test")
+            return (file, "factorise", ["--input", file, "--output", out],
+                    "\(file): /train/timestamp: has shape [\(set.trainUser.count - 1)], expected [\(set.trainUser.count)] (/train/user's length)")
         case .trainValueInfinite:
             var set = try TrainingSet.read(f.train)
             set.trainValue[0] = .infinity

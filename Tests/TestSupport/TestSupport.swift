@@ -86,3 +86,26 @@ public func checkMetrics(model: String, ratings: String) throws -> [String: Doub
     try #require(process.terminationStatus == 0, "check_metrics.py failed (numpy and h5py installed? Scripts/setup does it): \(errors)")
     return try JSONSerialization.jsonObject(with: output) as! [String: Double]
 }
+
+/// A copy of HDF5 file `source` at `destination` written by h5py, without the datasets `dropping`
+/// and with `format_version` set to `version`: how an older Projector wrote the file.
+public func olderVersion(of source: String, at destination: String, version: Int, dropping: [String]) throws {
+    let script = """
+        import h5py, sys
+        src, dst = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "w")
+        for name in src: src.copy(src[name], dst, name)
+        for key, value in src.attrs.items(): dst.attrs[key] = value
+        for path in sys.argv[4:]: del dst[path]
+        dst.attrs["format_version"] = int(sys.argv[3])
+        dst.close()
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, source, destination, String(version)] + dropping
+    let err = Pipe()
+    process.standardError = err
+    try process.run()
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "python3 with h5py is needed (Scripts/setup installs it): \(errors)")
+}

@@ -29,7 +29,7 @@ import numpy as np
 
 def main(model_path, ratings_path, k=10, threshold=4.0):
     with h5py.File(ratings_path, "r") as r:
-        assert r.attrs["format"] == "projector.ratings" and r.attrs["format_version"] == 1
+        assert r.attrs["format"] == "projector.ratings" and r.attrs["format_version"] in (1, 2)
         user = r["ratings/user"][:].astype(np.int64)
         movie = r["ratings/movie"][:].astype(np.int64)
         rating = r["ratings/rating"][:]

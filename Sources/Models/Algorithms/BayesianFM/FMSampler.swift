@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import MovieLens
 
 /// The Gibbs sampler behind `BayesianFM` (see there for the model and the block sums).
 ///
@@ -36,7 +37,9 @@ struct FMSampler {
     /// - implicit: one feature per partner, in the blocks of the entities that rated it, x = 1/√n_e
     ///   (0 for an entity without training ratings, whose block has no partner);
     /// - genres: one feature per genre, in the blocks of the movies listing it, x = 1/√(genres);
-    /// - year: one feature per release year, in the blocks of that year's movies, x = 1.
+    /// - year: one feature per release year, in the blocks of that year's movies, x = 1;
+    /// - gender, age (ML-1M's groups, `ageGroup`), occupation, zip (its first character: the
+    ///   region of a US zip code): one feature per value, in the blocks of the users having it, x = 1.
     ///
     /// (An explicit group, the partners with x = (y − m)/√n_e, was tried and dropped: the block of
     /// a training row then holds that row's own rating, which the model learns to read back —
@@ -71,12 +74,99 @@ struct FMSampler {
     }
 
     /// The kinds of feature group a side's blocks may hold besides the ids.
-    enum GroupKind: Sendable, Equatable { case implicit, genres, year }
+    enum GroupKind: Sendable, Equatable { case implicit, genres, year, gender, age, occupation, zip }
+
+    /// ML-1M's age groups, for ages in years (ml-100k) and ML-1M's own codes alike: under 18 → 1,
+    /// 18–24 → 18, 25–34 → 25, 35–44 → 35, 45–49 → 45, 50–55 → 50, 56 and over → 56; nil if unknown (0).
+    static func ageGroup(_ age: Int32) -> Int32? {
+        guard age > 0 else { return nil }
+        return [56, 50, 45, 35, 25, 18].first { age >= $0 } ?? 1
+    }
 
     /// Normal prior with its hyper-parameters: θ ~ N(mean, 1/precision).
     struct Prior {
         var mean = 0.0
         var precision = 1.0
+    }
+
+    /// The day feature (`time` = day): one feature per training day, in every row given on that
+    /// day, x = 1 — a third block of one feature beside the user's and the movie's, so a row
+    /// adds w_t + Σ_k T_tk (A_uk + B_ik).
+    struct Days {
+        let count: Int
+        /// Day numbers (`DayTerms.day(ofTimestamp:)`), ascending; the day row of each training row.
+        let numbers: [Int64]
+        let dayOfRow: [Int32]
+        /// Rows of each day: `rows[pointers[t]..<pointers[t + 1]]`; `blocks`: ranges of days
+        /// holding about equal numbers of rows, for the parallel passes.
+        let pointers: [Int], rows: [Int32]
+        let blocks: [Range<Int>]
+        var w: [Double]
+        var v: [Double]                             // dimension-major
+        var firstOrderPrior = Prior()
+        var factorPriors: [Prior]
+
+        /// Each user's training days with their share of the user's training rows (n_ut / n_u):
+        /// `userDays[userPointers[u]..<userPointers[u + 1]]`, days ascending.
+        let userPointers: [Int], userDays: [Int32], userShares: [Double]
+
+        /// The UTC day of a timestamp (seconds since 1970), floor division.
+        static func number(ofTimestamp timestamp: Int64) -> Int64 {
+            timestamp >= 0 ? timestamp / 86_400 : -((-timestamp + 86_399) / 86_400)
+        }
+
+        init(timestamps: [Int64], rowUser: [Int32], users: Int, k: Int, scale: Double, rng: inout SeededGenerator) {
+            let dayNumbers = timestamps.map(Self.number(ofTimestamp:))
+            numbers = Array(Set(dayNumbers)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: numbers.enumerated().map { ($1, Int32($0)) })
+            dayOfRow = dayNumbers.map { index[$0]! }
+            count = numbers.count
+            let (pointers, order) = SparseRows.rowOrder(rows: count, rowOf: dayOfRow)
+            (self.pointers, rows) = (pointers, order.map { Int32($0) })
+            let parts = Parallel.workers * 8, target = max(1, timestamps.count / parts)
+            var blocks: [Range<Int>] = [], start = 0
+            for t in 0..<count where pointers[t + 1] - pointers[start] >= target || t == count - 1 {
+                blocks.append(start..<(t + 1))
+                start = t + 1
+            }
+            self.blocks = blocks
+            var perUser = [[Int32: Int]](repeating: [:], count: users)
+            for (row, user) in rowUser.enumerated() { perUser[Int(user)][dayOfRow[row], default: 0] += 1 }
+            var userPointers = [0], userDays: [Int32] = [], userShares: [Double] = []
+            for counts in perUser {
+                let total = Double(counts.values.reduce(0, +))
+                for day in counts.keys.sorted() { userDays.append(day); userShares.append(Double(counts[day]!) / total) }
+                userPointers.append(userDays.count)
+            }
+            (self.userPointers, self.userDays, self.userShares) = (userPointers, userDays, userShares)
+            w = [Double](repeating: 0, count: count)
+            v = (0..<(k * count)).map { _ in rng.nextGaussian() * scale }
+            factorPriors = [Prior](repeating: Prior(), count: k)
+        }
+
+        /// The day row of each timestamp, −1 for a day not in training.
+        func indices(of timestamps: [Int64]) -> [Int32] {
+            timestamps.map { timestamp in
+                let day = Self.number(ofTimestamp: timestamp)
+                var low = 0, high = numbers.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if numbers[middle] < day { low = middle + 1 } else { high = middle }
+                }
+                return low < numbers.count && numbers[low] == day ? Int32(low) : -1
+            }
+        }
+
+        /// A user's average training day: Σ_t share_t w_t, and per dimension Σ_t share_t T_td.
+        func userAverage(_ user: Int, k: Int) -> (bias: Double, factors: [Double]) {
+            var bias = 0.0, factors = [Double](repeating: 0, count: k)
+            for position in userPointers[user]..<userPointers[user + 1] {
+                let t = Int(userDays[position]), share = userShares[position]
+                bias += share * w[t]
+                for d in 0..<k { factors[d] += share * v[d * count + t] }
+            }
+            return (bias, factors)
+        }
     }
 
     /// A sample folded into the stored model's shape: global term, per-entity bias and factors
@@ -92,6 +182,9 @@ struct FMSampler {
     let rowCount: Int
     let mean: Double
     var users: Side, movies: Side
+    var days: Days?
+    /// The user and movie of each training row.
+    let rowUser: [Int32], rowMovie: [Int32]
     var residual: [Double]
     var global = 0.0
     var alpha = 1.0
@@ -109,29 +202,45 @@ struct FMSampler {
         let centred = data.trainValue.map { Double($0) - mean }
         var rng = SeededGenerator(seed: seed).stream(0)
         users = Self.side(entities: data.userCount, partners: data.movieCount, entityOf: data.trainUser, partnerOf: data.trainMovie,
-                          kinds: parameters.userGroups, metadata: data.metadata, k: k, scale: parameters.chain.initScale, rng: &rng)
+                          kinds: parameters.userGroups, metadata: data.metadata, users: data.userAttributes, k: k, scale: parameters.chain.initScale, rng: &rng)
         movies = Self.side(entities: data.movieCount, partners: data.userCount, entityOf: data.trainMovie, partnerOf: data.trainUser,
-                           kinds: parameters.movieGroups, metadata: data.metadata, k: k, scale: parameters.chain.initScale, rng: &rng)
+                           kinds: parameters.movieGroups, metadata: data.metadata, users: data.userAttributes, k: k, scale: parameters.chain.initScale, rng: &rng)
+        days = parameters.days
+            ? Days(timestamps: data.trainTimestamp, rowUser: data.trainUser, users: data.userCount, k: k, scale: parameters.chain.initScale, rng: &rng)
+            : nil
+        (rowUser, rowMovie) = (data.trainUser, data.trainMovie)
         let groups = [1 + users.groups.count, 1 + movies.groups.count]
         firstOrderPriors = groups.map { [Prior](repeating: Prior(), count: $0) }
         factorPriors = groups.map { [[Prior]](repeating: [Prior](repeating: Prior(), count: parameters.rank), count: $0) }
-        // Residuals of the initial factors: e = y − m − Σ_d (A_u B_i + C_u + C_i).
-        let (u, m, rank) = (users, movies, k)
+        // Residuals of the initial factors: e = y − m − Σ_d (A_u B_i + C_u + C_i) (+ Σ_d T_td (A_u + B_i)).
+        let (u, m, t, rank) = (users, movies, days, k)
         let userBias = u.foldedBias(k: rank), movieBias = m.foldedBias(k: rank)
         residual = (0..<rowCount).map { r in
             let user = Int(data.trainUser[r]), movie = Int(data.trainMovie[r])
             var prediction = userBias[user] + movieBias[movie]
             for d in 0..<rank { prediction += u.blockA[d * u.count + user] * m.blockA[d * m.count + movie] }
+            if let t {
+                let day = Int(t.dayOfRow[r])
+                for d in 0..<rank { prediction += t.v[d * t.count + day] * (u.blockA[d * u.count + user] + m.blockA[d * m.count + movie]) }
+            }
             return centred[r] - prediction
         }
     }
 
     static func side(entities: Int, partners: Int, entityOf: [Int32], partnerOf: [Int32], kinds: [GroupKind],
-                     metadata: DatasetMetadata, k: Int, scale: Double, rng: inout SeededGenerator) -> Side {
+                     metadata: DatasetMetadata, users: UserAttributes, k: Int, scale: Double, rng: inout SeededGenerator) -> Side {
         let (pointers, order) = SparseRows.rowOrder(rows: entities, rowOf: entityOf)
         let counts = (0..<entities).map { Double(pointers[$0 + 1] - pointers[$0]) }
         let partnerOfRow = order.map { partnerOf[$0] }
         let idV = (0..<(k * entities)).map { _ in rng.nextGaussian() * scale }
+        /// One feature per distinct value (ascending), x = 1, none for an entity without a value.
+        func categorical<Value: Hashable & Comparable>(_ values: [Value?]) -> FeatureGroup {
+            let vocabulary = Array(Set(values.compactMap { $0 })).sorted()
+            let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })
+            let features = values.map { $0.map { [index[$0]!] } ?? [] }
+            return FeatureGroup(count: vocabulary.count, features: features, weight: features.map { $0.isEmpty ? 0 : 1 },
+                                k: k, scale: scale, rng: &rng)
+        }
         let groups = kinds.map { kind -> FeatureGroup in
             switch kind {
             case .implicit:
@@ -149,12 +258,11 @@ struct FMSampler {
                 return FeatureGroup(count: vocabulary.count, features: features,
                                     weight: features.map { $0.isEmpty ? 0 : 1 / Double($0.count).squareRoot() },
                                     k: k, scale: scale, rng: &rng)
-            case .year:
-                let years = Array(Set(metadata.years.filter { $0 > 0 })).sorted()
-                let index = Dictionary(uniqueKeysWithValues: years.enumerated().map { ($1, Int32($0)) })
-                let features = metadata.years.map { $0 > 0 ? [index[$0]!] : [] }
-                return FeatureGroup(count: years.count, features: features, weight: features.map { $0.isEmpty ? 0 : 1 },
-                                    k: k, scale: scale, rng: &rng)
+            case .year: return categorical(metadata.years.map { $0 > 0 ? $0 : nil })
+            case .gender: return categorical(users.gender.map { $0.isEmpty ? nil : $0 })
+            case .age: return categorical(users.age.map(ageGroup))
+            case .occupation: return categorical(users.occupation.map { $0.isEmpty ? nil : $0 })
+            case .zip: return categorical(users.zip.map { $0.first.map(String.init) })
             }
         }
         var side = Side(
@@ -192,15 +300,27 @@ struct FMSampler {
         sampleGlobal(rng: &rng)
         Self.sampleFirstOrder(&users, residual: &residual, alpha: alpha, priors: firstOrderPriors[0], rng: &rng)
         Self.sampleFirstOrder(&movies, residual: &residual, alpha: alpha, priors: firstOrderPriors[1], rng: &rng)
-        // Each side's residual change is applied by the other side's next pass over the rows.
+        if days != nil { Self.sampleFirstOrder(&days!, residual: &residual, alpha: alpha, rng: &rng) }
+        // Each side's residual change is applied by the next side's pass over the rows: users,
+        // movies, days, then the next dimension's users.
         var pending: Pending? = nil
         for d in 0..<k {
-            pending = Self.sampleFactors(&users, other: movies, dimension: d, pending: pending, residual: &residual,
+            pending = Self.sampleFactors(&users, other: movies, days: days, dimension: d, pending: pending, residual: &residual,
                                          alpha: alpha, priors: factorPriors[0].map { $0[d] }, rng: &rng)
-            pending = Self.sampleFactors(&movies, other: users, dimension: d, pending: pending, residual: &residual,
+            pending = Self.sampleFactors(&movies, other: users, days: days, dimension: d, pending: pending, residual: &residual,
                                          alpha: alpha, priors: factorPriors[1].map { $0[d] }, rng: &rng)
+            if days != nil {
+                pending = Self.sampleDayFactors(&days!, users: users, movies: movies, rowUser: rowUser, rowMovie: rowMovie,
+                                                dimension: d, pending: pending!, residual: &residual, alpha: alpha, rng: &rng)
+            }
         }
-        if let pending { Self.apply(pending, of: movies, other: users, residual: &residual) }
+        if let pending {
+            if let days {
+                Self.applyDays(pending, days: days, users: users, movies: movies, rowUser: rowUser, rowMovie: rowMovie, residual: &residual)
+            } else {
+                Self.apply(pending, of: movies, other: users, residual: &residual)
+            }
+        }
         guard residual.allSatisfy({ $0.isFinite }) else {
             throw ModelsError.diverged("bayesian-fm", iteration: sweep, "NaN or Inf in the residuals")
         }
@@ -223,6 +343,11 @@ struct FMSampler {
                 draw(w[...], &firstOrderPriors[index][group])
                 for d in 0..<k { draw(v[(d * count)..<((d + 1) * count)], &factorPriors[index][group][d]) }
             }
+        }
+        if var days {
+            draw(days.w[...], &days.firstOrderPrior)
+            for d in 0..<k { draw(days.v[(d * days.count)..<((d + 1) * days.count)], &days.factorPriors[d]) }
+            self.days = days
         }
     }
 
@@ -290,37 +415,148 @@ struct FMSampler {
         updateRows(side, residual: &residual, slope: nil, partnerValue: [][...], offset: delta)
     }
 
-    /// A residual change not yet applied: for every row (entity e of one side, partner p),
-    /// e_r −= slope[e] · A_p + offset[e], A_p the partner's block sum in `dimension`.
+    /// Every day's first-order weight: h = 1 on the day's rows.
+    static func sampleFirstOrder(_ days: inout Days, residual: inout [Double], alpha: Double, rng: inout SeededGenerator) {
+        let sums = perDay(days, residual: &residual) { _, rows, residual in
+            var s = 0.0
+            for row in rows { s += residual[Int(row)] }
+            return (s, 0)
+        }.0
+        var delta = [Double](repeating: 0, count: days.count)
+        for t in 0..<days.count {
+            let old = days.w[t]
+            days.w[t] = draw(old, Double(days.pointers[t + 1] - days.pointers[t]), sums[t], days.firstOrderPrior, alpha, &rng)
+            delta[t] = days.w[t] - old
+        }
+        _ = perDay(days, residual: &residual) { t, rows, residual in
+            for row in rows { residual[Int(row)] -= delta[t] }
+            return (0, 0)
+        }
+    }
+
+    /// A residual change not yet applied, in `dimension`:
+    /// - `side`: a change of one side's entities: for every row (entity e of that side, partner
+    ///   p), e_r −= slope[e] · R_r + offset[e], R_r = A_p (+ T_t with days), the row's other factors;
+    /// - `days`: a change of the days' factors: e_r −= slope[t] · (A_u + B_i).
     struct Pending {
+        enum Source { case side, days }
+        var source = Source.side
         var slope: [Double], offset: [Double]
         var dimension: Int
+    }
+
+    /// `body(day, its rows, residual)` for every day, in parallel blocks of days; two sums per day.
+    static func perDay(_ days: Days, residual: inout [Double],
+                       _ body: (Int, UnsafeBufferPointer<Int32>.SubSequence, UncheckedBuffer<Double>) -> (Double, Double)) -> ([Double], [Double]) {
+        var out0 = [Double](repeating: 0, count: days.count), out1 = out0
+        residual.withUnsafeMutableBufferPointer { residual in
+            let residual = UncheckedBuffer(residual)
+            out0.withUnsafeMutableBufferPointer { o0 in
+            out1.withUnsafeMutableBufferPointer { o1 in
+                let (o0, o1) = (UncheckedBuffer(o0), UncheckedBuffer(o1))
+                days.rows.withUnsafeBufferPointer { rows in
+                    Parallel.forEach(days.blocks.count) { block in
+                        for t in days.blocks[block] {
+                            let s = body(t, rows[days.pointers[t]..<days.pointers[t + 1]], residual)
+                            o0[t] = s.0; o1[t] = s.1
+                        }
+                    }
+                }
+            }}
+        }
+        return (out0, out1)
+    }
+
+    /// Every day's factor for dimension `d`, after applying the movies' `pending` change in the
+    /// same pass over the rows; h = A_u + B_i on a row of day t. Returns the days' change.
+    static func sampleDayFactors(_ days: inout Days, users: Side, movies: Side, rowUser: [Int32], rowMovie: [Int32], dimension d: Int,
+                                 pending: Pending, residual: inout [Double], alpha: Double, rng: inout SeededGenerator) -> Pending {
+        precondition(pending.source == .side && pending.dimension == d)
+        let (n, m, count) = (users.count, movies.count, days.count)
+        let base = d * count
+        let sums = rowUser.withUnsafeBufferPointer { rowUser in
+            rowMovie.withUnsafeBufferPointer { rowMovie in
+                let dayV = days.v
+                return perDay(days, residual: &residual) { t, rows, residual in
+                    var hh = 0.0, he = 0.0
+                    let day = dayV[base + t]
+                    for row in rows {
+                        let r = Int(row), u = Int(rowUser[r]), i = Int(rowMovie[r])
+                        let a = users.blockA[d * n + u], b = movies.blockA[d * m + i]
+                        // The movies' change: R = A_u + T_t on the movie side.
+                        residual[r] -= pending.slope[i] * (a + day) + pending.offset[i]
+                        let h = a + b
+                        hh += h * h
+                        he += h * residual[r]
+                    }
+                    return (hh, he)
+                }
+            }
+        }
+        var delta = [Double](repeating: 0, count: count)
+        for t in 0..<count {
+            let old = days.v[base + t]
+            let new = draw(old, sums.0[t], sums.1[t], days.factorPriors[d], alpha, &rng)
+            days.v[base + t] = new
+            delta[t] = new - old
+        }
+        return Pending(source: .days, slope: delta, offset: [], dimension: d)
+    }
+
+    /// Applies the days' `pending` change to every row: e_r −= ΔT_t (A_u + B_i).
+    static func applyDays(_ pending: Pending, days: Days, users: Side, movies: Side, rowUser: [Int32], rowMovie: [Int32],
+                          residual: inout [Double]) {
+        precondition(pending.source == .days)
+        let d = pending.dimension, n = users.count, m = movies.count
+        _ = perDay(days, residual: &residual) { t, rows, residual in
+            let change = pending.slope[t]
+            for row in rows {
+                let r = Int(row)
+                residual[r] -= change * (users.blockA[d * n + Int(rowUser[r])] + movies.blockA[d * m + Int(rowMovie[r])])
+            }
+            return (0, 0)
+        }
     }
 
     /// Every v_fk of one side for dimension `d`, after applying the other side's `pending`
     /// change (in the same pass over the rows); returns this side's change, not yet applied.
     /// `priors`: the id group's, then the partner groups'.
-    static func sampleFactors(_ side: inout Side, other: Side, dimension d: Int, pending: Pending?, residual: inout [Double],
+    static func sampleFactors(_ side: inout Side, other: Side, days: Days?, dimension d: Int, pending: Pending?, residual: inout [Double],
                               alpha: Double, priors: [Prior], rng: inout SeededGenerator) -> Pending {
         let n = side.count
         let base = d * n, otherBase = d * other.count
-        // Per entity: ΣR, ΣR², Σe, ΣRe over its rows, R = the other block's A for this dimension.
+        // Per entity: ΣR, ΣR², Σe, ΣRe over its rows, R = the other block's A for this dimension
+        // (+ the row's day factor).
         let sums = residual.withUnsafeMutableBufferPointer { residual in
             let residual = UncheckedBuffer(residual)
-            let applying = pending != nil
+            let applying = pending != nil, fromDays = pending?.source == .days
             let slope = pending?.slope ?? [], offset = pending?.offset ?? []
-            let ownBase = (pending?.dimension ?? 0) * n
-            return perEntity4(side) { entity, range, rows, partners in
-                var r1 = 0.0, r2 = 0.0, e1 = 0.0, re = 0.0
-                let own = applying ? side.blockA[ownBase + entity] : 0
-                for position in range {
-                    let partner = Int(partners[position]), row = Int(rows[position])
-                    if applying { residual[row] -= slope[partner] * own + offset[partner] }
-                    let r = other.blockA[otherBase + partner]
-                    let e = residual[row]
-                    r1 += r; r2 += r * r; e1 += e; re += r * e
+            let pendingDimension = pending?.dimension ?? 0
+            let ownBase = pendingDimension * n, otherPendingBase = pendingDimension * other.count
+            let hasDays = days != nil
+            let dayCount = days?.count ?? 0, dayOfRow = days?.dayOfRow ?? [], dayV = days?.v ?? []
+            let dayBase = d * dayCount, dayPendingBase = pendingDimension * dayCount
+            return dayOfRow.withUnsafeBufferPointer { dayOfRow in
+                perEntity4(side) { entity, range, rows, partners in
+                    var r1 = 0.0, r2 = 0.0, e1 = 0.0, re = 0.0
+                    let own = applying ? side.blockA[ownBase + entity] : 0
+                    for position in range {
+                        let partner = Int(partners[position]), row = Int(rows[position])
+                        let day = hasDays ? Int(dayOfRow[row]) : 0
+                        if applying {
+                            if fromDays {
+                                residual[row] -= slope[day] * (own + other.blockA[otherPendingBase + partner])
+                            } else {
+                                let mine = hasDays ? own + dayV[dayPendingBase + day] : own
+                                residual[row] -= slope[partner] * mine + offset[partner]
+                            }
+                        }
+                        let r = hasDays ? other.blockA[otherBase + partner] + dayV[dayBase + day] : other.blockA[otherBase + partner]
+                        let e = residual[row]
+                        r1 += r; r2 += r * r; e1 += e; re += r * e
+                    }
+                    return (r1, r2, e1, re)
                 }
-                return (r1, r2, e1, re)
             }
         }
         let oldA = Array(side.blockA[base..<(base + n)])
@@ -479,9 +715,42 @@ struct FMSampler {
     }
 
     /// The current state folded per entity (see `BayesianFM`).
+    ///
+    /// With days, the sample predicts a day not in training — every day a service is asked
+    /// about — as the user's average training day (x_t = n_ut / n_u on the user's days): with
+    /// b̄_u = Σ share_t w_t and F̄_u = Σ share_t T_t, P_u = A_u + F̄_u and b_u gains b̄_u + ⟨F̄_u, A_u⟩.
     func sample() -> Sample {
-        Sample(global: mean + global, userBias: users.foldedBias(k: k), movieBias: movies.foldedBias(k: k),
-               userFactors: users.blockA, movieFactors: movies.blockA)
+        var sample = Sample(global: mean + global, userBias: users.foldedBias(k: k), movieBias: movies.foldedBias(k: k),
+                            userFactors: users.blockA, movieFactors: movies.blockA)
+        guard let days else { return sample }
+        for u in 0..<users.count {
+            let (bias, factors) = days.userAverage(u, k: k)
+            sample.userBias[u] += bias
+            for d in 0..<k {
+                sample.userBias[u] += factors[d] * users.blockA[d * users.count + u]
+                sample.userFactors[d * users.count + u] += factors[d]
+            }
+        }
+        return sample
+    }
+
+    /// Predictions of the current state for pairs on day rows `dayRows` (the literature's
+    /// protocol: a held-out rating predicted with its own day's terms; −1, a day not in
+    /// training: the user's average day, as `sample()`).
+    func ownDayPredictions(users pairUsers: [Int32], movies pairMovies: [Int32], dayRows: [Int32]) -> [Double] {
+        guard let days else { preconditionFailure("ownDayPredictions needs days") }
+        let userBias = users.foldedBias(k: k), movieBias = movies.foldedBias(k: k)
+        return pairUsers.indices.map { index in
+            let u = Int(pairUsers[index]), i = Int(pairMovies[index]), t = Int(dayRows[index])
+            var y = mean + global + userBias[u] + movieBias[i]
+            let (bias, factors) = t >= 0 ? (days.w[t], (0..<k).map { days.v[$0 * days.count + t] }) : days.userAverage(u, k: k)
+            y += bias
+            for d in 0..<k {
+                let a = users.blockA[d * users.count + u], b = movies.blockA[d * movies.count + i]
+                y += a * b + factors[d] * (a + b)
+            }
+            return y
+        }
     }
 }
 
