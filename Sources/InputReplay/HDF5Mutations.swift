@@ -78,6 +78,7 @@ enum HDF5Mutations {
         field("titles", \.titles) { String(repeating: "x", count: Int($0.byte())) },
         field("user gender", \.userAttributes.gender, gender), field("user age", \.userAttributes.age, int32),
         field("user zip", \.userAttributes.zip) { String(repeating: "9", count: Int($0.byte())) },
+        field("user occupation", \.userAttributes.occupation) { String(repeating: "o", count: Int($0.byte())) },
     ] }
 
     /// "M", "F", "" or something else.
@@ -92,6 +93,7 @@ enum HDF5Mutations {
         field("train timestamp", \.trainTimestamp, int64), field("test timestamp", \.testTimestamp, int64),
         field("user gender", \.userAttributes.gender, gender), field("user age", \.userAttributes.age, int32),
         field("user occupation", \.userAttributes.occupation) { String(repeating: "o", count: Int($0.byte())) },
+        field("user zip", \.userAttributes.zip) { String(repeating: "9", count: Int($0.byte())) },
     ] }
 
     static var modelFields: [Field<ModelFile>] { [

@@ -6,7 +6,7 @@ import MovieLens
 /// held-out ratings (for the training curve), the normalisation terms and the data's metadata.
 ///
 /// Written by `normalise` as a `projector.normalised` file (version 2; version 1, without the
-/// users' attributes, is still read: its users are unknown):
+/// timestamps and the users' attributes, is still read: every rating on day 0, every user unknown):
 ///
 /// | path            | dtype   | shape      | meaning                                               |
 /// |-----------------|---------|------------|-------------------------------------------------------|
@@ -25,7 +25,8 @@ import MovieLens
 /// Root attributes: `format` = `projector.normalised`, `format_version` = 2, `method`,
 /// `global_mean` (float64), `lambda`, `iterations`, `created_by`, and the `DatasetMetadata`
 /// attributes. No timestamp: the same input and options give the same bytes. The reader checks
-/// lengths, every index against n_users/n_movies, and that values and terms are finite.
+/// lengths, every index against n_users/n_movies, that values and terms are finite, and the
+/// users' genders and ages (`UserAttributes`); any Int64 is a valid timestamp.
 public struct TrainingSet: Sendable {
     public static let format = "projector.normalised"
     public static let formatVersion: Int64 = 2

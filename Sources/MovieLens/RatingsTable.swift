@@ -53,7 +53,9 @@ public struct RatingsTable: Sendable {
         self.years = years
         self.genres = genres
         self.userAttributes = userAttributes ?? .unknown(count: userIDs.count)
-        precondition(self.userAttributes.count == userIDs.count, "RatingsTable: one user attribute entry per user")
+        let attributes = self.userAttributes
+        precondition([attributes.gender.count, attributes.age.count, attributes.occupation.count, attributes.zip.count].allSatisfy { $0 == userIDs.count },
+                     "RatingsTable: one user attribute entry per user")
         self.split = split
         self.duplicatesDropped = duplicatesDropped
         self.sourceFiles = sourceFiles
@@ -70,7 +72,6 @@ public struct RatingsTable: Sendable {
 }
 
 extension RatingsTable {
-    /// The ratings split into training and held-out sides, in table order.
     /// The timestamps of the training and of the held-out ratings, in `sides()`'s order.
     public func sideTimestamps() -> (train: [Int64], test: [Int64]) {
         var train: [Int64] = [], test: [Int64] = []
@@ -81,6 +82,7 @@ extension RatingsTable {
         return (train, test)
     }
 
+    /// The ratings split into training and held-out sides, in table order.
     public func sides() -> (train: RatingTriplets, test: RatingTriplets) {
         var train = RatingTriplets(), test = RatingTriplets()
         let held = testCount

@@ -99,6 +99,13 @@ struct BayesianFMTests {
         return y
     }
 
+    /// Day numbers are floor divisions by 86,400 s, with no overflow at either end of Int64.
+    @Test func dayNumbersAreFloorDivisionsAtAnyTimestamp() {
+        let cases: [(Int64, Int64)] = [(0, 0), (86_399, 0), (86_400, 1), (-1, -1), (-86_400, -1), (-86_401, -2),
+                                       (978_300_760, 11_322), (Int64.max, Int64.max / 86_400), (Int64.min, -106_751_991_167_301)]
+        for (timestamp, day) in cases { #expect(FMSampler.Days.number(ofTimestamp: timestamp) == day, "\(timestamp)") }
+    }
+
     /// The day of each timestamp, counted independently of the sampler: UTC days, floor division.
     static func dayNumber(_ timestamp: Int64) -> Int64 { Int64((Double(timestamp) / 86_400).rounded(.down)) }
 

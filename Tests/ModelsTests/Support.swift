@@ -21,7 +21,7 @@ func trainingSet(
             table.user.append(Int32(u))
             table.movie.append(Int32(m))
             table.rating.append(r)
-            table.timestamp.append(0)
+            table.timestamp.append(Int64(table.timestamp.count) * 25_000)  // a few ratings a day, over many days
             table.isTest.append(flag)
         }
     }

@@ -23,8 +23,28 @@ struct TrainingSetFileTests {
         #expect(old.testTimestamp == [Int64](repeating: 0, count: data.testUser.count))
         #expect(old.userAttributes == .unknown(count: data.userCount))
         #expect(old.trainValue == data.trainValue)
-        // The FM still fits on it, with every option (one day; no attribute features).
-        let trained = try BayesianFM.make(["rank": 2, "samples": 3, "burn_in": 0, "keep": 1, "user_attributes": "all", "time": "day"]).fit(old)
-        #expect(trained.extras["training_days"] == [1])
+        // The FM still fits on it (no attribute features); the day feature needs timestamps and says so.
+        _ = try BayesianFM.make(["rank": 2, "samples": 3, "burn_in": 0, "keep": 1, "user_attributes": "all"]).fit(old)
+        #expect(throws: ModelsError.badParameter("bayesian-fm: time 'day' needs ratings on more than one day, but every training rating is on one (a source without timestamps, or a version-1 normalised file: re-run normalise)")) {
+            try BayesianFM.make(["rank": 2, "samples": 3, "burn_in": 0, "keep": 1, "time": "day"]).fit(old)
+        }
+    }
+
+    /// The own-day extra is on the ratings' scale whatever the normalisation: with every held-out
+    /// rating on a day not in training, it is exactly what is served (the curve).
+    @Test(arguments: [NormalisationMethod.none, .baseline, .itemMean])
+    func ownDayExtraIsOnTheRatingScale(method: NormalisationMethod) throws {
+        var train: [(Int, Int, Float)] = [], test: [(Int, Int, Float)] = []
+        for u in 0..<10 {
+            for m in 0..<8 where (u + 2 * m) % 3 != 0 {
+                if (u * m) % 5 == 1 { test.append((u, m, Float(1 + (u + m) % 5))) } else { train.append((u, m, Float(1 + (u + m) % 5))) }
+            }
+        }
+        var data = try trainingSet(users: 10, movies: 8, train: train, test: test, method: method, scale: .wholeStars)
+        data.testTimestamp = data.testTimestamp.map { _ in 10_000 * 86_400 }
+        let trained = try BayesianFM.make(["rank": 2, "samples": 12, "burn_in": 2, "keep": 4, "time": "day"]).fit(data)
+        let own = try #require(trained.extras["test_rmse_own_day"]?.first)
+        #expect(abs(own - trained.curve.testRMSE.last!) < 1e-5, "\(method): own day \(own), served \(trained.curve.testRMSE.last!)")
+        #expect(trained.extras["held_out_on_training_days"] == [0])
     }
 }

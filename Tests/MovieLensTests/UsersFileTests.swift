@@ -23,6 +23,7 @@ struct UsersFileTests {
         Case(name: "unknown gender", users: "1::X::1::10::48067\n", line: 1, message: "gender 'X' of user 1 is neither M nor F"),
         Case(name: "age not a number", users: "1::F::old::10::48067\n", line: 1, message: "age 'old' of user 1 is not a whole number in 0…200"),
         Case(name: "age out of range", users: "1::F::201::10::48067\n", line: 1, message: "age '201' of user 1 is not a whole number in 0…200"),
+        Case(name: "negative age", users: "1::F::-1::10::48067\n", line: 1, message: "age '-1' of user 1 is not a whole number in 0…200"),
     ]
 
     @Test(arguments: cases)
@@ -52,6 +53,11 @@ struct UsersFileTests {
         defer { withExtendedLifetime(fixture) {} }
         let table = try Ingest.load(IngestOptions(input: fixture.path))
         #expect(table.userAttributes == UserAttributes(gender: ["M", "M"], age: [24, 23], occupation: ["technician", "writer"], zip: ["85711", "32067"]))
+        // ml-100k's order is id|age|gender: a file in ml-1m's order (gender second) is refused.
+        fixture.write("u.user", "1|M|24|technician|85711\n")
+        #expect(throws: MovieLensError(file: fixture.file("u.user"), line: 1, "gender '24' of user 1 is neither M nor F")) {
+            try Ingest.load(IngestOptions(input: fixture.path))
+        }
         fixture.write("u.user", "1|24|M|technician\n")
         #expect(throws: MovieLensError(file: fixture.file("u.user"), line: 1, "expected 5 fields separated by '|', found 4")) {
             try Ingest.load(IngestOptions(input: fixture.path))

@@ -86,7 +86,20 @@ public struct BayesianFM: Algorithm {
             days: values.text(Self.time) == "day")
     }
 
-    public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
+    public func validate(for data: TrainingSet) throws {
+        try validateRank(parameters.rank, for: data)
+        guard data.trainTimestamp.count == data.trainUser.count, data.testTimestamp.count == data.testUser.count,
+              data.userAttributes.count == data.userCount, data.userAttributes.age.count == data.userCount,
+              data.userAttributes.occupation.count == data.userCount, data.userAttributes.zip.count == data.userCount else {
+            throw ModelsError.badParameter("\(name): the training set's timestamps or users' attributes do not match its ratings and users")
+        }
+        if parameters.days, let first = data.trainTimestamp.first {
+            let day = FMSampler.Days.number(ofTimestamp: first)
+            guard data.trainTimestamp.contains(where: { FMSampler.Days.number(ofTimestamp: $0) != day }) else {
+                throw ModelsError.badParameter("\(name): time 'day' needs ratings on more than one day, but every training rating is on one (a source without timestamps, or a version-1 normalised file: re-run normalise)")
+            }
+        }
+    }
 
     public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
         try validate(for: data)
@@ -112,8 +125,11 @@ public struct BayesianFM: Algorithm {
                     model.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
                     model.addRawPredictions(users: data.testUser, movies: data.testMovie, into: &sumTest)
                     if let testDays {
+                        // The sampler fits normalised values: the normalisation terms go back on.
                         let own = sampler.ownDayPredictions(users: data.testUser, movies: data.testMovie, dayRows: testDays)
-                        for index in own.indices { sumOwnDay[index] += own[index] }
+                        for index in own.indices {
+                            sumOwnDay[index] += own[index] + Double(data.terms.base(user: Int(data.testUser[index]), movie: Int(data.testMovie[index])))
+                        }
                     }
                     point = (data.averagedRMSE(sumTrain, count: average.added, ratings: data.trainRating),
                              data.averagedRMSE(sumTest, count: average.added, ratings: data.testRating))

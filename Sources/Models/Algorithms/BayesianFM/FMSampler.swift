@@ -23,7 +23,7 @@ struct FMSampler {
 
         var idW: [Double]
         var idV: [Double]                           // dimension-major
-        /// The blocks' other feature groups (implicit feedback, movie attributes).
+        /// The blocks' other feature groups (implicit feedback, movie or user attributes).
         var groups: [FeatureGroup]
         /// Block sums: first order W_e = Σ w_f x_f; per dimension A_e = Σ v_f x_f and D_e = Σ v_f² x_f².
         var blockW: [Double]
@@ -94,7 +94,7 @@ struct FMSampler {
     /// adds w_t + Σ_k T_tk (A_uk + B_ik).
     struct Days {
         let count: Int
-        /// Day numbers (`DayTerms.day(ofTimestamp:)`), ascending; the day row of each training row.
+        /// Day numbers (`number(ofTimestamp:)`), ascending; the day row of each training row.
         let numbers: [Int64]
         let dayOfRow: [Int32]
         /// Rows of each day: `rows[pointers[t]..<pointers[t + 1]]`; `blocks`: ranges of days
@@ -110,9 +110,10 @@ struct FMSampler {
         /// `userDays[userPointers[u]..<userPointers[u + 1]]`, days ascending.
         let userPointers: [Int], userDays: [Int32], userShares: [Double]
 
-        /// The UTC day of a timestamp (seconds since 1970), floor division.
+        /// The UTC day of a timestamp (seconds since 1970), floor division (no overflow at any
+        /// Int64, negative ones included).
         static func number(ofTimestamp timestamp: Int64) -> Int64 {
-            timestamp >= 0 ? timestamp / 86_400 : -((-timestamp + 86_399) / 86_400)
+            timestamp >= 0 ? timestamp / 86_400 : (timestamp + 1) / 86_400 - 1
         }
 
         init(timestamps: [Int64], rowUser: [Int32], users: Int, k: Int, scale: Double, rng: inout SeededGenerator) {
@@ -717,8 +718,11 @@ struct FMSampler {
     /// The current state folded per entity (see `BayesianFM`).
     ///
     /// With days, the sample predicts a day not in training — every day a service is asked
-    /// about — as the user's average training day (x_t = n_ut / n_u on the user's days): with
-    /// b̄_u = Σ share_t w_t and F̄_u = Σ share_t T_t, P_u = A_u + F̄_u and b_u gains b̄_u + ⟨F̄_u, A_u⟩.
+    /// about — as the user's average training day: the average of the FM's predictions on each
+    /// of the user's training days, weighted by share_t = n_ut / n_u (not one row with a
+    /// fractional day block, which would add pairs of days). The day block is one feature, so
+    /// the average is linear: with b̄_u = Σ share_t w_t and F̄_u = Σ share_t T_t, P_u = A_u + F̄_u
+    /// and b_u gains b̄_u + ⟨F̄_u, A_u⟩. A user without training ratings gets no day terms.
     func sample() -> Sample {
         var sample = Sample(global: mean + global, userBias: users.foldedBias(k: k), movieBias: movies.foldedBias(k: k),
                             userFactors: users.blockA, movieFactors: movies.blockA)
