@@ -11,6 +11,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "fuzz-ratings", dependencies: [.product(name: "InputReplay", package: "Projector")]),
         .executableTarget(name: "fuzz-movies", dependencies: [.product(name: "InputReplay", package: "Projector")]),
+        .executableTarget(name: "fuzz-users", dependencies: [.product(name: "InputReplay", package: "Projector")]),
         .executableTarget(name: "fuzz-hdf5", dependencies: [.product(name: "InputReplay", package: "Projector")]),
         .executableTarget(name: "fuzz-hdf5-bytes", dependencies: [.product(name: "InputReplay", package: "Projector")]),
     ],

@@ -4,7 +4,7 @@
     peers.py ease RATINGS.h5 [--lambda 1500]        numpy float32 EASE (sparse Gram + np.linalg.inv)
     peers.py surprise-svd RATINGS.h5 [--seed 42]    Surprise's SVD (k 50, 50 epochs, reg 0.05)
     peers.py pandas-ingest RATINGS.dat              pandas' C parser on a MovieLens '::' file
-    peers.py myfm RATINGS.h5 [--rank 32 --burn-in 30 --samples 400 --implicit both]
+    peers.py myfm RATINGS.h5 [--rank 32 --burn-in 30 --samples 400 --implicit both --user-attributes all]
                                                     myFM's Gibbs-sampled FM, "SVD++ flipped"
                                                     relation blocks (Rendle, Zhang & Koren 2019)
 
@@ -74,8 +74,9 @@ def pandas_ingest(args):
 
 def myfm_svdpp_flipped(args):
     """myFM on the same blocks as Projector's bayesian-fm: per user its id and the movies it
-    rated in training (1/sqrt(n)), per movie its id and its training raters (1/sqrt(n)); one
-    prior group per feature group; burn-in sweeps then `samples` kept (all averaged)."""
+    rated in training (1/sqrt(n)) and (by default) its gender, age group, occupation and zip
+    region, per movie its id and its training raters (1/sqrt(n)); one prior group per feature
+    group; burn-in sweeps then `samples` kept (all averaged)."""
     import myfm
     import scipy.sparse as sps
     user, movie, rating, test, (n_users, n_movies), (lo, hi) = load_split(args.data)
@@ -91,6 +92,24 @@ def myfm_svdpp_flipped(args):
         return sps.hstack([ident, rated], format="csr"), [n_entities, n_partners]
 
     user_data, user_groups = block(user, movie, n_users, n_movies, args.implicit in ("both", "users"))
+    if args.user_attributes == "all":
+        # The users' gender, age group, occupation and zip region, one-hot, x = 1, one group each
+        # (as bayesian-fm's --user-attributes all; unknown values have no feature).
+        import h5py
+        with h5py.File(args.data, "r") as f:
+            assert "users/gender" in f, "a projector.ratings version-2 file with the users' attributes is needed"
+            age = f["users/age"][:]
+            groups = [f["users/gender"].asstr()[:],
+                      np.array([next((str(g) for g in (56, 50, 45, 35, 25, 18) if a >= g), "1") if a > 0 else "" for a in age]),
+                      f["users/occupation"].asstr()[:], np.array([z[:1] for z in f["users/zip"].asstr()[:]])]
+        blocks = [user_data]
+        for values in groups:
+            vocabulary = sorted(set(values) - {""})
+            index = {v: i for i, v in enumerate(vocabulary)}
+            rows = [u for u in range(n_users) if values[u] != ""]
+            blocks.append(sps.csr_matrix((np.ones(len(rows)), (rows, [index[values[u]] for u in rows])), shape=(n_users, len(vocabulary))))
+            user_groups = user_groups + [len(vocabulary)]
+        user_data = sps.hstack(blocks, format="csr")
     movie_data, movie_groups = block(movie, user, n_movies, n_users, args.implicit in ("both", "movies"))
     mean = float(rating[train].mean())
     fm = myfm.MyFMRegressor(rank=args.rank, random_seed=args.seed)
@@ -104,7 +123,7 @@ def myfm_svdpp_flipped(args):
                                   X_rel=[myfm.RelationBlock(user[test], user_data), myfm.RelationBlock(movie[test], movie_data)])
     rmse = float(np.sqrt(np.mean(np.square(np.clip(predicted, lo, hi) - rating[test]))))
     return {"task": "myfm", "seconds": seconds, "rmse": rmse, "rank": args.rank, "burn_in": args.burn_in,
-            "samples": args.samples, "implicit": args.implicit, "version": myfm.__version__}
+            "samples": args.samples, "implicit": args.implicit, "user_attributes": args.user_attributes, "version": myfm.__version__}
 
 
 def main():
@@ -117,6 +136,7 @@ def main():
     parser.add_argument("--burn-in", type=int, default=30)
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--implicit", choices=["both", "users", "movies", "none"], default="both")
+    parser.add_argument("--user-attributes", choices=["all", "none"], default="all")
     args = parser.parse_args()
     result = {"ease": ease, "surprise-svd": surprise_svd, "pandas-ingest": pandas_ingest,
               "myfm": myfm_svdpp_flipped}[args.task](args)

@@ -18,6 +18,8 @@ public enum InputReplay {
         case ratings
         /// First byte: the release (ml-1m, ml-100k, CSV); the rest: its movies file.
         case movies
+        /// First byte: the release (ml-1m, ml-100k); the rest: its users file (users.dat, u.user).
+        case users
         /// Edits to the arrays of valid ratings, normalised and model files (see `HDF5Mutations`).
         case hdf5
         /// The bytes as an HDF5 file given to every Projector reader: libhdf5's own robustness.
@@ -30,7 +32,7 @@ public enum InputReplay {
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             switch target {
-            case .ratings, .movies: return try text(target, bytes, scratch: scratch)
+            case .ratings, .movies, .users: return try text(target, bytes, scratch: scratch)
             case .hdf5: return try HDF5Mutations.run(bytes, scratch: scratch)
             case .hdf5Bytes: return hdf5(bytes, scratch: scratch)
             }
@@ -52,7 +54,7 @@ public enum InputReplay {
 
     static func text(_ target: Target, _ bytes: [UInt8], scratch: String) throws -> String {
         let kinds = ["ml-1m", "ml-100k", "csv", "generic"]
-        let kind = kinds[Int(bytes.first ?? 0) % (target == .ratings ? 4 : 3)]
+        let kind = kinds[Int(bytes.first ?? 0) % (target == .ratings ? 4 : target == .movies ? 3 : 2)]
         let payload = Data(bytes.dropFirst())
         let folder = scratch + "/" + kind
         try? FileManager.default.removeItem(atPath: folder)
@@ -61,13 +63,14 @@ public enum InputReplay {
         var options = IngestOptions(input: folder)
         switch kind {
         case "ml-1m":
-            try put("users.dat", Data("1::F::1::10::48067\n".utf8))
+            try put("users.dat", target == .users ? payload : Data("1::F::1::10::48067\n".utf8))
             try put("ratings.dat", target == .ratings ? payload : Data(ratingLines[kind]!.utf8))
             try put("movies.dat", target == .movies ? payload : Data(movieLines[kind]!.utf8))
         case "ml-100k":
             try put("u.genre", Data((0..<19).map { "g\($0)|\($0)\n" }.joined().utf8))
             try put("u.data", target == .ratings ? payload : Data(ratingLines[kind]!.utf8))
             try put("u.item", target == .movies ? payload : Data(movieLines[kind]!.utf8))
+            try put("u.user", target == .users ? payload : Data("1|24|M|technician|85711\n".utf8))
         case "csv":
             try put("ratings.csv", target == .ratings ? payload : Data(ratingLines[kind]!.utf8))
             try put("movies.csv", target == .movies ? payload : Data(movieLines[kind]!.utf8))
