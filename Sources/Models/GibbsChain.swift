@@ -2,11 +2,12 @@
 /// `samples`, `burn_in`, `keep`, `init_scale` (declared here once; the defaults of `samples` and
 /// `keep` are the algorithm's), the checks between them and the sweeps whose samples are kept.
 ///
-/// A chain runs `burnIn + samples` sweeps and keeps `keep` samples evenly spaced after burn-in;
-/// the stored model holds them side by side (rank × keep columns), so rank × keep is bounded by
-/// the model file's widest factor matrix.
+/// A chain runs `burnIn + samples` sweeps and keeps `keep` samples evenly spaced after burn-in.
+/// BPMF's stored model holds them side by side (rank × keep columns), so its rank × keep is
+/// bounded by the model file's widest factor matrix; the FM compresses their average to its own
+/// `stored_rank` and passes no rank.
 ///
-///     let chain = try GibbsChain(values, samples: BPMF.samples, keep: BPMF.keep, algorithm: "bpmf", rank: 16)
+///     let chain = try GibbsChain(values, samples: BPMF.samples, keep: BPMF.keep, algorithm: "bpmf", sideBySideRank: 16)
 ///     chain.keptSweeps      // burn-in 30, 200 samples, keep 40: {35, 40, …, 230}
 public struct GibbsChain: Sendable, Equatable {
     static func samples(default value: Int) -> Parameter {
@@ -21,8 +22,9 @@ public struct GibbsChain: Sendable, Equatable {
     public var samples: Int, burnIn: Int, keep: Int, initScale: Double
 
     /// The chain's values (`samples` and `keep`: the algorithm's declarations of them); refuses
-    /// keep > samples and rank × keep wider than a model file holds.
-    init(_ values: ParameterValues, samples: Parameter, keep: Parameter, algorithm: String, rank: Int) throws {
+    /// keep > samples and, given the rank of samples stored side by side, rank × keep wider than a
+    /// model file holds.
+    init(_ values: ParameterValues, samples: Parameter, keep: Parameter, algorithm: String, sideBySideRank rank: Int?) throws {
         self.samples = values.integer(samples)
         burnIn = values.integer(Self.burnIn)
         self.keep = values.integer(keep)
@@ -30,8 +32,8 @@ public struct GibbsChain: Sendable, Equatable {
         guard self.keep <= self.samples else {
             throw ModelsError.badParameter("\(algorithm): keep \(self.keep) must be between 1 and samples (\(self.samples))")
         }
-        guard rank * self.keep <= FactorModel.maximumRank else {
-            throw ModelsError.badParameter("\(algorithm): rank \(rank) × keep \(self.keep) columns exceed the model file's \(FactorModel.maximumRank)")
+        guard (rank ?? 0) * self.keep <= FactorModel.maximumRank else {
+            throw ModelsError.badParameter("\(algorithm): rank \(rank ?? 0) × keep \(self.keep) columns exceed the model file's \(FactorModel.maximumRank)")
         }
     }
 

@@ -276,3 +276,45 @@ struct BLASPoolTests {
         #expect(BLAS.multiply(a, b) == before)
     }
 }
+
+/// The one-pass sketch of a streamed sum of low-rank updates (the Bayesian FM's stored average).
+struct StreamingSketchTests {
+    /// The updates' sum, formed densely (what the sketch never does).
+    static func dense(_ updates: [(Matrix, Matrix, Float)], rows: Int, columns: Int) -> Matrix {
+        var a = Matrix(rows: rows, columns: columns)
+        for (left, right, scale) in updates { BLAS.gemm(left, right, transposeB: true, alpha: scale, beta: 1, into: &a) }
+        return a
+    }
+
+    @Test func exactWhenTheSumsRankFitsTheSketch() throws {
+        var rng = SeededGenerator(seed: 11)
+        let updates = (0..<5).map { _ in (rng.gaussianMatrix(rows: 40, columns: 2), rng.gaussianMatrix(rows: 30, columns: 2), Float(0.2)) }
+        var sketch = StreamingSketch(rows: 40, columns: 30, rank: 10, seed: 3)
+        for (left, right, scale) in updates { sketch.add(left: left, right: right, scale: scale) }
+        let (p, q) = try sketch.factors()
+        #expect(p.columns == 10 && q.columns == 10 && sketch.k == 21 && sketch.l == 43)
+        let a = Self.dense(updates, rows: 40, columns: 30), approx = BLAS.multiply(p, q, transposeB: true)
+        let error = zip(a.values, approx.values).map { abs($0 - $1) }.max()!
+        #expect(error < 1e-4, "largest error \(error)")
+    }
+
+    /// With a decaying spectrum beyond the kept rank, the error stays within twice the best
+    /// rank-r error (the truncated SVD of the dense sum); Tropp et al. bound it in expectation
+    /// by about √((1 + r/(k − r − 1))(1 + k/(l − k − 1))) ≈ 1.6 times that here.
+    @Test func nearTheBestRankRApproximation() throws {
+        var rng = SeededGenerator(seed: 12)
+        let updates = (0..<30).map { index in
+            (rng.gaussianMatrix(rows: 80, columns: 2), rng.gaussianMatrix(rows: 70, columns: 2), Float(pow(0.7, Double(index))))
+        }
+        var sketch = StreamingSketch(rows: 80, columns: 70, rank: 6, seed: 4)
+        for (left, right, scale) in updates { sketch.add(left: left, right: right, scale: scale) }
+        let (p, q) = try sketch.factors()
+        let a = Self.dense(updates, rows: 80, columns: 70)
+        let sigma = try LAPACK.svd(a).sigma
+        let best = sigma.dropFirst(6).reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+        let approx = BLAS.multiply(p, q, transposeB: true)
+        let error = zip(a.values, approx.values).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
+        #expect(error <= 2 * best, "sketch error \(error), best rank-6 error \(best)")
+        #expect(error >= best * 0.999, "no rank-6 matrix beats the truncated SVD")
+    }
+}

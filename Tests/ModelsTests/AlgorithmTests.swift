@@ -128,9 +128,9 @@ struct RegistryTests {
         ("bayesian-fm", ["implicit": "all"], "bayesian-fm: implicit 'all' must be both, users, movies or none"),
         ("bayesian-fm", ["movie_attributes": "tags"], "bayesian-fm: movie_attributes 'tags' must be none, genres, year or both"),
         ("bayesian-fm", ["samples": "10", "keep": "11"], "bayesian-fm: keep 11 must be between 1 and samples (10)"),
-        ("bayesian-fm", ["rank": "1000", "keep": "101"], "bayesian-fm: rank 1000 × keep 101 columns exceed the model file's 100000"),
+        ("bayesian-fm", ["stored_rank": "0"], "bayesian-fm: stored_rank 0 must be 1–10000"),
         ("bayesian-fm", ["user_attributes": "income"], "bayesian-fm: user_attributes 'income' must be none, all, gender, age, occupation or zip"),
-        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, init_scale, implicit, movie_attributes, user_attributes, time)"),
+        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, stored_rank, init_scale, implicit, movie_attributes, user_attributes, time)"),
         ("bayesian-fm", ["time": "hour"], "bayesian-fm: time 'hour' must be none or day"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
     ])
@@ -190,9 +190,13 @@ struct BPMFTests {
         let parameters: [String: ParameterValue] = ["rank": 3, "samples": 40, "burn_in": 10, "keep": 8]
         let trained = try Algorithms.make(algorithm, time == "day" ? parameters.merging(["time": "day"]) { $1 } : parameters).fit(data)
         let point = data.curvePoint(trained.model.factors!)
-        #expect(abs(point.test - trained.curve.testRMSE.last!) < 1e-6)
-        #expect(abs(point.train - trained.curve.trainRMSE.last!) < 1e-6)
-        #expect(trained.model.factors!.rank == 3 * 8)
+        // BPMF stores the 8 samples side by side (exact); the FM compresses their average with a
+        // sketch that is exact here (its width is min(users, movies), above the average's rank).
+        let tolerance = algorithm == "bpmf" ? 1e-6 : 2e-5
+        #expect(abs(point.test - trained.curve.testRMSE.last!) < tolerance)
+        #expect(abs(point.train - trained.curve.trainRMSE.last!) < tolerance)
+        #expect(trained.model.factors!.rank == (algorithm == "bpmf" ? 3 * 8 : min(data.userCount, data.movieCount)))
+        if algorithm == "bayesian-fm" { #expect(abs(trained.extras["stored_test_rmse"]![0] - point.test) < 1e-9) }
     }
 }
 

@@ -42,7 +42,7 @@ public struct BPMF: Algorithm {
     public init(_ values: ParameterValues) throws {
         self.values = values
         let rank = values.integer(Self.rank)
-        parameters = Parameters(rank: rank, chain: try GibbsChain(values, samples: Self.samples, keep: Self.keep, algorithm: Self.name, rank: rank))
+        parameters = Parameters(rank: rank, chain: try GibbsChain(values, samples: Self.samples, keep: Self.keep, algorithm: Self.name, sideBySideRank: rank))
     }
 
     public func validate(for data: TrainingSet) throws { try validateRank(parameters.rank, for: data) }
