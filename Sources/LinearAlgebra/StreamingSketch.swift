@@ -5,15 +5,30 @@
 /// matrices Ω (columns × k) and Ψ (l × rows), k = 2r + 1 and l = 2k + 1 (their recommendation;
 /// k at most min(rows, columns)). Then Q = orth(Y), X = (ΨQ)⁺ W by the normal equations (ΨQ is
 /// a Gaussian matrix times an orthonormal one: well conditioned), A ≈ Q X, and its SVD
-/// truncated to rank r. Exact when A's rank is at most k.
+/// truncated to rank r. When A's rank is at most k, Q X is A itself and the result is A's best
+/// rank-r approximation (A exactly if its rank is at most r).
 ///
-/// Memory (rows + l) × k + (columns + k) × l floats, whatever the number of updates; an update
-/// costs O((rows + columns) × q × (k + l)) for a rank-q update.
+/// Memory: (rows + columns) × (k + l) floats held (Ω, Ψ, Y, W), whatever the number of updates,
+/// and about as much again while `factors()` runs; an update costs O((rows + columns) × q × (k + l))
+/// for a rank-q update.
 ///
 ///     var sketch = StreamingSketch(rows: 6040, columns: 3706, rank: 256, seed: 42)
 ///     for sample in samples { sketch.add(left: sample.p, right: sample.q, scale: 1 / 400) }
 ///     let (p, q) = try sketch.factors()   // A ≈ p · qᵀ, 256 columns each, √σ on both sides
 public struct StreamingSketch: Sendable {
+    /// The sketch's sizes for a rows × columns matrix and a requested rank.
+    public struct Shape: Sendable, Equatable {
+        public let rank: Int, k: Int, l: Int
+        public let heldBytes: Int
+
+        public init(rows: Int, columns: Int, rank: Int) {
+            k = min(2 * rank + 1, rows, columns)
+            l = 2 * k + 1
+            self.rank = min(rank, k)
+            heldBytes = (rows + columns) * (k + l) * MemoryLayout<Float>.size
+        }
+    }
+
     public let rows: Int, columns: Int
     /// The rank kept (at most k), the range sketch's width k and the co-range sketch's height l.
     public let rank: Int, k: Int, l: Int
@@ -23,9 +38,8 @@ public struct StreamingSketch: Sendable {
     public init(rows: Int, columns: Int, rank: Int, seed: UInt64) {
         precondition(rows > 0 && columns > 0 && rank > 0, "StreamingSketch: empty matrix or rank")
         (self.rows, self.columns) = (rows, columns)
-        k = min(2 * rank + 1, rows, columns)
-        l = 2 * k + 1
-        self.rank = min(rank, k)
+        let shape = Shape(rows: rows, columns: columns, rank: rank)
+        (k, l, self.rank) = (shape.k, shape.l, shape.rank)
         var rng = SeededGenerator(seed: seed)
         omega = rng.gaussianMatrix(rows: columns, columns: k)
         psi = rng.gaussianMatrix(rows: l, columns: rows)

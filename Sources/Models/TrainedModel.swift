@@ -8,6 +8,11 @@ public struct TrainedModel: Sendable {
     /// order); nil: every training movie counts 1. EASE's liked input weight sets it.
     public var inputWeights: [Float]?
 
+    /// The stored model's held-out RMSE: the curve's last point, unless the algorithm stores an
+    /// approximation of what the curve measured (the Bayesian FM's compressed average records its
+    /// own as the extra `stored_test_rmse`).
+    public var storedTestRMSE: Double { extras["stored_test_rmse"]?.first ?? curve.testRMSE.last ?? .nan }
+
     public init(model: LearnedModel, curve: TrainingCurve, extras: [String: [Double]] = [:], inputWeights: [Float]? = nil) {
         self.model = model
         self.curve = curve

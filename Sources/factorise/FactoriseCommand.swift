@@ -92,7 +92,7 @@ struct FactoriseCommand: StageCommand {
         let file = ModelFile(algorithm: trainer, trained: trained, data: data, neighbours: near,
                              createdBy: ProjectorVersion.createdBy("factorise"))
         try file.write(to: files.output)
-        let test = trained.curve.testRMSE.last ?? .nan
+        let test = trained.storedTestRMSE
         log.info("trained in \(String(format: "%.2f", seconds)) s; held-out RMSE \(String(format: "%.4f", test)) → \(files.output)")
         return JSON.line([
             "output": .string(files.output), "algorithm": .string(algorithm), "params": trainer.values.jsonValue,

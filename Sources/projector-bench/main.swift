@@ -83,7 +83,7 @@ do {
     for (label, data, algorithm) in fits {
         let fit = try best { try algorithm.fit(data) }
         if algorithm.name == "als" { alsModel = fit.value.model.factors }
-        print("| fit \(label) | \(String(format: "%.3f", fit.seconds)) | \(String(format: "%.4f", fit.value.curve.testRMSE.last ?? .nan)) |")
+        print("| fit \(label) | \(String(format: "%.3f", fit.seconds)) | \(String(format: "%.4f", fit.value.storedTestRMSE)) |")
     }
     let zeros = { (rows: Int) in Matrix(rows: rows, columns: 1) }
     let terms = baseline.value.factorModel(userFactors: zeros(table.userCount), movieFactors: zeros(table.movieCount))

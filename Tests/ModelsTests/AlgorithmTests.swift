@@ -181,7 +181,8 @@ struct BPMFTests {
         #expect(signal < 0.15, "RMSE to the noiseless truth \(signal)")
     }
 
-    /// Both samplers store their kept samples side by side: the model predicts their average.
+    /// BPMF stores its kept samples side by side, the FM their average compressed (exact here, on
+    /// data smaller than its sketch): either way the model predicts what the curve measured.
     /// With days (the FM's `time day`, on ratings over four days) the curve, like the stored
     /// model, predicts each user's average training day.
     @Test(arguments: [("bpmf", "none"), ("bayesian-fm", "none"), ("bayesian-fm", "day")])
@@ -196,7 +197,29 @@ struct BPMFTests {
         #expect(abs(point.test - trained.curve.testRMSE.last!) < tolerance)
         #expect(abs(point.train - trained.curve.trainRMSE.last!) < tolerance)
         #expect(trained.model.factors!.rank == (algorithm == "bpmf" ? 3 * 8 : min(data.userCount, data.movieCount)))
-        if algorithm == "bayesian-fm" { #expect(abs(trained.extras["stored_test_rmse"]![0] - point.test) < 1e-9) }
+        if algorithm == "bayesian-fm" { #expect(trained.storedTestRMSE == point.test) }
+    }
+
+    /// A stored rank below the average's: the FM stores a lossy rank-2 model, records its RMSE,
+    /// and that RMSE is the stored model's, near the exact average's.
+    @Test func theFMsCompressedAverageIsLossyBelowItsRank() throws {
+        let data = try Conformance.small()
+        let trained = try BayesianFM.make(["rank": 3, "samples": 40, "burn_in": 10, "keep": 8, "stored_rank": 2]).fit(data)
+        let model = trained.model.factors!
+        #expect(model.rank == 2)
+        let stored = data.curvePoint(model).test
+        #expect(trained.storedTestRMSE == stored && trained.storedTestRMSE != trained.curve.testRMSE.last!)
+        #expect(abs(stored - trained.curve.testRMSE.last!) < 0.05, "stored \(stored), exact average \(trained.curve.testRMSE.last!)")
+    }
+
+    /// The sketch's memory is checked before any work.
+    @Test func aSketchAboveItsBudgetIsRefused() throws {
+        var data = try Conformance.small()
+        data.metadata.userIDs = (0..<200_000).map(Int64.init)
+        data.metadata.movieIDs = (0..<60_000).map(Int64.init)
+        #expect(throws: ModelsError.badParameter("bayesian-fm: stored_rank 1000 needs 5954 MB of sketch for 200000 users × 60000 movies, above 2048 MB: lower stored_rank")) {
+            try BayesianFM.make(["stored_rank": 1000]).validate(for: data)
+        }
     }
 }
 
