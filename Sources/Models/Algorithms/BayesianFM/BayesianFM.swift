@@ -38,7 +38,7 @@ import LinearAlgebra
 /// draws, each entity's sums on one cache line). ML-1M, rank 32: 0.28 s a sweep on 2 cores.
 ///
 ///     let fm = try BayesianFM.make(["rank": 32, "samples": 400, "keep": 400, "stored_rank": 256])
-///     let trained = try fm.fit(trainingSet)     // ML-1M: held-out RMSE 0.8212, 165 s
+///     let trained = try fm.fit(trainingSet)     // ML-1M: held-out RMSE 0.8212, 149 s
 ///
 /// **The stored model.** A sample's prediction is `w₀ + b_u + c_i + ⟨P_u, Q_i⟩` with the user
 /// block folded into P_u = A_u and b_u = W_u + ½ Σ_k (A_uk² − Σ_f v_fk² x_f²) (the block's
