@@ -53,9 +53,7 @@ public struct RatingsTable: Sendable {
         self.years = years
         self.genres = genres
         self.userAttributes = userAttributes ?? .unknown(count: userIDs.count)
-        let attributes = self.userAttributes
-        precondition([attributes.gender.count, attributes.age.count, attributes.occupation.count, attributes.zip.count].allSatisfy { $0 == userIDs.count },
-                     "RatingsTable: one user attribute entry per user")
+        precondition(self.userAttributes.fits(users: userIDs.count), "RatingsTable: one user attribute entry per user")
         self.split = split
         self.duplicatesDropped = duplicatesDropped
         self.sourceFiles = sourceFiles

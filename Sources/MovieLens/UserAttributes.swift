@@ -34,6 +34,11 @@ public struct UserAttributes: Sendable, Equatable {
 
     public var count: Int { gender.count }
 
+    /// Whether every attribute has one entry for each of `users` users.
+    public func fits(users: Int) -> Bool {
+        gender.count == users && age.count == users && occupation.count == users && zip.count == users
+    }
+
     /// Users whose attributes are all unknown.
     public var unknownCount: Int {
         (0..<count).reduce(0) { $0 + (gender[$1].isEmpty && age[$1] == 0 && occupation[$1].isEmpty && zip[$1].isEmpty ? 1 : 0) }

@@ -100,8 +100,7 @@ public struct BayesianFM: Algorithm {
             throw ModelsError.badParameter("\(name): stored_rank \(parameters.storedRank) needs \(sketch.heldBytes >> 20) MB of sketch for \(data.userCount) users × \(data.movieCount) movies, above \(Self.sketchBudgetBytes >> 20) MB: lower stored_rank")
         }
         guard data.trainTimestamp.count == data.trainUser.count, data.testTimestamp.count == data.testUser.count,
-              data.userAttributes.count == data.userCount, data.userAttributes.age.count == data.userCount,
-              data.userAttributes.occupation.count == data.userCount, data.userAttributes.zip.count == data.userCount else {
+              data.userAttributes.fits(users: data.userCount) else {
             throw ModelsError.badParameter("\(name): the training set's timestamps or users' attributes do not match its ratings and users")
         }
         if parameters.days, let first = data.trainTimestamp.first {
@@ -130,7 +129,7 @@ public struct BayesianFM: Algorithm {
             for sweep in 1...total {
                 try sampler.sweep(sweep)
                 if keepAt.contains(sweep) {
-                    // Into its slot of the stored model as it is drawn (no copy of every kept sample).
+                    // Into the stored model's sketch as it is drawn (no copy of every kept sample).
                     let sample = sampler.sample()
                     let model = average.model(of: sample, data: data)
                     average.add(sample, factors: model)

@@ -94,8 +94,10 @@ struct FMSampler {
     /// adds w_t + Σ_k T_tk (A_uk + B_ik).
     struct Days {
         let count: Int
-        /// Day numbers (`number(ofTimestamp:)`), ascending; the day row of each training row.
+        /// Day numbers (`number(ofTimestamp:)`), ascending; the row of each day number; the day row
+        /// of each training row.
         let numbers: [Int64]
+        let rowOfDay: [Int64: Int32]
         let dayOfRow: [Int32]
         /// Rows of each day: `rows[pointers[t]..<pointers[t + 1]]`; `blocks`: ranges of days
         /// holding about equal numbers of rows, for the parallel passes.
@@ -119,8 +121,9 @@ struct FMSampler {
         init(timestamps: [Int64], rowUser: [Int32], users: Int, k: Int, scale: Double, rng: inout SeededGenerator) {
             let dayNumbers = timestamps.map(Self.number(ofTimestamp:))
             numbers = Array(Set(dayNumbers)).sorted()
-            let index = Dictionary(uniqueKeysWithValues: numbers.enumerated().map { ($1, Int32($0)) })
-            dayOfRow = dayNumbers.map { index[$0]! }
+            let rowOfDay = Dictionary(uniqueKeysWithValues: numbers.enumerated().map { ($1, Int32($0)) })
+            self.rowOfDay = rowOfDay
+            dayOfRow = dayNumbers.map { rowOfDay[$0]! }
             count = numbers.count
             let (pointers, order) = SparseRows.rowOrder(rows: count, rowOf: dayOfRow)
             (self.pointers, rows) = (pointers, order.map { Int32($0) })
@@ -147,15 +150,7 @@ struct FMSampler {
 
         /// The day row of each timestamp, −1 for a day not in training.
         func indices(of timestamps: [Int64]) -> [Int32] {
-            timestamps.map { timestamp in
-                let day = Self.number(ofTimestamp: timestamp)
-                var low = 0, high = numbers.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if numbers[middle] < day { low = middle + 1 } else { high = middle }
-                }
-                return low < numbers.count && numbers[low] == day ? Int32(low) : -1
-            }
+            timestamps.map { rowOfDay[Self.number(ofTimestamp: $0)] ?? -1 }
         }
 
         /// A user's average training day: Σ_t share_t w_t, and per dimension Σ_t share_t T_td.
@@ -746,12 +741,12 @@ struct FMSampler {
         let userBias = users.foldedBias(k: k), movieBias = movies.foldedBias(k: k)
         return pairUsers.indices.map { index in
             let u = Int(pairUsers[index]), i = Int(pairMovies[index]), t = Int(dayRows[index])
-            var y = mean + global + userBias[u] + movieBias[i]
-            let (bias, factors) = t >= 0 ? (days.w[t], (0..<k).map { days.v[$0 * days.count + t] }) : days.userAverage(u, k: k)
-            y += bias
+            // Its own day's terms, or (a day not in training) the user's average day.
+            let average = t >= 0 ? nil : days.userAverage(u, k: k)
+            var y = mean + global + userBias[u] + movieBias[i] + (average?.bias ?? days.w[t])
             for d in 0..<k {
                 let a = users.blockA[d * users.count + u], b = movies.blockA[d * movies.count + i]
-                y += a * b + factors[d] * (a + b)
+                y += a * b + (average?.factors[d] ?? days.v[d * days.count + t]) * (a + b)
             }
             return y
         }
