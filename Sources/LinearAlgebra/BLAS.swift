@@ -77,6 +77,16 @@ public enum BLAS {
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
     }
 
+    /// `syrkUpperTransposed` in double precision (the Bayesian FM's per-entity statistics).
+    @inline(__always)
+    public static func syrkUpperTransposed(
+        n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, beta: Double,
+        c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        Parallel.configureBLAS()
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
     /// Raw `gemv`: y = alpha · Aᵀ x + beta · y with A (k×n row-major, leading dimension `lda`).
     @inline(__always)
     public static func gemvTransposed(

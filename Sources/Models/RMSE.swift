@@ -4,7 +4,8 @@ import LinearAlgebra
 /// Root-mean-square error of a model's clipped predictions on (user, movie, rating) triplets.
 public func rmse(_ model: FactorModel, users: [Int32], movies: [Int32], ratings: [Float], scale metadata: DatasetMetadata) -> Double {
     guard !ratings.isEmpty else { return .nan }
-    let parts = Parallel.ranges(ratings.count, parts: Parallel.workers * 4)
+    // A fixed number of parts, not one per core: the sum's order, so its last bits, the same on any machine.
+    let parts = Parallel.ranges(ratings.count, parts: 64)
     let k = model.rank
     let sums = try! Parallel.map(parts.count) { part in
         model.userFactors.values.withUnsafeBufferPointer { p in

@@ -162,4 +162,73 @@ struct BayesianFMTests {
             }
         }
     }
+
+    /// The draws' statistics follow the residuals in closed form: after any change of a
+    /// dimension's block sums (ΔA, ΔC per entity: e_r −= ΔA R_r,d + ΔC), Σ e R of the next
+    /// dimension and Σ e equal the sums recomputed from the moved residuals; G and ΣR are the
+    /// rows' own. Users' rows with days: R_r = B_i + T_t.
+    @Test func statisticsFollowTheResidualsInClosedForm() throws {
+        let data = try Self.data()
+        let k = 4
+        let fm = try BayesianFM.make(["rank": .integer(k), "time": "day"], seed: 3)
+        let sampler = FMSampler(data: data, parameters: fm.parameters, seed: 3)
+        let users = sampler.users, days = sampler.days!
+        func vector(_ row: Int) -> [Double] {
+            (0..<k).map { d in
+                sampler.movies.blockA[d * sampler.movies.count + Int(sampler.rowMovie[row])] + days.v[d * days.count + Int(days.dayOfRow[row])]
+            }
+        }
+        var residual = sampler.residual
+        var statistics = FMSampler.Statistics(count: users.count, pointers: users.pointers, rows: users.rows, blocks: users.blocks,
+                                              k: k, residual: residual) { row, q in
+            let r = vector(row)
+            for d in 0..<k { q[d] = r[d] }
+        }
+        func rows(_ u: Int) -> [Int] { (users.pointers[u]..<users.pointers[u + 1]).map { Int(users.rows[$0]) } }
+        for u in 0..<users.count {
+            for d in 0..<k {
+                #expect(abs(statistics.linear[u * k + d] - rows(u).reduce(0) { $0 + vector($1)[d] }) < 1e-12)
+                for d2 in d..<k {
+                    let g = statistics.gram[u * statistics.packed + FMSampler.Statistics.rowOffset(d, k: k) + d2 - d]
+                    #expect(abs(g - rows(u).reduce(0) { $0 + vector($1)[d] * vector($1)[d2] }) < 1e-12)
+                }
+            }
+        }
+        var rng = SeededGenerator(seed: 11)
+        for d in 0..<k {
+            for u in 0..<users.count {
+                #expect(abs(statistics.weighted[u * k + d] - rows(u).reduce(0) { $0 + residual[$1] * vector($1)[d] }) < 1e-9, "user \(u) d \(d)")
+                #expect(abs(statistics.residualSum[u] - rows(u).reduce(0) { $0 + residual[$1] }) < 1e-9)
+            }
+            for u in 0..<users.count {
+                let deltaA = rng.nextGaussian(), deltaC = u % 3 == 0 ? 0 : rng.nextGaussian()
+                for row in rows(u) { residual[row] -= deltaA * vector(row)[d] + deltaC }
+                statistics.drew(entity: u, dimension: d, deltaA: deltaA, deltaC: deltaC,
+                                residualSum: rows(u).reduce(0) { $0 + residual[$1] })
+            }
+        }
+    }
+
+    /// The draws' two halves on two threads (`Lockstep`) or one after the other: the same chain
+    /// to the last bit, so the same model on any number of cores.
+    @Test(arguments: [("tiny", "day"), ("tiny", "none"), ("small", "none")])
+    func twoThreadsDrawWhatOneDraws(data name: String, time: String) throws {
+        let data = name == "tiny" ? try Self.data() : try Conformance.small()
+        let fm = try BayesianFM.make(["rank": 3, "time": .text(time), "user_attributes": name == "tiny" ? "all" : "none",
+                                      "movie_attributes": name == "tiny" ? "both" : "none"], seed: 4)
+        var one = FMSampler(data: data, parameters: fm.parameters, seed: 4), two = one
+        one.lockstep = false
+        two.lockstep = true
+        #expect(one.users.boundary > 0 && one.users.boundary < one.users.count)
+        for sweep in 1...3 {
+            try one.sweep(sweep)
+            try two.sweep(sweep)
+        }
+        #expect(one.residual == two.residual)
+        for (a, b) in [(one.users, two.users), (one.movies, two.movies)] {
+            #expect(a.idV == b.idV && a.blockA == b.blockA && a.blockD == b.blockD)
+            #expect(a.groups.map(\.v) == b.groups.map(\.v))
+        }
+        #expect(one.residual != FMSampler(data: data, parameters: fm.parameters, seed: 4).residual)
+    }
 }

@@ -23,22 +23,27 @@ import LinearAlgebra
 /// Gamma((1 + n + 1)/2, (1 + Σ(θ − μ)² + μ²)/2)); the noise precision α has BPMF's posterior
 /// Gamma(1 + N/2, 1 + SSE/2) (libFM's: Gamma((1 + N)/2, (1 + SSE)/2); at N = 900,000 the same).
 ///
-/// **Sampling.** Each sweep draws α, the hyper-parameters, w₀, every w_f, then for each factor
-/// dimension k every v_fk, one at a time, each from its Gaussian conditional. Within a block,
+/// **Sampling.** Each sweep draws α, the hyper-parameters, w₀, every w_f, then the factors one
+/// block kind at a time — every user block's v_fk for k = 1…rank, then every movie block's (then
+/// the days') — one coordinate at a time, each from its Gaussian conditional. Within a block,
 /// the rows see a feature only through the block's sums, so the conditionals need per-user (or
-/// per-movie) sums of the residual e and of the other block's factor R over the entity's
+/// per-movie) sums of the residual e and of the row's other blocks' factor R over the entity's
 /// ratings, not the rows: for a feature f of user blocks, with a = A_u − v_fk x_f (A_u the block's
 /// sum Σ v_gk x_g),
 ///
 ///     Σ_rows h² = Σ_{u ∋ f} x_f² (n_u a² + 2 a ΣR + ΣR²),   Σ_rows h e = Σ_{u ∋ f} x_f (a Σe + ΣRe)
 ///
-/// and after a draw the users' sums are updated in closed form. One sweep costs O(rank × ratings):
-/// per dimension and side, one parallel pass over the ratings (applying the other side's last
-/// change to the residuals, then summing) and one sequential pass over the blocks' entries (the
-/// draws, each entity's sums on one cache line). ML-1M, rank 32: 0.28 s a sweep on 2 cores.
+/// and after a draw the users' sums are updated in closed form. While one kind is drawn the
+/// others are fixed, so one parallel pass per kind gathers each entity's ΣR Rᵀ (a `syrk`),
+/// ΣR, Σe R and Σe for every dimension at once, and the later dimensions' sums follow each
+/// dimension's draws in closed form (`FMSampler.Statistics`); the residuals move once per kind.
+/// The draws themselves are sequential by nature; they run on two threads in lockstep, each
+/// summing and updating half of the entities (`FMSampler.drawSide`, `Lockstep`), with the same
+/// bytes as on one. One sweep costs O(rank × ratings + rank² × ratings) — ML-1M, rank 32:
+/// 0.27 s on 2 cores.
 ///
 ///     let fm = try BayesianFM.make(["rank": 32, "samples": 400, "keep": 400, "stored_rank": 256])
-///     let trained = try fm.fit(trainingSet)     // ML-1M: held-out RMSE 0.8212, 149 s
+///     let trained = try fm.fit(trainingSet)     // ML-1M: held-out RMSE 0.8213, 117 s
 ///
 /// **The stored model.** A sample's prediction is `w₀ + b_u + c_i + ⟨P_u, Q_i⟩` with the user
 /// block folded into P_u = A_u and b_u = W_u + ½ Σ_k (A_uk² − Σ_f v_fk² x_f²) (the block's
@@ -123,6 +128,13 @@ public struct BayesianFM: Algorithm {
         var sumOwnDay = [Double](repeating: 0, count: testDays == nil ? 0 : data.testRating.count)
         var sumTrain = [Double](repeating: 0, count: data.trainRating.count)
         var sumTest = [Double](repeating: 0, count: data.testRating.count)
+        // Without days a sample's prediction of training row r is its raw value (normalisation
+        // terms + normalised value) minus the sampler's residual: the curve's train RMSE needs no
+        // prediction pass. With days the stored model predicts the user's average day, not the
+        // row's own: predicted like the held-out rows.
+        let trainTargets: [Double]? = sampler.days != nil ? nil : data.trainUser.indices.map { r in
+            Double(data.terms.base(user: Int(data.trainUser[r]), movie: Int(data.trainMovie[r]))) + Double(data.trainValue[r])
+        }
         var curve = TrainingCurve()
         var point: (train: Double, test: Double) = (.nan, .nan)
         try Parallel.withBLASThreads(1) {
@@ -133,7 +145,11 @@ public struct BayesianFM: Algorithm {
                     let sample = sampler.sample()
                     let model = average.model(of: sample, data: data)
                     average.add(sample, factors: model)
-                    model.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
+                    if let trainTargets {
+                        for r in sumTrain.indices { sumTrain[r] += trainTargets[r] - sampler.residual[r] }
+                    } else {
+                        model.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
+                    }
                     model.addRawPredictions(users: data.testUser, movies: data.testMovie, into: &sumTest)
                     if let testDays {
                         // The sampler fits normalised values: the normalisation terms go back on.
@@ -145,7 +161,12 @@ public struct BayesianFM: Algorithm {
                     point = (data.averagedRMSE(sumTrain, count: average.added, ratings: data.trainRating),
                              data.averagedRMSE(sumTest, count: average.added, ratings: data.testRating))
                 } else if average.added == 0 {
-                    point = data.curvePoint(average.model(of: sampler.sample(), data: data))
+                    let model = average.model(of: sampler.sample(), data: data)
+                    let train = trainTargets.map { targets in
+                        data.averagedRMSE(targets.indices.map { targets[$0] - sampler.residual[$0] }, count: 1, ratings: data.trainRating)
+                    }
+                    point = (train ?? rmse(model, users: data.trainUser, movies: data.trainMovie, ratings: data.trainRating, scale: data.metadata),
+                             rmse(model, users: data.testUser, movies: data.testMovie, ratings: data.testRating, scale: data.metadata))
                 }
                 curve.append(iteration: sweep, train: point.train, test: point.test)
                 progress(TrainingProgress(iteration: sweep, of: total, trainRMSE: point.train, testRMSE: point.test))

@@ -20,6 +20,10 @@ struct FMSampler {
         let partnerOfRow: [Int32]
         /// n_e, the entity's training ratings.
         let counts: [Double]
+        /// Ranges of entities with about equal rows, for the parallel passes.
+        let blocks: [Range<Int>]
+        /// The first entity of the second half of the draws (`drawSide`): about half the rows before it.
+        let boundary: Int
 
         var idW: [Double]
         var idV: [Double]                           // dimension-major
@@ -49,6 +53,8 @@ struct FMSampler {
         let entityPointers: [Int], entityFeatures: [Int32]
         let featurePointers: [Int], featureEntities: [Int32]
         let weight: [Double]
+        /// Where each feature's entities (ascending) reach the side's second half (`Side.boundary`).
+        var split: [Int] = []
         var w: [Double]
         var v: [Double]                             // dimension-major
 
@@ -66,7 +72,10 @@ struct FMSampler {
              weight: [Double], k: Int, scale: Double, rng: inout SeededGenerator) {
             self.count = count
             (self.entityPointers, self.entityFeatures) = (entityPointers, entityFeatures)
-            (self.featurePointers, self.featureEntities) = (featurePointers, featureEntities)
+            // Each feature's entities ascending (the halves of the draws are ranges of entities).
+            var sorted = featureEntities
+            for f in 0..<count { sorted[featurePointers[f]..<featurePointers[f + 1]].sort() }
+            (self.featurePointers, self.featureEntities) = (featurePointers, sorted)
             self.weight = weight
             w = [Double](repeating: 0, count: count)
             v = (0..<(k * count)).map { _ in rng.nextGaussian() * scale }
@@ -127,13 +136,7 @@ struct FMSampler {
             count = numbers.count
             let (pointers, order) = SparseRows.rowOrder(rows: count, rowOf: dayOfRow)
             (self.pointers, rows) = (pointers, order.map { Int32($0) })
-            let parts = Parallel.workers * 8, target = max(1, timestamps.count / parts)
-            var blocks: [Range<Int>] = [], start = 0
-            for t in 0..<count where pointers[t + 1] - pointers[start] >= target || t == count - 1 {
-                blocks.append(start..<(t + 1))
-                start = t + 1
-            }
-            self.blocks = blocks
+            blocks = FMSampler.balancedBlocks(pointers: pointers)
             var perUser = [[Int32: Int]](repeating: [:], count: users)
             for (row, user) in rowUser.enumerated() { perUser[Int(user)][dayOfRow[row], default: 0] += 1 }
             var userPointers = [0], userDays: [Int32] = [], userShares: [Double] = []
@@ -187,6 +190,9 @@ struct FMSampler {
     /// Priors per side ([users, movies]) and group (the id group, then the side's partner
     /// groups in order): first order, and per dimension.
     var firstOrderPriors: [[Prior]]
+    /// Whether the factor draws run their two halves on two threads (`drawSide`); the bytes are
+    /// the same either way.
+    var lockstep = Parallel.workers > 1
     var factorPriors: [[[Prior]]]
 
     init(data: TrainingSet, parameters: BayesianFM.Parameters, seed: UInt64) {
@@ -263,9 +269,18 @@ struct FMSampler {
         }
         var side = Side(
             count: entities, pointers: pointers, rows: order.map { Int32($0) }, partnerOfRow: partnerOfRow, counts: counts,
+            blocks: balancedBlocks(pointers: pointers),
+            boundary: pointers.firstIndex { 2 * $0 >= pointers[entities] }.map { min($0, entities) } ?? entities,
             idW: [Double](repeating: 0, count: entities), idV: idV, groups: groups,
             blockW: [Double](repeating: 0, count: entities),
             blockA: [Double](repeating: 0, count: k * entities), blockD: [Double](repeating: 0, count: k * entities))
+        for g in side.groups.indices {
+            let group = side.groups[g]
+            side.groups[g].split = (0..<group.count).map { f in
+                let range = group.featurePointers[f]..<group.featurePointers[f + 1]
+                return range.first { group.featureEntities[$0] >= side.boundary } ?? range.upperBound
+            }
+        }
         // Block sums of the initial factors.
         for d in 0..<k {
             for e in 0..<entities {
@@ -297,26 +312,10 @@ struct FMSampler {
         Self.sampleFirstOrder(&users, residual: &residual, alpha: alpha, priors: firstOrderPriors[0], rng: &rng)
         Self.sampleFirstOrder(&movies, residual: &residual, alpha: alpha, priors: firstOrderPriors[1], rng: &rng)
         if days != nil { Self.sampleFirstOrder(&days!, residual: &residual, alpha: alpha, rng: &rng) }
-        // Each side's residual change is applied by the next side's pass over the rows: users,
-        // movies, days, then the next dimension's users.
-        var pending: Pending? = nil
-        for d in 0..<k {
-            pending = Self.sampleFactors(&users, other: movies, days: days, dimension: d, pending: pending, residual: &residual,
-                                         alpha: alpha, priors: factorPriors[0].map { $0[d] }, rng: &rng)
-            pending = Self.sampleFactors(&movies, other: users, days: days, dimension: d, pending: pending, residual: &residual,
-                                         alpha: alpha, priors: factorPriors[1].map { $0[d] }, rng: &rng)
-            if days != nil {
-                pending = Self.sampleDayFactors(&days!, users: users, movies: movies, rowUser: rowUser, rowMovie: rowMovie,
-                                                dimension: d, pending: pending!, residual: &residual, alpha: alpha, rng: &rng)
-            }
-        }
-        if let pending {
-            if let days {
-                Self.applyDays(pending, days: days, users: users, movies: movies, rowUser: rowUser, rowMovie: rowMovie, residual: &residual)
-            } else {
-                Self.apply(pending, of: movies, other: users, residual: &residual)
-            }
-        }
+        // The factors, one block kind at a time, every dimension (see `sampleFactors(of:)`).
+        sampleFactors(of: .users, rng: &rng)
+        sampleFactors(of: .movies, rng: &rng)
+        if days != nil { sampleFactors(of: .days, rng: &rng) }
         guard residual.allSatisfy({ $0.isFinite }) else {
             throw ModelsError.diverged("bayesian-fm", iteration: sweep, "NaN or Inf in the residuals")
         }
@@ -360,9 +359,15 @@ struct FMSampler {
     @inline(__always)
     static func draw(_ value: Double, _ hh: Double, _ he: Double, _ prior: Prior, _ alpha: Double,
                      _ rng: inout SeededGenerator) -> Double {
+        drawValue(value, hh, he, prior, alpha, rng.nextGaussian())
+    }
+
+    /// `draw` with its standard normal given.
+    @inline(__always)
+    static func drawValue(_ value: Double, _ hh: Double, _ he: Double, _ prior: Prior, _ alpha: Double, _ normal: Double) -> Double {
         let precision = alpha * hh + prior.precision
         let mean = (alpha * (he + value * hh) + prior.precision * prior.mean) / precision
-        return mean + rng.nextGaussian() / precision.squareRoot()
+        return mean + normal / precision.squareRoot()
     }
 
     /// Every first-order weight of one side: h = x_f on the rows of the blocks holding f.
@@ -430,17 +435,6 @@ struct FMSampler {
         }
     }
 
-    /// A residual change not yet applied, in `dimension`:
-    /// - `side`: a change of one side's entities: for every row (entity e of that side, partner
-    ///   p), e_r −= slope[e] · R_r + offset[e], R_r = A_p (+ T_t with days), the row's other factors;
-    /// - `days`: a change of the days' factors: e_r −= slope[t] · (A_u + B_i).
-    struct Pending {
-        enum Source { case side, days }
-        var source = Source.side
-        var slope: [Double], offset: [Double]
-        var dimension: Int
-    }
-
     /// `body(day, its rows, residual)` for every day, in parallel blocks of days; two sums per day.
     static func perDay(_ days: Days, residual: inout [Double],
                        _ body: (Int, UnsafeBufferPointer<Int32>.SubSequence, UncheckedBuffer<Double>) -> (Double, Double)) -> ([Double], [Double]) {
@@ -463,229 +457,24 @@ struct FMSampler {
         return (out0, out1)
     }
 
-    /// Every day's factor for dimension `d`, after applying the movies' `pending` change in the
-    /// same pass over the rows; h = A_u + B_i on a row of day t. Returns the days' change.
-    static func sampleDayFactors(_ days: inout Days, users: Side, movies: Side, rowUser: [Int32], rowMovie: [Int32], dimension d: Int,
-                                 pending: Pending, residual: inout [Double], alpha: Double, rng: inout SeededGenerator) -> Pending {
-        precondition(pending.source == .side && pending.dimension == d)
-        let (n, m, count) = (users.count, movies.count, days.count)
-        let base = d * count
-        let sums = rowUser.withUnsafeBufferPointer { rowUser in
-            rowMovie.withUnsafeBufferPointer { rowMovie in
-                let dayV = days.v
-                return perDay(days, residual: &residual) { t, rows, residual in
-                    var hh = 0.0, he = 0.0
-                    let day = dayV[base + t]
-                    for row in rows {
-                        let r = Int(row), u = Int(rowUser[r]), i = Int(rowMovie[r])
-                        let a = users.blockA[d * n + u], b = movies.blockA[d * m + i]
-                        // The movies' change: R = A_u + T_t on the movie side.
-                        residual[r] -= pending.slope[i] * (a + day) + pending.offset[i]
-                        let h = a + b
-                        hh += h * h
-                        he += h * residual[r]
-                    }
-                    return (hh, he)
-                }
-            }
-        }
-        var delta = [Double](repeating: 0, count: count)
-        for t in 0..<count {
-            let old = days.v[base + t]
-            let new = draw(old, sums.0[t], sums.1[t], days.factorPriors[d], alpha, &rng)
-            days.v[base + t] = new
-            delta[t] = new - old
-        }
-        return Pending(source: .days, slope: delta, offset: [], dimension: d)
-    }
-
-    /// Applies the days' `pending` change to every row: e_r −= ΔT_t (A_u + B_i).
-    static func applyDays(_ pending: Pending, days: Days, users: Side, movies: Side, rowUser: [Int32], rowMovie: [Int32],
-                          residual: inout [Double]) {
-        precondition(pending.source == .days)
-        let d = pending.dimension, n = users.count, m = movies.count
-        _ = perDay(days, residual: &residual) { t, rows, residual in
-            let change = pending.slope[t]
-            for row in rows {
-                let r = Int(row)
-                residual[r] -= change * (users.blockA[d * n + Int(rowUser[r])] + movies.blockA[d * m + Int(rowMovie[r])])
-            }
-            return (0, 0)
-        }
-    }
-
-    /// Every v_fk of one side for dimension `d`, after applying the other side's `pending`
-    /// change (in the same pass over the rows); returns this side's change, not yet applied.
-    /// `priors`: the id group's, then the partner groups'.
-    static func sampleFactors(_ side: inout Side, other: Side, days: Days?, dimension d: Int, pending: Pending?, residual: inout [Double],
-                              alpha: Double, priors: [Prior], rng: inout SeededGenerator) -> Pending {
-        let n = side.count
-        let base = d * n, otherBase = d * other.count
-        // Per entity: ΣR, ΣR², Σe, ΣRe over its rows, R = the other block's A for this dimension
-        // (+ the row's day factor).
-        let sums = residual.withUnsafeMutableBufferPointer { residual in
-            let residual = UncheckedBuffer(residual)
-            let applying = pending != nil, fromDays = pending?.source == .days
-            let slope = pending?.slope ?? [], offset = pending?.offset ?? []
-            let pendingDimension = pending?.dimension ?? 0
-            let ownBase = pendingDimension * n, otherPendingBase = pendingDimension * other.count
-            let hasDays = days != nil
-            let dayCount = days?.count ?? 0, dayOfRow = days?.dayOfRow ?? [], dayV = days?.v ?? []
-            let dayBase = d * dayCount, dayPendingBase = pendingDimension * dayCount
-            return dayOfRow.withUnsafeBufferPointer { dayOfRow in
-                perEntity4(side) { entity, range, rows, partners in
-                    var r1 = 0.0, r2 = 0.0, e1 = 0.0, re = 0.0
-                    let own = applying ? side.blockA[ownBase + entity] : 0
-                    for position in range {
-                        let partner = Int(partners[position]), row = Int(rows[position])
-                        let day = hasDays ? Int(dayOfRow[row]) : 0
-                        if applying {
-                            if fromDays {
-                                residual[row] -= slope[day] * (own + other.blockA[otherPendingBase + partner])
-                            } else {
-                                let mine = hasDays ? own + dayV[dayPendingBase + day] : own
-                                residual[row] -= slope[partner] * mine + offset[partner]
-                            }
-                        }
-                        let r = hasDays ? other.blockA[otherBase + partner] + dayV[dayBase + day] : other.blockA[otherBase + partner]
-                        let e = residual[row]
-                        r1 += r; r2 += r * r; e1 += e; re += r * e
-                    }
-                    return (r1, r2, e1, re)
-                }
-            }
-        }
-        let oldA = Array(side.blockA[base..<(base + n)])
-        let oldC = (0..<n).map { 0.5 * (oldA[$0] * oldA[$0] - side.blockD[base + $0]) }
-        // What the draws read and change, one cache line per entity: the draws go one coordinate
-        // after another (each changes the sums the next one reads) and are most of a sweep.
-        var state = (0..<n).map { e in
-            EntityState(a: oldA[e], d: side.blockD[base + e], count: side.counts[e],
-                        sumR: sums.0[e], sumRR: sums.1[e], sumE: sums.2[e], sumRE: sums.3[e])
-        }
-        state.withUnsafeMutableBufferPointer { state in
-            side.idV.withUnsafeMutableBufferPointer { idV in
-                // Id features: each in its own entity's block, x = 1.
-                for entity in 0..<n {
-                    let old = idV[base + entity]
-                    let new = state[entity].draw(old: old, x: 1, prior: priors[0], alpha: alpha, rng: &rng)
-                    state[entity].update(old: old, new: new, x: 1)
-                    idV[base + entity] = new
-                }
-            }
-            // The other groups: feature f sits in the block of every entity listed for it.
-            for group in side.groups.indices {
-                let g = side.groups[group]
-                for e in 0..<n { state[e].x = g.weight[e] }
-                let featureBase = d * g.count
-                g.featurePointers.withUnsafeBufferPointer { featurePointers in
-                g.featureEntities.withUnsafeBufferPointer { featureEntities in
-                side.groups[group].v.withUnsafeMutableBufferPointer { v in
-                    for feature in 0..<g.count {
-                        let range = featurePointers[feature]..<featurePointers[feature + 1]
-                        let old = v[featureBase + feature]
-                        var hh = 0.0, he = 0.0
-                        for position in range {
-                            let entity = Int(featureEntities[position])
-                            let (h2, h1) = state[entity].terms(old: old, x: state[entity].x)
-                            hh += h2
-                            he += h1
-                        }
-                        let new = draw(old, hh, he, priors[1 + group], alpha, &rng)
-                        for position in range {
-                            let entity = Int(featureEntities[position])
-                            state[entity].update(old: old, new: new, x: state[entity].x)
-                        }
-                        v[featureBase + feature] = new
-                    }
-                }}}
-            }
-        }
-        for e in 0..<n {
-            side.blockA[base + e] = state[e].a
-            side.blockD[base + e] = state[e].d
-        }
-        // Residuals: e_r −= ΔA_e R_r + ΔC_e (C = ½(A² − D), the block's own pairwise terms).
-        let deltaA = (0..<n).map { side.blockA[base + $0] - oldA[$0] }
-        let deltaC = (0..<n).map { 0.5 * (side.blockA[base + $0] * side.blockA[base + $0] - side.blockD[base + $0]) - oldC[$0] }
-        return Pending(slope: deltaA, offset: deltaC, dimension: d)
-    }
-
-    /// One entity's block sums for the dimension being drawn, and its sums over its rows
-    /// (R: the other block's A; e: the residual), as the draws of its block's features read and
-    /// change them.
-    struct EntityState {
-        var a, d, count, sumR, sumRR, sumE, sumRE: Double
-        /// x of the group being drawn (one cache line: 8 doubles).
-        var x = 0.0
-
-        /// x_f²·Σh² and x_f·Σh·e over the entity's rows for a feature with value `old` and weight x.
-        @inline(__always)
-        func terms(old: Double, x: Double) -> (Double, Double) {
-            let a = self.a - old * x
-            return (x * x * (count * a * a + 2 * a * sumR + sumRR), x * (a * sumE + sumRE))
-        }
-
-        @inline(__always)
-        func draw(old: Double, x: Double, prior: Prior, alpha: Double, rng: inout SeededGenerator) -> Double {
-            let (hh, he) = terms(old: old, x: x)
-            return FMSampler.draw(old, hh, he, prior, alpha, &rng)
-        }
-
-        /// The feature moved from `old` to `new`: e −= Δx (a + R) on every row, closed form.
-        @inline(__always)
-        mutating func update(old: Double, new: Double, x: Double) {
-            let a = self.a - old * x
-            let dx = (new - old) * x
-            sumE -= dx * (count * a + sumR)
-            sumRE -= dx * (a * sumR + sumRR)
-            self.a += dx
-            d += (new * new - old * old) * x * x
-        }
-    }
-
-    /// Applies `pending`, a change of `side`'s entities, to their rows (A_p from `other`).
-    static func apply(_ pending: Pending, of side: Side, other: Side, residual: inout [Double]) {
-        let base = pending.dimension * other.count
-        updateRows(side, residual: &residual, slope: pending.slope,
-                   partnerValue: other.blockA[base..<(base + other.count)], offset: pending.offset)
-    }
-
     /// `body(entity, its rows' positions, rows)` for every entity, in parallel blocks.
     static func perEntity(_ side: Side, _ body: (Int, Range<Int>, UnsafeBufferPointer<Int32>) -> Double) -> [Double] {
-        perEntity4(side) { entity, range, rows, _ in (body(entity, range, rows), 0, 0, 0) }.0
-    }
-
-    /// Four sums per entity, computed in parallel blocks of entities.
-    static func perEntity4(
-        _ side: Side, _ body: (Int, Range<Int>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>) -> (Double, Double, Double, Double)
-    ) -> ([Double], [Double], [Double], [Double]) {
-        let n = side.count
-        var out0 = [Double](repeating: 0, count: n), out1 = out0, out2 = out0, out3 = out0
-        let blocks = Parallel.ranges(n, parts: Parallel.workers * 8)
-        out0.withUnsafeMutableBufferPointer { o0 in
-        out1.withUnsafeMutableBufferPointer { o1 in
-        out2.withUnsafeMutableBufferPointer { o2 in
-        out3.withUnsafeMutableBufferPointer { o3 in
-            let (o0, o1, o2, o3) = (UncheckedBuffer(o0), UncheckedBuffer(o1), UncheckedBuffer(o2), UncheckedBuffer(o3))
+        var out = [Double](repeating: 0, count: side.count)
+        out.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedBuffer(out)
             side.rows.withUnsafeBufferPointer { rows in
-                side.partnerOfRow.withUnsafeBufferPointer { partners in
-                    Parallel.forEach(blocks.count) { block in
-                        for entity in blocks[block] {
-                            let s = body(entity, side.pointers[entity]..<side.pointers[entity + 1], rows, partners)
-                            o0[entity] = s.0; o1[entity] = s.1; o2[entity] = s.2; o3[entity] = s.3
-                        }
-                    }
+                Parallel.forEach(side.blocks.count) { block in
+                    for entity in side.blocks[block] { out[entity] = body(entity, side.pointers[entity]..<side.pointers[entity + 1], rows) }
                 }
             }
-        }}}}
-        return (out0, out1, out2, out3)
+        }
+        return out
     }
 
     /// residual[r] −= slope[e] · partnerValue[p] + offset[e] for every row r = (entity e, partner
     /// p) of one side, entities in parallel. No `slope`: the offset alone.
     static func updateRows(_ side: Side, residual: inout [Double], slope: [Double]?, partnerValue: ArraySlice<Double>, offset: [Double]) {
-        let blocks = Parallel.ranges(side.count, parts: Parallel.workers * 8)
+        let blocks = side.blocks
         let hasSlope = slope != nil
         let slope = slope ?? []
         residual.withUnsafeMutableBufferPointer { residual in
