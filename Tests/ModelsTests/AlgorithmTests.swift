@@ -220,6 +220,10 @@ struct BPMFTests {
         #expect(throws: ModelsError.badParameter("bayesian-fm: stored_rank 1000 needs 5954 MB of sketch for 200000 users × 60000 movies, above 2048 MB: lower stored_rank")) {
             try BayesianFM.make(["stored_rank": 1000]).validate(for: data)
         }
+        // The sampler's statistics: (k(k + 1)/2 + 2k + 1) doubles per user, here 200,000 × 20,501.
+        #expect(throws: ModelsError.badParameter("bayesian-fm: rank 200 needs 31282 MB of sampler statistics for 200000 users × 60000 movies, above 2048 MB: lower rank")) {
+            try BayesianFM.make(["rank": 200, "stored_rank": 10]).validate(for: data)
+        }
     }
 }
 

@@ -95,7 +95,8 @@ public struct BayesianFM: Algorithm {
             days: values.text(Self.time) == "day", storedRank: values.integer(Self.storedRank))
     }
 
-    /// The most memory the stored model's sketch may take (its four matrices, held through the chain).
+    /// The most memory the stored model's sketch may take (its four matrices, held through the
+    /// chain), and the sampler's statistics of one side.
     static let sketchBudgetBytes = 2 << 30
 
     public func validate(for data: TrainingSet) throws {
@@ -103,6 +104,11 @@ public struct BayesianFM: Algorithm {
         let sketch = StreamingSketch.Shape(rows: data.userCount, columns: data.movieCount, rank: parameters.storedRank)
         guard sketch.heldBytes <= Self.sketchBudgetBytes else {
             throw ModelsError.badParameter("\(name): stored_rank \(parameters.storedRank) needs \(sketch.heldBytes >> 20) MB of sketch for \(data.userCount) users × \(data.movieCount) movies, above \(Self.sketchBudgetBytes >> 20) MB: lower stored_rank")
+        }
+        // The draws' statistics, per entity of the larger side, O(rank²) each (FMSampler.Statistics).
+        let statistics = FMSampler.Statistics.bytes(entities: max(data.userCount, data.movieCount), k: parameters.rank)
+        guard statistics <= Self.sketchBudgetBytes else {
+            throw ModelsError.badParameter("\(name): rank \(parameters.rank) needs \(statistics >> 20) MB of sampler statistics for \(data.userCount) users × \(data.movieCount) movies, above \(Self.sketchBudgetBytes >> 20) MB: lower rank")
         }
         guard data.trainTimestamp.count == data.trainUser.count, data.testTimestamp.count == data.testUser.count,
               data.userAttributes.fits(users: data.userCount) else {

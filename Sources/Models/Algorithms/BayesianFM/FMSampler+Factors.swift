@@ -62,29 +62,29 @@ extension FMSampler {
                 Parallel.forEach(blocks.count) { block in
                     let longest = blocks[block].reduce(0) { max($0, pointers[$1 + 1] - pointers[$1]) }
                     guard longest > 0 else { return }
-                    // The entity's R_r as the rows of an n × k matrix, and G = its Gram (upper).
-                    let matrix = UnsafeMutablePointer<Double>.allocate(capacity: longest * k)
-                    let full = UnsafeMutablePointer<Double>.allocate(capacity: k * k)
+                    // The entity's rows as an n × (k + 2) matrix [R_r, 1, e_r]: its Gram's upper
+                    // triangle holds G = ΣR Rᵀ, ΣR (column k), Σ e R (column k + 1) and Σ e — one syrk.
+                    let width = k + 2
+                    let matrix = UnsafeMutablePointer<Double>.allocate(capacity: longest * width)
+                    let full = UnsafeMutablePointer<Double>.allocate(capacity: width * width)
                     defer { matrix.deallocate(); full.deallocate() }
                     for entity in blocks[block] {
                         let start = pointers[entity], n = pointers[entity + 1] - start
                         guard n > 0 else { continue }
-                        var sum = 0.0
                         for j in 0..<n {
-                            let row = Int(rows[start + j]), e = residual[row], q = matrix + j * k
+                            let row = Int(rows[start + j]), q = matrix + j * width
                             vector(row, q)
-                            sum += e
-                            for d in 0..<k {
-                                linear[entity * k + d] += q[d]
-                                weighted[entity * k + d] += e * q[d]
-                            }
+                            q[k] = 1
+                            q[k + 1] = residual[row]
                         }
-                        residualSum[entity] = sum
-                        BLAS.syrkUpperTransposed(n: k, k: n, alpha: 1, a: matrix, lda: k, beta: 0, c: full, ldc: k)
+                        BLAS.syrkUpperTransposed(n: width, k: n, alpha: 1, a: matrix, lda: width, beta: 0, c: full, ldc: width)
                         var position = entity * packed
                         for d in 0..<k {
-                            for d2 in d..<k { gram[position] = full[d * k + d2]; position += 1 }
+                            for d2 in d..<k { gram[position] = full[d * width + d2]; position += 1 }
+                            linear[entity * k + d] = full[d * width + k]
+                            weighted[entity * k + d] = full[d * width + k + 1]
                         }
+                        residualSum[entity] = full[k * width + k + 1]
                     }
                 }
             }}}}}}
