@@ -8,13 +8,13 @@ import Synchronization
 /// and update their own entities — so the result does not depend on the threads' timing.
 ///
 /// No locks: per step, a release store of the thread's step count and an acquiring spin on the
-/// other's (a `sched_yield` now and then, should the other thread not be running). Two slots per
-/// thread suffice: neither can be more than one step ahead of the other. Party 0 runs on the
-/// calling thread, party 1 on a thread of its own (not a pool's: the two must run at the same
-/// time, or the spin would wait forever), started per call — so a call should carry thousands
-/// of steps, not a few.
+/// other's (then `sched_yield`s, should the other thread not be running). Two slots per thread
+/// suffice: neither can be more than one step ahead of the other. Party 0 runs on the calling
+/// thread, party 1 on a thread of its own (not a pool's: the two must run at the same time, or
+/// the spin would wait forever), started per call — so a call should carry thousands of steps,
+/// not a few.
 ///
-///     Lockstep.pair { channel in
+///     let ran = Lockstep.pair { channel in
 ///         for step in 0..<steps {
 ///             let mine = partialSum(half: channel.party, step)
 ///             let total = mine + channel.exchange(mine)   // the same on both threads
@@ -25,22 +25,25 @@ public enum Lockstep {
     public final class Channel: @unchecked Sendable {
         public let party: Int
         private let shared: Shared
+        private let mine: Counter, theirs: Counter
         private var step = 0
 
         init(party: Int, shared: Shared) {
             (self.party, self.shared) = (party, shared)
+            (mine, theirs) = party == 0 ? (shared.first, shared.second) : (shared.second, shared.first)
         }
 
         /// Publishes this party's value for the next step and returns the other party's value
-        /// for the same step, waiting for it.
+        /// for the same step, waiting for it: a short spin, then a `sched_yield` per look (the
+        /// other thread is then not running: let it).
         public func exchange(_ value: SIMD2<Double>) -> SIMD2<Double> {
             let slot = step & 1
             shared.slots[party * Shared.stride + slot] = value
-            shared.publish(party, steps: step + 1)
+            mine.value.store(step + 1, ordering: .releasing)
             var spins = 0
-            while shared.published(1 - party) <= step {
+            while theirs.value.load(ordering: .acquiring) <= step {
                 spins += 1
-                if spins & 1023 == 0 { sched_yield() }
+                if spins > 4096 { sched_yield() }
             }
             let other = shared.slots[(1 - party) * Shared.stride + slot]
             step += 1
@@ -48,11 +51,18 @@ public enum Lockstep {
         }
     }
 
+    /// A party's step count, alone on its cache line (the object is padded past 64 bytes, the
+    /// count first): the other party spins on it.
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+        private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    }
+
     /// The two parties' step counts and slots, each party's slots on a cache line of its own.
     final class Shared: @unchecked Sendable {
         /// Slots per party, in SIMD2<Double> (64 bytes).
         static let stride = 4
-        let first = Atomic<Int>(0), second = Atomic<Int>(0)
+        let first = Counter(), second = Counter()
         let slots: UnsafeMutablePointer<SIMD2<Double>>
 
         init() {
@@ -62,39 +72,39 @@ public enum Lockstep {
         }
 
         deinit { UnsafeMutableRawPointer(slots).deallocate() }
-
-        func publish(_ party: Int, steps: Int) {
-            if party == 0 { first.store(steps, ordering: .releasing) } else { second.store(steps, ordering: .releasing) }
-        }
-
-        func published(_ party: Int) -> Int {
-            party == 0 ? first.load(ordering: .acquiring) : second.load(ordering: .acquiring)
-        }
     }
 
     /// Runs `body` for party 0 on the calling thread and for party 1 on a new thread, at the
-    /// same time; returns when both have returned. Every `exchange` of one party must be matched
-    /// by one of the other.
-    public static func pair(_ body: (Channel) -> Void) {
+    /// same time, and returns true when both have returned; false, running neither, if the
+    /// system gives no thread (the caller then runs both halves itself). Every `exchange` of one
+    /// party must be matched by one of the other.
+    public static func pair(_ body: (Channel) -> Void) -> Bool {
         let shared = Shared()
-        withoutActuallyEscaping(body) { body in
-            // The thread's block holds the body through this box, emptied before returning: the
-            // Thread object may outlive the call, the body must not.
-            let box = Box(body)
-            let done = DispatchSemaphore(value: 0)
-            let helper = Thread {
-                box.body!(Channel(party: 1, shared: shared))
-                done.signal()
+        return withoutActuallyEscaping(body) { body in
+            // The thread holds the body through this box, emptied before returning.
+            let box = Box(body: body, channel: Channel(party: 1, shared: shared))
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(box).toOpaque()
+            let created = pthread_create(&thread, nil, { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                box.body!(box.channel)
+                return nil
+            }, context)
+            guard created == 0 else {
+                Unmanaged<Box>.fromOpaque(context).release()
+                box.body = nil
+                return false
             }
-            helper.start()
             body(Channel(party: 0, shared: shared))
-            done.wait()
+            pthread_join(thread, nil)
             box.body = nil
+            return true
         }
     }
 
     private final class Box: @unchecked Sendable {
         var body: ((Channel) -> Void)?
-        init(_ body: @escaping (Channel) -> Void) { self.body = body }
+        let channel: Channel
+        init(body: @escaping (Channel) -> Void, channel: Channel) { (self.body, self.channel) = (body, channel) }
     }
 }

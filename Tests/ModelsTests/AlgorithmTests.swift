@@ -224,6 +224,18 @@ struct BPMFTests {
         #expect(throws: ModelsError.badParameter("bayesian-fm: rank 200 needs 31282 MB of sampler statistics for 200000 users × 60000 movies, above 2048 MB: lower rank")) {
             try BayesianFM.make(["rank": 200, "stored_rank": 10]).validate(for: data)
         }
+        // With days, the days are a kind of their own: 1,600 of them, one per rating.
+        var train: [(Int, Int, Float)] = []
+        for u in 0..<40 { for m in 0..<40 { train.append((u, m, Float(1 + (u + m) % 5))) } }
+        var daily = try trainingSet(users: 40, movies: 40, train: train, test: [])
+        daily.trainTimestamp = daily.trainUser.indices.map { Int64($0) * 86_400 }
+        daily.metadata.userIDs = (0..<700).map(Int64.init)
+        daily.metadata.movieIDs = (0..<700).map(Int64.init)
+        daily.userAttributes = .unknown(count: 700)
+        #expect(throws: ModelsError.badParameter("bayesian-fm: rank 700 needs 3012 MB of sampler statistics for 700 users × 700 movies × 1600 days, above 2048 MB: lower rank")) {
+            try BayesianFM.make(["rank": 700, "time": "day"]).validate(for: daily)
+        }
+        try BayesianFM.make(["rank": 700]).validate(for: daily)
     }
 }
 

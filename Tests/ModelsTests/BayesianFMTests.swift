@@ -197,8 +197,12 @@ struct BayesianFMTests {
         var rng = SeededGenerator(seed: 11)
         for d in 0..<k {
             for u in 0..<users.count {
-                #expect(abs(statistics.weighted[u * k + d] - rows(u).reduce(0) { $0 + residual[$1] * vector($1)[d] }) < 1e-9, "user \(u) d \(d)")
-                #expect(abs(statistics.residualSum[u] - rows(u).reduce(0) { $0 + residual[$1] }) < 1e-9)
+                // What the draws of dimension d read.
+                let state = statistics.state(entity: u, dimension: d, a: 0, squares: 0, count: 0)
+                #expect(abs(state.sumRE - rows(u).reduce(0) { $0 + residual[$1] * vector($1)[d] }) < 1e-9, "user \(u) d \(d)")
+                #expect(abs(state.sumE - rows(u).reduce(0) { $0 + residual[$1] }) < 1e-9)
+                #expect(abs(state.sumR - rows(u).reduce(0) { $0 + vector($1)[d] }) < 1e-12)
+                #expect(abs(state.sumRR - rows(u).reduce(0) { $0 + vector($1)[d] * vector($1)[d] }) < 1e-12)
             }
             for u in 0..<users.count {
                 let deltaA = rng.nextGaussian(), deltaC = u % 3 == 0 ? 0 : rng.nextGaussian()
@@ -230,5 +234,27 @@ struct BayesianFMTests {
             #expect(a.groups.map(\.v) == b.groups.map(\.v))
         }
         #expect(one.residual != FMSampler(data: data, parameters: fm.parameters, seed: 4).residual)
+    }
+
+    /// An entity with more rows than one `syrk` takes (`Statistics.chunk`): the chunks' sums add up.
+    @Test func statisticsOfMoreRowsThanAChunk() {
+        let k = 3, rows = FMSampler.Statistics.chunk * 2 + 5
+        var rng = SeededGenerator(seed: 8)
+        let residual = (0..<rows).map { _ in rng.nextGaussian() }
+        let vectors = (0..<(rows * k)).map { _ in rng.nextGaussian() }
+        let statistics = FMSampler.Statistics(count: 2, pointers: [0, 3, rows], rows: (0..<rows).map(Int32.init), blocks: [0..<2],
+                                              k: k, residual: residual) { row, q in
+            for d in 0..<k { q[d] = vectors[row * k + d] }
+        }
+        let range = 3..<rows
+        #expect(abs(statistics.residualSum[1] - range.reduce(0) { $0 + residual[$1] }) < 1e-9)
+        for d in 0..<k {
+            #expect(abs(statistics.linear[k + d] - range.reduce(0) { $0 + vectors[$1 * k + d] }) < 1e-9)
+            #expect(abs(statistics.weighted[k + d] - range.reduce(0) { $0 + residual[$1] * vectors[$1 * k + d] }) < 1e-9)
+            for d2 in d..<k {
+                let g = statistics.gram[statistics.packed + FMSampler.Statistics.rowOffset(d, k: k) + d2 - d]
+                #expect(abs(g - range.reduce(0) { $0 + vectors[$1 * k + d] * vectors[$1 * k + d2] }) < 1e-9)
+            }
+        }
     }
 }

@@ -105,10 +105,12 @@ public struct BayesianFM: Algorithm {
         guard sketch.heldBytes <= Self.sketchBudgetBytes else {
             throw ModelsError.badParameter("\(name): stored_rank \(parameters.storedRank) needs \(sketch.heldBytes >> 20) MB of sketch for \(data.userCount) users × \(data.movieCount) movies, above \(Self.sketchBudgetBytes >> 20) MB: lower stored_rank")
         }
-        // The draws' statistics, per entity of the larger side, O(rank²) each (FMSampler.Statistics).
-        let statistics = FMSampler.Statistics.bytes(entities: max(data.userCount, data.movieCount), k: parameters.rank)
+        // The draws' statistics, per entity of the largest kind, O(rank²) each (FMSampler.Statistics).
+        let days = parameters.days ? Set(data.trainTimestamp.map(FMSampler.Days.number(ofTimestamp:))).count : 0
+        let statistics = FMSampler.Statistics.bytes(entities: max(data.userCount, data.movieCount, days), k: parameters.rank)
         guard statistics <= Self.sketchBudgetBytes else {
-            throw ModelsError.badParameter("\(name): rank \(parameters.rank) needs \(statistics >> 20) MB of sampler statistics for \(data.userCount) users × \(data.movieCount) movies, above \(Self.sketchBudgetBytes >> 20) MB: lower rank")
+            let daysText = parameters.days ? " × \(days) days" : ""
+            throw ModelsError.badParameter("\(name): rank \(parameters.rank) needs \(statistics >> 20) MB of sampler statistics for \(data.userCount) users × \(data.movieCount) movies\(daysText), above \(Self.sketchBudgetBytes >> 20) MB: lower rank")
         }
         guard data.trainTimestamp.count == data.trainUser.count, data.testTimestamp.count == data.testUser.count,
               data.userAttributes.fits(users: data.userCount) else {

@@ -37,6 +37,9 @@ extension FMSampler {
         @inline(__always)
         static func rowOffset(_ d: Int, k: Int) -> Int { d * k - d * (d - 1) / 2 }
 
+        /// Rows per `syrk` (the scratch matrix's height).
+        static let chunk = 4096
+
         /// Bytes held for `entities` entities at rank k.
         static func bytes(entities: Int, k: Int) -> Int {
             entities * (k * (k + 1) / 2 + 2 * k + 1) * MemoryLayout<Double>.stride
@@ -63,21 +66,26 @@ extension FMSampler {
                     let longest = blocks[block].reduce(0) { max($0, pointers[$1 + 1] - pointers[$1]) }
                     guard longest > 0 else { return }
                     // The entity's rows as an n × (k + 2) matrix [R_r, 1, e_r]: its Gram's upper
-                    // triangle holds G = ΣR Rᵀ, ΣR (column k), Σ e R (column k + 1) and Σ e — one syrk.
-                    let width = k + 2
-                    let matrix = UnsafeMutablePointer<Double>.allocate(capacity: longest * width)
+                    // triangle holds G = ΣR Rᵀ, ΣR (column k), Σ e R (column k + 1) and Σ e — a
+                    // syrk per chunk of `Statistics.chunk` rows (fixed: the same sums on any machine).
+                    let width = k + 2, capacity = min(longest, Statistics.chunk)
+                    let matrix = UnsafeMutablePointer<Double>.allocate(capacity: capacity * width)
                     let full = UnsafeMutablePointer<Double>.allocate(capacity: width * width)
                     defer { matrix.deallocate(); full.deallocate() }
                     for entity in blocks[block] {
-                        let start = pointers[entity], n = pointers[entity + 1] - start
-                        guard n > 0 else { continue }
-                        for j in 0..<n {
-                            let row = Int(rows[start + j]), q = matrix + j * width
-                            vector(row, q)
-                            q[k] = 1
-                            q[k + 1] = residual[row]
+                        let start = pointers[entity], end = pointers[entity + 1]
+                        guard end > start else { continue }
+                        for chunk in stride(from: start, to: end, by: Statistics.chunk) {
+                            let n = min(Statistics.chunk, end - chunk)
+                            for j in 0..<n {
+                                let row = Int(rows[chunk + j]), q = matrix + j * width
+                                vector(row, q)
+                                q[k] = 1
+                                q[k + 1] = residual[row]
+                            }
+                            BLAS.syrkUpperTransposed(n: width, k: n, alpha: 1, a: matrix, lda: width, beta: chunk == start ? 0 : 1,
+                                                     c: full, ldc: width)
                         }
-                        BLAS.syrkUpperTransposed(n: width, k: n, alpha: 1, a: matrix, lda: width, beta: 0, c: full, ldc: width)
                         var position = entity * packed
                         for d in 0..<k {
                             for d2 in d..<k { gram[position] = full[d * width + d2]; position += 1 }
@@ -114,11 +122,23 @@ extension FMSampler {
             for d2 in (d + 1)..<k { weighted[e * k + d2] -= gram[row + d2] * deltaA + linear[e * k + d2] * deltaC }
         }
 
-        /// The state the draws of dimension d read for entity e.
-        @inline(__always)
+        /// The state the draws of dimension d read for entity e: ΣR_d, ΣR_d², Σe, Σ e R_d.
         func state(entity e: Int, dimension d: Int, a: Double, squares: Double, count: Double) -> EntityState {
-            EntityState(a: a, d: squares, count: count, sumR: linear[e * k + d], sumRR: gram[e * packed + Self.rowOffset(d, k: k)],
-                        sumE: residualSum[e], sumRE: weighted[e * k + d])
+            gram.withUnsafeBufferPointer { gram in
+            linear.withUnsafeBufferPointer { linear in
+            weighted.withUnsafeBufferPointer { weighted in
+                Self.state(entity: e, dimension: d, a: a, squares: squares, count: count, k: k, packed: packed,
+                           gram: gram, linear: linear, weighted: weighted, residualSum: residualSum[e])
+            }}}
+        }
+
+        /// `state` on the arrays' storage (for the draws' threads).
+        @inline(__always)
+        static func state(entity e: Int, dimension d: Int, a: Double, squares: Double, count: Double, k: Int, packed: Int,
+                          gram: UnsafeBufferPointer<Double>, linear: UnsafeBufferPointer<Double>,
+                          weighted: UnsafeBufferPointer<Double>, residualSum: Double) -> EntityState {
+            EntityState(a: a, d: squares, count: count, sumR: linear[e * k + d], sumRR: gram[e * packed + rowOffset(d, k: k)],
+                        sumE: residualSum, sumRE: weighted[e * k + d])
         }
     }
 
@@ -254,11 +274,11 @@ extension FMSampler {
         withGroupPointers(&groupV) { v in
             /// Dimension d's state of the half's entities, and their ids' draws.
             func prepare(_ half: Range<Int>, _ d: Int) {
-                let base = d * n, row = Statistics.rowOffset(d, k: k), prior = priors[0][d]
+                let base = d * n, prior = priors[0][d]
                 for e in half {
-                    state[e] = EntityState(a: blockA[base + e], d: blockD[base + e], count: counts[e],
-                                           sumR: linear[e * k + d], sumRR: gram[e * packed + row],
-                                           sumE: residualSum[e], sumRE: weighted[e * k + d])
+                    state[e] = Statistics.state(entity: e, dimension: d, a: blockA[base + e], squares: blockD[base + e], count: counts[e],
+                                                k: k, packed: packed, gram: gram, linear: linear,
+                                                weighted: UnsafeBufferPointer(weighted), residualSum: residualSum[e])
                     // Id features: each in its own entity's block, x = 1.
                     let old = idV[base + e]
                     let (hh, he) = state[e].terms(old: old, x: 1)
@@ -345,9 +365,8 @@ extension FMSampler {
                     for part in parts { finish(halves[part], d) }
                 }
             }
-            if lockstep {
-                Lockstep.pair { channel in run([channel.party], channel) }
-            } else {
+            // No second thread to be had: both halves here (the same bytes).
+            if !lockstep || !Lockstep.pair({ channel in run([channel.party], channel) }) {
                 run([0, 1], nil)
             }
         }}}}}}}}}}}}

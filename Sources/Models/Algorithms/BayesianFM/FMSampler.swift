@@ -16,8 +16,6 @@ struct FMSampler {
         /// Rows of each entity: `rows[pointers[e]..<pointers[e + 1]]` are row indices.
         let pointers: [Int]
         let rows: [Int32]
-        /// The partner of each of those rows, in the same order.
-        let partnerOfRow: [Int32]
         /// n_e, the entity's training ratings.
         let counts: [Double]
         /// Ranges of entities with about equal rows, for the parallel passes.
@@ -192,7 +190,7 @@ struct FMSampler {
     var firstOrderPriors: [[Prior]]
     /// Whether the factor draws run their two halves on two threads (`drawSide`); the bytes are
     /// the same either way.
-    var lockstep = Parallel.workers > 1
+    var lockstep = Parallel.workers > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
     var factorPriors: [[[Prior]]]
 
     init(data: TrainingSet, parameters: BayesianFM.Parameters, seed: UInt64) {
@@ -268,7 +266,7 @@ struct FMSampler {
             }
         }
         var side = Side(
-            count: entities, pointers: pointers, rows: order.map { Int32($0) }, partnerOfRow: partnerOfRow, counts: counts,
+            count: entities, pointers: pointers, rows: order.map { Int32($0) }, counts: counts,
             blocks: balancedBlocks(pointers: pointers),
             boundary: pointers.firstIndex { 2 * $0 >= pointers[entities] }.map { min($0, entities) } ?? entities,
             idW: [Double](repeating: 0, count: entities), idV: idV, groups: groups,
@@ -413,7 +411,7 @@ struct FMSampler {
         }
         // Residuals: e_r −= ΔW of the row's entity.
         let delta = (0..<n).map { side.blockW[$0] - oldW[$0] }
-        updateRows(side, residual: &residual, slope: nil, partnerValue: [][...], offset: delta)
+        updateRows(side, residual: &residual, offset: delta)
     }
 
     /// Every day's first-order weight: h = 1 on the day's rows.
@@ -471,31 +469,19 @@ struct FMSampler {
         return out
     }
 
-    /// residual[r] −= slope[e] · partnerValue[p] + offset[e] for every row r = (entity e, partner
-    /// p) of one side, entities in parallel. No `slope`: the offset alone.
-    static func updateRows(_ side: Side, residual: inout [Double], slope: [Double]?, partnerValue: ArraySlice<Double>, offset: [Double]) {
-        let blocks = side.blocks
-        let hasSlope = slope != nil
-        let slope = slope ?? []
+    /// residual[r] −= offset[e] for every row r of entity e of one side, entities in parallel.
+    static func updateRows(_ side: Side, residual: inout [Double], offset: [Double]) {
         residual.withUnsafeMutableBufferPointer { residual in
             let residual = UncheckedBuffer(residual)
             side.rows.withUnsafeBufferPointer { rows in
-            side.partnerOfRow.withUnsafeBufferPointer { partners in
-            slope.withUnsafeBufferPointer { slope in
             offset.withUnsafeBufferPointer { offset in
-            partnerValue.withUnsafeBufferPointer { partnerValue in
-                Parallel.forEach(blocks.count) { block in
-                    for entity in blocks[block] {
-                        let c = offset[entity], range = side.pointers[entity]..<side.pointers[entity + 1]
-                        if hasSlope {
-                            let m = slope[entity]
-                            for position in range { residual[Int(rows[position])] -= m * partnerValue[Int(partners[position])] + c }
-                        } else {
-                            for position in range { residual[Int(rows[position])] -= c }
-                        }
+                Parallel.forEach(side.blocks.count) { block in
+                    for entity in side.blocks[block] {
+                        let c = offset[entity]
+                        for position in side.pointers[entity]..<side.pointers[entity + 1] { residual[Int(rows[position])] -= c }
                     }
                 }
-            }}}}}
+            }}
         }
     }
 
