@@ -109,3 +109,29 @@ struct EssentialsTests {
         #expect(Parallel.ranges(2, parts: 5) == [0..<1, 1..<2])
     }
 }
+
+/// `Lockstep.pair` on its own: the two parties run at once on two threads, and every exchange
+/// hands each the other's value of the same step.
+struct LockstepTests {
+    @Test func partiesRunTogetherAndSeeEachOthersSteps() {
+        let steps = 10_000
+        let seen = UnsafeMutablePointer<Double>.allocate(capacity: 2 * steps)
+        let threads = UnsafeMutablePointer<pthread_t>.allocate(capacity: 2)
+        defer { seen.deallocate(); threads.deallocate() }
+        let ran = Lockstep.pair { channel in
+            threads[channel.party] = pthread_self()
+            for step in 0..<steps {
+                let mine = SIMD2(Double(channel.party), Double(step * (channel.party + 2)))
+                let other = channel.exchange(mine)
+                seen[channel.party * steps + step] = other[0] * 1e6 + other[1]
+            }
+        }
+        #expect(ran)
+        #expect(pthread_equal(threads[0], threads[1]) == 0, "party 1 ran on the calling thread")
+        for step in 0..<steps {
+            // Party 0 saw party 1's value of the same step (1, 3·step), party 1 saw party 0's (0, 2·step).
+            #expect(seen[step] == 1e6 + Double(3 * step))
+            #expect(seen[steps + step] == Double(2 * step))
+        }
+    }
+}

@@ -142,22 +142,22 @@ extension FMSampler {
         }
     }
 
-    /// Entity-major copies of the three kinds' block sums A (`values[entity * k + d]`), and R_r
-    /// for a row of one kind: the sum of the row's other blocks.
+    /// Entity-major copies (`values[entity * k + d]`) of the block sums A of the kinds other
+    /// than the one being drawn (its own stays empty: its rows' R_r never reads it).
     struct RowVectors {
         let k: Int
         let users: [Double], movies: [Double], days: [Double]
 
-        init(users: Side, movies: Side, days: Days?, k: Int) {
+        init(drawing kind: Kind, users: Side, movies: Side, days: Days?, k: Int) {
             func entityMajor(_ values: [Double], count: Int) -> [Double] {
                 var out = [Double](repeating: 0, count: count * k)
                 for d in 0..<k { for e in 0..<count { out[e * k + d] = values[d * count + e] } }
                 return out
             }
             self.k = k
-            self.users = entityMajor(users.blockA, count: users.count)
-            self.movies = entityMajor(movies.blockA, count: movies.count)
-            self.days = days.map { entityMajor($0.v, count: $0.count) } ?? []
+            self.users = kind == .users ? [] : entityMajor(users.blockA, count: users.count)
+            self.movies = kind == .movies ? [] : entityMajor(movies.blockA, count: movies.count)
+            self.days = kind == .days ? [] : days.map { entityMajor($0.v, count: $0.count) } ?? []
         }
     }
 
@@ -167,7 +167,7 @@ extension FMSampler {
     /// Every dimension of one kind's factors (the days': one feature per block, so `Days` has no
     /// groups and no within-block terms), then the residuals.
     mutating func sampleFactors(of kind: Kind, rng: inout SeededGenerator) {
-        let vectors = RowVectors(users: users, movies: movies, days: days, k: k)
+        let vectors = RowVectors(drawing: kind, users: users, movies: movies, days: days, k: k)
         let k = self.k
         let dayOfRow = days?.dayOfRow ?? []
         let hasDays = days != nil
