@@ -150,6 +150,34 @@ struct SmallKernelTests {
         for i in 0..<n { for j in 0..<n { #expect(Swift.abs(check[i, j] - (i == j ? 1 : 0)) < 1e-3) } }
     }
 
+    /// The same loops in double precision (the Bayesian FM's id draws, rank 32 and a remainder):
+    /// A x = b and UᵀU = A checked by plain products.
+    @Test(arguments: [2, 32, 35])
+    func choleskyInDoublePrecision(n: Int) {
+        var rng = SeededGenerator(seed: UInt64(n))
+        let g = (0..<(2 * n * n)).map { _ in rng.nextGaussian() }
+        var a = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { for r in 0..<(2 * n) { a[i * n + j] += g[r * n + i] * g[r * n + j] } } }
+        for i in 0..<n { a[i * n + i] += 1 }
+        let b = (0..<n).map { _ in rng.nextGaussian() }
+        var u = a, x = b
+        #expect(SmallCholesky.factor(&u, n: n))
+        for i in 0..<n {
+            for j in i..<n {
+                var product = 0.0
+                for r in 0...i { product += u[r * n + i] * u[r * n + j] }
+                #expect(Swift.abs(product - a[i * n + j]) < 1e-9 * max(1, Swift.abs(a[i * n + j])))
+            }
+        }
+        SmallCholesky.solve(u, n: n, &x)
+        for i in 0..<n {
+            let ax = (0..<n).reduce(0.0) { $0 + a[i * n + $1] * x[$1] }
+            #expect(Swift.abs(ax - b[i]) < 1e-9)
+        }
+        var notDefinite: [Double] = [1, 2, 2, 1]
+        #expect(!SmallCholesky.factor(&notDefinite, n: 2))
+    }
+
     /// Partner rows (k factors + a bias each), entries naming them, targets.
     func problem(k: Int, count: Int, seed: UInt64) -> (partner: [Float], columns: [Int32], values: [Float]) {
         var rng = SeededGenerator(seed: seed)

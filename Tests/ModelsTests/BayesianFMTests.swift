@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import LinearAlgebra
 @testable import Models
@@ -146,10 +147,23 @@ struct BayesianFMTests {
                 let exact = Self.bruteForce(sampler, data: data, parameters: fm.parameters, user: u, movie: i, day: day)
                 #expect(abs(sampler.residual[r] - (Double(data.trainValue[r]) - exact)) < 1e-9, "sweep \(sweep) row \(r)")
             }
+            // The Rao–Blackwellised state the stored model averages, and the rows' residuals under
+            // it (each row on its own day).
+            if let state = sampler.meanSnapshot {
+                let folded = sampler.sample(of: state)
+                let predictions = time == "day"
+                    ? sampler.ownDayPredictions(state, users: data.trainUser, movies: data.trainMovie, dayRows: sampler.days!.dayOfRow)
+                    : data.trainUser.indices.map { Self.folded(folded, users: 12, movies: 9, k: 3, user: Int(data.trainUser[$0]), movie: Int(data.trainMovie[$0])) }
+                for r in 0..<data.trainUser.count {
+                    #expect(abs(Double(data.trainValue[r]) - predictions[r] - sampler.meanResidual[r]) < 1e-9, "sweep \(sweep) row \(r)")
+                }
+            } else {
+                #expect(sweep == 0)
+            }
             // Held-out pairs too (the folded model predicts without the training data), and with
             // days their own-day predictions (a day not in training: the user's average day).
             let dayRows = time == "day" ? sampler.days!.indices(of: data.testTimestamp) : []
-            let own = time == "day" ? sampler.ownDayPredictions(users: data.testUser, movies: data.testMovie, dayRows: dayRows) : []
+            let own = time == "day" ? sampler.ownDayPredictions(sampler.snapshot(), users: data.testUser, movies: data.testMovie, dayRows: dayRows) : []
             for r in 0..<data.testUser.count {
                 let u = Int(data.testUser[r]), i = Int(data.testMovie[r])
                 #expect(abs(Self.folded(sample, users: 12, movies: 9, k: 3, user: u, movie: i) - served(sampler, u, i)) < 1e-9)
@@ -256,5 +270,122 @@ struct BayesianFMTests {
                 #expect(abs(g - range.reduce(0) { $0 + vectors[$1 * k + d] * vectors[$1 * k + d2] }) < 1e-9)
             }
         }
+    }
+
+    /// The joint draws of the users' ids against their conditional written out row by row: ŷ_r
+    /// is linear in user u's id v, h_r = ∂ŷ_r/∂v (by the FM summed pair by pair), and
+    /// v | rest ~ N(P⁻¹b, P⁻¹) with P = α Σ h hᵀ + diag(λ), b = α Σ h (e_r + ⟨v, h_r⟩) + λ∘μ. With
+    /// zero normals the draw is P⁻¹b; afterwards the statistics are the sums over the rows'
+    /// new residuals, ΔA and ΔC move each row as the FM does, and the means' fold is the block with the
+    /// id at its mean.
+    @Test(arguments: ["none", "all"])
+    func idDrawsAreTheirConditional(userAttributes: String) throws {
+        let data = try Self.data()
+        let k = 3
+        let fm = try BayesianFM.make(["rank": .integer(k), "user_attributes": .text(userAttributes)], seed: 6)
+        var sampler = FMSampler(data: data, parameters: fm.parameters, seed: 6)
+        for sweep in 1...2 { try sampler.sweep(sweep) }
+        let n = sampler.users.count, movies = sampler.movies
+        func vector(_ row: Int) -> [Double] { (0..<k).map { movies.blockA[$0 * movies.count + Int(sampler.rowMovie[row])] } }
+        func rows(_ u: Int) -> [Int] { (sampler.users.pointers[u]..<sampler.users.pointers[u + 1]).map { Int(sampler.users.rows[$0]) } }
+        func predict(_ s: FMSampler, _ r: Int) -> Double {
+            Self.bruteForce(s, data: data, parameters: fm.parameters, user: Int(data.trainUser[r]), movie: Int(data.trainMovie[r]))
+        }
+        var statistics = FMSampler.Statistics(count: n, pointers: sampler.users.pointers, rows: sampler.users.rows,
+                                              blocks: sampler.users.blocks, k: k, residual: sampler.residual) { row, q in
+            let r = vector(row)
+            for d in 0..<k { q[d] = r[d] }
+        }
+        // The conditional means, by hand.
+        let priors = sampler.factorPriors[0][0]
+        var expected = [[Double]]()
+        for u in 0..<n {
+            var p = [Double](repeating: 0, count: k * k), b = [Double](repeating: 0, count: k)
+            for r in rows(u) {
+                let y = predict(sampler, r)
+                let h = (0..<k).map { d in
+                    var moved = sampler
+                    moved.users.idV[d * n + u] += 1
+                    return predict(moved, r) - y
+                }
+                let e = Double(data.trainValue[r]) - y
+                let vh = (0..<k).reduce(0.0) { $0 + sampler.users.idV[$1 * n + u] * h[$1] }
+                for d in 0..<k {
+                    b[d] += sampler.alpha * h[d] * (e + vh)
+                    for d2 in 0..<k { p[d * k + d2] += sampler.alpha * h[d] * h[d2] }
+                }
+            }
+            for d in 0..<k { p[d * k + d] += priors[d].precision; b[d] += priors[d].precision * priors[d].mean }
+            expected.append(Self.solve(p, b, k))
+        }
+        var drawn = sampler
+        var deltaA = [Double](repeating: 0, count: n * k), deltaC = [Double](repeating: 0, count: n)
+        var means = FMSampler.MeanIDs(blockA: [Double](repeating: 0, count: n * k), ownTerms: [Double](repeating: 0, count: n),
+                                      shift: [Double](repeating: 0, count: n * k), shiftOwn: [Double](repeating: 0, count: n))
+        let normals = [Double](repeating: 0, count: n * k)
+        let counts = drawn.users.counts, blocks = drawn.users.blocks, alpha = drawn.alpha
+        let (gramValues, linearValues) = (statistics.gram, statistics.linear)
+        var (weightedValues, residualSums) = (statistics.weighted, statistics.residualSum)
+        gramValues.withUnsafeBufferPointer { gram in
+        linearValues.withUnsafeBufferPointer { linear in
+        weightedValues.withUnsafeMutableBufferPointer { weighted in
+        residualSums.withUnsafeMutableBufferPointer { residualSum in
+        drawn.users.idV.withUnsafeMutableBufferPointer { idV in
+        drawn.users.blockA.withUnsafeMutableBufferPointer { blockA in
+        drawn.users.blockD.withUnsafeMutableBufferPointer { blockD in
+        deltaA.withUnsafeMutableBufferPointer { deltaA in
+        deltaC.withUnsafeMutableBufferPointer { deltaC in
+        means.blockA.withUnsafeMutableBufferPointer { meanA in
+        means.ownTerms.withUnsafeMutableBufferPointer { meanC in
+        means.shift.withUnsafeMutableBufferPointer { shift in
+        means.shiftOwn.withUnsafeMutableBufferPointer { shiftOwn in
+        normals.withUnsafeBufferPointer { normals in
+            let draws = FMSampler.IDDraws(k: k, n: n, packed: statistics.packed, alpha: alpha, priors: priors, counts: counts, blocks: blocks,
+                                          gram: gram, linear: linear, weighted: UncheckedBuffer(weighted), residualSum: UncheckedBuffer(residualSum),
+                                          idV: UncheckedBuffer(idV), blockA: UncheckedBuffer(blockA), blockD: UncheckedBuffer(blockD),
+                                          deltaA: UncheckedBuffer(deltaA), deltaC: UncheckedBuffer(deltaC),
+                                          meanA: UncheckedBuffer(meanA), meanC: UncheckedBuffer(meanC),
+                                          shift: UncheckedBuffer(shift), shiftOwn: UncheckedBuffer(shiftOwn))
+            draws.draw(normals: normals, stride: n)
+        }}}}}}}}}}}}}}
+        (statistics.weighted, statistics.residualSum) = (weightedValues, residualSums)
+        let folded = drawn.users.foldedBias(k: k)
+        for u in 0..<n {
+            for d in 0..<k {
+                #expect(abs(drawn.users.idV[d * n + u] - expected[u][d]) < 1e-9 * max(1, abs(expected[u][d])), "user \(u) d \(d)")
+                #expect(abs(means.blockA[d * n + u] - drawn.users.blockA[d * n + u]) < 1e-12)
+                #expect(abs(deltaA[u * k + d] - (drawn.users.idV[d * n + u] - sampler.users.idV[d * n + u])) < 1e-12)
+                #expect(means.shift[u * k + d] == deltaA[u * k + d])     // the draw is the mean
+            }
+            #expect(abs(means.shiftOwn[u] - deltaC[u]) < 1e-12)
+            #expect(abs(means.ownTerms[u] - (folded[u] - drawn.users.blockW[u])) < 1e-9)
+            // The rows' residuals under the new ids, by the FM and by ΔA, ΔC.
+            var sumE = 0.0, sumER = [Double](repeating: 0, count: k)
+            for r in rows(u) {
+                let e = Double(data.trainValue[r]) - predict(drawn, r)
+                let moved = sampler.residual[r] - deltaC[u] - (0..<k).reduce(0.0) { $0 + deltaA[u * k + $1] * vector(r)[$1] }
+                #expect(abs(e - moved) < 1e-9, "user \(u) row \(r)")
+                sumE += e
+                for d in 0..<k { sumER[d] += e * vector(r)[d] }
+            }
+            #expect(abs(statistics.residualSum[u] - sumE) < 1e-9)
+            for d in 0..<k { #expect(abs(statistics.weighted[u * k + d] - sumER[d]) < 1e-9, "user \(u) d \(d)") }
+        }
+    }
+
+    /// x with A x = b (k × k, row-major) by Gaussian elimination with partial pivoting.
+    static func solve(_ a: [Double], _ b: [Double], _ k: Int) -> [Double] {
+        var m = a, x = b
+        for c in 0..<k {
+            let pivot = (c..<k).max { abs(m[$0 * k + c]) < abs(m[$1 * k + c]) }!
+            for j in 0..<k { m.swapAt(c * k + j, pivot * k + j) }
+            x.swapAt(c, pivot)
+            for r in 0..<k where r != c {
+                let f = m[r * k + c] / m[c * k + c]
+                for j in 0..<k { m[r * k + j] -= f * m[c * k + j] }
+                x[r] -= f * x[c]
+            }
+        }
+        return (0..<k).map { x[$0] / m[$0 * k + $0] }
     }
 }

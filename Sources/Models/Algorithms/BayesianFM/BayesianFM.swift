@@ -24,8 +24,10 @@ import LinearAlgebra
 /// Gamma(1 + N/2, 1 + SSE/2) (libFM's: Gamma((1 + N)/2, (1 + SSE)/2); at N = 900,000 the same).
 ///
 /// **Sampling.** Each sweep draws α, the hyper-parameters, w₀, every w_f, then the factors one
-/// block kind at a time — every user block's v_fk for k = 1…rank, then every movie block's (then
-/// the days') — one coordinate at a time, each from its Gaussian conditional. Within a block,
+/// block kind at a time — every user block's factors, then every movie block's (then the days')
+/// — each entity's id vector jointly (all rank dimensions from its multivariate Gaussian
+/// conditional, entities in parallel: `FMSampler.IDDraws`), the shared features' v_fk one
+/// coordinate at a time, each from its Gaussian conditional. Within a block,
 /// the rows see a feature only through the block's sums, so the conditionals need per-user (or
 /// per-movie) sums of the residual e and of the row's other blocks' factor R over the entity's
 /// ratings, not the rows: for a feature f of user blocks, with a = A_u − v_fk x_f (A_u the block's
@@ -50,9 +52,11 @@ import LinearAlgebra
 /// first-order sum and its own pairwise terms), likewise Q_i and c_i — so predicting needs no
 /// training data. The stored model is the average of `keep` samples, evenly spaced after
 /// burn-in: the biases exactly, the interaction (1/keep) Σ_s P_s Q_sᵀ through a one-pass sketch
-/// compressed to `stored_rank` (see `Average`). The curve's held-out RMSE is the exact average's;
-/// the stored model's is the extra `stored_test_rmse`, what evaluate measures (ML-1M: 0.82111
-/// and 0.82127).
+/// compressed to `stored_rank` (see `Average`). Each kept sample is Rao–Blackwellised: the
+/// sweep's state when the users' ids were drawn, with those ids at their conditional means
+/// (`FMSampler.MeanIDs`) — the same posterior mean, less Monte Carlo noise. The curve is the
+/// exact average's; the stored model's held-out RMSE is the extra `stored_test_rmse`, what
+/// evaluate measures.
 public struct BayesianFM: Algorithm {
     public static let name = "bayesian-fm"
     public static let summary = "Bayesian factorisation machine with implicit-feedback blocks (SVD++ flipped), Gibbs-sampled"
@@ -149,19 +153,21 @@ public struct BayesianFM: Algorithm {
             for sweep in 1...total {
                 try sampler.sweep(sweep)
                 if keepAt.contains(sweep) {
-                    // Into the stored model's sketch as it is drawn (no copy of every kept sample).
-                    let sample = sampler.sample()
+                    // Into the stored model's sketch as it is drawn (no copy of every kept sample):
+                    // the sweep's sample with the users' ids at their conditional means.
+                    let state = sampler.meanSnapshot!
+                    let sample = sampler.sample(of: state)
                     let model = average.model(of: sample, data: data)
                     average.add(sample, factors: model)
                     if let trainTargets {
-                        for r in sumTrain.indices { sumTrain[r] += trainTargets[r] - sampler.residual[r] }
+                        for r in sumTrain.indices { sumTrain[r] += trainTargets[r] - sampler.meanResidual[r] }
                     } else {
                         model.addRawPredictions(users: data.trainUser, movies: data.trainMovie, into: &sumTrain)
                     }
                     model.addRawPredictions(users: data.testUser, movies: data.testMovie, into: &sumTest)
                     if let testDays {
                         // The sampler fits normalised values: the normalisation terms go back on.
-                        let own = sampler.ownDayPredictions(users: data.testUser, movies: data.testMovie, dayRows: testDays)
+                        let own = sampler.ownDayPredictions(state, users: data.testUser, movies: data.testMovie, dayRows: testDays)
                         for index in own.indices {
                             sumOwnDay[index] += own[index] + Double(data.terms.base(user: Int(data.testUser[index]), movie: Int(data.testMovie[index])))
                         }

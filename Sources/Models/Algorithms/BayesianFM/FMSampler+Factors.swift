@@ -16,7 +16,14 @@ import LinearAlgebra
 /// sums for the later dimensions follow in closed form: Σ e R_d' −= G_e[d, d'] ΔA + ΣR_d' ΔC.
 /// The residuals themselves are updated once, at the end of the kind: e_r −= ⟨ΔA_e, R_r⟩ + ΣΔC_e.
 /// One pass of O(k²) per row (a `syrk` per entity) replaces a pass per dimension; the draws,
-/// coordinate after coordinate, are exact Gibbs as before. The statistics take
+/// coordinate after coordinate, are exact Gibbs as before.
+///
+/// Each entity's *id* vector (the one feature of its block no other block holds) is drawn first,
+/// all k dimensions at once (`drawIDs`): given everything else the ids of a kind are independent
+/// Gaussians whose precisions and means come from the same statistics, so they are drawn in
+/// parallel, as BPMF draws its factors — a blocked Gibbs step, which mixes faster than k
+/// coordinate draws (ML-1M: the running average's held-out RMSE 0.8239 against 0.8249 after 100
+/// sweeps). Their conditional means also give the stored model's samples (`MeanIDs`). The statistics take
 /// (k(k + 1)/2 + 2k + 1) doubles per entity of the largest kind (`Statistics.bytes`; ML-1M at
 /// rank 32: 29 MB for the users).
 extension FMSampler {
@@ -199,18 +206,28 @@ extension FMSampler {
             var statistics = Statistics(count: count, pointers: pointers, rows: rows, blocks: blocks, k: k,
                                         residual: residual, vector: vector)
             var deltaA = [Double](repeating: 0, count: count * k), deltaC = [Double](repeating: 0, count: count)
+            var means: MeanIDs?
             switch kind {
-            case .users: Self.drawSide(&users, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
-                                       priors: factorPriors[0], lockstep: lockstep, rng: &rng)
+            case .users:
+                // The other kinds are as they were when the ids were drawn: the Rao–Blackwellised sample.
+                means = Self.drawSide(&users, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
+                                      priors: factorPriors[0], lockstep: lockstep, rng: &rng)
+                meanSnapshot = snapshot(users: (means!.blockA, zip(users.blockW, means!.ownTerms).map { $0 + $1 }))
             case .movies: Self.drawSide(&movies, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
                                         priors: factorPriors[1], lockstep: lockstep, rng: &rng)
             case .days:
                 for d in 0..<k { Self.drawDays(&days!, statistics: &statistics, dimension: d, deltaA: &deltaA, alpha: alpha, rng: &rng) }
             }
-            // Residuals: e_r −= ⟨ΔA_e, R_r⟩ + ΣΔC_e on every row of entity e.
+            // Residuals: e_r −= ⟨ΔA_e, R_r⟩ + ΣΔC_e on every row of entity e; with the users'
+            // means, the same pass gives the rows' residuals under `meanSnapshot`: the id moved
+            // from v to its mean m changes a row by ⟨m − v, R_r⟩ + ⟨m − v, O⟩.
+            if means != nil && meanResidual.count != rowCount { meanResidual = [Double](repeating: 0, count: rowCount) }
+            let shift = means?.shift ?? [], shiftOwn = means?.shiftOwn ?? []
             residual.withUnsafeMutableBufferPointer { residual in
-                let residual = UncheckedBuffer(residual)
+            meanResidual.withUnsafeMutableBufferPointer { meanResidual in
+                let (residual, meanResidual) = (UncheckedBuffer(residual), UncheckedBuffer(meanResidual))
                 deltaA.withUnsafeBufferPointer { deltaA in
+                shift.withUnsafeBufferPointer { shift in
                 rows.withUnsafeBufferPointer { rows in
                     Parallel.forEach(blocks.count) { block in
                         let q = UnsafeMutablePointer<Double>.allocate(capacity: k)
@@ -220,14 +237,20 @@ extension FMSampler {
                             for position in pointers[entity]..<pointers[entity + 1] {
                                 let row = Int(rows[position])
                                 vector(row, q)
+                                if !shift.isEmpty {
+                                    let toMean = shift.baseAddress! + entity * k
+                                    var dot = shiftOwn[entity]
+                                    for d in 0..<k { dot += toMean[d] * q[d] }
+                                    meanResidual[row] = residual[row] - dot
+                                }
                                 var dot = offset
                                 for d in 0..<k { dot += change[d] * q[d] }
                                 residual[row] -= dot
                             }
                         }
                     }
-                }}
-            }
+                }}}
+            }}
         }}}}
     }
 
@@ -243,10 +266,14 @@ extension FMSampler {
     /// in the order of a serial sweep; then each half updates its own entities. With `lockstep`
     /// the halves run on two threads (`Lockstep`), else one after the other on this one: the
     /// same arithmetic either way, so the same bytes on any number of cores.
+    @discardableResult
     static func drawSide(_ side: inout Side, statistics: inout Statistics, deltaA: inout [Double], deltaC: inout [Double],
-                         alpha: Double, priors: [[Prior]], lockstep: Bool, rng: inout SeededGenerator) {
+                         alpha: Double, priors: [[Prior]], lockstep: Bool, rng: inout SeededGenerator) -> MeanIDs {
         let n = side.count, k = statistics.k, packed = statistics.packed
-        // Normals in a serial sweep's order: per dimension, the ids, then each group's features.
+        var means = MeanIDs(blockA: [Double](repeating: 0, count: k * n), ownTerms: [Double](repeating: 0, count: n),
+                            shift: [Double](repeating: 0, count: n * k), shiftOwn: [Double](repeating: 0, count: n))
+        // Normals in a serial sweep's order: per dimension, the ids (drawn jointly: entity e's
+        // vector takes normals[d * perDimension + e], d = 0..<k), then each group's features.
         let perDimension = n + side.groups.reduce(0) { $0 + $1.count }
         let normals = (0..<(k * perDimension)).map { _ in rng.nextGaussian() }
         let halves = [0..<side.boundary, side.boundary..<n]
@@ -271,20 +298,18 @@ extension FMSampler {
         statistics.gram.withUnsafeBufferPointer { gram in
         statistics.linear.withUnsafeBufferPointer { linear in
         normals.withUnsafeBufferPointer { normals in
+        means.blockA.withUnsafeMutableBufferPointer { meanA in
+        means.ownTerms.withUnsafeMutableBufferPointer { meanC in
+        means.shift.withUnsafeMutableBufferPointer { shift in
+        means.shiftOwn.withUnsafeMutableBufferPointer { shiftOwn in
         withGroupPointers(&groupV) { v in
-            /// Dimension d's state of the half's entities, and their ids' draws.
+            /// Dimension d's state of the half's entities.
             func prepare(_ half: Range<Int>, _ d: Int) {
-                let base = d * n, prior = priors[0][d]
+                let base = d * n
                 for e in half {
                     state[e] = Statistics.state(entity: e, dimension: d, a: blockA[base + e], squares: blockD[base + e], count: counts[e],
                                                 k: k, packed: packed, gram: gram, linear: linear,
                                                 weighted: UnsafeBufferPointer(weighted), residualSum: residualSum[e])
-                    // Id features: each in its own entity's block, x = 1.
-                    let old = idV[base + e]
-                    let (hh, he) = state[e].terms(old: old, x: 1)
-                    let new = drawValue(old, hh, he, prior, alpha, normals[d * perDimension + e])
-                    state[e].update(old: old, new: new, x: 1)
-                    idV[base + e] = new
                 }
             }
             /// x_f²·Σh² and x_f·Σh·e over the half's entities holding feature f (positions `range`).
@@ -316,7 +341,7 @@ extension FMSampler {
                     let dA = newA - oldA, dC = newC - oldC
                     blockA[base + e] = newA
                     blockD[base + e] = state[e].d
-                    deltaA[e * k + d] = dA
+                    deltaA[e * k + d] += dA
                     deltaC[e] += dC
                     residualSum[e] = state[e].sumE
                     Statistics.follow(entity: e, dimension: d, deltaA: dA, deltaC: dC, k: k, packed: packed,
@@ -365,11 +390,144 @@ extension FMSampler {
                     for part in parts { finish(halves[part], d) }
                 }
             }
-            // No second thread to be had: both halves here (the same bytes).
+            // The ids first, every entity in parallel (independent given the rest), then the
+            // groups' coordinates. No second thread to be had: both halves here (the same bytes).
+            let ids = IDDraws(k: k, n: n, packed: packed, alpha: alpha, priors: priors[0], counts: counts, blocks: side.blocks,
+                              gram: gram, linear: linear, weighted: UncheckedBuffer(weighted), residualSum: UncheckedBuffer(residualSum),
+                              idV: UncheckedBuffer(idV), blockA: UncheckedBuffer(blockA), blockD: UncheckedBuffer(blockD),
+                              deltaA: UncheckedBuffer(deltaA), deltaC: UncheckedBuffer(deltaC),
+                              meanA: UncheckedBuffer(meanA), meanC: UncheckedBuffer(meanC),
+                              shift: UncheckedBuffer(shift), shiftOwn: UncheckedBuffer(shiftOwn))
+            ids.draw(normals: normals, stride: perDimension)
             if !lockstep || !Lockstep.pair({ channel in run([channel.party], channel) }) {
                 run([0, 1], nil)
             }
-        }}}}}}}}}}}}
+        }}}}}}}}}}}}}}}}
+        return means
+    }
+
+    /// A kind's id vectors at their conditional means, folded as `Sample` folds a block: the
+    /// block sums A = O + m (O: the block's other features, m: the id's conditional mean) and
+    /// the block's own pairwise terms ½ Σ_d (A_d² − D_d), per entity (dimension-major A).
+    ///
+    /// The stored model averages, per kept sweep, the FM with the users' ids at these means —
+    /// E[prediction | every parameter but the users' ids], the prediction being linear in each id
+    /// — instead of the sample drawn: a Rao–Blackwellised average of the same posterior mean,
+    /// with less Monte Carlo noise (ML-1M: 0.8208 against 0.8209 held-out RMSE for 400 samples,
+    /// the stored models 0.82093 and 0.82112).
+    struct MeanIDs {
+        var blockA: [Double]
+        var ownTerms: [Double]
+        /// m − v (entity-major, v: the id before its draw) and ⟨m − v, O⟩ per entity: how far
+        /// each of the entity's rows is from its prediction under the means.
+        var shift: [Double], shiftOwn: [Double]
+    }
+
+    /// The joint draws of one kind's id vectors (`drawSide`), on the draws' buffers.
+    ///
+    /// Entity e's id v enters each of its rows linearly: ŷ_r = c_r + ⟨v, h_r⟩ with h_r = R_r + O
+    /// (O = A_e − v: the block's other features; an id has x = 1 and its block's own pairwise
+    /// terms hold ⟨v, O⟩). So v | rest ~ N(P⁻¹ b, P⁻¹) with
+    ///
+    ///     H = Σ_r h_r h_rᵀ = G + ΣR Oᵀ + O ΣRᵀ + n O Oᵀ,      P = α H + diag(λ),
+    ///     b = α (Σ e h_r + H v) + λ ∘ μ = α (Σ e R + O Σe + H v) + λ ∘ μ,
+    ///
+    /// (λ, μ: the id group's per-dimension prior), drawn as U⁻¹ (U⁻ᵀ b + z) with P = UᵀU
+    /// (`SmallCholesky`) and z ~ N(0, I). Afterwards, with Δ = v′ − v, the rows moved by
+    /// e_r −= ⟨Δ, R_r⟩ + ⟨Δ, O⟩, so Σe −= ⟨Δ, ΣR⟩ + n⟨Δ, O⟩ and Σ e R −= G Δ + ΣR ⟨Δ, O⟩; the
+    /// block's C = ½ Σ (A² − D) moved by ⟨Δ, O⟩ (recorded in ΔC, and ΔA = Δ).
+    struct IDDraws: @unchecked Sendable {
+        let k: Int, n: Int, packed: Int
+        let alpha: Double
+        let priors: [Prior]
+        let counts: [Double]
+        let blocks: [Range<Int>]
+        let gram: UnsafeBufferPointer<Double>, linear: UnsafeBufferPointer<Double>
+        let weighted: UncheckedBuffer<Double>, residualSum: UncheckedBuffer<Double>
+        let idV: UncheckedBuffer<Double>, blockA: UncheckedBuffer<Double>, blockD: UncheckedBuffer<Double>
+        let deltaA: UncheckedBuffer<Double>, deltaC: UncheckedBuffer<Double>
+        let meanA: UncheckedBuffer<Double>, meanC: UncheckedBuffer<Double>
+        let shift: UncheckedBuffer<Double>, shiftOwn: UncheckedBuffer<Double>
+
+        /// Every entity's draw, with standard normals `normals[d * stride + e]`; blocks of entities in parallel.
+        func draw(normals: UnsafeBufferPointer<Double>, stride: Int) {
+            Parallel.forEach(blocks.count) { block in
+                // Scratch: H and P (k × k each), then O, v, b, the mean, Δ (k each).
+                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * k * k + 5 * k)
+                defer { scratch.deallocate() }
+                for e in blocks[block] { draw(entity: e, scratch: scratch, normals: normals, stride: stride) }
+            }
+        }
+
+        /// P and b of entity e (into `h`, `p`, `b`; `o`, `v`: its O and current id).
+        func conditional(entity e: Int, h: UnsafeMutablePointer<Double>, p: UnsafeMutablePointer<Double>,
+                         b: UnsafeMutablePointer<Double>, o: UnsafeMutablePointer<Double>, v: UnsafeMutablePointer<Double>) {
+            let count = counts[e], sumE = residualSum[e]
+            let sumR = linear.baseAddress! + e * k
+            for d in 0..<k { v[d] = idV[d * n + e]; o[d] = blockA[d * n + e] - v[d] }
+            for d in 0..<k {
+                let row = e * packed + Statistics.rowOffset(d, k: k) - d
+                for d2 in d..<k {
+                    let value = gram[row + d2] + sumR[d] * o[d2] + o[d] * sumR[d2] + count * o[d] * o[d2]
+                    h[d * k + d2] = value
+                    h[d2 * k + d] = value
+                }
+            }
+            for d in 0..<k {
+                let hv = Double.dot(h + d * k, v, k)
+                b[d] = alpha * (weighted[e * k + d] + o[d] * sumE + hv) + priors[d].precision * priors[d].mean
+                for d2 in 0..<k { p[d * k + d2] = alpha * h[d * k + d2] }
+                p[d * k + d] += priors[d].precision
+            }
+        }
+
+        func draw(entity e: Int, scratch: UnsafeMutablePointer<Double>, normals: UnsafeBufferPointer<Double>, stride: Int) {
+            let h = scratch, p = h + k * k, o = p + k * k, v = o + k, b = v + k, mean = b + k, delta = mean + k
+            conditional(entity: e, h: h, p: p, b: b, o: o, v: v)
+            // P is a Gram matrix plus a positive diagonal: positive definite (the prior's
+            // precision is a Gamma draw, > 0); if rounding says otherwise, the id stays (and is its own mean).
+            guard SmallCholesky.factor(p, n: k) else {
+                var ownTerms = 0.0
+                for d in 0..<k {
+                    let a = blockA[d * n + e]
+                    meanA[d * n + e] = a
+                    ownTerms += 0.5 * (a * a - blockD[d * n + e])
+                    shift[e * k + d] = 0
+                }
+                meanC[e] = ownTerms
+                shiftOwn[e] = 0
+                return
+            }
+            SmallCholesky.solveTransposed(p, n: k, b)                   // U⁻ᵀ b
+            for d in 0..<k { mean[d] = b[d]; b[d] += normals[d * stride + e] }
+            SmallCholesky.solveUpper(p, n: k, mean)                     // P⁻¹ b
+            SmallCholesky.solveUpper(p, n: k, b)                        // the draw
+            let count = counts[e]
+            var dotO = 0.0, dotR = 0.0, ownTerms = 0.0, toMeanO = 0.0
+            for d in 0..<k {
+                shift[e * k + d] = mean[d] - v[d]
+                toMeanO += (mean[d] - v[d]) * o[d]
+                delta[d] = b[d] - v[d]
+                let a = o[d] + mean[d], squares = blockD[d * n + e] - v[d] * v[d] + mean[d] * mean[d]
+                meanA[d * n + e] = a
+                ownTerms += 0.5 * (a * a - squares)
+                idV[d * n + e] = b[d]
+                blockA[d * n + e] += delta[d]
+                blockD[d * n + e] += b[d] * b[d] - v[d] * v[d]
+                deltaA[e * k + d] = delta[d]
+                dotO += delta[d] * o[d]
+                dotR += delta[d] * linear[e * k + d]
+            }
+            meanC[e] = ownTerms
+            shiftOwn[e] = toMeanO
+            deltaC[e] += dotO
+            residualSum[e] -= dotR + count * dotO
+            for d in 0..<k {
+                // (G Δ)_d = (H Δ)_d − ΣR_d ⟨O, Δ⟩ − O_d ⟨ΣR, Δ⟩ − n O_d ⟨O, Δ⟩.
+                let g = Double.dot(h + d * k, delta, k) - linear[e * k + d] * dotO - o[d] * dotR - count * o[d] * dotO
+                weighted[e * k + d] -= g + linear[e * k + d] * dotO
+            }
+        }
     }
 
     /// `body` with a copy of each of `arrays` in memory of its own, copied back afterwards (a

@@ -154,8 +154,10 @@ struct FMSampler {
             timestamps.map { rowOfDay[Self.number(ofTimestamp: $0)] ?? -1 }
         }
 
-        /// A user's average training day: Σ_t share_t w_t, and per dimension Σ_t share_t T_td.
-        func userAverage(_ user: Int, k: Int) -> (bias: Double, factors: [Double]) {
+        /// A user's average training day: Σ_t share_t w_t, and per dimension Σ_t share_t T_td
+        /// (the days' terms `w`, `v`: these days' current ones unless given).
+        func userAverage(_ user: Int, k: Int, w: [Double]? = nil, v: [Double]? = nil) -> (bias: Double, factors: [Double]) {
+            let (w, v) = (w ?? self.w, v ?? self.v)
             var bias = 0.0, factors = [Double](repeating: 0, count: k)
             for position in userPointers[user]..<userPointers[user + 1] {
                 let t = Int(userDays[position]), share = userShares[position]
@@ -192,6 +194,11 @@ struct FMSampler {
     /// the same either way.
     var lockstep = Parallel.workers > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
     var factorPriors: [[[Prior]]]
+    /// The state when this sweep drew the users' ids, with those ids at their conditional means
+    /// (`MeanIDs`): what the stored model averages. Nil before the first sweep.
+    var meanSnapshot: Snapshot?
+    /// Each training row's residual under `meanSnapshot` (value − its FM on the row's own day).
+    var meanResidual: [Double] = []
 
     init(data: TrainingSet, parameters: BayesianFM.Parameters, seed: UInt64) {
         k = parameters.rank
@@ -485,7 +492,26 @@ struct FMSampler {
         }
     }
 
+    /// The parameters a sample's predictions read, block sums folded: the users' and movies'
+    /// block sums A (dimension-major) and biases W + ½ Σ_d (A_d² − D_d), the global term and the
+    /// days' terms (empty without days).
+    struct Snapshot {
+        var global: Double
+        var userA: [Double], userBias: [Double]
+        var movieA: [Double], movieBias: [Double]
+        var dayW: [Double], dayV: [Double]
+    }
+
+    /// The current state as a `Snapshot`; `users` replaces the users' block sums and biases.
+    func snapshot(users override: (a: [Double], bias: [Double])? = nil) -> Snapshot {
+        Snapshot(global: mean + global, userA: override?.a ?? users.blockA, userBias: override?.bias ?? users.foldedBias(k: k),
+                 movieA: movies.blockA, movieBias: movies.foldedBias(k: k), dayW: days?.w ?? [], dayV: days?.v ?? [])
+    }
+
     /// The current state folded per entity (see `BayesianFM`).
+    func sample() -> Sample { sample(of: snapshot()) }
+
+    /// A snapshot folded per entity.
     ///
     /// With days, the sample predicts a day not in training — every day a service is asked
     /// about — as the user's average training day: the average of the FM's predictions on each
@@ -493,35 +519,34 @@ struct FMSampler {
     /// fractional day block, which would add pairs of days). The day block is one feature, so
     /// the average is linear: with b̄_u = Σ share_t w_t and F̄_u = Σ share_t T_t, P_u = A_u + F̄_u
     /// and b_u gains b̄_u + ⟨F̄_u, A_u⟩. A user without training ratings gets no day terms.
-    func sample() -> Sample {
-        var sample = Sample(global: mean + global, userBias: users.foldedBias(k: k), movieBias: movies.foldedBias(k: k),
-                            userFactors: users.blockA, movieFactors: movies.blockA)
+    func sample(of state: Snapshot) -> Sample {
+        var sample = Sample(global: state.global, userBias: state.userBias, movieBias: state.movieBias,
+                            userFactors: state.userA, movieFactors: state.movieA)
         guard let days else { return sample }
         for u in 0..<users.count {
-            let (bias, factors) = days.userAverage(u, k: k)
+            let (bias, factors) = days.userAverage(u, k: k, w: state.dayW, v: state.dayV)
             sample.userBias[u] += bias
             for d in 0..<k {
-                sample.userBias[u] += factors[d] * users.blockA[d * users.count + u]
+                sample.userBias[u] += factors[d] * state.userA[d * users.count + u]
                 sample.userFactors[d * users.count + u] += factors[d]
             }
         }
         return sample
     }
 
-    /// Predictions of the current state for pairs on day rows `dayRows` (the literature's
-    /// protocol: a held-out rating predicted with its own day's terms; −1, a day not in
-    /// training: the user's average day, as `sample()`).
-    func ownDayPredictions(users pairUsers: [Int32], movies pairMovies: [Int32], dayRows: [Int32]) -> [Double] {
+    /// A snapshot's predictions for pairs on day rows `dayRows` (the literature's protocol: a
+    /// held-out rating predicted with its own day's terms; −1, a day not in training: the
+    /// user's average day, as `sample(of:)`).
+    func ownDayPredictions(_ state: Snapshot, users pairUsers: [Int32], movies pairMovies: [Int32], dayRows: [Int32]) -> [Double] {
         guard let days else { preconditionFailure("ownDayPredictions needs days") }
-        let userBias = users.foldedBias(k: k), movieBias = movies.foldedBias(k: k)
         return pairUsers.indices.map { index in
             let u = Int(pairUsers[index]), i = Int(pairMovies[index]), t = Int(dayRows[index])
             // Its own day's terms, or (a day not in training) the user's average day.
-            let average = t >= 0 ? nil : days.userAverage(u, k: k)
-            var y = mean + global + userBias[u] + movieBias[i] + (average?.bias ?? days.w[t])
+            let average = t >= 0 ? nil : days.userAverage(u, k: k, w: state.dayW, v: state.dayV)
+            var y = state.global + state.userBias[u] + state.movieBias[i] + (average?.bias ?? state.dayW[t])
             for d in 0..<k {
-                let a = users.blockA[d * users.count + u], b = movies.blockA[d * movies.count + i]
-                y += a * b + (average?.factors[d] ?? days.v[d * days.count + t]) * (a + b)
+                let a = state.userA[d * users.count + u], b = state.movieA[d * movies.count + i]
+                y += a * b + (average?.factors[d] ?? state.dayV[d * days.count + t]) * (a + b)
             }
             return y
         }
