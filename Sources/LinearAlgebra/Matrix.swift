@@ -90,11 +90,17 @@ public struct Matrix: Sendable, Equatable {
 /// auto-vectorised loop's unrolled body is longer than the vector.
 @inlinable @inline(__always)
 public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var lanes = SIMD4<Float>()
+    laneDot(a, b, count)
+}
+
+/// `dot` for any SIMD scalar (`Float`, `Double`).
+@inlinable @inline(__always)
+public func laneDot<Scalar: SIMDScalar & BinaryFloatingPoint>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ count: Int) -> Scalar {
+    var lanes = SIMD4<Scalar>()
     var index = 0
     while index + 4 <= count {
-        lanes += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD4<Float>.self)
-            * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD4<Float>.self)
+        lanes += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD4<Scalar>.self)
+            * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD4<Scalar>.self)
         index += 4
     }
     var sum = lanes.sum()

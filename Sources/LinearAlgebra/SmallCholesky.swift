@@ -97,18 +97,6 @@ extension Double: SmallCholeskyScalar {
 
     @inlinable @inline(__always)
     public static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
-        var lanes = SIMD4<Double>()
-        var index = 0
-        while index + 4 <= count {
-            lanes += UnsafeRawPointer(a + index).loadUnaligned(as: SIMD4<Double>.self)
-                * UnsafeRawPointer(b + index).loadUnaligned(as: SIMD4<Double>.self)
-            index += 4
-        }
-        var sum = lanes.sum()
-        while index < count {
-            sum += a[index] * b[index]
-            index += 1
-        }
-        return sum
+        laneDot(a, b, count)
     }
 }
