@@ -27,7 +27,8 @@ import LinearAlgebra
 /// block kind at a time — every user block's factors, then every movie block's (then the days')
 /// — each entity's id vector jointly (all rank dimensions from its multivariate Gaussian
 /// conditional, entities in parallel: `FMSampler.IDDraws`), the shared features' v_fk one
-/// coordinate at a time, each from its Gaussian conditional. Within a block,
+/// coordinate at a time, each from its Gaussian conditional (the days' too: each day is alone
+/// in its block, one coordinate at a time). Within a block,
 /// the rows see a feature only through the block's sums, so the conditionals need per-user (or
 /// per-movie) sums of the residual e and of the row's other blocks' factor R over the entity's
 /// ratings, not the rows: for a feature f of user blocks, with a = A_u − v_fk x_f (A_u the block's
@@ -54,7 +55,7 @@ import LinearAlgebra
 /// burn-in: the biases exactly, the interaction (1/keep) Σ_s P_s Q_sᵀ through a one-pass sketch
 /// compressed to `stored_rank` (see `Average`). Each kept sample is Rao–Blackwellised: the
 /// sweep's state when the users' ids were drawn, with those ids at their conditional means
-/// (`FMSampler.MeanIDs`) — the same posterior mean, less Monte Carlo noise. The curve is the
+/// (`FMSampler.MeanIDs`) — the same posterior mean, typically less Monte Carlo noise. The curve is the
 /// exact average's; the stored model's held-out RMSE is the extra `stored_test_rmse`, what
 /// evaluate measures.
 public struct BayesianFM: Algorithm {
@@ -151,6 +152,7 @@ public struct BayesianFM: Algorithm {
         var point: (train: Double, test: Double) = (.nan, .nan)
         try Parallel.withBLASThreads(1) {
             for sweep in 1...total {
+                sampler.recordMeans = keepAt.contains(sweep)
                 try sampler.sweep(sweep)
                 if keepAt.contains(sweep) {
                     // Into the stored model's sketch as it is drawn (no copy of every kept sample):
@@ -202,8 +204,9 @@ public struct BayesianFM: Algorithm {
     /// The stored model being built: the kept samples' average, its interaction part
     /// (1/slots) Σ_s P_s Q_sᵀ streamed into a one-pass sketch (`StreamingSketch`) as each sample
     /// is drawn — never a users × movies matrix, never the samples themselves — and compressed to
-    /// `storedRank` at the end; biases and global terms averaged exactly. ML-1M: the 400 samples'
-    /// exact average (12,800 columns) scores 0.82108, its rank-256 truncation 0.82110.
+    /// `storedRank` at the end; biases and global terms averaged exactly. ML-1M (the chain before
+    /// the joint id draws): the 400 samples' exact average (12,800 columns) scores 0.82108, its
+    /// rank-256 truncation 0.82110.
     struct Average {
         let rank: Int, slots: Int
         var sketch: StreamingSketch

@@ -19,7 +19,7 @@ import LinearAlgebra
 /// coordinate after coordinate, are exact Gibbs as before.
 ///
 /// Each entity's *id* vector (the one feature of its block no other block holds) is drawn first,
-/// all k dimensions at once (`drawIDs`): given everything else the ids of a kind are independent
+/// all k dimensions at once (`IDDraws`): given everything else the ids of a kind are independent
 /// Gaussians whose precisions and means come from the same statistics, so they are drawn in
 /// parallel, as BPMF draws its factors — a blocked Gibbs step, which mixes faster than k
 /// coordinate draws (ML-1M: the running average's held-out RMSE 0.8239 against 0.8249 after 100
@@ -211,18 +211,20 @@ extension FMSampler {
             case .users:
                 // The other kinds are as they were when the ids were drawn: the Rao–Blackwellised sample.
                 means = Self.drawSide(&users, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
-                                      priors: factorPriors[0], lockstep: lockstep, rng: &rng)
-                meanSnapshot = snapshot(users: (means!.blockA, zip(users.blockW, means!.ownTerms).map { $0 + $1 }))
+                                      priors: factorPriors[0], lockstep: lockstep, withMeans: recordMeans, rng: &rng)
+                meanSnapshot = means.map { snapshot(users: ($0.blockA, zip(users.blockW, $0.ownTerms).map { $0 + $1 })) }
             case .movies: Self.drawSide(&movies, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
-                                        priors: factorPriors[1], lockstep: lockstep, rng: &rng)
+                                        priors: factorPriors[1], lockstep: lockstep, withMeans: false, rng: &rng)
             case .days:
                 for d in 0..<k { Self.drawDays(&days!, statistics: &statistics, dimension: d, deltaA: &deltaA, alpha: alpha, rng: &rng) }
             }
             // Residuals: e_r −= ⟨ΔA_e, R_r⟩ + ΣΔC_e on every row of entity e; with the users'
             // means, the same pass gives the rows' residuals under `meanSnapshot`: the id moved
             // from v to its mean m changes a row by ⟨m − v, R_r⟩ + ⟨m − v, O⟩.
-            if means != nil && meanResidual.count != rowCount { meanResidual = [Double](repeating: 0, count: rowCount) }
-            let shift = means?.shift ?? [], shiftOwn = means?.shiftOwn ?? []
+            // (Without days only: with days the curve predicts from the folded sample, not from residuals.)
+            let withResiduals = means != nil && !hasDays
+            if withResiduals && meanResidual.count != rowCount { meanResidual = [Double](repeating: 0, count: rowCount) }
+            let shift = withResiduals ? means!.shift : [], shiftOwn = withResiduals ? means!.shiftOwn : []
             residual.withUnsafeMutableBufferPointer { residual in
             meanResidual.withUnsafeMutableBufferPointer { meanResidual in
                 let (residual, meanResidual) = (UncheckedBuffer(residual), UncheckedBuffer(meanResidual))
@@ -254,13 +256,15 @@ extension FMSampler {
         }}}}
     }
 
-    /// Every v_fk of one side, dimension after dimension, one coordinate after another (each draw
-    /// changes the sums the next one reads), from the side's `statistics`; records each entity's
+    /// Every factor of one side from the side's `statistics`: each entity's id vector jointly
+    /// (`IDDraws`, entities in parallel), then every v_fk of the shared features, dimension after
+    /// dimension, one coordinate after another (each draw changes the sums the next one reads);
+    /// with `withMeans`, the ids' conditional means (`MeanIDs`). Records each entity's
     /// ΔA and ΔC per dimension (C = ½(A² − D), the block's own pairwise terms) and brings the
     /// statistics of the later dimensions up to date. `priors[group][d]`: the id group's, then
     /// the side's other groups'.
     ///
-    /// The entities are split in two halves of about equal rows (`Side.boundary`). A feature's
+    /// For the shared features the entities are split in two halves of about equal rows (`Side.boundary`). A feature's
     /// conditional is a sum over the entities holding it: each half sums its own, the two sums
     /// are added, and the draw uses a normal drawn beforehand
     /// in the order of a serial sweep; then each half updates its own entities. With `lockstep`
@@ -268,10 +272,11 @@ extension FMSampler {
     /// same arithmetic either way, so the same bytes on any number of cores.
     @discardableResult
     static func drawSide(_ side: inout Side, statistics: inout Statistics, deltaA: inout [Double], deltaC: inout [Double],
-                         alpha: Double, priors: [[Prior]], lockstep: Bool, rng: inout SeededGenerator) -> MeanIDs {
+                         alpha: Double, priors: [[Prior]], lockstep: Bool, withMeans: Bool, rng: inout SeededGenerator) -> MeanIDs? {
         let n = side.count, k = statistics.k, packed = statistics.packed
-        var means = MeanIDs(blockA: [Double](repeating: 0, count: k * n), ownTerms: [Double](repeating: 0, count: n),
-                            shift: [Double](repeating: 0, count: n * k), shiftOwn: [Double](repeating: 0, count: n))
+        let size = withMeans ? n : 0
+        var means = MeanIDs(blockA: [Double](repeating: 0, count: k * size), ownTerms: [Double](repeating: 0, count: size),
+                            shift: [Double](repeating: 0, count: size * k), shiftOwn: [Double](repeating: 0, count: size))
         // Normals in a serial sweep's order: per dimension, the ids (drawn jointly: entity e's
         // vector takes normals[d * perDimension + e], d = 0..<k), then each group's features.
         let perDimension = n + side.groups.reduce(0) { $0 + $1.count }
@@ -397,13 +402,13 @@ extension FMSampler {
                               idV: UncheckedBuffer(idV), blockA: UncheckedBuffer(blockA), blockD: UncheckedBuffer(blockD),
                               deltaA: UncheckedBuffer(deltaA), deltaC: UncheckedBuffer(deltaC),
                               meanA: UncheckedBuffer(meanA), meanC: UncheckedBuffer(meanC),
-                              shift: UncheckedBuffer(shift), shiftOwn: UncheckedBuffer(shiftOwn))
+                              shift: UncheckedBuffer(shift), shiftOwn: UncheckedBuffer(shiftOwn), withMeans: withMeans)
             ids.draw(normals: normals, stride: perDimension)
             if !lockstep || !Lockstep.pair({ channel in run([channel.party], channel) }) {
                 run([0, 1], nil)
             }
         }}}}}}}}}}}}}}}}
-        return means
+        return withMeans ? means : nil
     }
 
     /// A kind's id vectors at their conditional means, folded as `Sample` folds a block: the
@@ -413,7 +418,7 @@ extension FMSampler {
     /// The stored model averages, per kept sweep, the FM with the users' ids at these means —
     /// E[prediction | every parameter but the users' ids], the prediction being linear in each id
     /// — instead of the sample drawn: a Rao–Blackwellised average of the same posterior mean,
-    /// with less Monte Carlo noise (ML-1M: 0.8208 against 0.8209 held-out RMSE for 400 samples,
+    /// typically with less Monte Carlo noise (ML-1M: 0.8208 against 0.8209 held-out RMSE for 400 samples,
     /// the stored models 0.82093 and 0.82112).
     struct MeanIDs {
         var blockA: [Double]
@@ -448,6 +453,8 @@ extension FMSampler {
         let deltaA: UncheckedBuffer<Double>, deltaC: UncheckedBuffer<Double>
         let meanA: UncheckedBuffer<Double>, meanC: UncheckedBuffer<Double>
         let shift: UncheckedBuffer<Double>, shiftOwn: UncheckedBuffer<Double>
+        /// Whether the means are computed (`meanA`, `meanC`, `shift`, `shiftOwn`; else unused, may be empty).
+        let withMeans: Bool
 
         /// Every entity's draw, with standard normals `normals[d * stride + e]`; blocks of entities in parallel.
         func draw(normals: UnsafeBufferPointer<Double>, stride: Int) {
@@ -485,8 +492,11 @@ extension FMSampler {
             let h = scratch, p = h + k * k, o = p + k * k, v = o + k, b = v + k, mean = b + k, delta = mean + k
             conditional(entity: e, h: h, p: p, b: b, o: o, v: v)
             // P is a Gram matrix plus a positive diagonal: positive definite (the prior's
-            // precision is a Gamma draw, > 0); if rounding says otherwise, the id stays (and is its own mean).
+            // precision is a Gamma draw, > 0). If rounding says otherwise, the id stays (a valid
+            // Gibbs step: whether P factors does not depend on the id) and is its own mean; a
+            // non-finite P comes from non-finite parameters, which the sweep's residual check reports.
             guard SmallCholesky.factor(p, n: k) else {
+                guard withMeans else { return }
                 var ownTerms = 0.0
                 for d in 0..<k {
                     let a = blockA[d * n + e]
@@ -500,17 +510,24 @@ extension FMSampler {
             }
             SmallCholesky.solveTransposed(p, n: k, b)                   // U⁻ᵀ b
             for d in 0..<k { mean[d] = b[d]; b[d] += normals[d * stride + e] }
-            SmallCholesky.solveUpper(p, n: k, mean)                     // P⁻¹ b
             SmallCholesky.solveUpper(p, n: k, b)                        // the draw
+            if withMeans {
+                SmallCholesky.solveUpper(p, n: k, mean)                 // P⁻¹ b
+                var ownTerms = 0.0, toMeanO = 0.0
+                for d in 0..<k {
+                    shift[e * k + d] = mean[d] - v[d]
+                    toMeanO += (mean[d] - v[d]) * o[d]
+                    let a = o[d] + mean[d], squares = blockD[d * n + e] - v[d] * v[d] + mean[d] * mean[d]
+                    meanA[d * n + e] = a
+                    ownTerms += 0.5 * (a * a - squares)
+                }
+                meanC[e] = ownTerms
+                shiftOwn[e] = toMeanO
+            }
             let count = counts[e]
-            var dotO = 0.0, dotR = 0.0, ownTerms = 0.0, toMeanO = 0.0
+            var dotO = 0.0, dotR = 0.0
             for d in 0..<k {
-                shift[e * k + d] = mean[d] - v[d]
-                toMeanO += (mean[d] - v[d]) * o[d]
                 delta[d] = b[d] - v[d]
-                let a = o[d] + mean[d], squares = blockD[d * n + e] - v[d] * v[d] + mean[d] * mean[d]
-                meanA[d * n + e] = a
-                ownTerms += 0.5 * (a * a - squares)
                 idV[d * n + e] = b[d]
                 blockA[d * n + e] += delta[d]
                 blockD[d * n + e] += b[d] * b[d] - v[d] * v[d]
@@ -518,13 +535,15 @@ extension FMSampler {
                 dotO += delta[d] * o[d]
                 dotR += delta[d] * linear[e * k + d]
             }
-            meanC[e] = ownTerms
-            shiftOwn[e] = toMeanO
             deltaC[e] += dotO
             residualSum[e] -= dotR + count * dotO
+            // (G Δ)_d from G's packed rows: Σ_d2 G[min(d, d2), max(d, d2)] Δ_d2.
+            let base = e * packed
             for d in 0..<k {
-                // (G Δ)_d = (H Δ)_d − ΣR_d ⟨O, Δ⟩ − O_d ⟨ΣR, Δ⟩ − n O_d ⟨O, Δ⟩.
-                let g = Double.dot(h + d * k, delta, k) - linear[e * k + d] * dotO - o[d] * dotR - count * o[d] * dotO
+                var g = 0.0
+                for d2 in 0..<d { g += gram[base + Statistics.rowOffset(d2, k: k) + d - d2] * delta[d2] }
+                let row = base + Statistics.rowOffset(d, k: k) - d
+                for d2 in d..<k { g += gram[row + d2] * delta[d2] }
                 weighted[e * k + d] -= g + linear[e * k + d] * dotO
             }
         }

@@ -194,10 +194,14 @@ struct FMSampler {
     /// the same either way.
     var lockstep = Parallel.workers > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
     var factorPriors: [[[Prior]]]
+    /// Whether the next sweep records `meanSnapshot` (and, without days, `meanResidual`): the
+    /// fit sets it on the sweeps it keeps.
+    var recordMeans = true
     /// The state when this sweep drew the users' ids, with those ids at their conditional means
-    /// (`MeanIDs`): what the stored model averages. Nil before the first sweep.
+    /// (`MeanIDs`): what the stored model averages. Nil before the first sweep and after one
+    /// that did not record it.
     var meanSnapshot: Snapshot?
-    /// Each training row's residual under `meanSnapshot` (value − its FM on the row's own day).
+    /// Each training row's residual under `meanSnapshot` (value − its FM), recorded without days.
     var meanResidual: [Double] = []
 
     init(data: TrainingSet, parameters: BayesianFM.Parameters, seed: UInt64) {
