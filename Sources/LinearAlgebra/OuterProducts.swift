@@ -146,13 +146,17 @@ public enum OuterProducts {
         }
     }
 
-    /// y[0..<n] −= a · x[0..<n], four lanes at a time.
+    /// y[0..<n] −= a · x[0..<n], four lanes at a time (`Float` or `Double`).
     @inlinable @inline(__always)
-    public static func subtractScaled(_ a: Float, _ x: UnsafePointer<Float>, from y: UnsafeMutablePointer<Float>, count n: Int) {
-        let scale = SIMD4<Float>(repeating: a)
+    public static func subtractScaled<Scalar: SIMDScalar & BinaryFloatingPoint>(
+        _ a: Scalar, _ x: UnsafePointer<Scalar>, from y: UnsafeMutablePointer<Scalar>, count n: Int
+    ) {
+        let scale = SIMD4<Scalar>(repeating: a)
         var c = 0
         while c + 4 <= n {
-            store(load(y + c) - scale * load(x + c), y + c)
+            let value = UnsafeRawPointer(y + c).loadUnaligned(as: SIMD4<Scalar>.self)
+                - scale * UnsafeRawPointer(x + c).loadUnaligned(as: SIMD4<Scalar>.self)
+            UnsafeMutableRawPointer(y + c).storeBytes(of: value, as: SIMD4<Scalar>.self)
             c += 4
         }
         while c < n {

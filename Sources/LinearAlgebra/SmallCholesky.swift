@@ -16,7 +16,7 @@ public enum SmallCholesky {
     /// row j is scaled by its pivot, then subtracted from the trailing rows). The lower triangle
     /// is neither read nor kept. False when A is not (numerically) positive definite.
     @inlinable @inline(__always)
-    public static func factor<Scalar: SmallCholeskyScalar>(_ a: UnsafeMutablePointer<Scalar>, n: Int) -> Bool {
+    public static func factor<Scalar: SIMDScalar & BinaryFloatingPoint>(_ a: UnsafeMutablePointer<Scalar>, n: Int) -> Bool {
         for j in 0..<n {
             let rowJ = a + j * n
             let diagonal = rowJ[j]
@@ -25,7 +25,7 @@ public enum SmallCholesky {
             rowJ[j] = pivot
             for c in (j + 1)..<max(j + 1, n) { rowJ[c] *= inverse }
             for i in (j + 1)..<max(j + 1, n) {
-                Scalar.subtractScaled(rowJ[i], rowJ + i, from: a + i * n + i, count: n - i)
+                OuterProducts.subtractScaled(rowJ[i], rowJ + i, from: a + i * n + i, count: n - i)
             }
         }
         return true
@@ -33,70 +33,29 @@ public enum SmallCholesky {
 
     /// b ← U⁻ᵀ b (forward substitution, column-oriented) with U from `factor`.
     @inlinable @inline(__always)
-    public static func solveTransposed<Scalar: SmallCholeskyScalar>(_ u: UnsafePointer<Scalar>, n: Int, _ b: UnsafeMutablePointer<Scalar>) {
+    public static func solveTransposed<Scalar: SIMDScalar & BinaryFloatingPoint>(_ u: UnsafePointer<Scalar>, n: Int, _ b: UnsafeMutablePointer<Scalar>) {
         for j in 0..<n {
             let row = u + j * n
             let value = b[j] / row[j]
             b[j] = value
-            Scalar.subtractScaled(value, row + j + 1, from: b + j + 1, count: n - j - 1)
+            OuterProducts.subtractScaled(value, row + j + 1, from: b + j + 1, count: n - j - 1)
         }
     }
 
     /// b ← U⁻¹ b (back substitution) with U from `factor`. If b ~ N(0, I), the result is
     /// N(0, A⁻¹): how a Gaussian with precision A is sampled.
     @inlinable @inline(__always)
-    public static func solveUpper<Scalar: SmallCholeskyScalar>(_ u: UnsafePointer<Scalar>, n: Int, _ b: UnsafeMutablePointer<Scalar>) {
+    public static func solveUpper<Scalar: SIMDScalar & BinaryFloatingPoint>(_ u: UnsafePointer<Scalar>, n: Int, _ b: UnsafeMutablePointer<Scalar>) {
         for i in stride(from: n - 1, through: 0, by: -1) {
             let row = u + i * n
-            b[i] = (b[i] - Scalar.dot(row + i + 1, b + i + 1, n - i - 1)) / row[i]
+            b[i] = (b[i] - laneDot(row + i + 1, b + i + 1, n - i - 1)) / row[i]
         }
     }
 
     /// b ← A⁻¹ b with A = UᵀU from `factor`.
     @inlinable @inline(__always)
-    public static func solve<Scalar: SmallCholeskyScalar>(_ u: UnsafePointer<Scalar>, n: Int, _ b: UnsafeMutablePointer<Scalar>) {
+    public static func solve<Scalar: SIMDScalar & BinaryFloatingPoint>(_ u: UnsafePointer<Scalar>, n: Int, _ b: UnsafeMutablePointer<Scalar>) {
         solveTransposed(u, n: n, b)
         solveUpper(u, n: n, b)
-    }
-}
-
-/// The two vector kernels `SmallCholesky` is written in: y −= a·x and x·y, four lanes at a time.
-public protocol SmallCholeskyScalar: BinaryFloatingPoint {
-    static func subtractScaled(_ a: Self, _ x: UnsafePointer<Self>, from y: UnsafeMutablePointer<Self>, count n: Int)
-    static func dot(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ count: Int) -> Self
-}
-
-extension Float: SmallCholeskyScalar {
-    @inlinable @inline(__always)
-    public static func subtractScaled(_ a: Float, _ x: UnsafePointer<Float>, from y: UnsafeMutablePointer<Float>, count n: Int) {
-        OuterProducts.subtractScaled(a, x, from: y, count: n)
-    }
-
-    @inlinable @inline(__always)
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        LinearAlgebra.dot(a, b, count)
-    }
-}
-
-extension Double: SmallCholeskyScalar {
-    @inlinable @inline(__always)
-    public static func subtractScaled(_ a: Double, _ x: UnsafePointer<Double>, from y: UnsafeMutablePointer<Double>, count n: Int) {
-        let scale = SIMD4<Double>(repeating: a)
-        var c = 0
-        while c + 4 <= n {
-            let value = UnsafeRawPointer(y + c).loadUnaligned(as: SIMD4<Double>.self)
-                - scale * UnsafeRawPointer(x + c).loadUnaligned(as: SIMD4<Double>.self)
-            UnsafeMutableRawPointer(y + c).storeBytes(of: value, as: SIMD4<Double>.self)
-            c += 4
-        }
-        while c < n {
-            y[c] -= a * x[c]
-            c += 1
-        }
-    }
-
-    @inlinable @inline(__always)
-    public static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
-        laneDot(a, b, count)
     }
 }

@@ -481,7 +481,7 @@ extension FMSampler {
                 }
             }
             for d in 0..<k {
-                let hv = Double.dot(h + d * k, v, k)
+                let hv = laneDot(h + d * k, v, k)
                 b[d] = alpha * (weighted[e * k + d] + o[d] * sumE + hv) + priors[d].precision * priors[d].mean
                 for d2 in 0..<k { p[d * k + d2] = alpha * h[d * k + d2] }
                 p[d * k + d] += priors[d].precision

@@ -154,10 +154,9 @@ struct FMSampler {
             timestamps.map { rowOfDay[Self.number(ofTimestamp: $0)] ?? -1 }
         }
 
-        /// A user's average training day: Σ_t share_t w_t, and per dimension Σ_t share_t T_td
-        /// (the days' terms `w`, `v`: these days' current ones unless given).
-        func userAverage(_ user: Int, k: Int, w: [Double]? = nil, v: [Double]? = nil) -> (bias: Double, factors: [Double]) {
-            let (w, v) = (w ?? self.w, v ?? self.v)
+        /// A user's average training day under the days' terms `w`, `v` (a `Snapshot`'s):
+        /// Σ_t share_t w_t, and per dimension Σ_t share_t T_td.
+        func userAverage(_ user: Int, k: Int, w: [Double], v: [Double]) -> (bias: Double, factors: [Double]) {
             var bias = 0.0, factors = [Double](repeating: 0, count: k)
             for position in userPointers[user]..<userPointers[user + 1] {
                 let t = Int(userDays[position]), share = userShares[position]
