@@ -122,13 +122,14 @@ struct BayesianFMTests {
         }
     }
 
-    @Test(arguments: [("both", "none", "none", "none"), ("users", "genres", "gender", "day"), ("movies", "year", "age", "none"),
-                      ("none", "both", "occupation", "day"), ("users", "none", "zip", "none"), ("both", "both", "all", "day")])
-    func foldedPredictionsAndResidualsAreTheFM(implicit: String, attributes: String, userAttributes: String, time: String) throws {
+    @Test(arguments: [("both", "none", "none", "none", "gaussian"), ("users", "genres", "gender", "day", "both"),
+                      ("movies", "year", "age", "none", "users"), ("none", "both", "occupation", "day", "movies"),
+                      ("users", "none", "zip", "none", "both"), ("both", "both", "all", "day", "gaussian")])
+    func foldedPredictionsAndResidualsAreTheFM(implicit: String, attributes: String, userAttributes: String, time: String, noise: String) throws {
         let data = try Self.data()
         let fm = try BayesianFM.make(["rank": 3, "samples": 4, "burn_in": 0, "keep": 1, "implicit": .text(implicit),
                                       "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes),
-                                      "time": .text(time)], seed: 9)
+                                      "time": .text(time), "noise": .text(noise)], seed: 9)
         let dayList = Array(Set(data.trainTimestamp.map(Self.dayNumber))).sorted()
         #expect(dayList == [-2, -1, 3, 11])
         func served(_ sampler: FMSampler, _ u: Int, _ i: Int) -> Double {
@@ -179,7 +180,8 @@ struct BayesianFMTests {
     /// The draws' statistics follow the residuals in closed form: after any change of a
     /// dimension's block sums (ΔA, ΔC per entity: e_r −= ΔA R_r,d + ΔC), Σ e R of the next
     /// dimension and Σ e equal the sums recomputed from the moved residuals; G and ΣR are the
-    /// rows' own. Users' rows with days: R_r = B_i + T_t.
+    /// rows' own. Users' rows with days: R_r = B_i + T_t. Every sum is weighted by the rows'
+    /// noise weights w_r (G = Σ w R Rᵀ, Σ w e R, …), arbitrary here.
     @Test func statisticsFollowTheResidualsInClosedForm() throws {
         let data = try Self.data()
         let k = 4
@@ -192,36 +194,37 @@ struct BayesianFMTests {
             }
         }
         var residual = sampler.residual
+        var rng = SeededGenerator(seed: 11)
+        let w = residual.map { _ in 0.5 + 1.5 * rng.nextUniform() }
         var statistics = FMSampler.Statistics(count: users.count, pointers: users.pointers, rows: users.rows, blocks: users.blocks,
-                                              k: k, residual: residual) { row, q in
+                                              k: k, residual: residual, weights: w) { row, q in
             let r = vector(row)
             for d in 0..<k { q[d] = r[d] }
         }
         func rows(_ u: Int) -> [Int] { (users.pointers[u]..<users.pointers[u + 1]).map { Int(users.rows[$0]) } }
         for u in 0..<users.count {
             for d in 0..<k {
-                #expect(abs(statistics.linear[u * k + d] - rows(u).reduce(0) { $0 + vector($1)[d] }) < 1e-12)
+                #expect(abs(statistics.linear[u * k + d] - rows(u).reduce(0) { $0 + w[$1] * vector($1)[d] }) < 1e-12)
                 for d2 in d..<k {
                     let g = statistics.gram[u * statistics.packed + FMSampler.Statistics.rowOffset(d, k: k) + d2 - d]
-                    #expect(abs(g - rows(u).reduce(0) { $0 + vector($1)[d] * vector($1)[d2] }) < 1e-12)
+                    #expect(abs(g - rows(u).reduce(0) { $0 + w[$1] * vector($1)[d] * vector($1)[d2] }) < 1e-12)
                 }
             }
         }
-        var rng = SeededGenerator(seed: 11)
         for d in 0..<k {
             for u in 0..<users.count {
                 // What the draws of dimension d read.
                 let state = statistics.state(entity: u, dimension: d, a: 0, squares: 0, count: 0)
-                #expect(abs(state.sumRE - rows(u).reduce(0) { $0 + residual[$1] * vector($1)[d] }) < 1e-9, "user \(u) d \(d)")
-                #expect(abs(state.sumE - rows(u).reduce(0) { $0 + residual[$1] }) < 1e-9)
-                #expect(abs(state.sumR - rows(u).reduce(0) { $0 + vector($1)[d] }) < 1e-12)
-                #expect(abs(state.sumRR - rows(u).reduce(0) { $0 + vector($1)[d] * vector($1)[d] }) < 1e-12)
+                #expect(abs(state.sumRE - rows(u).reduce(0) { $0 + w[$1] * residual[$1] * vector($1)[d] }) < 1e-9, "user \(u) d \(d)")
+                #expect(abs(state.sumE - rows(u).reduce(0) { $0 + w[$1] * residual[$1] }) < 1e-9)
+                #expect(abs(state.sumR - rows(u).reduce(0) { $0 + w[$1] * vector($1)[d] }) < 1e-12)
+                #expect(abs(state.sumRR - rows(u).reduce(0) { $0 + w[$1] * vector($1)[d] * vector($1)[d] }) < 1e-12)
             }
             for u in 0..<users.count {
                 let deltaA = rng.nextGaussian(), deltaC = u % 3 == 0 ? 0 : rng.nextGaussian()
                 for row in rows(u) { residual[row] -= deltaA * vector(row)[d] + deltaC }
                 statistics.drew(entity: u, dimension: d, deltaA: deltaA, deltaC: deltaC,
-                                residualSum: rows(u).reduce(0) { $0 + residual[$1] })
+                                residualSum: rows(u).reduce(0) { $0 + w[$1] * residual[$1] })
             }
         }
     }
@@ -273,17 +276,20 @@ struct BayesianFMTests {
 
     /// The joint draws of the users' ids against their conditional written out row by row: ŷ_r
     /// is linear in user u's id v, h_r = ∂ŷ_r/∂v (by the FM summed pair by pair), and
-    /// v | rest ~ N(m, P⁻¹) with P = α Σ h hᵀ + diag(λ), m = P⁻¹b, b = α Σ h (e_r + ⟨v, h_r⟩) + λ∘μ.
+    /// v | rest ~ N(m, P⁻¹) with P = α Σ w h hᵀ + diag(λ), m = P⁻¹b, b = α Σ w h (e_r + ⟨v, h_r⟩) + λ∘μ
+    /// (w_r: the rows' noise weights, all 1 under Gaussian noise).
     /// The draw is m + U⁻¹z (P = UᵀU by hand here, z the normals given); the means' fold predicts
     /// each row as the FM with the id at m; afterwards the statistics are the sums over the rows'
     /// new residuals, and ΔA, ΔC move each row as the FM does.
-    @Test(arguments: ["none", "all"])
-    func idDrawsAreTheirConditional(userAttributes: String) throws {
+    @Test(arguments: [("none", "gaussian"), ("all", "gaussian"), ("all", "both"), ("none", "users")])
+    func idDrawsAreTheirConditional(userAttributes: String, noise: String) throws {
         let data = try Self.data()
         let k = 3
-        let fm = try BayesianFM.make(["rank": .integer(k), "user_attributes": .text(userAttributes)], seed: 6)
+        let fm = try BayesianFM.make(["rank": .integer(k), "user_attributes": .text(userAttributes), "noise": .text(noise)], seed: 6)
         var sampler = FMSampler(data: data, parameters: fm.parameters, seed: 6)
         for sweep in 1...2 { try sampler.sweep(sweep) }
+        let w = sampler.rowWeight
+        #expect(w.contains { $0 != 1 } == (noise != "gaussian"))
         let n = sampler.users.count, movies = sampler.movies
         func vector(_ row: Int) -> [Double] { (0..<k).map { movies.blockA[$0 * movies.count + Int(sampler.rowMovie[row])] } }
         func rows(_ u: Int) -> [Int] { (sampler.users.pointers[u]..<sampler.users.pointers[u + 1]).map { Int(sampler.users.rows[$0]) } }
@@ -291,7 +297,7 @@ struct BayesianFMTests {
             Self.bruteForce(s, data: data, parameters: fm.parameters, user: Int(data.trainUser[r]), movie: Int(data.trainMovie[r]))
         }
         var statistics = FMSampler.Statistics(count: n, pointers: sampler.users.pointers, rows: sampler.users.rows,
-                                              blocks: sampler.users.blocks, k: k, residual: sampler.residual) { row, q in
+                                              blocks: sampler.users.blocks, k: k, residual: sampler.residual, weights: w) { row, q in
             let r = vector(row)
             for d in 0..<k { q[d] = r[d] }
         }
@@ -310,8 +316,8 @@ struct BayesianFMTests {
                 let e = Double(data.trainValue[r]) - y
                 let vh = (0..<k).reduce(0.0) { $0 + sampler.users.idV[$1 * n + u] * h[$1] }
                 for d in 0..<k {
-                    b[d] += sampler.alpha * h[d] * (e + vh)
-                    for d2 in 0..<k { p[d * k + d2] += sampler.alpha * h[d] * h[d2] }
+                    b[d] += sampler.alpha * w[r] * h[d] * (e + vh)
+                    for d2 in 0..<k { p[d * k + d2] += sampler.alpha * w[r] * h[d] * h[d2] }
                 }
             }
             for d in 0..<k { p[d * k + d] += priors[d].precision; b[d] += priors[d].precision * priors[d].mean }
@@ -324,7 +330,7 @@ struct BayesianFMTests {
                                       shift: [Double](repeating: 0, count: n * k), shiftOwn: [Double](repeating: 0, count: n))
         var rng = SeededGenerator(seed: 21)
         let normals = (0..<(n * k)).map { _ in rng.nextGaussian() }
-        let counts = drawn.users.counts, blocks = drawn.users.blocks, alpha = drawn.alpha
+        let counts = drawn.users.weightSums, blocks = drawn.users.blocks, alpha = drawn.alpha
         let (gramValues, linearValues) = (statistics.gram, statistics.linear)
         var (weightedValues, residualSums) = (statistics.weighted, statistics.residualSum)
         gramValues.withUnsafeBufferPointer { gram in
@@ -379,12 +385,85 @@ struct BayesianFMTests {
                 let e = Double(data.trainValue[r]) - predict(drawn, r)
                 let moved = sampler.residual[r] - deltaC[u] - (0..<k).reduce(0.0) { $0 + deltaA[u * k + $1] * vector(r)[$1] }
                 #expect(abs(e - moved) < 1e-9, "user \(u) row \(r)")
-                sumE += e
-                for d in 0..<k { sumER[d] += e * vector(r)[d] }
+                sumE += w[r] * e
+                for d in 0..<k { sumER[d] += w[r] * e * vector(r)[d] }
             }
             #expect(abs(statistics.residualSum[u] - sumE) < 1e-9)
             for d in 0..<k { #expect(abs(statistics.weighted[u * k + d] - sumER[d]) < 1e-9, "user \(u) d \(d)") }
         }
+    }
+
+    /// The users' first-order weights against their conditional written out row by row: with
+    /// noise weights w_r, w_u | rest ~ N(m, 1/P), P = α Σ w_r + λ, m = (α Σ w_r (e_r + w_u) + λμ)/P;
+    /// the draw is m + z/√P with z the sweep's next normal, user after user.
+    @Test(arguments: ["gaussian", "both"])
+    func firstOrderDrawsAreTheirConditional(noise: String) throws {
+        let data = try Self.data()
+        let fm = try BayesianFM.make(["rank": 3, "noise": .text(noise)], seed: 12)
+        var sampler = FMSampler(data: data, parameters: fm.parameters, seed: 12)
+        for sweep in 1...2 { try sampler.sweep(sweep) }
+        let before = sampler, w = sampler.rowWeight, prior = sampler.firstOrderPriors[0][0]
+        var rng = SeededGenerator(seed: 30), normals = rng
+        FMSampler.sampleFirstOrder(&sampler.users, residual: &sampler.residual, weights: w, alpha: sampler.alpha,
+                                   priors: sampler.firstOrderPriors[0], rng: &rng)
+        for u in 0..<before.users.count {
+            let rows = (before.users.pointers[u]..<before.users.pointers[u + 1]).map { Int(before.users.rows[$0]) }
+            let old = before.users.idW[u]
+            let precision = before.alpha * rows.reduce(0) { $0 + w[$1] } + prior.precision
+            let mean = (before.alpha * rows.reduce(0) { $0 + w[$1] * (before.residual[$1] + old) } + prior.precision * prior.mean) / precision
+            let expected = mean + normals.nextGaussian() / precision.squareRoot()
+            #expect(abs(sampler.users.idW[u] - expected) < 1e-9 * max(1, abs(expected)), "user \(u)")
+        }
+    }
+
+    /// Each side's noise scales from their conditional, Gamma(a + n_e/2, a + α Σ other_r e_r²/2)
+    /// (other_r: the row's scale of the other side): the average of many draws against its
+    /// mean (within 5 standard errors). After a sweep each row's weight is τ_u σ_i and every
+    /// kind's Σ w its rows'.
+    @Test func noiseScalesAreTheirConditional() throws {
+        let data = try Self.data()
+        let fm = try BayesianFM.make(["rank": 3, "noise": "both", "time": "day"], seed: 13)
+        var sampler = FMSampler(data: data, parameters: fm.parameters, seed: 13)
+        for sweep in 1...2 { try sampler.sweep(sweep) }
+        for r in 0..<sampler.rowCount {
+            #expect(sampler.rowWeight[r] == sampler.userScale[Int(sampler.rowUser[r])] * sampler.movieScale[Int(sampler.rowMovie[r])])
+        }
+        #expect(Set(sampler.rowWeight).count > 10)
+        func sums(_ pointers: [Int], _ rows: [Int32]) -> [Double] {
+            (0..<(pointers.count - 1)).map { e in (pointers[e]..<pointers[e + 1]).reduce(0) { $0 + sampler.rowWeight[Int(rows[$1])] } }
+        }
+        for (got, expected) in [(sampler.users.weightSums, sums(sampler.users.pointers, sampler.users.rows)),
+                                (sampler.movies.weightSums, sums(sampler.movies.pointers, sampler.movies.rows)),
+                                (sampler.days!.weightSums, sums(sampler.days!.pointers, sampler.days!.rows))] {
+            #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+        }
+        let other = sampler.rowMovie.map { sampler.movieScale[Int($0)] }, a = 3.0, draws = 4000
+        var rng = SeededGenerator(seed: 14), total = [Double](repeating: 0, count: sampler.users.count)
+        for _ in 0..<draws {
+            var shape = a
+            let scales = FMSampler.drawScales(sampler.users, residual: sampler.residual, other: other, alpha: sampler.alpha,
+                                              shape: &shape, rng: &rng)
+            for u in scales.indices { total[u] += scales[u] }
+        }
+        for u in 0..<sampler.users.count {
+            let rows = (sampler.users.pointers[u]..<sampler.users.pointers[u + 1]).map { Int(sampler.users.rows[$0]) }
+            let shape = a + Double(rows.count) / 2
+            let rate = a + sampler.alpha * rows.reduce(0) { $0 + other[$1] * sampler.residual[$1] * sampler.residual[$1] } / 2
+            let mean = shape / rate, standardError = mean / (shape * Double(draws)).squareRoot()
+            #expect(abs(total[u] / Double(draws) - mean) < 5 * standardError, "user \(u)")
+        }
+    }
+
+    /// The scales' shape drawn from its grid posterior finds the shape scales were drawn with;
+    /// scales all equal put it at the grid's top.
+    @Test(arguments: [1.5, 6.0, 25.0])
+    func noiseShapeFindsTheScalesShape(truth: Double) {
+        var rng = SeededGenerator(seed: 15)
+        let scales = (0..<20_000).map { _ in rng.nextGamma(shape: truth) / truth }
+        let draws = (0..<20).map { _ in FMSampler.drawShape(scales, rng: &rng) }
+        let average = draws.reduce(0, +) / 20
+        #expect(abs(average / truth - 1) < 0.1, "\(draws)")
+        #expect(FMSampler.drawShape([Double](repeating: 1, count: 100), rng: &rng) == FMSampler.shapeGrid.last)
     }
 
     /// U with A = UᵀU (k × k, row-major, U upper triangular), column by column.

@@ -183,11 +183,16 @@ struct AlgorithmConformance {
     @Test func bpmf() throws {
         try Conformance.run(.init(recovery: 0.05)) { try BPMF.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10]) }
     }
-    @Test(arguments: [("both", "none", "none", "none"), ("none", "none", "none", "none"), ("both", "both", "all", "day")])
-    func bayesianFM(implicit: String, attributes: String, userAttributes: String, time: String) throws {
-        try Conformance.run(.init(recovery: 0.05)) {
+    /// Every feature group and the day at once recover the exact matrix less closely in 60 sweeps
+    /// (train RMSE 0.044 with Gaussian noise, 0.097 with noise scales per user and movie; 0.045 after
+    /// 240 sweeps): a looser bound there.
+    @Test(arguments: [("both", "none", "none", "none", "both", 0.05), ("none", "none", "none", "none", "gaussian", 0.05),
+                      ("users", "genres", "age", "none", "movies", 0.05), ("both", "both", "all", "day", "both", 0.1)])
+    func bayesianFM(implicit: String, attributes: String, userAttributes: String, time: String, noise: String, recovery: Double) throws {
+        try Conformance.run(.init(recovery: recovery)) {
             try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "implicit": .text(implicit),
-                                 "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes), "time": .text(time)])
+                                 "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes), "time": .text(time),
+                                 "noise": .text(noise)])
         }
     }
     @Test func ease() throws { try Conformance.run(.init(seeded: false)) { _ in try EASE.make(["lambda": 1]) } }

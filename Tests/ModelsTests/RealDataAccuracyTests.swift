@@ -21,16 +21,17 @@ struct RealDataAccuracyTests {
     }
 
     /// Rank 8 (ML-100K's 80,000 ratings carry fewer factors than ML-1M's default 32, which gives
-    /// 0.8933 here), the default chain (400 samples averaged), 4–5 s. The curve's last point (the
-    /// exact average) without side information: 0.8891 at seed 42 (stored model 0.8900–0.8906
-    /// over seeds 1–5); with the movies' genres and years (u.item) and the users' gender, age,
-    /// occupation and zip (u.user): 0.8866 (stored 0.8863–0.8875 over seeds 1–5). With the day
-    /// feature, the literature's protocol (each held-out rating with its own day's terms, the
-    /// extra `test_rmse_own_day`): 0.8835 at seed 42; what is served (each user's average day) is
-    /// then 0.8869. The bounds sit above the chain's spread (myFM timeSVD++ flipped, ordinal:
-    /// 0.8878; BPMF 0.9046).
+    /// 0.8933 here), the default chain (400 samples averaged, noise scales per user and movie),
+    /// 5–7 s. The curve's last point (the exact average) over seeds 1–5: without side information
+    /// 0.8860–0.8867 (one noise variance, before the scales: 0.8900–0.8906); with the movies'
+    /// genres and years (u.item) and the users' gender, age, occupation and zip (u.user):
+    /// 0.8839–0.8851 (before: 0.8863–0.8875). With the day feature, the literature's protocol
+    /// (each held-out rating with its own day's terms, the extra `test_rmse_own_day`):
+    /// 0.8815–0.8825; what is served (each user's average day) 0.8848–0.8857. The bounds sit
+    /// above the chain's spread and below the Gaussian-noise chain's (myFM timeSVD++ flipped,
+    /// ordinal: 0.8878; BPMF 0.9046).
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"),
-          arguments: [("none", "none", "none", 0.893), ("both", "all", "none", 0.889), ("both", "all", "day", 0.887)])
+          arguments: [("none", "none", "none", 0.888), ("both", "all", "none", 0.887), ("both", "all", "day", 0.8845)])
     func bayesianFMOnU1(movieAttributes: String, userAttributes: String, time: String, bound: Double) throws {
         guard let data = try ml100kU1(.none) else { return }
         let trained = try BayesianFM.make(["rank": 8, "movie_attributes": .text(movieAttributes), "user_attributes": .text(userAttributes),
@@ -39,7 +40,7 @@ struct RealDataAccuracyTests {
         #expect(rmse <= bound, "Bayesian FM u1 held-out RMSE \(rmse), movie attributes \(movieAttributes), user attributes \(userAttributes), time \(time)")
         if time == "day" {
             // Served: the users' average days, on the curve (what evaluate measures); above the own-day figure.
-            #expect(trained.curve.testRMSE.last! <= 0.890 && trained.curve.testRMSE.last! > rmse)
+            #expect(trained.curve.testRMSE.last! <= 0.8875 && trained.curve.testRMSE.last! > rmse)
         }
     }
 

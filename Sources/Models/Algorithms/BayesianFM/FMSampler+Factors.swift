@@ -55,7 +55,7 @@ extension FMSampler {
         /// The sums over the rows of `count` entities (`rows[pointers[e]..<pointers[e + 1]]`),
         /// with `vector(row, into)` writing R_row; entities in parallel `blocks`.
         init(count: Int, pointers: [Int], rows: [Int32], blocks: [Range<Int>], k: Int, residual: [Double],
-             vector: (Int, UnsafeMutablePointer<Double>) -> Void) {
+             weights: [Double] = [], vector: (Int, UnsafeMutablePointer<Double>) -> Void) {
             self.k = k
             let packed = k * (k + 1) / 2
             var gram = [Double](repeating: 0, count: count * packed)
@@ -66,6 +66,7 @@ extension FMSampler {
             weighted.withUnsafeMutableBufferPointer { weighted in
             residualSum.withUnsafeMutableBufferPointer { residualSum in
             residual.withUnsafeBufferPointer { residual in
+            weights.withUnsafeBufferPointer { weights in
             rows.withUnsafeBufferPointer { rows in
                 let (gram, linear, weighted, residualSum) = (UncheckedBuffer(gram), UncheckedBuffer(linear),
                                                              UncheckedBuffer(weighted), UncheckedBuffer(residualSum))
@@ -87,8 +88,16 @@ extension FMSampler {
                             for j in 0..<n {
                                 let row = Int(rows[chunk + j]), q = matrix + j * width
                                 vector(row, q)
-                                q[k] = 1
-                                q[k + 1] = residual[row]
+                                if weights.isEmpty {
+                                    q[k] = 1
+                                    q[k + 1] = residual[row]
+                                } else {
+                                    // Weighted rows: √w_r [R_r, 1, e_r] gives Σ w R Rᵀ, Σ w R, Σ w e R, Σ w e.
+                                    let s = weights[row].squareRoot()
+                                    for d in 0..<k { q[d] *= s }
+                                    q[k] = s
+                                    q[k + 1] = residual[row] * s
+                                }
                             }
                             BLAS.syrkUpperTransposed(n: width, k: n, alpha: 1, a: matrix, lda: width, beta: chunk == start ? 0 : 1,
                                                      c: full, ldc: width)
@@ -102,7 +111,7 @@ extension FMSampler {
                         residualSum[entity] = full[k * width + k + 1]
                     }
                 }
-            }}}}}}
+            }}}}}}}
             (self.gram, self.linear, self.weighted, self.residualSum) = (gram, linear, weighted, residualSum)
         }
 
@@ -204,7 +213,7 @@ extension FMSampler {
                 }
             }
             var statistics = Statistics(count: count, pointers: pointers, rows: rows, blocks: blocks, k: k,
-                                        residual: residual, vector: vector)
+                                        residual: residual, weights: noise.isGaussian ? [] : rowWeight, vector: vector)
             var deltaA = [Double](repeating: 0, count: count * k), deltaC = [Double](repeating: 0, count: count)
             var means: MeanIDs?
             switch kind {
@@ -286,7 +295,7 @@ extension FMSampler {
         var idV = side.idV, blockA = side.blockA, blockD = side.blockD, groupV = side.groups.map(\.v)
         side.idV = []; side.blockA = []; side.blockD = []
         for g in side.groups.indices { side.groups[g].v = [] }
-        let groups = side.groups, counts = side.counts
+        let groups = side.groups, counts = side.weightSums
         defer {
             (side.idV, side.blockA, side.blockD) = (idV, blockA, blockD)
             for g in side.groups.indices { side.groups[g].v = groupV[g] }

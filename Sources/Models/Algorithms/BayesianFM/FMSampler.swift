@@ -22,6 +22,8 @@ struct FMSampler {
         let blocks: [Range<Int>]
         /// The first entity of the second half of the draws (`drawSide`): about half the rows before it.
         let boundary: Int
+        /// Σ w_r over the entity's rows (the rows' noise weights; n_e while every w_r = 1).
+        var weightSums: [Double]
 
         var idW: [Double]
         var idV: [Double]                           // dimension-major
@@ -112,6 +114,8 @@ struct FMSampler {
         let blocks: [Range<Int>]
         var w: [Double]
         var v: [Double]                             // dimension-major
+        /// Σ w_r over each day's rows (the rows' noise weights).
+        var weightSums: [Double]
         var firstOrderPrior = Prior()
         var factorPriors: [Prior]
 
@@ -135,6 +139,7 @@ struct FMSampler {
             let (pointers, order) = SparseRows.rowOrder(rows: count, rowOf: dayOfRow)
             (self.pointers, rows) = (pointers, order.map { Int32($0) })
             blocks = FMSampler.balancedBlocks(pointers: pointers)
+            weightSums = (0..<count).map { Double(pointers[$0 + 1] - pointers[$0]) }
             var perUser = [[Int32: Int]](repeating: [:], count: users)
             for (row, user) in rowUser.enumerated() { perUser[Int(user)][dayOfRow[row], default: 0] += 1 }
             var userPointers = [0], userDays: [Int32] = [], userShares: [Double] = []
@@ -184,6 +189,12 @@ struct FMSampler {
     /// The user and movie of each training row.
     let rowUser: [Int32], rowMovie: [Int32]
     var residual: [Double]
+    /// Each row's noise weight: y_r ~ N(ŷ_r, 1/(α w_r)); all 1 under Gaussian noise.
+    var rowWeight: [Double]
+    let noise: Noise
+    /// The noise weights' factors τ_u and σ_i, and their Gamma priors' shapes (`Noise`).
+    var userScale: [Double], movieScale: [Double]
+    var userShape = 10.0, movieShape = 10.0
     var global = 0.0
     var alpha = 1.0
     /// Priors per side ([users, movies]) and group (the id group, then the side's partner
@@ -219,6 +230,10 @@ struct FMSampler {
             ? Days(timestamps: data.trainTimestamp, rowUser: data.trainUser, users: data.userCount, k: k, scale: parameters.chain.initScale, rng: &rng)
             : nil
         (rowUser, rowMovie) = (data.trainUser, data.trainMovie)
+        rowWeight = [Double](repeating: 1, count: rowCount)
+        noise = parameters.noise
+        userScale = [Double](repeating: 1, count: data.userCount)
+        movieScale = [Double](repeating: 1, count: data.movieCount)
         let groups = [1 + users.groups.count, 1 + movies.groups.count]
         firstOrderPriors = groups.map { [Prior](repeating: Prior(), count: $0) }
         factorPriors = groups.map { [[Prior]](repeating: [Prior](repeating: Prior(), count: parameters.rank), count: $0) }
@@ -279,7 +294,7 @@ struct FMSampler {
             count: entities, pointers: pointers, rows: order.map { Int32($0) }, counts: counts,
             blocks: balancedBlocks(pointers: pointers),
             boundary: pointers.firstIndex { 2 * $0 >= pointers[entities] }.map { min($0, entities) } ?? entities,
-            idW: [Double](repeating: 0, count: entities), idV: idV, groups: groups,
+            weightSums: counts, idW: [Double](repeating: 0, count: entities), idV: idV, groups: groups,
             blockW: [Double](repeating: 0, count: entities),
             blockA: [Double](repeating: 0, count: k * entities), blockD: [Double](repeating: 0, count: k * entities))
         for g in side.groups.indices {
@@ -312,14 +327,16 @@ struct FMSampler {
 
     mutating func sweep(_ sweep: Int) throws {
         var rng = SeededGenerator(seed: seed).stream(sweep)
-        // α ~ Gamma(1 + N/2, 1 + SSE/2).
-        let sse = residual.reduce(0.0) { $0 + $1 * $1 }
+        if !noise.isGaussian { sampleWeights(rng: &rng) }
+        // α ~ Gamma(1 + N/2, 1 + SSE/2), SSE = Σ w_r e_r².
+        var sse = 0.0
+        for r in 0..<rowCount { sse += rowWeight[r] * residual[r] * residual[r] }
         alpha = rng.nextGamma(shape: 1 + Double(rowCount) / 2) / (1 + sse / 2)
         sampleHyperParameters(rng: &rng)
         sampleGlobal(rng: &rng)
-        Self.sampleFirstOrder(&users, residual: &residual, alpha: alpha, priors: firstOrderPriors[0], rng: &rng)
-        Self.sampleFirstOrder(&movies, residual: &residual, alpha: alpha, priors: firstOrderPriors[1], rng: &rng)
-        if days != nil { Self.sampleFirstOrder(&days!, residual: &residual, alpha: alpha, rng: &rng) }
+        Self.sampleFirstOrder(&users, residual: &residual, weights: rowWeight, alpha: alpha, priors: firstOrderPriors[0], rng: &rng)
+        Self.sampleFirstOrder(&movies, residual: &residual, weights: rowWeight, alpha: alpha, priors: firstOrderPriors[1], rng: &rng)
+        if days != nil { Self.sampleFirstOrder(&days!, residual: &residual, weights: rowWeight, alpha: alpha, rng: &rng) }
         // The factors, one block kind at a time, every dimension (see `sampleFactors(of:)`).
         sampleFactors(of: .users, rng: &rng)
         sampleFactors(of: .movies, rng: &rng)
@@ -356,9 +373,10 @@ struct FMSampler {
 
     mutating func sampleGlobal(rng: inout SeededGenerator) {
         // w₀: prior N(0, 1); h = 1 on every row.
-        let sum = residual.reduce(0.0, +)
+        var sum = 0.0, weights = 0.0
+        for r in 0..<rowCount { sum += rowWeight[r] * residual[r]; weights += rowWeight[r] }
         let old = global
-        global = Self.draw(old, Double(rowCount), sum, Prior(), alpha, &rng)
+        global = Self.draw(old, weights, sum, Prior(), alpha, &rng)
         let delta = global - old
         for r in 0..<rowCount { residual[r] -= delta }
     }
@@ -380,17 +398,17 @@ struct FMSampler {
 
     /// Every first-order weight of one side: h = x_f on the rows of the blocks holding f.
     /// `priors`: the id group's, then the partner groups'.
-    static func sampleFirstOrder(_ side: inout Side, residual: inout [Double], alpha: Double,
+    static func sampleFirstOrder(_ side: inout Side, residual: inout [Double], weights: [Double], alpha: Double,
                                  priors: [Prior], rng: inout SeededGenerator) {
         let n = side.count
         var e = perEntity(side) { entity, range, rows in
             var s = 0.0
-            for position in range { s += residual[Int(rows[position])] }
+            for position in range { let row = Int(rows[position]); s += weights[row] * residual[row] }
             return s
         }
         let oldW = side.blockW
         for entity in 0..<n {
-            let count = side.counts[entity]
+            let count = side.weightSums[entity]
             let old = side.idW[entity]
             let new = draw(old, count, e[entity], priors[0], alpha, &rng)
             let delta = new - old
@@ -405,7 +423,7 @@ struct FMSampler {
                 var hh = 0.0, he = 0.0
                 for position in range {
                     let entity = Int(g.featureEntities[position]), x = g.weight[entity]
-                    hh += x * x * side.counts[entity]
+                    hh += x * x * side.weightSums[entity]
                     he += x * e[entity]
                 }
                 let old = side.groups[group].w[feature]
@@ -415,7 +433,7 @@ struct FMSampler {
                 for position in range {
                     let entity = Int(g.featureEntities[position]), x = g.weight[entity]
                     side.blockW[entity] += delta * x
-                    e[entity] -= delta * x * side.counts[entity]
+                    e[entity] -= delta * x * side.weightSums[entity]
                 }
             }
         }
@@ -425,16 +443,16 @@ struct FMSampler {
     }
 
     /// Every day's first-order weight: h = 1 on the day's rows.
-    static func sampleFirstOrder(_ days: inout Days, residual: inout [Double], alpha: Double, rng: inout SeededGenerator) {
+    static func sampleFirstOrder(_ days: inout Days, residual: inout [Double], weights: [Double], alpha: Double, rng: inout SeededGenerator) {
         let sums = perDay(days, residual: &residual) { _, rows, residual in
             var s = 0.0
-            for row in rows { s += residual[Int(row)] }
+            for row in rows { s += weights[Int(row)] * residual[Int(row)] }
             return (s, 0)
         }.0
         var delta = [Double](repeating: 0, count: days.count)
         for t in 0..<days.count {
             let old = days.w[t]
-            days.w[t] = draw(old, Double(days.pointers[t + 1] - days.pointers[t]), sums[t], days.firstOrderPrior, alpha, &rng)
+            days.w[t] = draw(old, days.weightSums[t], sums[t], days.firstOrderPrior, alpha, &rng)
             delta[t] = days.w[t] - old
         }
         _ = perDay(days, residual: &residual) { t, rows, residual in
@@ -567,5 +585,87 @@ extension FMSampler.Side {
             }
         }
         return bias
+    }
+}
+
+extension FMSampler {
+    /// The rows' noise model: y_r ~ N(ŷ_r, 1/(α w_r)) with w_r = τ_u σ_i, a precision scale per
+    /// user and per movie (each 1 when its side is off), τ_u ~ Gamma(a_u, a_u) and
+    /// σ_i ~ Gamma(a_i, a_i) (mean 1), the shapes a drawn too (`drawShape`).
+    struct Noise: Equatable, Sendable {
+        var users = false, movies = false
+        static let gaussian = Noise()
+        var isGaussian: Bool { !users && !movies }
+    }
+
+    /// The shapes' grid: 161 values log-spaced over [0.1, 1000], a uniform prior over them.
+    static let shapeGrid = (0...160).map { Foundation.exp(Foundation.log(0.1) + Double($0) * Foundation.log(10_000.0) / 160) }
+
+    /// a | scales for scales s_e ~ Gamma(a, a): the grid's posterior,
+    /// p(a | s) ∝ Π_e aᵃ/Γ(a) s_e^(a−1) e^(−a s_e), drawn exactly.
+    static func drawShape(_ scales: [Double], rng: inout SeededGenerator) -> Double {
+        let n = Double(scales.count)
+        let sumLog = scales.reduce(0.0) { $0 + Foundation.log($1) }, sum = scales.reduce(0.0, +)
+        let logs = shapeGrid.map { a in n * (a * Foundation.log(a) - Foundation.lgamma(a)) + (a - 1) * sumLog - a * sum }
+        let top = logs.max()!
+        let weights = logs.map { Foundation.exp($0 - top) }
+        var u = rng.nextUniform() * weights.reduce(0, +)
+        for (index, weight) in weights.enumerated() {
+            u -= weight
+            if u < 0 { return shapeGrid[index] }
+        }
+        return shapeGrid[shapeGrid.count - 1]
+    }
+
+    /// One side's scales given the rows' other factor (`other[r]`: σ_i for a user's row, τ_u for
+    /// a movie's): Gamma(a + n_e/2, a + α Σ_r other_r e_r² / 2), then a given them.
+    static func drawScales(_ side: Side, residual: [Double], other: [Double], alpha: Double, shape: inout Double,
+                           rng: inout SeededGenerator) -> [Double] {
+        let squares = perEntity(side) { _, range, rows in
+            var s = 0.0
+            for position in range {
+                let row = Int(rows[position])
+                s += other[row] * residual[row] * residual[row]
+            }
+            return s
+        }
+        let a = shape
+        let scales = (0..<side.count).map { e in rng.nextGamma(shape: a + side.counts[e] / 2) / (a + alpha * squares[e] / 2) }
+        shape = drawShape(scales, rng: &rng)
+        return scales
+    }
+
+    /// The rows' noise weights from their conditionals given the residuals and α (the users'
+    /// scales, then the movies'), then every kind's Σ w.
+    mutating func sampleWeights(rng: inout SeededGenerator) {
+        let ones = [Double](repeating: 1, count: rowCount)
+        if noise.users {
+            let other = noise.movies ? rowMovie.map { movieScale[Int($0)] } : ones
+            userScale = Self.drawScales(users, residual: residual, other: other, alpha: alpha, shape: &userShape, rng: &rng)
+        }
+        if noise.movies {
+            let other = noise.users ? rowUser.map { userScale[Int($0)] } : ones
+            movieScale = Self.drawScales(movies, residual: residual, other: other, alpha: alpha, shape: &movieShape, rng: &rng)
+        }
+        for r in 0..<rowCount {
+            rowWeight[r] = (noise.users ? userScale[Int(rowUser[r])] : 1) * (noise.movies ? movieScale[Int(rowMovie[r])] : 1)
+        }
+        let weights = rowWeight
+        func sums(_ side: Side) -> [Double] {
+            Self.perEntity(side) { _, range, rows in
+                var s = 0.0
+                for position in range { s += weights[Int(rows[position])] }
+                return s
+            }
+        }
+        users.weightSums = sums(users)
+        movies.weightSums = sums(movies)
+        if let d = days {
+            days!.weightSums = (0..<d.count).map { t in
+                var s = 0.0
+                for position in d.pointers[t]..<d.pointers[t + 1] { s += weights[Int(d.rows[position])] }
+                return s
+            }
+        }
     }
 }
