@@ -36,7 +36,8 @@ import LinearAlgebra
 /// decide how much each rating counts while fitting. ML-1M: 0.8209 → 0.8178 held-out RMSE;
 /// ML-100K u1, rank 8: 0.8902 → 0.8865 (`gaussian`: one variance for every rating).
 ///
-/// **Sampling.** Each sweep draws α, the hyper-parameters, w₀, every w_f, then the factors one
+/// **Sampling.** Each sweep draws the noise scales and their shapes (users', then movies'), α,
+/// the hyper-parameters, w₀, every w_f, then the factors one
 /// block kind at a time — every user block's factors, then every movie block's (then the days')
 /// — each entity's id vector jointly (all rank dimensions from its multivariate Gaussian
 /// conditional, entities in parallel: `FMSampler.IDDraws`), the shared features' v_fk one

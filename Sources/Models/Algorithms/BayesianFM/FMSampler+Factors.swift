@@ -16,7 +16,9 @@ import LinearAlgebra
 /// sums for the later dimensions follow in closed form: Σ e R_d' −= G_e[d, d'] ΔA + ΣR_d' ΔC.
 /// The residuals themselves are updated once, at the end of the kind: e_r −= ⟨ΔA_e, R_r⟩ + ΣΔC_e.
 /// One pass of O(k²) per row (a `syrk` per entity) replaces a pass per dimension; the draws,
-/// coordinate after coordinate, are exact Gibbs as before.
+/// coordinate after coordinate, are exact Gibbs as before. With noise weights w_r (`Noise`)
+/// every sum over rows is weighted — G = Σ w R Rᵀ, Σ w R, Σ w e R, Σ w e, and a block's count
+/// n_e becomes Σ w — and the formulas here and below are unchanged.
 ///
 /// Each entity's *id* vector (the one feature of its block no other block holds) is drawn first,
 /// all k dimensions at once (`IDDraws`): given everything else the ids of a kind are independent
@@ -53,7 +55,8 @@ extension FMSampler {
         }
 
         /// The sums over the rows of `count` entities (`rows[pointers[e]..<pointers[e + 1]]`),
-        /// with `vector(row, into)` writing R_row; entities in parallel `blocks`.
+        /// with `vector(row, into)` writing R_row; entities in parallel `blocks`. `weights`: each
+        /// row's noise weight w_r, every sum then weighted (empty: all 1).
         init(count: Int, pointers: [Int], rows: [Int32], blocks: [Range<Int>], k: Int, residual: [Double],
              weights: [Double] = [], vector: (Int, UnsafeMutablePointer<Double>) -> Void) {
             self.k = k

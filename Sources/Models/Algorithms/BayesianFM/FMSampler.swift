@@ -630,7 +630,10 @@ extension FMSampler {
             return s
         }
         let a = shape
-        let scales = (0..<side.count).map { e in rng.nextGamma(shape: a + side.counts[e] / 2) / (a + alpha * squares[e] / 2) }
+        // (Kept above the smallest normal double: a Gamma draw of shape below 1 can round to 0, whose log the shape's draw reads.)
+        let scales = (0..<side.count).map { e in
+            max(rng.nextGamma(shape: a + side.counts[e] / 2) / (a + alpha * squares[e] / 2), .leastNormalMagnitude)
+        }
         shape = drawShape(scales, rng: &rng)
         return scales
     }
