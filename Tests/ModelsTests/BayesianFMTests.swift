@@ -330,7 +330,7 @@ struct BayesianFMTests {
                                       shift: [Double](repeating: 0, count: n * k), shiftOwn: [Double](repeating: 0, count: n))
         var rng = SeededGenerator(seed: 21)
         let normals = (0..<(n * k)).map { _ in rng.nextGaussian() }
-        let counts = drawn.users.weightSums, blocks = drawn.users.blocks, alpha = drawn.alpha
+        let weightSums = drawn.users.weightSums, blocks = drawn.users.blocks, alpha = drawn.alpha
         let (gramValues, linearValues) = (statistics.gram, statistics.linear)
         var (weightedValues, residualSums) = (statistics.weighted, statistics.residualSum)
         gramValues.withUnsafeBufferPointer { gram in
@@ -347,7 +347,7 @@ struct BayesianFMTests {
         means.shift.withUnsafeMutableBufferPointer { shift in
         means.shiftOwn.withUnsafeMutableBufferPointer { shiftOwn in
         normals.withUnsafeBufferPointer { normals in
-            let draws = FMSampler.IDDraws(k: k, n: n, packed: statistics.packed, alpha: alpha, priors: priors, counts: counts, blocks: blocks,
+            let draws = FMSampler.IDDraws(k: k, n: n, packed: statistics.packed, alpha: alpha, priors: priors, weightSums: weightSums, blocks: blocks,
                                           gram: gram, linear: linear, weighted: UncheckedBuffer(weighted), residualSum: UncheckedBuffer(residualSum),
                                           idV: UncheckedBuffer(idV), blockA: UncheckedBuffer(blockA), blockD: UncheckedBuffer(blockD),
                                           deltaA: UncheckedBuffer(deltaA), deltaC: UncheckedBuffer(deltaC),
@@ -566,8 +566,8 @@ struct BayesianFMTests {
         var rng = SeededGenerator(seed: 14), total = [Double](repeating: 0, count: sampler.users.count)
         for _ in 0..<draws {
             var shape = a
-            let scales = FMSampler.drawScales(sampler.users, residual: sampler.residual, other: other, alpha: sampler.alpha,
-                                              shape: &shape, rng: &rng)
+            let scales = FMSampler.drawScales(sampler.users, residual: sampler.residual, otherScale: sampler.movieScale,
+                                              otherOf: sampler.rowMovie, alpha: sampler.alpha, shape: &shape, rng: &rng)
             for u in scales.indices { total[u] += scales[u] }
         }
         for u in 0..<sampler.users.count {

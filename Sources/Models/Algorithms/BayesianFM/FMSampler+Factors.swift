@@ -298,7 +298,7 @@ extension FMSampler {
         var idV = side.idV, blockA = side.blockA, blockD = side.blockD, groupV = side.groups.map(\.v)
         side.idV = []; side.blockA = []; side.blockD = []
         for g in side.groups.indices { side.groups[g].v = [] }
-        let groups = side.groups, counts = side.weightSums
+        let groups = side.groups, weightSums = side.weightSums
         defer {
             (side.idV, side.blockA, side.blockD) = (idV, blockA, blockD)
             for g in side.groups.indices { side.groups[g].v = groupV[g] }
@@ -324,7 +324,7 @@ extension FMSampler {
             func prepare(_ half: Range<Int>, _ d: Int) {
                 let base = d * n
                 for e in half {
-                    state[e] = Statistics.state(entity: e, dimension: d, a: blockA[base + e], squares: blockD[base + e], count: counts[e],
+                    state[e] = Statistics.state(entity: e, dimension: d, a: blockA[base + e], squares: blockD[base + e], count: weightSums[e],
                                                 k: k, packed: packed, gram: gram, linear: linear,
                                                 weighted: UnsafeBufferPointer(weighted), residualSum: residualSum[e])
                 }
@@ -409,7 +409,7 @@ extension FMSampler {
             }
             // The ids first, every entity in parallel (independent given the rest), then the
             // groups' coordinates. No second thread to be had: both halves here (the same bytes).
-            let ids = IDDraws(k: k, n: n, packed: packed, alpha: alpha, priors: priors[0], counts: counts, blocks: side.blocks,
+            let ids = IDDraws(k: k, n: n, packed: packed, alpha: alpha, priors: priors[0], weightSums: weightSums, blocks: side.blocks,
                               gram: gram, linear: linear, weighted: UncheckedBuffer(weighted), residualSum: UncheckedBuffer(residualSum),
                               idV: UncheckedBuffer(idV), blockA: UncheckedBuffer(blockA), blockD: UncheckedBuffer(blockD),
                               deltaA: UncheckedBuffer(deltaA), deltaC: UncheckedBuffer(deltaC),
@@ -457,7 +457,8 @@ extension FMSampler {
         let k: Int, n: Int, packed: Int
         let alpha: Double
         let priors: [Prior]
-        let counts: [Double]
+        /// Σ w_r over each entity's rows (n_e under Gaussian noise).
+        let weightSums: [Double]
         let blocks: [Range<Int>]
         let gram: UnsafeBufferPointer<Double>, linear: UnsafeBufferPointer<Double>
         let weighted: UncheckedBuffer<Double>, residualSum: UncheckedBuffer<Double>
@@ -481,7 +482,7 @@ extension FMSampler {
         /// P and b of entity e (into `h`, `p`, `b`; `o`, `v`: its O and current id).
         func conditional(entity e: Int, h: UnsafeMutablePointer<Double>, p: UnsafeMutablePointer<Double>,
                          b: UnsafeMutablePointer<Double>, o: UnsafeMutablePointer<Double>, v: UnsafeMutablePointer<Double>) {
-            let count = counts[e], sumE = residualSum[e]
+            let count = weightSums[e], sumE = residualSum[e]
             let sumR = linear.baseAddress! + e * k
             for d in 0..<k { v[d] = idV[d * n + e]; o[d] = blockA[d * n + e] - v[d] }
             for d in 0..<k {
@@ -536,7 +537,7 @@ extension FMSampler {
                 meanC[e] = ownTerms
                 shiftOwn[e] = toMeanO
             }
-            let count = counts[e]
+            let count = weightSums[e]
             var dotO = 0.0, dotR = 0.0
             for d in 0..<k {
                 delta[d] = b[d] - v[d]

@@ -617,15 +617,16 @@ extension FMSampler {
         return shapeGrid[shapeGrid.count - 1]
     }
 
-    /// One side's scales given the rows' other factor (`other[r]`: σ_i for a user's row, τ_u for
-    /// a movie's): Gamma(a + n_e/2, a + α Σ_r other_r e_r² / 2), then a given them.
-    static func drawScales(_ side: Side, residual: [Double], other: [Double], alpha: Double, shape: inout Double,
-                           rng: inout SeededGenerator) -> [Double] {
+    /// One side's scales given the other side's (`otherScale[otherOf[r]]` for row r: σ_i for a
+    /// user's row, τ_u for a movie's; all 1 when that side has none):
+    /// Gamma(a + n_e/2, a + α Σ_r other_r e_r² / 2), then a given them.
+    static func drawScales(_ side: Side, residual: [Double], otherScale: [Double], otherOf: [Int32], alpha: Double,
+                           shape: inout Double, rng: inout SeededGenerator) -> [Double] {
         let squares = perEntity(side) { _, range, rows in
             var s = 0.0
             for position in range {
                 let row = Int(rows[position])
-                s += other[row] * residual[row] * residual[row]
+                s += otherScale[Int(otherOf[row])] * residual[row] * residual[row]
             }
             return s
         }
@@ -639,20 +640,17 @@ extension FMSampler {
     }
 
     /// The rows' noise weights from their conditionals given the residuals and α (the users'
-    /// scales, then the movies'), then every kind's Σ w.
+    /// scales, then the movies'; a side without scales keeps them at 1), then every kind's Σ w.
     mutating func sampleWeights(rng: inout SeededGenerator) {
-        let ones = [Double](repeating: 1, count: rowCount)
         if noise.users {
-            let other = noise.movies ? rowMovie.map { movieScale[Int($0)] } : ones
-            userScale = Self.drawScales(users, residual: residual, other: other, alpha: alpha, shape: &userShape, rng: &rng)
+            userScale = Self.drawScales(users, residual: residual, otherScale: movieScale, otherOf: rowMovie, alpha: alpha,
+                                        shape: &userShape, rng: &rng)
         }
         if noise.movies {
-            let other = noise.users ? rowUser.map { userScale[Int($0)] } : ones
-            movieScale = Self.drawScales(movies, residual: residual, other: other, alpha: alpha, shape: &movieShape, rng: &rng)
+            movieScale = Self.drawScales(movies, residual: residual, otherScale: userScale, otherOf: rowUser, alpha: alpha,
+                                         shape: &movieShape, rng: &rng)
         }
-        for r in 0..<rowCount {
-            rowWeight[r] = (noise.users ? userScale[Int(rowUser[r])] : 1) * (noise.movies ? movieScale[Int(rowMovie[r])] : 1)
-        }
+        for r in 0..<rowCount { rowWeight[r] = userScale[Int(rowUser[r])] * movieScale[Int(rowMovie[r])] }
         let weights = rowWeight
         func sums(_ side: Side) -> [Double] {
             Self.perEntity(side) { _, range, rows in
