@@ -15,18 +15,22 @@ The steps, all on documented files (see the README's formats):
 1. resolve the alias file <store>/<name>/aliases/<alias>.json to a version;
 2. check model.h5 against the sha256 in manifest.json;
 3. recommend, from the ranking head (/ranking, else /rating): factors score = movie_bias +
-   user_factors[u] · movie_factors; item-item (EASE) score = Σ w_j weights[j] over the user's
+   user_factors[u] · movie_factors; ordinal-factors the expected rating (step 4's link);
+   item-item (EASE) score = Σ w_j weights[j] over the user's
    training movies j (w_j = the head's input_weight, 1 when absent); sparse-item-item the same sum
    over the kept entries (row_ptr/column/value);
    drop the user's training movies, take the k best, ties to the lower movie index; a user with
    no training ratings gets the most-rated movies (cold start);
-4. predict, from the rating head (/rating): clip(global_mean + user_bias[u] + movie_bias[i] +
-   user_factors[u] · movie_factors[i]); an unknown user gets global_mean + movie_bias[i], a movie
-   without training ratings global_mean + user_bias[u] (flagged cold_start).
+4. predict, from the rating head (/rating): clip(η), η = global_mean + user_bias[u] +
+   movie_bias[i] + user_factors[u] · movie_factors[i]; under ordered probit (model_kind
+   ordinal-factors) the expected rating rating_min + rating_step · Σ_c Φ(user_scale[u] ·
+   movie_scale[i] · (η − cut_points[c])); an unknown user gets global_mean + movie_bias[i], a
+   movie without training ratings global_mean + user_bias[u] (flagged cold_start).
 Version-1 files (one model in /model, attributes at the root) are read too.
 """
 import hashlib
 import json
+import math
 import sys
 
 import h5py
@@ -56,13 +60,22 @@ def open_model(store, reference):
     return model, name, version
 
 
+def expected_rating(model, group, eta, u, movies):
+    """Ordered probit's link (ordinal-factors): rating_min + rating_step · Σ_c Φ(s_u s_i (η − κ_c))."""
+    phi = np.vectorize(lambda x: 0.5 * math.erfc(-x / math.sqrt(2)), otypes=[np.float64])
+    s = np.float64(group["user_scale"][u]) * group["movie_scale"][movies].astype(np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    total = sum(phi(s * (eta - np.float64(cut))) for cut in group["cut_points"][:])
+    return (model.attrs["rating_min"] + model.attrs["rating_step"] * total).astype(np.float32)
+
+
 def heads(model):
     """(rating head, ranking head) as (group, kind, rank-holder) tuples; None where absent."""
     if model.attrs["format_version"] == 1:
         kind = model.attrs.get("model_kind", "factors")
         head = (model["model"], kind, model)
         return (head if kind == "factors" else None), head
-    rating = (model["rating"], "factors", model["rating"]) if "rating" in model else None
+    rating = (model["rating"], model["rating"].attrs["model_kind"], model["rating"]) if "rating" in model else None
     ranking = (model["ranking"], model["ranking"].attrs["model_kind"], model["ranking"]) if "ranking" in model else rating
     return rating, ranking
 
@@ -106,6 +119,10 @@ def recommend(model, user_id, k):
         scores = np.zeros(m, dtype=np.float32)
         for j, w in zip(seen, weight):
             np.add.at(scores, column[row_ptr[j]:row_ptr[j + 1]], w * value[row_ptr[j]:row_ptr[j + 1]])
+    elif kind == "ordinal-factors":
+        eta = (np.float32(group.attrs["global_mean"]) + group["user_bias"][u] + group["movie_bias"][:]
+               + group["user_factors"][u] @ group["movie_factors"][:].T).astype(np.float32)
+        scores = expected_rating(model, group, eta, u, np.arange(m))
     else:
         scores = group["movie_bias"][:] + group["user_factors"][u] @ group["movie_factors"][:].T
     scores = scores.astype(np.float32)
@@ -129,6 +146,8 @@ def predict(model, user_id, movie_id):
     mean = np.float32(group.attrs["global_mean"])
     if u is not None and movie_known:
         value = mean + group["user_bias"][u] + group["movie_bias"][i] + np.dot(group["user_factors"][u], group["movie_factors"][i])
+        if rating_head[1] == "ordinal-factors":
+            value = expected_rating(model, group, np.float32(value), u, np.array([i]))[0]
         algorithm = group.attrs["algorithm"] if model.attrs["format_version"] == 2 else model.attrs["algorithm"]
         basis = f"model ({algorithm})"
     elif movie_known:

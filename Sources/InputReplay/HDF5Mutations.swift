@@ -111,11 +111,15 @@ enum HDF5Mutations {
             guard var head = useRanking ? file.ranking : file.rating else { return }
             switch head.model {
             case .factors(var model):
-                switch bytes.byte() % 4 {
+                // An ordinal-factors head's link too: a cut-point or a scale set to anything, or cut short.
+                switch bytes.byte() % (model.ordinal == nil ? 4 : 7) {
                 case 0: model.userBias[bytes.index(model.userBias.count)] = bytes.float()
                 case 1: model.movieBias[bytes.index(model.movieBias.count)] = bytes.float()
                 case 2: model.userFactors.values[bytes.index(model.userFactors.values.count)] = bytes.float()
-                default: model.movieFactors.values[bytes.index(model.movieFactors.values.count)] = bytes.float()
+                case 3: model.movieFactors.values[bytes.index(model.movieFactors.values.count)] = bytes.float()
+                case 4: field("cut points", \OrdinalLink.cutPoints, float).edit(&model.ordinal!, &bytes)
+                case 5: field("user scales", \OrdinalLink.userScale, float).edit(&model.ordinal!, &bytes)
+                default: field("movie scales", \OrdinalLink.movieScale, float).edit(&model.ordinal!, &bytes)
                 }
                 head.model = .factors(model)
             case .itemItem(var model):
@@ -139,6 +143,8 @@ enum HDF5Mutations {
         var ratings: RatingsTable
         var training: TrainingSet
         var factorModel: ModelFile
+        /// The factor model with an ordered probit link (an ordinal-factors head).
+        var ordinalModel: ModelFile
         var itemModel: ModelFile
         /// Two heads: ALS rating, sparsified EASE ranking.
         var combinedModel: ModelFile
@@ -168,7 +174,13 @@ enum HDF5Mutations {
         let factorModel = try model(ALS.make(["rank": 2, "iterations": 2]))
         let combined = try ModelFile.combine(rating: factorModel, ranking: try model(EASE.make(["lambda": 5, "keep_entries": 2])),
                                              neighboursFrom: .ranking, createdBy: "fuzz")
-        let bases = Bases(ratings: table, training: training, factorModel: factorModel,
+        var ordinalModel = factorModel
+        if case .factors(var factors) = factorModel.rating?.model {
+            factors.ordinal = OrdinalLink(cutPoints: [1.5, 2.4, 3.3, 4.5], userScale: [Float](repeating: 1, count: 8),
+                                          movieScale: [Float](repeating: 1.3, count: 6), minimum: 1, step: 1)
+            ordinalModel.rating?.model = .factors(factors)
+        }
+        let bases = Bases(ratings: table, training: training, factorModel: factorModel, ordinalModel: ordinalModel,
                           itemModel: try model(EASE.make(["lambda": 5])), combinedModel: combined)
         cached = bases
         return bases
@@ -197,7 +209,8 @@ enum HDF5Mutations {
         try root.finishWriting()
     }
 
-    /// First byte: which file (ratings, normalised, factor model, item-item or two-headed model); the rest: edits.
+    /// First byte: which file (ratings, normalised, factor model — with or without an ordinal
+    /// link —, item-item or two-headed model); the rest: edits.
     static func run(_ input: [UInt8], scratch: String) throws -> String {
         let bases = try bases()
         // Byte 0: the file; bytes 1…11: an attribute damage (odd byte 1) with its value; the rest:
@@ -220,7 +233,8 @@ enum HDF5Mutations {
             return "\(try TrainingSet.read(path).trainValue.count) training values"
         default:
             let selector = input.first ?? 2
-            var file = selector % 4 == 2 ? bases.factorModel : (selector / 4) % 2 == 0 ? bases.itemModel : bases.combinedModel
+            let pick = (selector / 4) % 2 == 0
+            var file = selector % 4 == 2 ? (pick ? bases.factorModel : bases.ordinalModel) : pick ? bases.itemModel : bases.combinedModel
             apply(modelFields, to: &file, &bytes)
             try file.write(to: path)
             try damageAttribute(path, &attribute)

@@ -98,7 +98,7 @@ public enum LearnedModel: Sendable {
     /// The name stored as `model_kind` in model files.
     public var kind: String {
         switch self {
-        case .factors: "factors"
+        case .factors(let model): model.ordinal == nil ? "factors" : "ordinal-factors"
         case .itemItem: "item-item"
         case .sparseItemItem: "sparse-item-item"
         }

@@ -90,7 +90,12 @@ extension ModelFile {
                 globalMean: factors.globalMean,
                 userBias: users.map { $0 >= 0 ? factors.userBias[Int($0)] : 0 },
                 movieBias: movies.map { $0 >= 0 ? factors.movieBias[Int($0)] : 0 },
-                userFactors: gather(factors.userFactors, users), movieFactors: gather(factors.movieFactors, movies)))
+                userFactors: gather(factors.userFactors, users), movieFactors: gather(factors.movieFactors, movies),
+                // A user or movie it never saw is predicted by the bias baseline, not by the link: its scale is 1.
+                ordinal: factors.ordinal.map { link in
+                    OrdinalLink(cutPoints: link.cutPoints, userScale: users.map { $0 >= 0 ? link.userScale[Int($0)] : 1 },
+                                movieScale: movies.map { $0 >= 0 ? link.movieScale[Int($0)] : 1 }, minimum: link.minimum, step: link.step)
+                }))
         case .itemItem(let item):
             let m = movies.count, old = item.movieCount
             var weights = Matrix(rows: m, columns: m)

@@ -16,6 +16,8 @@ import LinearAlgebra
 /// | `H/movie_bias`              | float32 | (m)     | factors: movie term                                       |
 /// | `H/user_factors`            | float32 | (n, k)  | factors: P                                                |
 /// | `H/movie_factors`           | float32 | (m, k)  | factors: Q                                                |
+/// | `H/cut_points`              | float32 | (C − 1) | ordinal-factors: κ, strictly ascending (C: the scale's ratings, `(rating_max − rating_min)/rating_step + 1`) |
+/// | `H/user_scale`, `H/movie_scale` | float32 | (n), (m) | ordinal-factors: s_u, s_i, each finite and > 0        |
 /// | `H/weights`                 | float32 | (m, m)  | item-item (EASE): B, zero diagonal                        |
 /// | `H/row_ptr`                 | int64   | (m + 1) | sparse-item-item: row i of B is `column`/`value[row_ptr[i]:row_ptr[i+1]]` |
 /// | `H/column`, `H/value`       | int32, float32 | (e) | sparse-item-item: kept entries of B, columns ascending per row |
@@ -31,8 +33,9 @@ import LinearAlgebra
 /// | `/users`, `/movies`         |         |         | ids, titles, years, genres (see `DatasetMetadata`)        |
 ///
 /// Head attributes: `algorithm`, `params` (JSON of every hyper-parameter), `seed`,
-/// `normalisation`, `model_kind` (`factors`, `item-item` or `sparse-item-item`); factors also
-/// `rank` and `global_mean`, sparse-item-item `keep_entries`. The rating head is always `factors`.
+/// `normalisation`, `model_kind` (`factors`, `ordinal-factors`, `item-item` or
+/// `sparse-item-item`); factors (and ordinal-factors) also `rank` and `global_mean`,
+/// sparse-item-item `keep_entries`. The rating head is always factors or ordinal-factors.
 ///
 /// Root attributes: `format` = `projector.model`, `format_version` = 2, `schema_version` = 2,
 /// `algorithm` (the heads' algorithms: `bpmf`, `ease`, or `bpmf+ease` for rating + ranking),
@@ -40,9 +43,12 @@ import LinearAlgebra
 /// the `DatasetMetadata` attributes; on `/neighbours`: `k` and `similarity` (absent: cosine). Evaluate adds `metric_*` attributes.
 /// No timestamp and no timing: the same input, parameters and seed give the same bytes.
 ///
-/// Rating prediction (rating head): `clip(global_mean + user_bias[u] + movie_bias[i] +
-/// user_factors[u] · movie_factors[i])` to [`rating_min`, `rating_max`]. Ranking (ranking head,
-/// else the rating head): factors `movie_bias[i] + user_factors[u] · movie_factors[i]`; item-item
+/// Rating prediction (rating head): `clip(η)` to [`rating_min`, `rating_max`], η = `global_mean +
+/// user_bias[u] + movie_bias[i] + user_factors[u] · movie_factors[i]`; ordinal-factors (ordered
+/// probit, `OrdinalLink`): the expected rating `rating_min + rating_step · Σ_c Φ(user_scale[u] ·
+/// movie_scale[i] · (η − cut_points[c]))`, Φ the standard normal CDF. Ranking (ranking head,
+/// else the rating head): factors `movie_bias[i] + user_factors[u] · movie_factors[i]`;
+/// ordinal-factors the expected rating; item-item
 /// `Σ w_j B[j, i]` over the user's training movies j, w_j = `input_weight` (1 when absent).
 ///
 /// Version 1 files (one model in `/model`, its attributes at the root, the curve in `/curve`) are
@@ -201,6 +207,11 @@ public struct ModelFile: Sendable {
             try group.write("movie_bias", model.movieBias)
             try group.write("user_factors", model.userFactors.values, shape: [model.userCount, model.rank], storage: floatMatrixStorage)
             try group.write("movie_factors", model.movieFactors.values, shape: [model.movieCount, model.rank], storage: floatMatrixStorage)
+            if let link = model.ordinal {
+                try group.write("cut_points", link.cutPoints)
+                try group.write("user_scale", link.userScale)
+                try group.write("movie_scale", link.movieScale)
+            }
         case .itemItem(let model):
             try group.write("weights", model.weights.values, shape: [model.movieCount, model.movieCount], storage: floatMatrixStorage)
         case .sparseItemItem(let model):
@@ -242,7 +253,7 @@ public struct ModelFile: Sendable {
                 let head = try readHead(try file.group(role.rawValue), at: "/" + role.rawValue, metadata: metadata, check: check)
                 if role == .rating {
                     guard head.model.predictsRatings else {
-                        throw ModelsError.badFile(path, "/rating: model_kind '\(head.model.kind)' predicts no ratings (a rating head is factors)")
+                        throw ModelsError.badFile(path, "/rating: model_kind '\(head.model.kind)' predicts no ratings (a rating head is factors or ordinal-factors)")
                     }
                     rating = head
                 } else {
@@ -325,7 +336,7 @@ public struct ModelFile: Sendable {
                           metadata: DatasetMetadata, check: ContentCheck) throws -> LearnedModel {
         let n = metadata.userCount, m = metadata.movieCount
         switch kind {
-        case "factors":
+        case "factors", "ordinal-factors":
             let rank = try rankHolder.count("rank", in: 1...Int64(FactorModel.maximumRank))
             let globalMean = try group.attribute("global_mean", as: Double.self)
             guard globalMean.isFinite else { throw check.fail("\(location) attribute 'global_mean'", "is \(globalMean): it must be finite") }
@@ -339,7 +350,10 @@ public struct ModelFile: Sendable {
             try check.finite(factors.movieBias, location + "/movie_bias")
             try check.finite(factors.userFactors.values, location + "/user_factors")
             try check.finite(factors.movieFactors.values, location + "/movie_factors")
-            return .factors(factors)
+            guard kind == "ordinal-factors" else { return .factors(factors) }
+            var ordinal = factors
+            ordinal.ordinal = try readOrdinalLink(from: group, at: location, metadata: metadata, check: check)
+            return .factors(ordinal)
         case "item-item":
             let weights: [Float] = try group.read("weights", shape: [m, m], why: "n_movies × n_movies")
             try check.finite(weights, location + "/weights")
@@ -353,8 +367,30 @@ public struct ModelFile: Sendable {
             rows.values = values
             return .sparseItemItem(SparseItemItemModel(rows: rows, keptPerColumn: keep))
         default:
-            throw ModelsError.badFile(check.file, "\(location): unknown model_kind '\(kind)' (this program reads factors, item-item and sparse-item-item)")
+            throw ModelsError.badFile(check.file, "\(location): unknown model_kind '\(kind)' (this program reads factors, ordinal-factors, item-item and sparse-item-item)")
         }
+    }
+
+    /// An ordinal-factors head's link: as many cut-points as the scale has steps, finite and
+    /// strictly ascending; one finite, positive scale per user and per movie.
+    static func readOrdinalLink(from group: HDF5Group, at location: String, metadata: DatasetMetadata,
+                                check: ContentCheck) throws -> OrdinalLink {
+        let scale = metadata.scale
+        guard let levels = scale.levels else {
+            throw check.fail("\(location) attribute 'model_kind'", "is ordinal-factors, which needs a scale of 2 to 1,001 ratings in whole steps, but the file's is \(scale) in steps of \(scale.step)")
+        }
+        let cuts: [Float] = try group.read("cut_points", shape: [levels - 1], why: "the scale's ratings − 1")
+        try check.finite(cuts, location + "/cut_points")
+        try check.strictlyIncreasing(cuts, location + "/cut_points", what: "cut-points")
+        let users: [Float] = try group.read("user_scale", shape: [metadata.userCount], why: "n_users")
+        let movies: [Float] = try group.read("movie_scale", shape: [metadata.movieCount], why: "n_movies")
+        for (name, values) in [("user_scale", users), ("movie_scale", movies)] {
+            try check.finite(values, location + "/" + name)
+            if let position = values.firstIndex(where: { !($0 > 0) }) {
+                throw check.fail(location + "/" + name, "position \(position): \(values[position]) is not above 0")
+            }
+        }
+        return OrdinalLink(cutPoints: cuts, userScale: users, movieScale: movies, minimum: scale.minimum, step: scale.step)
     }
 
     /// A CSR of column indices (values set to 1): pointers checked, columns in range and ascending per row.

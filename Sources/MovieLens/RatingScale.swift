@@ -42,6 +42,18 @@ public struct RatingScale: Sendable, Equatable, CustomStringConvertible {
         return "rating \(format(value)) is not a multiple of \(format(step)) on the scale \(self)"
     }
 
+    /// How many ratings the scale holds, (maximum − minimum)/step + 1, when the step divides the
+    /// range into 1 to 1,000 steps; nil otherwise (no step, a fractional count, too many).
+    ///
+    ///     RatingScale.wholeStars.levels   // 5
+    ///     RatingScale.halfStars.levels    // 10
+    public var levels: Int? {
+        guard step > 0 else { return nil }
+        let steps = Double(maximum - minimum) / Double(step)
+        guard steps.isFinite, steps >= 1, steps <= 1_000, abs(steps - steps.rounded()) < 1e-4 else { return nil }
+        return Int(steps.rounded()) + 1
+    }
+
     public var description: String { "\(format(minimum))–\(format(maximum))" }
 
     private func format(_ value: Float) -> String {

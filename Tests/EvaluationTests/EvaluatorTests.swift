@@ -96,18 +96,29 @@ struct EvaluatorTests {
     }
 
     /// RMSE and precision@10 of a real ML-100K model, recomputed by numpy/h5py from the files:
-    /// ALS, and the Bayesian FM (whose blocks are folded into the same factor-model layout).
+    /// ALS, and the Bayesian FM (whose blocks are folded into the same factor-model layout; with
+    /// ordered probit, its link too: predictions and rankings are expected ratings).
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"),
           arguments: [("als", ["rank": "16", "iterations": "5"]), ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5"]),
-                      ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5", "time": "day", "movie_attributes": "both"])])
+                      ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5", "time": "day", "movie_attributes": "both"]),
+                      ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5", "likelihood": "ordinal"]),
+                      // The ordered probit model as the ranking head of a two-headed file (ALS predicts).
+                      ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5", "likelihood": "ordinal", "ranking head of": "als"])])
     func agreesWithAnIndependentNumpyComputation(algorithm name: String, parameters: [String: String]) throws {
         guard let folder = realDataset("ml-100k") else { return }
         let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
         let data = try TrainingSet.normalise(table, method: .none)
-        let algorithm = try Algorithms.make(name, text: parameters)
-        let trained = try algorithm.fit(data)
-        let file = ModelFile(algorithm: algorithm, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
+        func fitted(_ name: String, _ parameters: [String: String]) throws -> ModelFile {
+            let algorithm = try Algorithms.make(name, text: parameters)
+            let trained = try algorithm.fit(data)
+            return ModelFile(algorithm: algorithm, trained: trained, data: data, neighbours: Neighbours.compute(vectors: trained.model.movieVectors, k: 10),
                              createdBy: "test")
+        }
+        var file = try fitted(name, parameters.filter { $0.key != "ranking head of" })
+        if let rating = parameters["ranking head of"] {
+            file = try ModelFile.combine(rating: try fitted(rating, ["rank": "16", "iterations": "5"]), ranking: file, neighboursFrom: .ranking, createdBy: "test")
+            #expect(file.ranking?.model.kind == "ordinal-factors")
+        }
         let modelPath = scratchPath("model.h5"), ratingsPath = scratchPath("ratings.h5")
         defer { try? FileManager.default.removeItem(atPath: modelPath); try? FileManager.default.removeItem(atPath: ratingsPath) }
         try file.write(to: modelPath)

@@ -363,3 +363,56 @@ struct StreamingSketchTests {
         #expect(error >= best * 0.999, "no rank-6 matrix beats the truncated SVD")
     }
 }
+
+/// Φ⁻¹ against Φ, and the truncated draws against the truncated normal's mean in closed form.
+struct StandardNormalTests {
+    @Test func quantileInvertsTheCDF() {
+        // Hand values: Φ(0) = ½, Φ(1.96) = 0.9750021048517795, Φ(−3) = 0.0013498980316301.
+        #expect(StandardNormal.cdf(0) == 0.5)
+        #expect(abs(StandardNormal.cdf(1.96) - 0.9750021048517795) < 1e-15)
+        #expect(abs(StandardNormal.cdf(-3) - 0.0013498980316301) < 1e-16)
+        #expect(abs(StandardNormal.survival(3) - 0.0013498980316301) < 1e-16)
+        for p in [1e-300, 1e-30, 1e-10, 0.001, 0.02425, 0.1, 0.3, 0.5, 0.7, 0.97575, 0.999, 1 - 1e-12] {
+            let x = StandardNormal.quantile(p)
+            // Relative in the lower tail, where p itself is tiny.
+            let back = p < 0.5 ? StandardNormal.cdf(x) : 1 - StandardNormal.survival(x)
+            #expect(abs(back - p) <= 1e-12 * p + 1e-16, "p \(p): x \(x), Φ(x) \(back)")
+        }
+        #expect(abs(StandardNormal.quantile(0.975) - 1.959963984540054) < 1e-12)
+        // Subnormal p: e^{x²/2} would overflow in the refinement; the approximation is finite.
+        for p in [1e-310, 5e-324] {
+            let x = StandardNormal.quantile(p)
+            #expect(x.isFinite && x < -37 && x > -39, "p \(p): \(x)")
+        }
+        #expect(abs(StandardNormal.truncated(0, 1, uniform: 0.5) - 0.4417705466865811) < 1e-12)
+    }
+
+    /// E[Z | a < Z ≤ b] = (φ(a) − φ(b)) / (Φ(b) − Φ(a)): the draws at 20,000 evenly spaced
+    /// uniforms (a midpoint rule over the truncated distribution) average to it, and every one
+    /// lies in the interval — far in either tail too, where Φ has no digits left; beyond the
+    /// normal doubles (37.6 standard deviations out) every draw is the interval's nearer end.
+    @Test(arguments: [(-Double.infinity, -7.0), (-1.0, 0.5), (2.0, 3.0), (6.0, .infinity), (-0.2, -0.1), (-Double.infinity, 0.3), (-2.5, .infinity), (9.0, 9.5), (37.6, 40), (-39, -37.8)])
+    func truncatedDrawsHaveTheTruncatedMean(lower: Double, upper: Double) {
+        func density(_ x: Double) -> Double { x.isInfinite ? 0 : exp(-x * x / 2) / (2 * Double.pi).squareRoot() }
+        let mass = lower > 0 ? StandardNormal.survival(lower) - StandardNormal.survival(upper) : StandardNormal.cdf(upper) - StandardNormal.cdf(lower)
+        // Beyond the normal doubles' reach (37.6 standard deviations) the mean is the end nearest 0.
+        let mean = mass < .leastNormalMagnitude ? (lower > 0 ? lower : upper) : (density(lower) - density(upper)) / mass
+        let n = 20_000
+        var total = 0.0
+        for j in 0..<n {
+            let z = StandardNormal.truncated(lower, upper, uniform: (Double(j) + 0.5) / Double(n))
+            #expect((z > lower || (mass < .leastNormalMagnitude && z == lower)) && z <= upper, "\(z) outside (\(lower), \(upper)]")
+            total += z
+        }
+        #expect(abs(total / Double(n) - mean) < 2e-3 * max(1, abs(mean)), "mean \(total / Double(n)) vs \(mean)")
+    }
+
+    /// log P(a < Z ≤ b) from the accurate tail: far above 0 it is not log 0.
+    @Test func logIntervalKeepsItsDigitsInTheTails() {
+        #expect(abs(StandardNormal.logInterval(-.infinity, .infinity)) < 1e-15)
+        #expect(abs(StandardNormal.logInterval(0, .infinity) - log(0.5)) < 1e-15)
+        // P(Z > 10) = 7.619853024160527e-24.
+        #expect(abs(StandardNormal.logInterval(10, .infinity) - log(7.619853024160527e-24)) < 1e-12)
+        #expect(abs(StandardNormal.logInterval(-.infinity, -10) - log(7.619853024160527e-24)) < 1e-12)
+    }
+}

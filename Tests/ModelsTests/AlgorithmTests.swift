@@ -130,7 +130,7 @@ struct RegistryTests {
         ("bayesian-fm", ["samples": "10", "keep": "11"], "bayesian-fm: keep 11 must be between 1 and samples (10)"),
         ("bayesian-fm", ["stored_rank": "0"], "bayesian-fm: stored_rank 0 must be 1–10000"),
         ("bayesian-fm", ["user_attributes": "income"], "bayesian-fm: user_attributes 'income' must be none, all, gender, age, occupation or zip"),
-        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, stored_rank, init_scale, implicit, movie_attributes, user_attributes, time, noise)"),
+        ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, stored_rank, init_scale, implicit, movie_attributes, user_attributes, time, noise, likelihood)"),
         ("bayesian-fm", ["time": "hour"], "bayesian-fm: time 'hour' must be none or day"),
         ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
     ])

@@ -15,23 +15,29 @@ enum Conformance {
         /// Whether the seed changes the model (a sampler, random initial factors, a random
         /// sketch). Exact algorithms must give the same model for any seed.
         var seeded = true
+        /// How the small data sets are normalised (ordered probit fits the ratings themselves: none).
+        var method: NormalisationMethod = .baseline
+        /// Whether the exact matrix is given as whole stars (its values rounded to 1–5), for a
+        /// model of ratings on a scale of steps; `recovery` is then the train RMSE against those.
+        var stars = false
     }
 
     static func run(_ options: Options = Options(), _ make: (Int) throws -> any Algorithm) throws {
-        try deterministicForASeed(make)
-        try theSeedMatters(make, seeded: options.seeded)
+        let method = options.method
+        try deterministicForASeed(make, method: method)
+        try theSeedMatters(make, seeded: options.seeded, method: method)
         try refusesOutOfRangeParameters(type(of: try make(2)))
-        try survivesASaveAndLoad(make)
-        if try make(2).fit(small()).model.predictsRatings {
-            try refusesRanksOutsideTheData(make)
-            try recoversAnExactLowRankMatrix(make, tolerance: options.recovery)
-            try predictionsAreFiniteAndOnTheScale(make)
+        try survivesASaveAndLoad(make, method: method)
+        if try make(2).fit(small(method: method)).model.predictsRatings {
+            try refusesRanksOutsideTheData(make, method: method)
+            try recoversAnExactLowRankMatrix(make, tolerance: options.recovery, stars: options.stars)
+            try predictionsAreFiniteAndOnTheScale(make, method: method)
         } else {
             try ranksABlockStructureCorrectly(make)
         }
     }
 
-    static func small() throws -> TrainingSet {
+    static func small(method: NormalisationMethod = .baseline) throws -> TrainingSet {
         var rng = SeededGenerator(seed: 3)
         var train: [(Int, Int, Float)] = [], test: [(Int, Int, Float)] = []
         for u in 0..<30 {
@@ -40,27 +46,28 @@ enum Conformance {
                 if rng.nextUniform() < 0.15 { test.append((u, m, rating)) } else { train.append((u, m, rating)) }
             }
         }
-        return try trainingSet(users: 30, movies: 20, train: train, test: test, method: .baseline, scale: .wholeStars)
+        return try trainingSet(users: 30, movies: 20, train: train, test: test, method: method, scale: .wholeStars)
     }
 
     /// The learned numbers, whatever the kind of model.
     static func learned(_ model: LearnedModel) -> [[Float]] {
         switch model {
-        case .factors(let f): [f.userFactors.values, f.movieFactors.values, f.userBias, f.movieBias]
+        case .factors(let f): [f.userFactors.values, f.movieFactors.values, f.userBias, f.movieBias,
+                               f.ordinal?.cutPoints ?? [], f.ordinal?.userScale ?? [], f.ordinal?.movieScale ?? []]
         case .itemItem(let i): [i.weights.values]
         case .sparseItemItem(let s): [s.rows.values, s.rows.columns.map(Float.init), s.rows.pointers.map(Float.init)]
         }
     }
 
-    static func deterministicForASeed(_ make: (Int) throws -> any Algorithm) throws {
-        let data = try small()
+    static func deterministicForASeed(_ make: (Int) throws -> any Algorithm, method: NormalisationMethod) throws {
+        let data = try small(method: method)
         #expect(learned(try make(4).fit(data).model) == learned(try make(4).fit(data).model))
     }
 
     /// The same parameters with another seed: a different model for a seeded algorithm (so the
     /// seed is not ignored), the same for an exact one (so nothing random crept in).
-    static func theSeedMatters(_ make: (Int) throws -> any Algorithm, seeded: Bool) throws {
-        let data = try small()
+    static func theSeedMatters(_ make: (Int) throws -> any Algorithm, seeded: Bool, method: NormalisationMethod) throws {
+        let data = try small(method: method)
         let algorithm = try make(4)
         let type = type(of: algorithm)
         let reseeded = try type.init(ParameterValues.resolve(algorithm.values.values, for: type.parameters, algorithm: type.name,
@@ -95,8 +102,8 @@ enum Conformance {
         #expect(throws: ModelsError.self) { try type.make(["no_such_parameter": 1], seed: 42) }
     }
 
-    static func refusesRanksOutsideTheData(_ make: (Int) throws -> any Algorithm) throws {
-        let data = try small()
+    static func refusesRanksOutsideTheData(_ make: (Int) throws -> any Algorithm, method: NormalisationMethod) throws {
+        let data = try small(method: method)
         for rank in [21, 1000] {
             let algorithm = try make(rank)
             #expect(throws: ModelsError.badParameter("\(algorithm.name): rank \(rank) must be between 1 and min(users, movies) = 20")) {
@@ -105,15 +112,18 @@ enum Conformance {
         }
     }
 
-    static func recoversAnExactLowRankMatrix(_ make: (Int) throws -> any Algorithm, tolerance: Double) throws {
-        let data = try trainingSet(users: 25, movies: 15, train: lowRankTriplets(users: 25, movies: 15, rank: 2))
+    static func recoversAnExactLowRankMatrix(_ make: (Int) throws -> any Algorithm, tolerance: Double, stars: Bool) throws {
+        let exact = lowRankTriplets(users: 25, movies: 15, rank: 2)
+        let data = stars
+            ? try trainingSet(users: 25, movies: 15, train: exact.map { ($0.0, $0.1, min(5, max(1, $0.2.rounded()))) }, scale: .wholeStars)
+            : try trainingSet(users: 25, movies: 15, train: exact)
         let trained = try make(3).fit(data)
         let train = data.curvePoint(trained.model.factors!).train
         #expect(train < tolerance, "train RMSE \(train) on an exact rank-2 matrix")
     }
 
-    static func predictionsAreFiniteAndOnTheScale(_ make: (Int) throws -> any Algorithm) throws {
-        let data = try small()
+    static func predictionsAreFiniteAndOnTheScale(_ make: (Int) throws -> any Algorithm, method: NormalisationMethod) throws {
+        let data = try small(method: method)
         let trained = try make(5).fit(data)
         #expect(trained.model.allFinite && trained.model.predictsRatings)
         #expect(trained.curve.trainRMSE.allSatisfy(\.isFinite) && trained.curve.testRMSE.allSatisfy(\.isFinite))
@@ -145,8 +155,8 @@ enum Conformance {
         }
     }
 
-    static func survivesASaveAndLoad(_ make: (Int) throws -> any Algorithm) throws {
-        let data = try small()
+    static func survivesASaveAndLoad(_ make: (Int) throws -> any Algorithm, method: NormalisationMethod) throws {
+        let data = try small(method: method)
         let algorithm = try make(3)
         let trained = try algorithm.fit(data)
         let file = ModelFile(algorithm: algorithm, trained: trained, data: data,
@@ -193,6 +203,13 @@ struct AlgorithmConformance {
             try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "implicit": .text(implicit),
                                  "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes), "time": .text(time),
                                  "noise": .text(noise)])
+        }
+    }
+    /// Ordered probit: the small data unnormalised, the exact matrix as whole stars.
+    @Test(arguments: ["both", "gaussian"])
+    func bayesianFMOrdinal(noise: String) throws {
+        try Conformance.run(.init(recovery: 0.2, method: .none, stars: true)) {
+            try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "likelihood": "ordinal", "noise": .text(noise)])
         }
     }
     @Test func ease() throws { try Conformance.run(.init(seeded: false)) { _ in try EASE.make(["lambda": 1]) } }

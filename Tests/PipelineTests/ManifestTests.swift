@@ -50,7 +50,7 @@ struct ManifestTests {
         Case(name: "unknown top-level key", yaml: "name: n\ndata: {folder: /d}\nstages: []\n", line: 3,
              message: "unknown key 'stages' (expected one of: name, description, data, split, models, evaluate, publish)"),
         Case(name: "unknown parameter", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise:\n      algorithm: als\n      learning_rate: 0.1\n", line: 7,
-             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, movie_attributes, neighbours, noise, oversampling, power_iterations, rank, samples, seed, solver, stored_rank, time, top_movies, user_attributes)"),
+             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, likelihood, movie_attributes, neighbours, noise, oversampling, power_iterations, rank, samples, seed, solver, stored_rank, time, top_movies, user_attributes)"),
         Case(name: "wrong type", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise: {algorithm: als, rank: many}\n", line: 5,
              message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
         Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: 10\n", line: 4,

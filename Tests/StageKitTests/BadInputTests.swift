@@ -39,6 +39,7 @@ struct BadInputTests {
         case modelKindUnknown, modelRankZero, modelNeighbourCountTooLarge, modelOfOtherMovies, formatAttributeArray
         case sparseColumnOutOfRange, sparseRowsUnsorted, neighboursFromMissingHead, inputWeightsShort
         case combineOtherMovies, combineOtherFingerprint, combineRankerAsRating
+        case ordinalCutPointsUnordered, ordinalCutPointsShort, ordinalScaleZero, ordinalScaleNaN
 
         var testDescription: String { rawValue }
     }
@@ -189,6 +190,33 @@ struct BadInputTests {
             let file = f.path("bad-train.h5")
             try set.write(to: file, createdBy: "test")
             return (file, "factorise", ["--input", file, "--output", out], "\(file): /train/value: position 0 holds inf: values must be finite")
+        case .ordinalCutPointsUnordered, .ordinalCutPointsShort, .ordinalScaleZero, .ordinalScaleNaN:
+            // The ALS model given an ordered probit link (an ordinal-factors head), then damaged.
+            let good = try ModelFile.read(f.model)
+            let (n, m) = (good.metadata.userCount, good.metadata.movieCount)
+            var link = OrdinalLink(cutPoints: [1.5, 2.4, 3.3, 4.5], userScale: [Float](repeating: 1, count: n),
+                                   movieScale: [Float](repeating: 1.2, count: m), minimum: 1, step: 1)
+            let (dataset, problem): (String, String)
+            switch damage {
+            case .ordinalCutPointsUnordered:
+                link.cutPoints = [1.5, 3.3, 3.3, 4.5]
+                (dataset, problem) = ("cut_points", "position 2 holds 3.3 after 3.3: cut-points must be unique and ascending")
+            case .ordinalCutPointsShort:
+                link.cutPoints = [1.5, 4.5]
+                (dataset, problem) = ("cut_points", "has shape [2], expected [4] (the scale's ratings − 1)")
+            case .ordinalScaleZero:
+                link.userScale[n - 1] = 0
+                (dataset, problem) = ("user_scale", "position \(n - 1): 0.0 is not above 0")
+            default:
+                link.movieScale[3] = .nan
+                (dataset, problem) = ("movie_scale", "position 3 holds nan: values must be finite")
+            }
+            let file = try model(f.model) { file in
+                guard case .factors(var factors) = file.rating?.model else { return }
+                factors.ordinal = link
+                file.rating?.model = .factors(factors)
+            }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")], "\(file): /rating/\(dataset): \(problem)")
         case .modelNaN:
             let file = try model(f.model) { file in
                 guard case .factors(var factors) = file.rating?.model else { return }

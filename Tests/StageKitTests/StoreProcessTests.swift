@@ -1,5 +1,6 @@
 import ArtifactStore
 import Foundation
+import Models
 import Testing
 
 /// The store under real processes: overlapping publishers, kill -9 mid-publish, exit codes.
@@ -118,7 +119,7 @@ struct StoreProcessTests {
             try #require(process.terminationStatus == 0, "recommend_example.py \(arguments) failed (numpy and h5py installed?)")
             return try JSONSerialization.jsonObject(with: data) as! [String: Any]
         }
-        for (reference, version) in [("ml@1", 1), ("ml@production", 2)] { for user in ["1", "5", "12", "77"] {
+        func compareRecommendations(_ reference: String, version: Int) throws { for user in ["1", "5", "12", "77"] {
             let swift = try runStage("recommend", ["--store", store, "--model", reference, "--json", "user", user, "-k", "4"])
             #expect(swift.status == 0, "\(swift.stderr)")
             let served = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [String: Any]
@@ -135,8 +136,9 @@ struct StoreProcessTests {
             #expect((answer["cold_start"] as! Bool) == (user == "77") && (served["cold_start"] as! Bool) == (user == "77"))
             #expect(served["user"] as! Int == Int(user)! && served["version"] as! Int == version && served["model"] as! String == "ml")
         } }
+        for (reference, version) in [("ml@1", 1), ("ml@production", 2)] { try compareRecommendations(reference, version: version) }
         // predict: the rating head, and the flagged fallbacks, agree with numpy.
-        for reference in ["ml@1", "ml@2"] { for (user, movie) in [("1", "1"), ("5", "4"), ("77", "8")] {
+        func comparePredictions(_ reference: String) throws { for (user, movie) in [("1", "1"), ("5", "4"), ("77", "8")] {
             let swift = try runStage("recommend", ["--store", store, "--model", reference, "--json", "predict", user, movie])
             #expect(swift.status == 0, "\(swift.stderr)")
             let served = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [String: Any]
@@ -148,9 +150,21 @@ struct StoreProcessTests {
             #expect(movieServed["movie_id"] as! Int == Int(movie)! && movieExpected["movie_id"] as! Int == Int(movie)!)
             #expect(movieServed["title"] as! String == movieExpected["title"] as! String)
         } }
+        for reference in ["ml@1", "ml@2"] { try comparePredictions(reference) }
         let unknownMovie = try runStage("recommend", ["--store", store, "--model", "ml", "predict", "1", "99999"])
         #expect(unknownMovie.status == 2 && unknownMovie.stderr.contains("recommend: error: movie 99999 is not in ml@2"), "\(unknownMovie.stderr)")
         let unknown = try runStage("recommend", ["--store", store, "--model", "ml@9", "user", "1"])
         #expect(unknown.status == 2 && unknown.stderr.contains("ml has no version 9"))
+        // Ordered probit (an ordinal-factors head, ranking with its expected ratings): the same
+        // lists, scores and predictions from numpy.
+        let ordinal = dir.appendingPathComponent("ordinal.h5").path
+        let fitted = try runStage("factorise", ["--input", train, "--output", ordinal, "--algorithm", "bayesian-fm", "--likelihood", "ordinal",
+                                                "--rank", "3", "--burn-in", "5", "--samples", "20", "--keep", "5", "--stored-rank", "6"])
+        #expect(fitted.status == 0, "\(fitted.stderr)")
+        #expect(try runStage("evaluate", ["--model", ordinal, "--data", ratings, "--output", ordinal + ".json", "--k", "1,2,10"]).status == 0)
+        #expect(try runStage("publish", ["--input", ordinal, "--name", "ml", "--store", store]).status == 0)
+        #expect(try ModelFile.read(ordinal).rating?.model.kind == "ordinal-factors")
+        try compareRecommendations("ml@3", version: 3)
+        try comparePredictions("ml@3")
     }
 }

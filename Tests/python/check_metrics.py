@@ -5,8 +5,10 @@
 
 Reads only the documented HDF5 formats (projector.model versions 1 and 2, projector.ratings), so
 it also proves the files are readable outside Swift. RMSE comes from the rating head (/rating, or
-/model in version 1), precision from the ranking head (/ranking when present: factors, dense or
-sparse item-item; else the rating head). The protocol is evaluate's: predictions clipped to the
+/model in version 1), precision from the ranking head (/ranking when present: factors, ordered
+probit factors, dense or sparse item-item; else the rating head). Ordered probit heads
+(model_kind ordinal-factors) predict and rank by the expected rating
+rating_min + rating_step · Σ_c Φ(user_scale[u] · movie_scale[i] · (η − cut_points[c])). The protocol is evaluate's: predictions clipped to the
 rating scale, held-out users/movies unseen in training predicted by the bias baseline
 (μ + b_u + b_i, λ = 10, 10 alternating rounds, movies first); ranking over every movie the user
 did not rate in training, relevant = held-out rating ≥ 4, ties to the lower movie index,
@@ -23,8 +25,19 @@ it has no training rating for is predicted by the bias baseline of the ratings f
 import json
 import sys
 
+import math
+
 import h5py
 import numpy as np
+
+
+def expected_rating(g, eta, pu, pm, lo, step):
+    """Ordered probit's link (ordinal-factors): rating_min + rating_step · Σ_c Φ(s_u s_i (η − κ_c))."""
+    phi = np.vectorize(lambda x: 0.5 * math.erfc(-x / math.sqrt(2)), otypes=[np.float64])
+    s = g["user_scale"][:][pu].astype(np.float64) * g["movie_scale"][:][pm].astype(np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    total = sum(phi(s * (eta - np.float64(cut))) for cut in g["cut_points"][:])
+    return (lo + step * total).astype(np.float32)
 
 
 def main(model_path, ratings_path, k=10, threshold=4.0):
@@ -35,6 +48,7 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         rating = r["ratings/rating"][:]
         test = r["ratings/is_test"][:] == 1
         lo, hi = float(r.attrs["rating_min"]), float(r.attrs["rating_max"])
+        step = float(r.attrs["rating_step"])
         n_users, n_movies = int(r.attrs["n_users"]), int(r.attrs["n_movies"])
         data_users, data_movies = r["users/id"][:], r["movies/id"][:]
     with h5py.File(model_path, "r") as m:
@@ -46,12 +60,16 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
             g = m["model"] if v1_kind == "factors" else None
         else:
             g = m["rating"] if "rating" in m else None
+        link = None
         if g is not None:
             P = g["user_factors"][:]
             Q = g["movie_factors"][:]
             ub = g["user_bias"][:]
             mb = g["movie_bias"][:]
             gm = np.float32(g.attrs["global_mean"])
+            # Ordered probit (ordinal-factors): predictions go through the link.
+            ordinal = version == 2 and g.attrs["model_kind"] == "ordinal-factors"
+            link = {name: g[name][:] for name in ("cut_points", "user_scale", "movie_scale")} if ordinal else None
         ptr = m["train/user_ptr"][:]
         train_movies = m["train/movie"][:]
         model_users, model_movies = m["users/id"][:], m["movies/id"][:]
@@ -67,10 +85,17 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         for u in range(mu_count):
             X[u, train_movies[ptr[u]:ptr[u + 1]]] = weight[ptr[u]:ptr[u + 1]]
         kind = ("item-item" if version == 1 else ranking.attrs["model_kind"]) if ranking is not None else "factors"
-        if ranking is None:
+        if ranking is None and link is not None:
+            eta = (gm + ub[:, None] + mb[None, :] + P @ Q.T).astype(np.float32)
+            scores = np.stack([expected_rating(link, eta[u], u, np.arange(mm_count), lo, step) for u in range(mu_count)])
+        elif ranking is None:
             scores = (P @ Q.T + mb[None, :]).astype(np.float32)
         elif kind == "factors":
             scores = (ranking["user_factors"][:] @ ranking["movie_factors"][:].T + ranking["movie_bias"][:][None, :]).astype(np.float32)
+        elif kind == "ordinal-factors":
+            eta = (np.float32(ranking.attrs["global_mean"]) + ranking["user_bias"][:][:, None] + ranking["movie_bias"][:][None, :]
+                   + ranking["user_factors"][:] @ ranking["movie_factors"][:].T).astype(np.float32)
+            scores = np.stack([expected_rating(ranking, eta[u], u, np.arange(mm_count), lo, step) for u in range(mu_count)])
         elif kind == "item-item":
             scores = (X @ ranking["weights"][:]).astype(np.float32)
         else:
@@ -111,6 +136,8 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         warm = seen_user[hu] & seen_movie[hm]
         pu, pm = np.maximum(u_of[hu], 0), np.maximum(m_of[hm], 0)
         model_pred = gm + ub[pu] + mb[pm] + np.einsum("ij,ij->i", P[pu], Q[pm], dtype=np.float32)
+        if link is not None:
+            model_pred = expected_rating(link, model_pred.astype(np.float32), pu, pm, lo, step)
         base_pred = (mu + bu[hu] + bi[hm]).astype(np.float32)
         pred = np.clip(np.where(warm, model_pred, base_pred), lo, hi).astype(np.float64)
         rmse = float(np.sqrt(np.mean((pred - hr) ** 2)))

@@ -36,6 +36,13 @@ import LinearAlgebra
 /// decide how much each rating counts while fitting. ML-1M: 0.8209 → 0.8178 held-out RMSE;
 /// ML-100K u1, rank 8: 0.8902 → 0.8865 (`gaussian`: one variance for every rating).
 ///
+/// **Ordered probit** (`likelihood` ordinal, off by default): each rating's class is where a
+/// latent z ~ N(η, 1/(α w_r)) falls among cut-points, the FM fitting z; the cut-points and the
+/// latent values are drawn at the start of each sweep (`FMSampler.Ordinal`), and the stored
+/// model carries a link (`OrdinalLink`: model kind `ordinal-factors`) and predicts the expected
+/// rating. ML-1M 0.8188 against 0.8178 by Gaussian regression; with one noise variance 0.8198
+/// against 0.8209.
+///
 /// **Sampling.** Each sweep draws the noise scales and their shapes (users', then movies'), α,
 /// the hyper-parameters, w₀, every w_f, then the factors one
 /// block kind at a time — every user block's factors, then every movie block's (then the days')
@@ -85,7 +92,8 @@ public struct BayesianFM: Algorithm {
     public static let userAttributes = Parameter.choice("user_attributes", default: "all", ["none", "all", "gender", "age", "occupation", "zip"], help: "user blocks also hold the user's gender, age group, occupation and/or zip region (ml-1m, ml-100k), x = 1 each")
     public static let time = Parameter.choice("time", default: "none", ["none", "day"], help: "day: each rating's day (UTC) as a feature; the stored model predicts a new day as the user's average training day")
     public static let noise = Parameter.choice("noise", default: "both", ["both", "users", "movies", "gaussian"], help: "rating noise: a precision scale per user and/or per movie (Gamma priors, shapes drawn too), or one variance for every rating")
-    public static let parameters = [rank, samples, GibbsChain.burnIn, keep, storedRank, GibbsChain.initScale, implicit, movieAttributes, userAttributes, time, noise]
+    public static let likelihood = Parameter.choice("likelihood", default: "gaussian", ["gaussian", "ordinal"], help: "gaussian: regression on the ratings; ordinal: ordered probit (cut-points between the scale's ratings, predicting the expected rating; needs normalisation none)")
+    public static let parameters = [rank, samples, GibbsChain.burnIn, keep, storedRank, GibbsChain.initScale, implicit, movieAttributes, userAttributes, time, noise, likelihood]
 
     public struct Parameters: Sendable, Equatable {
         public var rank: Int
@@ -96,6 +104,8 @@ public struct BayesianFM: Algorithm {
         var days: Bool
         /// The rows' noise model.
         var noise: FMSampler.Noise
+        /// Ordered probit instead of Gaussian regression on the ratings.
+        var ordinal: Bool
         /// The stored model's rank (the averaged samples compressed).
         var storedRank: Int
     }
@@ -117,6 +127,7 @@ public struct BayesianFM: Algorithm {
             userGroups: implicitGroup("users") + userAttributeGroups, movieGroups: implicitGroup("movies") + movieAttributeGroups,
             days: values.text(Self.time) == "day",
             noise: FMSampler.Noise(users: ["both", "users"].contains(values.text(Self.noise)), movies: ["both", "movies"].contains(values.text(Self.noise))),
+            ordinal: values.text(Self.likelihood) == "ordinal",
             storedRank: values.integer(Self.storedRank))
     }
 
@@ -140,6 +151,16 @@ public struct BayesianFM: Algorithm {
         guard data.trainTimestamp.count == data.trainUser.count, data.testTimestamp.count == data.testUser.count,
               data.userAttributes.fits(users: data.userCount) else {
             throw ModelsError.badParameter("\(name): the training set's timestamps or users' attributes do not match its ratings and users")
+        }
+        if parameters.ordinal {
+            guard data.terms.method == .none else {
+                throw ModelsError.badParameter("\(name): likelihood 'ordinal' fits the ratings themselves, but this training set is normalised '\(data.terms.method.rawValue)': normalise with --method none")
+            }
+            let scale = data.metadata.scale
+            // Two fixed cut-points pin the latent's location and scale: at least three ratings.
+            guard let levels = scale.levels, levels >= 3 else {
+                throw ModelsError.badParameter("\(name): likelihood 'ordinal' needs a scale of 3 to 1,001 ratings in whole steps; this data's is \(scale) in steps of \(scale.step)")
+            }
         }
         if parameters.days, let first = data.trainTimestamp.first {
             let day = FMSampler.Days.number(ofTimestamp: first)
@@ -165,7 +186,8 @@ public struct BayesianFM: Algorithm {
         // terms + normalised value) minus the sampler's residual: the curve's train RMSE needs no
         // prediction pass. With days the stored model predicts the user's average day, not the
         // row's own: predicted like the held-out rows.
-        let trainTargets: [Double]? = sampler.days != nil ? nil : data.trainUser.indices.map { r in
+        // Under ordered probit a prediction is the expected rating, not value − residual: predicted too.
+        let trainTargets: [Double]? = sampler.days != nil || sampler.ordinal != nil ? nil : data.trainUser.indices.map { r in
             Double(data.terms.base(user: Int(data.trainUser[r]), movie: Int(data.trainMovie[r]))) + Double(data.trainValue[r])
         }
         var curve = TrainingCurve()
@@ -191,7 +213,9 @@ public struct BayesianFM: Algorithm {
                         // The sampler fits normalised values: the normalisation terms go back on.
                         let own = sampler.ownDayPredictions(state, users: data.testUser, movies: data.testMovie, dayRows: testDays)
                         for index in own.indices {
-                            sumOwnDay[index] += own[index] + Double(data.terms.base(user: Int(data.testUser[index]), movie: Int(data.testMovie[index])))
+                            let user = Int(data.testUser[index]), movie = Int(data.testMovie[index])
+                            let eta = own[index] + Double(data.terms.base(user: user, movie: movie))
+                            sumOwnDay[index] += model.ordinal.map { Double($0.expected(Float(eta), user: user, movie: movie)) } ?? eta
                         }
                     }
                     point = (data.averagedRMSE(sumTrain, count: average.added, ratings: data.trainRating),
@@ -212,6 +236,11 @@ public struct BayesianFM: Algorithm {
         // The last sweep's shapes of the noise scales' priors (small: precisions vary a lot between entities).
         if parameters.noise.users { extras["noise_shape_users"] = [sampler.userShape] }
         if parameters.noise.movies { extras["noise_shape_movies"] = [sampler.movieShape] }
+        if let ordinal = sampler.ordinal, ordinal.proposed > 0 {
+            // The share of the cut-points' Metropolis–Hastings steps accepted after burn-in (about
+            // ¼ is a well-tuned walk); none without inner cut-points (three ratings).
+            extras["cut_point_acceptance"] = [Double(ordinal.accepted) / Double(ordinal.proposed)]
+        }
         if let testDays {
             // The literature's protocol (each held-out rating on its own day): not what is served.
             extras["test_rmse_own_day"] = [data.averagedRMSE(sumOwnDay, count: average.added, ratings: data.testRating)]
@@ -236,6 +265,8 @@ public struct BayesianFM: Algorithm {
         var userBias: [Double], movieBias: [Double]
         var global = 0.0
         var added = 0
+        /// Under ordered probit, the kept samples' cut-points and scales summed (`FMSampler.Sample.link`).
+        var link: FMSampler.Link?
 
         init(rank: Int, slots: Int, storedRank: Int, users: Int, movies: Int, seed: UInt64) {
             (self.rank, self.slots) = (rank, slots)
@@ -259,6 +290,16 @@ public struct BayesianFM: Algorithm {
             for u in userBias.indices { userBias[u] += sample.userBias[u] }
             for m in movieBias.indices { movieBias[m] += sample.movieBias[m] }
             global += sample.global
+            if let sampleLink = sample.link {
+                if var sums = link {
+                    for c in sums.cuts.indices { sums.cuts[c] += sampleLink.cuts[c] }
+                    for u in sums.userScale.indices { sums.userScale[u] += sampleLink.userScale[u] }
+                    for i in sums.movieScale.indices { sums.movieScale[i] += sampleLink.movieScale[i] }
+                    link = sums
+                } else {
+                    link = sampleLink
+                }
+            }
             added += 1
         }
 
@@ -270,6 +311,12 @@ public struct BayesianFM: Algorithm {
             var model = data.factorModel(userFactors: p, movieFactors: q,
                                          userBias: userBias.map { Float($0 / n) }, movieBias: movieBias.map { Float($0 / n) })
             model.globalMean += Float(global / n)
+            // Ordered probit: the link of the averaged cut-points and squared scales (the latent
+            // noise's average precisions), applied to the averaged η.
+            model.ordinal = link.map { sums in
+                FMSampler.Link(cuts: sums.cuts.map { $0 / n }, userScale: sums.userScale.map { $0 / n },
+                               movieScale: sums.movieScale.map { $0 / n }).model(scale: data.metadata.scale)
+            }
             return model
         }
 
@@ -279,6 +326,7 @@ public struct BayesianFM: Algorithm {
                 userFactors: matrix(sample.userFactors, rows: data.userCount), movieFactors: matrix(sample.movieFactors, rows: data.movieCount),
                 userBias: sample.userBias.map { Float($0) }, movieBias: sample.movieBias.map { Float($0) })
             model.globalMean += Float(sample.global)
+            model.ordinal = sample.link?.model(scale: data.metadata.scale)
             return model
         }
     }

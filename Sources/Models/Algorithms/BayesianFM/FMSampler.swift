@@ -173,11 +173,25 @@ struct FMSampler {
     }
 
     /// A sample folded into the stored model's shape: global term, per-entity bias and factors
-    /// (dimension-major).
+    /// (dimension-major); under ordered probit, its link.
     struct Sample {
         var global: Double
         var userBias: [Double], movieBias: [Double]
         var userFactors: [Double], movieFactors: [Double]
+        var link: Link? = nil
+    }
+
+    /// Ordered probit's link of a sample: its cut-points and the latent noise's precision
+    /// factors, τ_u per user and α σ_i per movie (precision α τ_u σ_i).
+    struct Link {
+        var cuts: [Double]
+        var userScale: [Double], movieScale: [Double]
+
+        /// The stored model's link: each side's scale the square root of its precision factor.
+        func model(scale: RatingScale) -> OrdinalLink {
+            OrdinalLink(cutPoints: cuts.map { Float($0) }, userScale: userScale.map { Float($0.squareRoot()) },
+                        movieScale: movieScale.map { Float($0.squareRoot()) }, minimum: scale.minimum, step: scale.step)
+        }
     }
 
     let k: Int
@@ -213,6 +227,10 @@ struct FMSampler {
     var meanSnapshot: Snapshot?
     /// Each training row's residual under `meanSnapshot` (value − its FM), recorded without days.
     var meanResidual: [Double] = []
+    /// Ordered probit's state (nil: Gaussian regression).
+    var ordinal: Ordinal?
+    /// The chain's burn-in (the cut-points' acceptance is counted after it).
+    var burnIn = 0
 
     init(data: TrainingSet, parameters: BayesianFM.Parameters, seed: UInt64) {
         k = parameters.rank
@@ -231,6 +249,8 @@ struct FMSampler {
             : nil
         (rowUser, rowMovie) = (data.trainUser, data.trainMovie)
         rowWeight = [Double](repeating: 1, count: rowCount)
+        if parameters.ordinal { ordinal = Ordinal(ratings: data.trainRating, scale: data.metadata.scale) }
+        burnIn = parameters.chain.burnIn
         noise = parameters.noise
         userScale = [Double](repeating: 1, count: data.userCount)
         movieScale = [Double](repeating: 1, count: data.movieCount)
@@ -327,6 +347,7 @@ struct FMSampler {
 
     mutating func sweep(_ sweep: Int) throws {
         var rng = SeededGenerator(seed: seed).stream(sweep)
+        if ordinal != nil { sampleOrdinal(counted: sweep > burnIn, rng: &rng) }
         if !noise.isGaussian { sampleWeights(rng: &rng) }
         // α ~ Gamma(1 + N/2, 1 + SSE/2), SSE = Σ w_r e_r².
         var sse = 0.0
@@ -542,7 +563,8 @@ struct FMSampler {
     /// and b_u gains b̄_u + ⟨F̄_u, A_u⟩. A user without training ratings gets no day terms.
     func sample(of state: Snapshot) -> Sample {
         var sample = Sample(global: state.global, userBias: state.userBias, movieBias: state.movieBias,
-                            userFactors: state.userA, movieFactors: state.movieA)
+                            userFactors: state.userA, movieFactors: state.movieA,
+                            link: ordinal.map { Link(cuts: $0.cuts, userScale: userScale, movieScale: movieScale.map { alpha * $0 }) })
         guard let days else { return sample }
         for u in 0..<users.count {
             let (bias, factors) = days.userAverage(u, k: k, w: state.dayW, v: state.dayV)
