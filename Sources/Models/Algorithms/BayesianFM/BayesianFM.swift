@@ -291,14 +291,7 @@ public struct BayesianFM: Algorithm {
             for m in movieBias.indices { movieBias[m] += sample.movieBias[m] }
             global += sample.global
             if let sampleLink = sample.link {
-                if var sums = link {
-                    for c in sums.cuts.indices { sums.cuts[c] += sampleLink.cuts[c] }
-                    for u in sums.userScale.indices { sums.userScale[u] += sampleLink.userScale[u] }
-                    for i in sums.movieScale.indices { sums.movieScale[i] += sampleLink.movieScale[i] }
-                    link = sums
-                } else {
-                    link = sampleLink
-                }
+                if link == nil { link = sampleLink } else { link!.add(sampleLink) }
             }
             added += 1
         }

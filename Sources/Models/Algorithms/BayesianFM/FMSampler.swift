@@ -187,6 +187,13 @@ struct FMSampler {
         var cuts: [Double]
         var userScale: [Double], movieScale: [Double]
 
+        /// Another sample's link added in, element by element (the stored model's sums).
+        mutating func add(_ other: Link) {
+            for c in cuts.indices { cuts[c] += other.cuts[c] }
+            for u in userScale.indices { userScale[u] += other.userScale[u] }
+            for i in movieScale.indices { movieScale[i] += other.movieScale[i] }
+        }
+
         /// The stored model's link: each side's scale the square root of its precision factor.
         func model(scale: RatingScale) -> OrdinalLink {
             OrdinalLink(cutPoints: cuts.map { Float($0) }, userScale: userScale.map { Float($0.squareRoot()) },
