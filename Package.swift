@@ -5,17 +5,20 @@
 //   _CLinearAlgebra, _CHDF5   C shims over OpenBLAS/LAPACKE and libhdf5 (system libraries)
 //   _CKernels                 one C inner loop (BPMF's outer products) for AVX2 + FMA
 //   BuildInfo                 the git commit and sources fingerprint, generated at build time
-//   Essentials                the shared mechanisms, each written once: the error protocol and exit
-//                             codes, sha256, file locks, atomic writes, JSON output, plain names,
-//                             top-k selection, parallel loops (and the BLAS thread count)
-//   LinearAlgebra, HDF5       Swift wrappers: BLAS/LAPACK calls, HDF5 files without raw hid_t
+//   Essentials                the shared mechanisms, each written once, in Swift only: the error
+//                             protocol and exit codes, sha256, file locks, atomic writes, JSON
+//                             output, plain names, top-k selection
+//   LinearAlgebra, HDF5       Swift wrappers: BLAS/LAPACK calls and parallel loops (which decide
+//                             the BLAS thread count), HDF5 files without raw hid_t
 //   MovieLens                 reading MovieLens folders, splits, the ratings file format
 //   Models                    normalisation, algorithms (one file each), neighbours, the model file
+//   Ranking                   the top-k lists evaluate measures and the client serves
 //   Evaluation                metrics, baselines, metrics.json, the HTML report, the quality gate
 //   ArtifactStore             the versioned model store; ProjectorClient serves from it;
-//                             Serving: what the HTTP server answers (registry, API, page), without HTTP
+//                             Serving: the HTTP application (routes declared once, API, page, router)
+//   StageKit                  the stage runtime: parsing, exit codes, the JSON result, progress events
+//   StageContract             each stage's options, declared once
 //   Pipeline                  manifests and the runner
-//   StageKit                  the stage contract shared by every executable (options, exit codes)
 //   ingest, …, pipeline       one thin executable per stage or tool
 import PackageDescription
 
@@ -60,10 +63,8 @@ let package = Package(
             name: "_CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]),
 
-        // The bottom module: shared mechanisms (it sets OpenBLAS's thread count, hence the shim).
-        .target(
-            name: "Essentials",
-            dependencies: ["_CLinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
+        // The bottom module: shared mechanisms, in Swift only (no C library).
+        .target(name: "Essentials", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // Which code a binary is: the git commit, the dirty flag and the sources' sha256, generated
         // by the BuildInfoPlugin (Scripts/build-info) whenever a source file or the commit changes.
@@ -78,80 +79,110 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["_CHDF5", "Essentials"]),
 
         // Data.
-        .target(name: "MovieLens", dependencies: ["HDF5", "Essentials"]),
+        .target(name: "MovieLens", dependencies: ["HDF5", "LinearAlgebra", "Essentials"]),
 
         // Models.
         .target(name: "Models", dependencies: ["LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
 
+        // Ranking: the lists evaluate measures and the client serves (top k, training movies excluded).
+        .target(name: "Ranking", dependencies: ["Models", "Essentials"]),
+
         // Evaluation.
-        .target(name: "Evaluation", dependencies: ["Models", "MovieLens", "LinearAlgebra", "Essentials"]),
+        .target(name: "Evaluation", dependencies: ["ArtifactStore", "Ranking", "Models", "MovieLens", "LinearAlgebra", "Essentials"]),
 
-        // Artifact store and its consumers.
-        .target(name: "ArtifactStore", dependencies: ["Models", "MovieLens", "Evaluation", "Essentials"]),
-        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Evaluation", "Essentials"]),
-        // What serve answers, without HTTP: the model registry (hot swaps), the JSON API, the page.
-        .target(name: "Serving", dependencies: ["ProjectorClient", "ArtifactStore", "Models", "Essentials", .product(name: "Logging", package: "swift-log")]),
+        // The artifact store: versions, aliases, checksums; it reads no model file and takes the
+        // gate as a value (PublishGate), so it imports no model or evaluation code.
+        .target(name: "ArtifactStore", dependencies: ["Essentials"]),
+        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Ranking", "Essentials"]),
+        // serve's whole application: the model registry (hot swaps), the routes declared once
+        // (HTTPAPI, with openapi.yaml generated from them), the JSON API, the page, the router.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "ProjectorClient", "ArtifactStore", "Models", "Essentials",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
 
-        // Pipelines: manifests and the runner (the manifest schema of factorise comes from Models).
-        .target(name: "Pipeline", dependencies: ["Models", "Essentials", "BuildInfo", .product(name: "Yams", package: "Yams")]),
-
-        // Stage contract shared by the executables: options, exit codes by error type.
+        // The stage runtime every executable shares: parsing and exit codes by error type, the
+        // one JSON result on stdout and the progress events on stderr (the runner's typed boundary).
         .target(
             name: "StageKit",
             dependencies: [
-                "Essentials", "ArtifactStore", "Evaluation", "BuildInfo",
+                "Essentials", "LinearAlgebra", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Each stage's options, declared once: the executables' options, the manifest's sections
+        // and the runner's command lines all come from these structs.
+        .target(
+            name: "StageContract",
+            dependencies: [
+                "Models", "MovieLens", "Evaluation", "ArtifactStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Pipelines: manifests (sections decoded into the stages' option structs) and the runner.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "StageContract", "StageKit", "ArtifactStore", "Models", "Essentials", "BuildInfo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]),
 
         // Executables: one thin command per stage.
         .executableTarget(
             name: "ingest",
             dependencies: [
-                "MovieLens", "StageKit", "Essentials",
+                "MovieLens", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(
             name: "normalise",
             dependencies: [
-                "Models", "MovieLens", "StageKit", "Essentials",
+                "Models", "MovieLens", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "factorise",
             dependencies: [
-                "Models", "StageKit", "Essentials",
+                "Models", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "combine",
             dependencies: [
-                "Models", "StageKit", "Essentials",
+                "Models", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(
             name: "evaluate",
             dependencies: [
-                "Evaluation", "Models", "MovieLens", "StageKit", "Essentials",
+                "Evaluation", "Models", "MovieLens", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(
             name: "publish",
-            dependencies: ["ArtifactStore", "Evaluation", "MovieLens", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ArtifactStore", "Evaluation", "MovieLens", "StageKit", "StageContract", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "store",
-            dependencies: ["ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ArtifactStore", "StageKit", "StageContract", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "recommend",
-            dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ProjectorClient", "ArtifactStore", "StageKit", "StageContract", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(
             name: "serve",
             dependencies: [
-                "Serving", "StageKit", "Essentials",
+                "Serving", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,25 +193,35 @@ let package = Package(
             exclude: ["openapi.yaml"]),
         .executableTarget(
             name: "pipeline",
-            dependencies: ["Pipeline", "ArtifactStore", "StageKit", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Pipeline", "ArtifactStore", "StageKit", "StageContract", "Essentials", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Feeding bytes to every reader of outside input: for the fuzz targets and the crasher replay.
         .target(name: "InputReplay", dependencies: ["MovieLens", "Models", "LinearAlgebra"]),
 
         // Benchmarks (release builds only; see Scripts/bench).
-        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "ProjectorClient", "Essentials"]),
+        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "Evaluation", "ProjectorClient", "Essentials"]),
 
         // Tests mirror the library targets; TestSupport holds the helpers they share.
-        .target(name: "TestSupport", dependencies: ["MovieLens"], path: "Tests/TestSupport"),
-        .testTarget(name: "EssentialsTests", dependencies: ["TestSupport", "Essentials"]),
+        .target(name: "TestSupport", dependencies: ["MovieLens", "Models", "ArtifactStore", "Evaluation", "LinearAlgebra"], path: "Tests/TestSupport"),
+        .testTarget(name: "EssentialsTests", dependencies: ["TestSupport", "Essentials", "LinearAlgebra"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["TestSupport", "LinearAlgebra"]),
         .testTarget(name: "HDF5Tests", dependencies: ["TestSupport", "HDF5"]),
         .testTarget(name: "MovieLensTests", dependencies: ["TestSupport", "MovieLens", "HDF5", "InputReplay"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Ranking", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Models"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "StageKit", "StageContract", "LinearAlgebra", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "StageContract", "StageKit", "Models"]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: [
+                "TestSupport", "Serving", "ProjectorClient", "ArtifactStore", "Essentials",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

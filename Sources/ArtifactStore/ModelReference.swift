@@ -21,6 +21,14 @@ public struct ModelReference: Sendable, Equatable, CustomStringConvertible {
         self.selector = selector
     }
 
+    /// The alias a gate or `--promote` moves, and what a bare name means.
+    public static let production = "production"
+    /// The alias every publish moves: the newest version.
+    public static let latest = "latest"
+
+    /// Versions are below 10¹⁸ (18 digits: what the HTTP API's `ref` pattern states).
+    public static let maximumVersion = 1_000_000_000_000_000_000
+
     public static func parse(_ text: String) throws -> ModelReference {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let usage = "use NAME, NAME@VERSION or NAME@ALIAS"
@@ -32,8 +40,8 @@ public struct ModelReference: Sendable, Equatable, CustomStringConvertible {
         let selector = parts[1]
         guard !selector.isEmpty else { throw StoreError(.badInput, "model reference '\(text)' ends with '@': \(usage)") }
         if selector.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            guard let version = Int(selector), version >= 1 else {
-                throw StoreError(.badInput, "model reference '\(text)': version '\(selector)' must be a whole number from 1")
+            guard let version = Int(selector), version >= 1, version < maximumVersion else {
+                throw StoreError(.badInput, "model reference '\(text)': version '\(selector)' must be a whole number from 1 below 10^18")
             }
             return ModelReference(name: name, selector: .version(version))
         }

@@ -1,8 +1,5 @@
 import Essentials
-import Evaluation
 import Foundation
-import Models
-import MovieLens
 
 /// The versioned model store: `<store>/<name>/<version>/{model.h5, manifest.json}` plus alias
 /// files `<store>/<name>/aliases/{latest,production}.json`.
@@ -23,7 +20,7 @@ import MovieLens
 /// - **Errors are never swallowed.** An unreadable store, folder or manifest is an error.
 ///
 ///     let store = ModelStore(root: "Artifacts")
-///     let result = try store.publish(model: "model.h5", name: "movielens-1m", gate: ModelStore.Gate(), codeVersion: BuildInfo.codeVersion)
+///     let result = try store.publish(model: "model.h5", name: "movielens-1m", card: card, gate: ChampionChallengerGate(), codeVersion: BuildInfo.codeVersion)
 ///     try store.resolve("movielens-1m@production")   // (name, version)
 public struct ModelStore: Sendable {
     public let root: String
@@ -115,7 +112,7 @@ public struct ModelStore: Sendable {
 
     /// A reference (`NAME`, `NAME@VERSION`, `NAME@ALIAS`; a bare name means `defaultAlias`)
     /// → (name, version), the version checked to exist.
-    public func resolve(_ text: String, defaultAlias: String = "production") throws -> (name: String, version: Int) {
+    public func resolve(_ text: String, defaultAlias: String = ModelReference.production) throws -> (name: String, version: Int) {
         let reference = try ModelReference.parse(text)
         let name = reference.name
         let versions = try self.versions(name)
@@ -127,7 +124,7 @@ public struct ModelStore: Sendable {
             return (name, version)
         case .alias(let selector):
             guard let target = try alias(name, selector) else {
-                throw StoreError(.badInput, "\(name) has no '\(selector)' alias" + (selector == "production" ? " (nothing promoted yet: use \(name)@latest, or publish with --promote or --gate)" : ""))
+                throw StoreError(.badInput, "\(name) has no '\(selector)' alias" + (selector == ModelReference.production ? " (nothing promoted yet: use \(name)@latest, or publish with --promote or --gate)" : ""))
             }
             guard versions.contains(target.version) else {
                 throw StoreError(.badInput, "\(name)@\(selector) points to version \(target.version), which does not exist")
@@ -141,48 +138,33 @@ public struct ModelStore: Sendable {
         public var manifest: Manifest
         public var promoted: Bool
         /// What the gate decided (nil without a gate).
-        public var gate: GateRecord?
+        public var gate: GateDecision?
     }
 
-    /// What a gated publish compares: the gate's tolerances and floors, and the ratings file the
-    /// candidate was trained from, on whose held-out ratings production is re-scored (nil: the
-    /// recorded metrics are compared, only when both come from the same data). See `ChallengerGate`.
-    public struct Gate: Sendable {
-        public var rules: ChallengerGate
-        public var data: (table: RatingsTable, path: String)?
-
-        public init(rules: ChallengerGate = ChallengerGate(), data: (table: RatingsTable, path: String)? = nil) {
-            self.rules = rules
-            self.data = data
-        }
-    }
-
-    /// Publishes a model file as the next version of `name`; see the type's guarantees.
-    /// With `gate`, the model is compared with the production version (under the store's lock, so
-    /// production cannot move meanwhile) and checked against the floors; a refusal throws
-    /// `GateRefusal` (exit 3) and writes nothing; a passing model becomes production, and the
-    /// gate's record is kept in its manifest. `run` records which pipeline run published it.
-    public func publish(model path: String, name: String, gate: Gate? = nil, promote: Bool = false,
+    /// Publishes a model file, described by `card`, as the next version of `name`; see the type's
+    /// guarantees. With `gate`, the model is compared with the production version (under the
+    /// store's lock, so production cannot move meanwhile); a refusal throws `GateRefusal` (exit 3)
+    /// and writes nothing; a passing model becomes production, and the gate's record is kept in its
+    /// manifest. `run` records which pipeline run published it.
+    public func publish(model path: String, name: String, card: ModelCard, gate: (any PublishGate)? = nil, promote: Bool = false,
                         codeVersion: String, run: Lineage? = nil) throws -> PublishResult {
         try Self.checkName(name)
-        let file = try ModelFile.read(path)
-        let heads = try file.headSummaries(source: path)
         // The folder holds the lock; `aliases/` (which makes the name a model, see `names`) is made
         // under the lock once the gate has passed, so a refused first publish leaves no model behind.
         try FileManager.default.createDirectory(atPath: folder(name), withIntermediateDirectories: true)
         return try FileLock.withLock(folder(name) + "/.lock") {
-            var record: GateRecord? = nil
+            var decision: GateDecision? = nil
             if let gate {
-                let champion = try alias(name, "production").map { production in
+                let champion = try alias(name, ModelReference.production).map { production in
                     let manifest = try self.manifest(name, production.version)
-                    return ChallengerGate.Champion(name: name, version: production.version, modelPath: modelPath(name, production.version),
-                                                   recordedMetrics: manifest.metrics, dataFingerprint: manifest.dataFingerprint)
+                    return Champion(name: name, version: production.version, modelPath: modelPath(name, production.version),
+                                    recordedMetrics: manifest.model.metrics, dataFingerprint: manifest.model.dataFingerprint)
                 }
-                let decided = try gate.rules.decide(candidate: file, candidatePath: path, data: gate.data, champion: champion)
+                let decided = try gate.decide(candidate: path, champion: champion)
                 guard decided.passed else {
-                    throw GateRefusal(candidate: path, against: champion.map { "\(name)@\($0.version)" }, record: decided)
+                    throw GateRefusal(candidate: path, against: champion.map { "\(name)@\($0.version)" }, decision: decided)
                 }
-                record = decided
+                decision = decided
             }
             try FileManager.default.createDirectory(atPath: folder(name) + "/aliases", withIntermediateDirectories: true)
             let version = (try versions(name).last ?? 0) + 1
@@ -192,21 +174,18 @@ public struct ModelStore: Sendable {
                 try FileSystem.copy(path, to: temporary + "/model.h5")
                 let (sha, size) = try Digest.sha256(file: temporary + "/model.h5")
                 let manifest = Manifest(
-                    version: version, sha256: sha, size: size, createdAt: Timestamp.now(),
-                    algorithm: file.algorithm, heads: heads, metrics: file.recordedMetrics,
-                    dataFingerprint: file.metadata.fingerprint, split: file.metadata.split,
-                    splitParams: file.metadata.splitParameters, previousVersion: try alias(name, "latest")?.version,
-                    codeVersion: codeVersion, run: run, gate: record)
+                    version: version, sha256: sha, size: size, createdAt: Timestamp.now(), model: card,
+                    previousVersion: try alias(name, ModelReference.latest)?.version, codeVersion: codeVersion, run: run, gate: decision?.record)
                 try AtomicFile.write(manifest.json, to: temporary + "/manifest.json")
                 try AtomicFile.fsync(temporary)
                 guard rename(temporary, versionFolder(name, version)) == 0 else {
                     throw StoreError(.failure, "\(versionFolder(name, version)): cannot rename into place: \(systemError())")
                 }
                 try AtomicFile.fsync(folder(name))
-                try setAlias(name, "latest", to: version)
+                try setAlias(name, ModelReference.latest, to: version)
                 let promoted = promote || gate != nil
-                if promoted { try setAlias(name, "production", to: version) }
-                return PublishResult(version: version, manifest: manifest, promoted: promoted, gate: record)
+                if promoted { try setAlias(name, ModelReference.production, to: version) }
+                return PublishResult(version: version, manifest: manifest, promoted: promoted, gate: decision)
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw error
@@ -225,7 +204,7 @@ public struct ModelStore: Sendable {
     }
 
     /// Points `alias` at `version` after checking the version's checksum.
-    public func promote(_ name: String, version: Int, alias: String = "production") throws {
+    public func promote(_ name: String, version: Int, alias: String = ModelReference.production) throws {
         try Self.checkName(name)
         try Self.checkName(alias, what: "alias")
         _ = try versions(name)
@@ -241,7 +220,7 @@ public struct ModelStore: Sendable {
 
     /// Points `alias` back at the version it pointed to before; returns it.
     @discardableResult
-    public func rollback(_ name: String, alias: String = "production") throws -> Int {
+    public func rollback(_ name: String, alias: String = ModelReference.production) throws -> Int {
         try Self.checkName(name)
         try Self.checkName(alias, what: "alias")
         _ = try versions(name)
@@ -321,16 +300,16 @@ public struct ModelStore: Sendable {
     }
 }
 
-/// The gate refused a publish (exit 3): its record says why, with the numbers compared.
+/// The gate refused a publish (exit 3): its decision says why, with the numbers compared.
 public struct GateRefusal: ProjectorError {
     public var candidate: String
     /// `NAME@VERSION` of production, when there is one.
     public var against: String?
-    public var record: GateRecord
+    public var decision: GateDecision
     public var exitCode: StageExitCode { .qualityGateRefused }
     public var description: String {
-        let same = record.heldOut.map { ", both scored on the same \($0) held-out ratings" } ?? ""
+        let same = decision.heldOut.map { ", both scored on the same \($0) held-out ratings" } ?? ""
         return "quality gate refused \(candidate)" + (against.map { " against \($0) (production)\(same)" } ?? "") + ": "
-            + record.reasons.joined(separator: "; ")
+            + decision.reasons.joined(separator: "; ")
     }
 }

@@ -82,6 +82,17 @@ public enum JSONValue: Codable, Sendable, Equatable, ExpressibleByDictionaryLite
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 
+    /// Any encodable value as the JSON it encodes to (`JSON.data`), e.g. a record to keep inside
+    /// another document without its type.
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSON.data(value))
+    }
+
+    /// The value decoded as `T` (what `init(encoding:)` kept), or bad input naming `source`.
+    public func decode<T: Decodable>(_ type: T.Type, source: String) throws -> T {
+        try JSON.decode(type, from: JSON.data(self), source: source)
+    }
+
     /// A number, or null when it is not finite (JSON has no NaN).
     public static func number(_ value: Double) -> JSONValue { value.isFinite ? .double(value) : .null }
 
@@ -104,6 +115,7 @@ public enum JSONValue: Codable, Sendable, Equatable, ExpressibleByDictionaryLite
         if container.decodeNil() { self = .null }
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }
         else if let value = try? container.decode(Int.self) { self = .int(value) }
+        else if let value = try? container.decode(UInt64.self) { self = .unsigned(value) }
         else if let value = try? container.decode(Double.self) { self = .double(value) }
         else if let value = try? container.decode(String.self) { self = .string(value) }
         else if let value = try? container.decode([JSONValue].self) { self = .array(value) }

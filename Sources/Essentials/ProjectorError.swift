@@ -35,6 +35,16 @@ public enum FailureKind: Sendable, Equatable {
         case .busy: .busy
         }
     }
+
+    /// The kind an exit code says (success, which is no failure, and any other: failure).
+    public init(_ code: StageExitCode) {
+        switch code {
+        case .badInput: self = .badInput
+        case .qualityGateRefused: self = .qualityGate
+        case .busy: self = .busy
+        case .success, .failure: self = .failure
+        }
+    }
 }
 
 /// A failure with a kind and a message: the error type of the modules whose errors need no more

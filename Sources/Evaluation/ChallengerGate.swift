@@ -1,3 +1,4 @@
+import ArtifactStore
 import Essentials
 import Foundation
 import Models
@@ -21,7 +22,7 @@ import MovieLens
 ///
 ///     let gate = ChallengerGate(tolerances: QualityGate(), floors: try Floors.read(path), relevance: 4)
 ///     let record = try gate.decide(candidate: file, candidatePath: path, data: (table, "ratings.h5"),
-///                                  champion: ChallengerGate.Champion(name: "ml", version: 3, …))
+///                                  champion: Champion(name: "ml", version: 3, …))
 ///     record.passed   // false: record.reasons says why, with both numbers
 public struct ChallengerGate: Sendable {
     public var tolerances: QualityGate
@@ -29,29 +30,14 @@ public struct ChallengerGate: Sendable {
     /// A held-out rating at or above this is relevant (as `evaluate --relevance`).
     public var relevance: Float
 
-    public init(tolerances: QualityGate = QualityGate(), floors: Floors? = nil, relevance: Float = 4) {
+    public init(tolerances: QualityGate = QualityGate(), floors: Floors? = nil, relevance: Float = EvaluationProtocol.defaultRelevance) {
         self.tolerances = tolerances
         self.floors = floors
         self.relevance = relevance
     }
 
-    /// The production version the candidate must beat.
-    public struct Champion: Sendable {
-        public var name: String
-        public var version: Int
-        public var modelPath: String
-        /// What its manifest recorded (evaluate's metrics on its own data).
-        public var recordedMetrics: [String: Double?]
-        public var dataFingerprint: String
-
-        public init(name: String, version: Int, modelPath: String, recordedMetrics: [String: Double?], dataFingerprint: String) {
-            self.name = name
-            self.version = version
-            self.modelPath = modelPath
-            self.recordedMetrics = recordedMetrics
-            self.dataFingerprint = dataFingerprint
-        }
-    }
+    /// The production version the candidate must beat (the store's description of it).
+    public typealias Champion = ArtifactStore.Champion
 
     /// The cut-offs the gate evaluates: the gate's own and every floor's.
     public var ks: [Int] { Array(Set([tolerances.precisionK] + (floors?.ks ?? []))).sorted() }

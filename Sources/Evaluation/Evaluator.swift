@@ -3,18 +3,23 @@ import Foundation
 import LinearAlgebra
 import Models
 import MovieLens
+import Ranking
 
 /// How a model is evaluated. The defaults are Projector's protocol; every field is written into
 /// `metrics.json` under `protocol`.
 public struct EvaluationProtocol: Sendable, Equatable {
+    /// The defaults, written once: `evaluate`'s and `publish`'s options and the gate take them from here.
+    public static let defaultKs = [5, 10, 20]
+    public static let defaultRelevance: Float = 4
+
     /// Cut-offs for the ranking metrics.
-    public var ks: [Int] = [5, 10, 20]
+    public var ks: [Int]
     /// A held-out rating at or above this is relevant.
-    public var relevanceThreshold: Float = 4
+    public var relevanceThreshold: Float
     /// Users scored per block (one BLAS call per block; memory is block × movies floats).
     public var blockUsers = 256
 
-    public init(ks: [Int] = [5, 10, 20], relevanceThreshold: Float = 4) {
+    public init(ks: [Int] = defaultKs, relevanceThreshold: Float = defaultRelevance) {
         self.ks = ks
         self.relevanceThreshold = relevanceThreshold
     }
@@ -104,7 +109,7 @@ public enum Evaluator {
         let clip = { (value: Float) in min(data.scale.maximum, max(data.scale.minimum, value)) }
         let mu = Float(trainRating.reduce(0.0) { $0 + Double($1) } / Double(trainRating.count))
         let biasTerms = try NormalisationTerms.fit(method: .baseline, users: users, movies: movies, user: trainUser,
-                                                   movie: trainMovie, rating: trainRating, lambda: 10, iterations: 10)
+                                                   movie: trainMovie, rating: trainRating)
         let biasPredictions = testRating.indices.map { clip(biasTerms.base(user: Int(testUser[$0]), movie: Int(testMovie[$0]))) }
         let globalMean = RatingError.measure(predictions: [Float](repeating: clip(mu), count: testRating.count), truth: testRating)
         let bias = RatingError.measure(predictions: biasPredictions, truth: testRating)
@@ -142,7 +147,7 @@ public enum Evaluator {
             var popularAcc = RankingMetrics.Accumulator(ks: spec.ks, movies: movies)
             var popular = popularityScores
             var ranked: [Int32] = []
-            rank(model: model, users: range, k: maxK, where: { !relevant[$0].isEmpty }, excluding: training,
+            model.rank(users: range, k: maxK, where: { !relevant[$0].isEmpty }, excluding: training,
                  unknownMovies: unknownMovies) { user, list, _ in
                 let rel = relevant[user]
                 guard !rel.isEmpty else {
@@ -169,46 +174,5 @@ public enum Evaluator {
             rating: rating, ranking: modelRanking.result, coldStartPredictions: coldStart, globalMean: globalMean,
             bias: bias, popularity: popularity.result, errorsByRating: errorsByRating,
             seconds: Date().timeIntervalSince(start))
-    }
-
-    /// The ranking protocol, written once: each user's top `k` movies by the ranking head's
-    /// scores, the user's training movies excluded, ties to the lower movie index. A user without
-    /// training movies in the model gets the movies with the most training ratings in it (the
-    /// cold-start answer `serve` gives). `excluding` (default: the model's training movies) is what
-    /// each user already rated; `evaluate` passes the data's training side, so that a model from
-    /// older data (the gate's champion) is never charged for recommending what the user has rated
-    /// since. `unknownMovies` (−∞) are never ranked. `body` gets
-    /// every user of `users` in order, with their list and their row of scores (−∞ at training
-    /// movies); an empty list and row for those `include` leaves out.
-    /// `evaluate` measures these lists and `StoredModel.recommend` serves them.
-    ///
-    ///     Evaluator.rank(model: file, users: 0..<10, k: 10) { user, movies, scores in print(user, movies) }
-    public static func rank(model: ModelFile, users: Range<Int>, k: Int, where include: (Int) -> Bool = { _ in true },
-                            excluding: SparseRows? = nil, unknownMovies: [Int32] = [],
-                            _ body: (Int, [Int32], UnsafeBufferPointer<Float>) -> Void) {
-        let training = model.trainingMovies
-        let rated = excluding ?? training
-        let movies = model.metadata.movieCount
-        var scores = model.rankingHead.model.scores(users: users, training: model.rankingInput)
-        var popularity: [Float]? = nil
-        var ranked: [Int32] = []
-        for (row, user) in users.enumerated() {
-            guard include(user) else {
-                body(user, [], UnsafeBufferPointer(start: nil, count: 0))
-                continue
-            }
-            if training.range(user).isEmpty {
-                if popularity == nil { popularity = training.columnCounts(movies).map(Float.init) }
-                scores.values.replaceSubrange((row * movies)..<((row + 1) * movies), with: popularity!)
-            }
-            scores.values.withUnsafeMutableBufferPointer { all in
-                let rowStart = all.baseAddress! + row * movies
-                for entry in rated.range(user) { rowStart[Int(rated.columns[entry])] = -.infinity }
-                for movie in unknownMovies { rowStart[Int(movie)] = -.infinity }
-                let row = UnsafeBufferPointer(start: rowStart, count: movies)
-                topK(row, k: k, into: &ranked)
-                body(user, ranked, row)
-            }
-        }
     }
 }

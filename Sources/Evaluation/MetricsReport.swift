@@ -114,7 +114,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
         return result
     }
 
-    /// The readable table printed on stdout: model next to its baselines.
+    /// The readable table `evaluate` logs (stderr): model next to its baselines.
     public func table() -> String {
         func cell(_ value: Double??) -> String {
             guard let value = value, let number = value else { return "n/a" }

@@ -60,7 +60,7 @@ public enum InputReplay {
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         func put(_ name: String, _ data: Data) throws { try data.write(to: URL(fileURLWithPath: folder + "/" + name)) }
-        var options = IngestOptions(input: folder)
+        var options = IngestSource(input: folder)
         switch kind {
         case "ml-1m":
             try put("users.dat", target == .users ? payload : Data("1::F::1::10::48067\n".utf8))
@@ -76,7 +76,7 @@ public enum InputReplay {
             try put("movies.csv", target == .movies ? payload : Data(movieLines[kind]!.utf8))
         default:
             try put("ratings.csv", payload)
-            options = IngestOptions(input: folder + "/ratings.csv", genericCSV: true)
+            options = IngestSource(input: folder + "/ratings.csv", genericCSV: true)
         }
         let table = try Ingest.load(options)
         return "\(table.count) ratings, \(table.userCount) users, \(table.movieCount) movies"

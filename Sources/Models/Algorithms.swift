@@ -6,8 +6,11 @@ public enum Algorithms {
     public static var names: [String] { all.map { $0.name } }
     /// The algorithms whose models can be a rating head.
     public static var ratingNames: [String] { all.filter { $0.predictsRatings }.map { $0.name } }
-    /// `factorise`'s own options (and manifest keys), which no algorithm parameter may be named.
+    /// `factorise`'s own options (and manifest keys), which no algorithm parameter may be named
+    /// (`FactoriseOptions` declares them; a test keeps the two lists equal).
     public static let commonKeys = ["algorithm", "seed", "neighbours"]
+    /// The algorithm `factorise` trains when none is named.
+    public static let defaultName = ALS.name
     /// See `Algorithm.validateDense`.
     public static let maximumDenseElements = 1 << 31
 

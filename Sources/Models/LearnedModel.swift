@@ -88,6 +88,15 @@ public struct SparseItemItemModel: Sendable {
     }
 }
 
+/// The kinds of learned model, as model files name them (`model_kind`).
+public enum ModelKind: String, Sendable, CaseIterable {
+    case factors
+    /// Factors with an ordered-probit link (cut-points and scales).
+    case ordinalFactors = "ordinal-factors"
+    case itemItem = "item-item"
+    case sparseItemItem = "sparse-item-item"
+}
+
 /// What an algorithm learned: latent factors (rating predictions and rankings) or an item-item
 /// matrix, dense or sparsified (rankings only).
 public enum LearnedModel: Sendable {
@@ -95,14 +104,17 @@ public enum LearnedModel: Sendable {
     case itemItem(ItemItemModel)
     case sparseItemItem(SparseItemItemModel)
 
-    /// The name stored as `model_kind` in model files.
-    public var kind: String {
+    /// The kind stored as `model_kind` in model files.
+    public var modelKind: ModelKind {
         switch self {
-        case .factors(let model): model.ordinal == nil ? "factors" : "ordinal-factors"
-        case .itemItem: "item-item"
-        case .sparseItemItem: "sparse-item-item"
+        case .factors(let model): model.ordinal == nil ? .factors : .ordinalFactors
+        case .itemItem: .itemItem
+        case .sparseItemItem: .sparseItemItem
         }
     }
+
+    /// `modelKind`'s name.
+    public var kind: String { modelKind.rawValue }
 
     /// Whether the model predicts ratings (RMSE applies) or only ranks movies.
     public var predictsRatings: Bool {

@@ -232,8 +232,8 @@ public struct ModelFile: Sendable {
         let neighboursFrom: ModelHead.Role
         if version == 1 {
             // One model: in /model, its attributes at the root, its curve in /curve.
-            let kind = file.hasAttribute("model_kind") ? try file.stringAttribute("model_kind") : "factors"
-            guard kind == "factors" || kind == "item-item" else {
+            let kind = file.hasAttribute("model_kind") ? try file.stringAttribute("model_kind") : ModelKind.factors.rawValue
+            guard [ModelKind.factors, .itemItem].map(\.rawValue).contains(kind) else {
                 throw ModelsError.badFile(path, "unknown model_kind '\(kind)' for a version-1 file (factors or item-item)")
             }
             let model = try readModel(kind: kind, from: try file.group("model"), rankFrom: file, at: "/model", metadata: metadata, check: check)
@@ -335,8 +335,8 @@ public struct ModelFile: Sendable {
     static func readModel(kind: String, from group: HDF5Group, rankFrom rankHolder: HDF5Group, at location: String,
                           metadata: DatasetMetadata, check: ContentCheck) throws -> LearnedModel {
         let n = metadata.userCount, m = metadata.movieCount
-        switch kind {
-        case "factors", "ordinal-factors":
+        switch ModelKind(rawValue: kind) {
+        case .factors?, .ordinalFactors?:
             let rank = try rankHolder.count("rank", in: 1...Int64(FactorModel.maximumRank))
             let globalMean = try group.attribute("global_mean", as: Double.self)
             guard globalMean.isFinite else { throw check.fail("\(location) attribute 'global_mean'", "is \(globalMean): it must be finite") }
@@ -350,15 +350,15 @@ public struct ModelFile: Sendable {
             try check.finite(factors.movieBias, location + "/movie_bias")
             try check.finite(factors.userFactors.values, location + "/user_factors")
             try check.finite(factors.movieFactors.values, location + "/movie_factors")
-            guard kind == "ordinal-factors" else { return .factors(factors) }
+            guard kind == ModelKind.ordinalFactors.rawValue else { return .factors(factors) }
             var ordinal = factors
             ordinal.ordinal = try readOrdinalLink(from: group, at: location, metadata: metadata, check: check)
             return .factors(ordinal)
-        case "item-item":
+        case .itemItem?:
             let weights: [Float] = try group.read("weights", shape: [m, m], why: "n_movies × n_movies")
             try check.finite(weights, location + "/weights")
             return .itemItem(ItemItemModel(weights: Matrix(rows: m, columns: m, values: weights)))
-        case "sparse-item-item":
+        case .sparseItemItem?:
             let keep = try group.count("keep_entries", in: 0...Int64(m))
             var rows = try readRows(group, pointers: "row_ptr", columns: "column", rows: m, columnCount: m, at: location,
                                     what: "row", whose: "columns", why: "n_movies + 1", check: check)

@@ -23,6 +23,10 @@ public struct Neighbours: Sendable, Equatable {
     public var index: [Int32]
     /// movies × k: the similarity.
     public var score: [Float]
+    /// "Movies like this one" kept per movie unless `factorise --neighbours` says otherwise, and the most it takes.
+    public static let defaultCount = 50
+    public static let maximumCount = 1000
+
     public var k: Int
     public var similarity: Similarity
 

@@ -20,6 +20,11 @@ public enum NormalisationMethod: String, CaseIterable, Sendable, Codable {
 }
 
 public struct NormalisationTerms: Sendable, Equatable {
+    /// The baseline's defaults (Koren 2010's λ and rounds): `normalise`'s options and the bias
+    /// baseline `evaluate` reports take theirs from here.
+    public static let defaultLambda = 10.0
+    public static let defaultIterations = 10
+
     public var method: NormalisationMethod
     public var globalMean: Float
     public var userOffset: [Float]
@@ -36,7 +41,7 @@ public struct NormalisationTerms: Sendable, Equatable {
     /// `b_u = Σ_i (r − μ − b_i) / (λ + n_u)` for `iterations` rounds (Koren 2010, §2.1).
     public static func fit(
         method: NormalisationMethod, users: Int, movies: Int,
-        user: [Int32], movie: [Int32], rating: [Float], lambda: Double = 10, iterations: Int = 10
+        user: [Int32], movie: [Int32], rating: [Float], lambda: Double = defaultLambda, iterations: Int = defaultIterations
     ) throws -> NormalisationTerms {
         guard lambda >= 0 else { throw ModelsError.badParameter("lambda \(lambda) must be ≥ 0") }
         guard iterations >= 1 else { throw ModelsError.badParameter("iterations \(iterations) must be ≥ 1") }

@@ -69,7 +69,8 @@ public struct TrainingSet: Sendable {
 
     /// Normalises an ingested table: fits the terms on its training ratings only.
     public static func normalise(
-        _ table: RatingsTable, method: NormalisationMethod, lambda: Double = 10, iterations: Int = 10
+        _ table: RatingsTable, method: NormalisationMethod, lambda: Double = NormalisationTerms.defaultLambda,
+        iterations: Int = NormalisationTerms.defaultIterations
     ) throws -> TrainingSet {
         let (train, test) = table.sides()
         let (trainUser, trainMovie, trainRating) = (train.user, train.movie, train.rating)

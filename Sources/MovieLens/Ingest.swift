@@ -1,8 +1,9 @@
 import Essentials
 import Foundation
+import LinearAlgebra
 
 /// What `ingest` reads and how it splits.
-public struct IngestOptions: Sendable {
+public struct IngestSource: Sendable {
     /// A MovieLens folder, or a CSV file when `genericCSV` is set.
     public var input: String
     public var genericCSV: Bool
@@ -21,7 +22,7 @@ public struct IngestOptions: Sendable {
 /// Reading a MovieLens release into a `RatingsTable`: detects the kind, parses ratings and
 /// metadata, fingerprints the files read, drops duplicates and applies the split.
 ///
-///     let table = try Ingest.load(IngestOptions(input: "../shared/data/movielens/ml-1m"))
+///     let table = try Ingest.load(IngestSource(input: "../shared/data/movielens/ml-1m"))
 ///     table.count        // 1000209
 ///     table.testCount    // 100493 (hash split, seed 42, 10 %)
 public enum Ingest {
@@ -34,7 +35,7 @@ public enum Ingest {
         case files([String], [Int64: MovieInfo], [Int64: UserInfo])
     }
 
-    public static func load(_ options: IngestOptions) throws -> RatingsTable {
+    public static func load(_ options: IngestSource) throws -> RatingsTable {
         let kind: DatasetKind
         let folder: String
         let ratingsPath: String

@@ -1,4 +1,5 @@
 import Essentials
+import LinearAlgebra
 
 /// Ratings as read from a file, in file order, with the original ids.
 public struct RawRatings: Sendable {

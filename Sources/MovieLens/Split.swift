@@ -16,18 +16,31 @@ public enum SplitStrategy: Sendable, Equatable, CustomStringConvertible {
     case files(name: String)
     case temporal(perUser: Int)
 
-    public static let `default` = SplitStrategy.hash(seed: 42, fraction: 0.1)
+    /// The strategies by name (`ingest --split`).
+    public enum Kind: String, CaseIterable, Sendable, Codable {
+        case hash, files, temporal
+    }
+
+    /// The defaults of each strategy's parameters (`ingest`'s options take theirs from here).
+    public static let defaultSeed: UInt64 = 42
+    public static let defaultFraction = 0.1
+    public static let defaultSplitName = "u1"
+    public static let defaultPerUser = 5
+
+    public static let `default` = SplitStrategy.hash(seed: defaultSeed, fraction: defaultFraction)
 
     /// The names `files` accepts.
     public static let predefinedSplits = ["u1", "u2", "u3", "u4", "u5", "ua", "ub"]
 
-    public var name: String {
+    public var kind: Kind {
         switch self {
-        case .hash: "hash"
-        case .files: "files"
-        case .temporal: "temporal"
+        case .hash: .hash
+        case .files: .files
+        case .temporal: .temporal
         }
     }
+
+    public var name: String { kind.rawValue }
 
     /// The parameters as stored in files next to `name` (`split_params`): canonical JSON with
     /// sorted keys, e.g. `{"fraction":0.1,"seed":42}`, `{"name":"u1"}`, `{"per_user":5}`.

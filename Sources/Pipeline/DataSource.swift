@@ -9,7 +9,7 @@ enum DataSource {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue { return folder }
         guard let url else {
-            throw PipelineError(exitCode: 2, "data folder \(folder) does not exist: set MOVIELENS_DIR to where MovieLens is, run Scripts/fetch-movielens, or give data.url in the manifest")
+            throw PipelineError(.badInput, "data folder \(folder) does not exist: set MOVIELENS_DIR to where MovieLens is, run Scripts/fetch-movielens, or give data.url in the manifest")
         }
         progress.emit("data: \(folder) is missing; downloading \(url)")
         let parent = URL(fileURLWithPath: folder).deletingLastPathComponent().path
@@ -23,17 +23,17 @@ enum DataSource {
         let published = String(decoding: FileManager.default.contents(atPath: work + "/data.zip.md5") ?? Data(), as: UTF8.self)
             .split(whereSeparator: { !$0.isHexDigit }).first { $0.count == 32 }.map(String.init)
         guard let zip = FileManager.default.contents(atPath: work + "/data.zip") else {
-            throw PipelineError(exitCode: 1, "\(url): nothing downloaded")
+            throw PipelineError(.failure, "\(url): nothing downloaded")
         }
         let actual = Digest.md5(zip)
         guard let published, published.lowercased() == actual else {
-            throw PipelineError(exitCode: 2, "\(url) has md5 \(actual) but GroupLens publishes \(published ?? "nothing"): not unpacking it")
+            throw PipelineError(.badInput, "\(url) has md5 \(actual) but GroupLens publishes \(published ?? "nothing"): not unpacking it")
         }
         try tool("unzip", ["-q", work + "/data.zip", "-d", work + "/unzipped"], what: "unzip \(url)")
         let unpacked = try FileManager.default.contentsOfDirectory(atPath: work + "/unzipped").filter { !$0.hasPrefix("__") }
-        guard unpacked.count == 1 else { throw PipelineError(exitCode: 1, "\(url): expected one folder in the zip, found \(unpacked)") }
+        guard unpacked.count == 1 else { throw PipelineError(.failure, "\(url): expected one folder in the zip, found \(unpacked)") }
         guard rename(work + "/unzipped/" + unpacked[0], folder) == 0 else {
-            throw PipelineError(exitCode: 1, "cannot move the unpacked data to \(folder): \(String(cString: strerror(errno)))")
+            throw PipelineError(.failure, "cannot move the unpacked data to \(folder): \(String(cString: strerror(errno)))")
         }
         progress.emit("data: \(folder) ready (md5 \(actual) checked)")
         return folder
@@ -46,7 +46,7 @@ enum DataSource {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw PipelineError(exitCode: 1, "cannot \(what) (\(name) exited with \(process.terminationStatus)); download it by hand and unzip it beside the other MovieLens folders")
+            throw PipelineError(.failure, "cannot \(what) (\(name) exited with \(process.terminationStatus)); download it by hand and unzip it beside the other MovieLens folders")
         }
     }
 }

@@ -1,17 +1,22 @@
+import ArgumentParser
 import Essentials
 import Foundation
 import Models
+import StageContract
 import Yams
 
 /// A pipeline manifest (YAML, under `Pipelines/`): the data, the split, the models to train and
-/// evaluate on it, and what to publish.
+/// evaluate on it, and what to publish. Each stage's section holds that stage's options under
+/// their own names (`ingest --test-fraction` is `ingest: {test_fraction: …}`): the sections are
+/// decoded into the stages' option structs (`StageContract`), the runner's command lines are
+/// encoded from them.
 ///
 /// ```yaml
 /// name: movielens-1m                      # plain name; runs go to Runs/<name>/
 /// data:
 ///   folder: ${MOVIELENS_DIR:-Data/movielens}/ml-1m
 ///   url: https://files.grouplens.org/datasets/movielens/ml-1m.zip   # fetched (md5 checked) if the folder is missing
-/// split: {strategy: hash, seed: 42, fraction: 0.1}                   # the default
+/// ingest: {split: hash, seed: 42, test_fraction: 0.1}               # the default
 /// models:                                   # default: one bpmf model on raw ratings
 ///   - name: bpmf
 ///     normalise: {method: none}
@@ -24,70 +29,77 @@ import Yams
 /// publish: {model: served, name: movielens-1m, gate: true, floors: Pipelines/floors/movielens-1m.json}
 /// ```
 ///
+/// Several splits (`splits: {NAME: {split: …}, …}` instead of `ingest`) train and evaluate every
+/// model on each; the first (or `publish.split`) is the one published and gated.
+///
 /// Stages run in order: ingest, then for each model normalise → factorise → evaluate (or, for a
 /// combined model, combine → evaluate), then publish. `${VAR}` and `${VAR:-default}` in any string are taken from the environment. Unknown
 /// keys, wrong types and missing required keys are errors naming the file, line and key.
-public struct PipelineManifest: Sendable, Equatable {
-    public struct Model: Sendable, Equatable {
+public struct PipelineManifest: Sendable {
+    public struct Model: Sendable {
         public var name: String
-        public var normalise: [String: String]
-        public var factorise: [String: String]
-        /// A two-headed model made by `combine` from two models listed before it (`rating`,
-        /// `ranking`, `neighbours_from`) instead of trained: then `normalise` and `factorise` are empty.
-        public var combine: [String: String]?
+        public var normalise: NormaliseOptions
+        public var factorise: FactoriseOptions
+        /// The algorithm's own parameters as given (manifest key → text), checked at load.
+        public var parameters: [String: String]
+        /// A two-headed model made by `combine` from two models listed before it instead of trained.
+        public var combine: Combine?
 
-        public init(name: String, normalise: [String: String], factorise: [String: String], combine: [String: String]? = nil) {
-            self.name = name
-            self.normalise = normalise
-            self.factorise = factorise
-            self.combine = combine
-        }
+        public var isCombined: Bool { combine != nil }
+    }
+
+    /// `combine`'s inputs (two trained models, by name) and options.
+    public struct Combine: Sendable {
+        public var rating: String
+        public var ranking: String
+        public var options: CombineOptions
+    }
+
+    /// One split of the data: its name (steps of a manifest with several are `…@NAME`) and ingest's options.
+    public struct Split: Sendable {
+        public var name: String
+        public var options: IngestOptions
+    }
+
+    /// What to publish: which model, under which name, trained on which split, with publish's options.
+    public struct Publish: Sendable {
+        public var model: String
+        public var name: String
+        public var split: String
+        public var options: PublishOptions
     }
 
     public var path: String
     public var name: String
     public var dataFolder: String
-    public var dataFormat: String
+    public var dataFormat: DataFormat
     public var dataURL: String?
-    /// ingest options (`--split hash --seed 42 …`) as key → value.
-    public var split: [String: String]
+    /// One split (`ingest`, named `default`) or several (`splits`).
+    public var splits: [Split]
     public var models: [Model]
-    public var evaluate: [String: String]
+    public var evaluate: EvaluateOptions
     /// The metrics.json the evaluated model is gated against (CI), if any.
     public var reference: String?
-    public var publish: [String: String]?
+    public var publish: Publish?
     /// The manifest's own text after expansion, for the run folder and the cache key.
     public var text: String
     /// Lines of the keys naming input paths, for `checkInputs`.
     var inputLines: [String: Int] = [:]
 
+    /// The name of the split when there is only one.
+    public static let defaultSplit = "default"
+
     // MARK: Schema
 
-    enum Kind { case string, int, number, bool, intList }
+    enum Kind { case string, int, number, bool }
 
-    static let splitKeys: [String: Kind] = ["strategy": .string, "seed": .int, "fraction": .number, "name": .string, "holdout_per_user": .int]
-    static let normaliseKeys: [String: Kind] = ["method": .string, "lambda": .number, "iterations": .int]
-    static let combineKeys: [String: Kind] = ["rating": .string, "ranking": .string, "neighbours_from": .string]
-    /// `factorise`'s own keys plus every algorithm's declared parameters (see `Algorithms`); which
-    /// of those apply is checked against the chosen algorithm once the section is read.
-    static let factoriseKeys: [String: Kind] = {
-        var keys: [String: Kind] = ["algorithm": .string, "seed": .int, "neighbours": .int]  // Algorithms.commonKeys
-        for parameter in Algorithms.allParameters {
-            switch parameter.kind {
-            case .integer: keys[parameter.name] = .int
-            case .real: keys[parameter.name] = .number
-            case .choice: keys[parameter.name] = .string
-            }
-        }
-        return keys
-    }()
-    static let evaluateKeys: [String: Kind] = [
-        "k": .intList, "relevance": .number, "reference": .string, "max_rmse_increase": .number, "max_precision_drop": .number, "gate_k": .int,
-    ]
-    static let publishKeys: [String: Kind] = [
-        "model": .string, "name": .string, "gate": .bool, "promote": .bool,
-        "max_rmse_increase": .number, "max_precision_drop": .number, "gate_k": .int, "floors": .string,
-    ]
+    static let dataKeys: [String: Kind] = ["folder": .string, "format": .string, "url": .string]
+    /// A factorise section's keys: `FactoriseOptions`' plus every algorithm's declared parameters
+    /// (see `Algorithms`); which of those apply is checked against the chosen algorithm once the
+    /// section is read.
+    static var factoriseKeys: [String] {
+        (FactoriseOptions.manifestKeys + Algorithms.allParameters.map(\.name)).sorted()
+    }
 
     // MARK: Loading
 
@@ -107,28 +119,43 @@ public struct PipelineManifest: Sendable, Equatable {
             throw PipelineError.manifest(path, line: root?.mark?.line, "the manifest must be a mapping with at least 'name' and 'data'")
         }
         let reader = Reader(file: path)
-        let fields = try reader.mapping(top, allowed: ["name", "description", "data", "split", "models", "evaluate", "publish"], at: "")
+        if let old = top.first(where: { $0.key.string == "split" }) {
+            throw PipelineError.manifest(path, line: old.key.mark?.line, "'split' is now 'ingest', with ingest's option names: strategy → split, fraction → test_fraction, name → split_name (ingest: {split: hash, seed: 42, test_fraction: 0.1})")
+        }
+        let fields = try reader.mapping(top, allowed: ["name", "description", "data", "ingest", "splits", "models", "evaluate", "publish"], at: "")
         guard let nameNode = fields["name"] else { throw PipelineError.manifest(path, line: top.mark?.line, "missing required key 'name'") }
         let name = try reader.scalar(nameNode, .string, key: "name")
         try reader.plainName(name, node: nameNode, key: "name")
         guard let dataNode = fields["data"] else { throw PipelineError.manifest(path, line: top.mark?.line, "missing required key 'data'") }
-        let data = try reader.section(dataNode, ["folder": .string, "format": .string, "url": .string], key: "data")
+        let data = try reader.section(dataNode, dataKeys, key: "data")
         var inputLines: [String: Int] = [:]
-        if case .mapping(let mapping) = dataNode {
-            for (key, value) in mapping where key.string == "folder" { inputLines["data.folder"] = value.mark?.line }
-        }
-        if let evaluateNode = fields["evaluate"], case .mapping(let mapping) = evaluateNode {
-            for (key, value) in mapping where key.string == "reference" { inputLines["evaluate.reference"] = value.mark?.line }
-        }
-        if let publishNode = fields["publish"], case .mapping(let mapping) = publishNode {
-            for (key, value) in mapping where key.string == "floors" { inputLines["publish.floors"] = value.mark?.line }
-        }
+        inputLines["data.folder"] = reader.valueLine(dataNode, "folder")
+        inputLines["evaluate.reference"] = fields["evaluate"].flatMap { reader.valueLine($0, "reference") }
+        inputLines["publish.floors"] = fields["publish"].flatMap { reader.valueLine($0, "floors") }
         guard let folder = data["folder"] else { throw PipelineError.manifest(path, line: dataNode.mark?.line, "missing required key 'data.folder'") }
-        let format = data["format"] ?? "auto"
-        guard ["auto", "csv"].contains(format) else {
-            throw PipelineError.manifest(path, line: dataNode.mark?.line, "data.format must be auto or csv, not '\(format)'")
+        let formatText = data["format"] ?? DataFormat.auto.rawValue
+        guard let format = DataFormat(rawValue: formatText) else {
+            throw PipelineError.manifest(path, line: reader.valueLine(dataNode, "format"), "data.format must be \(DataFormat.allCases.map(\.rawValue).joined(separator: " or ")), not '\(formatText)'")
         }
-        let split = try fields["split"].map { try reader.section($0, splitKeys, key: "split") } ?? [:]
+
+        var splits: [Split] = []
+        switch (fields["ingest"], fields["splits"]) {
+        case (let ingest?, _?):
+            throw PipelineError.manifest(path, line: ingest.mark?.line, "give either 'ingest' (one split) or 'splits' (several), not both")
+        case (_, let splitsNode?):
+            guard case .mapping(let mapping) = splitsNode, !mapping.isEmpty else {
+                throw PipelineError.manifest(path, line: splitsNode.mark?.line, "'splits' must be a mapping of split names to ingest options")
+            }
+            for (keyNode, value) in mapping {
+                let splitName = try reader.scalar(keyNode, .string, key: "splits")
+                try reader.plainName(splitName, node: keyNode, key: "splits.\(splitName)")
+                let (options, _) = try reader.options(IngestOptions.self, value, key: "splits.\(splitName)")
+                splits.append(Split(name: splitName, options: options))
+            }
+        case (let ingest, nil):
+            let options = try ingest.map { try reader.options(IngestOptions.self, $0, key: "ingest").options } ?? IngestOptions.defaults
+            splits = [Split(name: defaultSplit, options: options)]
+        }
 
         var models: [Model] = []
         if let modelsNode = fields["models"] {
@@ -153,58 +180,80 @@ public struct PipelineManifest: Sendable, Equatable {
                     if entry["normalise"] != nil || entry["factorise"] != nil {
                         throw PipelineError.manifest(path, line: combineNode.mark?.line, "models[\(index)] has 'combine' and also 'normalise' or 'factorise': a combined model is made from two trained ones, not trained itself")
                     }
-                    var combine = try reader.section(combineNode, combineKeys, key: key)
-                    let trained = models.filter { $0.combine == nil }.map(\.name)
+                    let (options, heads) = try reader.options(CombineOptions.self, combineNode, key: key, alsoAllowed: ["rating", "ranking"])
+                    let trained = models.filter { !$0.isCombined }
+                    var sources: [String: String] = [:]
                     for role in ["rating", "ranking"] {
-                        guard let source = combine[role] else {
+                        guard let node = heads[role] else {
                             throw PipelineError.manifest(path, line: combineNode.mark?.line, "missing required key '\(key).\(role)'")
                         }
-                        guard trained.contains(source) else {
-                            throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).\(role)' '\(source)' is not a trained model listed before it (\(trained.isEmpty ? "none" : trained.joined(separator: ", ")))")
+                        let source = try reader.scalar(node, .string, key: "\(key).\(role)")
+                        guard trained.contains(where: { $0.name == source }) else {
+                            throw PipelineError.manifest(path, line: node.mark?.line, "'\(key).\(role)' '\(source)' is not a trained model listed before it (\(trained.isEmpty ? "none" : trained.map(\.name).joined(separator: ", ")))")
                         }
+                        sources[role] = source
                     }
-                    if let source = models.first(where: { $0.name == combine["rating"] }),
-                       let algorithm = source.factorise["algorithm"], !Algorithms.ratingNames.contains(algorithm) {
-                        throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).rating' '\(source.name)' is \(algorithm), which predicts no ratings (a rating head is one of: \(Algorithms.ratingNames.joined(separator: ", ")))")
+                    if let source = trained.first(where: { $0.name == sources["rating"] }), !Algorithms.ratingNames.contains(source.factorise.algorithm.name) {
+                        throw PipelineError.manifest(path, line: heads["rating"]?.mark?.line, "'\(key).rating' '\(source.name)' is \(source.factorise.algorithm), which predicts no ratings (a rating head is one of: \(Algorithms.ratingNames.joined(separator: ", ")))")
                     }
-                    let from = combine["neighbours_from"] ?? "ranking"
-                    guard from == "rating" || from == "ranking" else {
-                        throw PipelineError.manifest(path, line: combineNode.mark?.line, "'\(key).neighbours_from' must be rating or ranking, not '\(from)'")
-                    }
-                    combine["neighbours_from"] = from
-                    models.append(Model(name: modelName, normalise: [:], factorise: [:], combine: combine))
+                    models.append(Model(name: modelName, normalise: .defaults, factorise: .defaults, parameters: [:],
+                                        combine: Combine(rating: sources["rating"]!, ranking: sources["ranking"]!, options: options)))
                     continue
                 }
-                let normalise = try entry["normalise"].map { try reader.section($0, normaliseKeys, key: "models[\(index)].normalise") } ?? [:]
-                let factorise = try entry["factorise"].map { try reader.section($0, factoriseKeys, key: "models[\(index)].factorise") } ?? [:]
-                var parameters = factorise
-                for key in Algorithms.commonKeys { parameters.removeValue(forKey: key) }
-                do {
-                    _ = try Algorithms.make(factorise["algorithm"] ?? "als", text: parameters)
-                } catch let error as ModelsError {
-                    throw PipelineError.manifest(path, line: (entry["factorise"] ?? item).mark?.line, "models[\(index)].factorise: \(error.message)")
+                let normalise = try entry["normalise"].map { try reader.options(NormaliseOptions.self, $0, key: "models[\(index)].normalise").options } ?? .defaults
+                let factoriseKey = "models[\(index)].factorise"
+                let (factorise, given) = try entry["factorise"].map {
+                    try reader.options(FactoriseOptions.self, $0, key: factoriseKey, alsoAllowed: Algorithms.allParameters.map(\.name),
+                                       allowedInMessage: factoriseKeys)
+                } ?? (.defaults, [:])
+                var parameters: [String: String] = [:]
+                for (key, node) in given {
+                    let parameter = Algorithms.allParameters.first { $0.name == key }!
+                    let kind: Kind = switch parameter.kind {
+                    case .integer: .int
+                    case .real: .number
+                    case .choice: .string
+                    }
+                    parameters[key] = try reader.scalar(node, kind, key: "\(factoriseKey).\(key)")
                 }
-                models.append(Model(name: modelName, normalise: normalise, factorise: factorise))
+                do {
+                    _ = try factorise.makeAlgorithm(parameters: parameters)
+                } catch let error as ValidationError {
+                    throw PipelineError.manifest(path, line: (entry["factorise"] ?? item).mark?.line, "\(factoriseKey): \(error.message)")
+                }
+                models.append(Model(name: modelName, normalise: normalise, factorise: factorise, parameters: parameters))
             }
         } else {
-            models = [Model(name: "bpmf", normalise: ["method": "none"], factorise: ["algorithm": "bpmf"])]
+            var normalise = NormaliseOptions.defaults, factorise = FactoriseOptions.defaults
+            normalise.method = .none
+            factorise.algorithm = AlgorithmName(BPMF.name)
+            models = [Model(name: BPMF.name, normalise: normalise, factorise: factorise, parameters: [:])]
         }
-        var evaluate = try fields["evaluate"].map { try reader.section($0, evaluateKeys, key: "evaluate") } ?? [:]
-        let reference = evaluate.removeValue(forKey: "reference")
-        var publish: [String: String]? = nil
+        let (evaluate, evaluateExtras) = try fields["evaluate"].map {
+            try reader.options(EvaluateOptions.self, $0, key: "evaluate", alsoAllowed: ["reference"])
+        } ?? (.defaults, [:])
+        let reference = try evaluateExtras["reference"].map { try reader.scalar($0, .string, key: "evaluate.reference") }
+        var publish: Publish? = nil
         if let publishNode = fields["publish"] {
-            var section = try reader.section(publishNode, publishKeys, key: "publish")
-            let target = section["model"] ?? models[0].name
-            guard models.contains(where: { $0.name == target }) else {
-                throw PipelineError.manifest(path, line: publishNode.mark?.line, "publish.model '\(target)' is not one of the models (\(models.map(\.name).joined(separator: ", ")))")
+            if let relevance = reader.keyLine(publishNode, "relevance") {
+                throw PipelineError.manifest(path, line: relevance, "'publish.relevance' is evaluate.relevance: the gate judges relevance as the evaluation does")
             }
-            section["model"] = target
-            if section["name"] == nil { section["name"] = name }
-            try reader.plainName(section["name"]!, node: publishNode, key: "publish.name")
-            publish = section
+            var (options, extras) = try reader.options(PublishOptions.self, publishNode, key: "publish", alsoAllowed: ["model", "name", "split"])
+            options.relevance = evaluate.relevance
+            let target = try extras["model"].map { try reader.scalar($0, .string, key: "publish.model") } ?? models[0].name
+            guard models.contains(where: { $0.name == target }) else {
+                throw PipelineError.manifest(path, line: extras["model"]?.mark?.line ?? publishNode.mark?.line, "publish.model '\(target)' is not one of the models (\(models.map(\.name).joined(separator: ", ")))")
+            }
+            let published = try extras["name"].map { try reader.scalar($0, .string, key: "publish.name") } ?? name
+            try reader.plainName(published, node: extras["name"] ?? publishNode, key: "publish.name")
+            let split = try extras["split"].map { try reader.scalar($0, .string, key: "publish.split") } ?? splits[0].name
+            guard splits.contains(where: { $0.name == split }) else {
+                throw PipelineError.manifest(path, line: extras["split"]?.mark?.line, "publish.split '\(split)' is not one of the splits (\(splits.map(\.name).joined(separator: ", ")))")
+            }
+            publish = Publish(model: target, name: published, split: split, options: options)
         }
         return PipelineManifest(path: path, name: name, dataFolder: folder, dataFormat: format, dataURL: data["url"],
-                                split: split, models: models, evaluate: evaluate, reference: reference, publish: publish, text: text,
+                                splits: splits, models: models, evaluate: evaluate, reference: reference, publish: publish, text: text,
                                 inputLines: inputLines)
     }
 
@@ -213,7 +262,7 @@ public struct PipelineManifest: Sendable, Equatable {
     public func checkInputs() throws {
         var isDirectory: ObjCBool = false
         let present = FileManager.default.fileExists(atPath: dataFolder, isDirectory: &isDirectory)
-        if present && !isDirectory.boolValue && dataFormat == "auto" {
+        if present && !isDirectory.boolValue && dataFormat == .auto {
             throw PipelineError.manifest(path, line: inputLines["data.folder"], "'data.folder' \(dataFolder) is a file, not a MovieLens folder (for a CSV file set data.format: csv)")
         }
         if !present && dataURL == nil {
@@ -222,11 +271,11 @@ public struct PipelineManifest: Sendable, Equatable {
         if let reference, !FileManager.default.fileExists(atPath: reference) {
             throw PipelineError.manifest(path, line: inputLines["evaluate.reference"], "'evaluate.reference' \(reference) does not exist")
         }
-        if let floors = publish?["floors"] {
+        if let floors = publish?.options.floors {
             guard FileManager.default.fileExists(atPath: floors) else {
                 throw PipelineError.manifest(path, line: inputLines["publish.floors"], "'publish.floors' \(floors) does not exist")
             }
-            guard publish?["gate"] == "true" else {
+            guard publish?.options.gate == true else {
                 throw PipelineError.manifest(path, line: inputLines["publish.floors"], "'publish.floors' needs 'publish.gate: true' (floors are part of the gate)")
             }
         }
@@ -310,23 +359,90 @@ public struct PipelineManifest: Sendable, Equatable {
             func fail(_ expected: String) -> PipelineError {
                 PipelineError.manifest(file, line: node.mark?.line, "'\(key)' must be \(expected), not '\(node.string ?? "a \(node)")'")
             }
+            guard case .scalar(let scalar) = node else { throw fail(kind == .string ? "a string" : "a single value") }
             switch kind {
-            case .intList:
-                guard case .sequence(let list) = node else { throw fail("a list of whole numbers") }
-                let values = try list.map { item -> Int in
-                    guard let value = item.int, value > 0 else { throw fail("a list of positive whole numbers") }
-                    return value
+            case .int: guard let value = node.int else { throw fail("a whole number") }; return String(value)
+            case .number: guard let value = node.float, value.isFinite else { throw fail("a number") }; return String(value)
+            case .bool: guard let value = node.bool else { throw fail("true or false") }; return String(value)
+            case .string: return scalar.string
+            }
+        }
+
+        /// The line of `key`'s value in a mapping node.
+        func valueLine(_ node: Node, _ key: String) -> Int? {
+            guard case .mapping(let mapping) = node else { return nil }
+            return mapping.first { $0.key.string == key }?.value.mark?.line
+        }
+
+        /// The line of `key` itself in a mapping node, nil when absent.
+        func keyLine(_ node: Node, _ key: String) -> Int? {
+            guard case .mapping(let mapping) = node else { return nil }
+            return mapping.first { $0.key.string == key }?.key.mark?.line
+        }
+
+        /// A section decoded into a stage's options: each key is the option's name in snake case,
+        /// given to the stage's own parser (`--name value`; a list repeats the flag; a flag is
+        /// true or false), so types, ranges and choices are checked by the one declaration and an
+        /// error names the key's line. Keys in `alsoAllowed` are the manifest's own (another
+        /// model's name, a reference file): returned as nodes.
+        func options<Options: StageOptionSet>(
+            _: Options.Type, _ node: Node, key section: String, alsoAllowed: [String] = [], allowedInMessage: [String]? = nil
+        ) throws -> (options: Options, extras: [String: Node]) {
+            guard case .mapping(let mapping) = node else {
+                throw PipelineError.manifest(file, line: node.mark?.line, "'\(section)' must be a mapping")
+            }
+            let defaults = Dictionary(uniqueKeysWithValues: Options.defaults.entries.map { (OptionName.snake($0.name), $0) })
+            let allowed = allowedInMessage ?? (Options.manifestKeys + alsoAllowed).sorted()
+            var arguments: [String] = []
+            var extras: [String: Node] = [:]
+            var lines: [(flag: String, key: String, line: Int?)] = []
+            for (keyNode, value) in mapping {
+                guard let key = keyNode.string else {
+                    throw PipelineError.manifest(file, line: keyNode.mark?.line, "keys must be plain strings")
                 }
-                guard !values.isEmpty else { throw fail("a non-empty list of whole numbers") }
-                return values.map(String.init).joined(separator: ",")
-            default:
-                guard case .scalar(let scalar) = node else { throw fail(kind == .string ? "a string" : "a single value") }
-                switch kind {
-                case .int: guard let value = node.int else { throw fail("a whole number") }; return String(value)
-                case .number: guard let value = node.float, value.isFinite else { throw fail("a number") }; return String(value)
-                case .bool: guard let value = node.bool else { throw fail("true or false") }; return String(value)
-                default: return scalar.string
+                if alsoAllowed.contains(key) {
+                    extras[key] = value
+                    continue
                 }
+                guard let declared = defaults[key] else {
+                    throw PipelineError.manifest(file, line: keyNode.mark?.line, "unknown key '\(section).\(key)' (expected one of: \(allowed.joined(separator: ", ")))")
+                }
+                let flag = "--" + OptionName.kebab(declared.name)
+                switch (declared.value, value) {
+                case (.flag, _):
+                    if try scalar(value, .bool, key: "\(section).\(key)") == "true" { arguments.append(flag) }
+                case (.list, .sequence(let items)):
+                    arguments += try items.flatMap { [flag, try scalar($0, .string, key: "\(section).\(key)")] }
+                default:
+                    arguments += [flag, try scalar(value, .string, key: "\(section).\(key)")]
+                }
+                lines.append((flag, key, value.mark?.line))
+            }
+            do {
+                return (try Options.parse(arguments), extras)
+            } catch {
+                // The stage's own parser and checks judged the section; the error names the flag it
+                // is about (the first one it mentions), so it is reported at that key's line.
+                // On one line: a long list of choices comes as "…one of the following:\n  - a\n  - b".
+                let parts = Options.message(for: error).split(separator: "\n").map(String.init)
+                let items = parts.dropFirst().map { $0.hasPrefix("  - ") ? String($0.dropFirst(4)) : $0 }
+                let message = ([parts.first ?? ""] + [items.joined(separator: ", ")].filter { !$0.isEmpty }).joined(separator: " ")
+                func position(_ flag: String) -> String.Index? {
+                    var searched = message.startIndex
+                    while let found = message.range(of: flag, range: searched..<message.endIndex) {
+                        let next = found.upperBound
+                        if next == message.endIndex || !(message[next].isLetter || message[next].isNumber || message[next] == "-") {
+                            return found.lowerBound
+                        }
+                        searched = next
+                    }
+                    return nil
+                }
+                let culprit = lines.compactMap { entry in position(entry.flag).map { (entry, $0) } }.min { $0.1 < $1.1 }?.0
+                if let culprit {
+                    throw PipelineError.manifest(file, line: culprit.line, "'\(section).\(culprit.key)': \(message)")
+                }
+                throw PipelineError.manifest(file, line: node.mark?.line, "'\(section)': \(message)")
             }
         }
 

@@ -1,5 +1,6 @@
 import Essentials
 import Foundation
+import StageContract
 
 /// Runs a pipeline manifest: each stage as its own executable (a subprocess with its own exit
 /// code), outputs content-addressed in a cache, one log per stage, timings, and a lock so that
@@ -43,12 +44,15 @@ public struct Runner: Sendable {
     /// The stage executables a run may call.
     static let programs = ["ingest", "normalise", "factorise", "combine", "evaluate", "publish"]
 
-    /// The step names a manifest produces, in order (what `--force` accepts).
+    /// The step names a manifest produces, in order (what `--force` accepts). With several
+    /// splits each split's steps end in `@SPLIT`.
     public static func stepNames(_ manifest: PipelineManifest) -> [String] {
-        ["ingest"] + manifest.models.flatMap {
-            $0.combine == nil ? ["normalise:\($0.name)", "factorise:\($0.name)", "evaluate:\($0.name)"] : ["combine:\($0.name)", "evaluate:\($0.name)"]
-        }
-            + (manifest.publish == nil ? [] : ["publish"])
+        manifest.splits.flatMap { split in
+            let suffix = manifest.splits.count > 1 ? "@" + split.name : ""
+            return ["ingest" + suffix] + manifest.models.flatMap { model in
+                (model.isCombined ? ["combine", "evaluate"] : ["normalise", "factorise", "evaluate"]).map { "\($0):\(model.name)\(suffix)" }
+            }
+        } + (manifest.publish == nil ? [] : ["publish"])
     }
 
     /// Runs the pipeline; returns the run folder and its steps. Throws `PipelineError` with the
@@ -56,12 +60,12 @@ public struct Runner: Sendable {
     public func run() throws -> (folder: String, steps: [StepRecord], metrics: [String: String]) {
         let unknown = force.subtracting(Self.stepNames(manifest))
         guard unknown.isEmpty else {
-            throw PipelineError(exitCode: 2, "--force \(unknown.sorted().joined(separator: ", ")): no such step (steps: \(Self.stepNames(manifest).joined(separator: ", ")))")
+            throw PipelineError(.badInput, "--force \(unknown.sorted().joined(separator: ", ")): no such step (steps: \(Self.stepNames(manifest).joined(separator: ", ")))")
         }
         try manifest.checkInputs()
         let workPath = URL(fileURLWithPath: workFolder).standardizedFileURL.path, storePath = URL(fileURLWithPath: store).standardizedFileURL.path
         guard workPath != storePath, !workPath.hasPrefix(storePath + "/"), !storePath.hasPrefix(workPath + "/") else {
-            throw PipelineError(exitCode: 2, "--work \(workFolder) and --store \(store) must be separate folders (run folders and published versions would mix)")
+            throw PipelineError(.badInput, "--work \(workFolder) and --store \(store) must be separate folders (run folders and published versions would mix)")
         }
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         let lock = store + "/.pipeline.lock"
@@ -72,7 +76,7 @@ public struct Runner: Sendable {
                 try runLocked()
             }
         } catch let error as ProjectorFailure where error.kind == .busy {
-            throw PipelineError(exitCode: 4, "another pipeline run is using this store (\(error.message)); try again later, or pass --wait")
+            throw PipelineError(.busy, "another pipeline run is using this store (\(error.message)); try again later, or pass --wait")
         }
     }
 
@@ -85,7 +89,7 @@ public struct Runner: Sendable {
                 StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
             }) { try runInWorkFolder() }
         } catch let error as ProjectorFailure where error.kind == .busy {
-            throw PipelineError(exitCode: 4, "another run of \(manifest.name) is using \(workFolder) (\(error.message)); try again later, or pass --wait")
+            throw PipelineError(.busy, "another run of \(manifest.name) is using \(workFolder) (\(error.message)); try again later, or pass --wait")
         }
     }
 
@@ -115,87 +119,84 @@ public struct Runner: Sendable {
         } catch {
             record.finish(steps: records, error: error)
             do { try record.write(to: folder + "/run.json") } catch let writeError {
-                throw PipelineError(exitCode: StageExitCode.of(error).rawValue, "\(error)\n(and the run record could not be written: \(writeError))")
+                throw PipelineError(FailureKind(StageExitCode.of(error)), "\(error)\n(and the run record could not be written: \(writeError))")
             }
             throw error
         }
     }
 
-    /// The steps in order: ingest, then per model normalise → factorise → evaluate (combined
-    /// models: combine → evaluate), then publish.
+    /// The steps in order, for each split: ingest, then per model normalise → factorise →
+    /// evaluate (combined models: combine → evaluate); then publish. Every command line is encoded
+    /// from the manifest's option structs; the stages' results are decoded, never their logs.
     private func runSteps(folder: String, cache: String, records: inout [StepRecord], manifestSHA256: String) throws -> [String: String] {
         var metricsFiles: [String: String] = [:]
         let dataFolder = try DataSource.ensure(folder: manifest.dataFolder, url: manifest.dataURL, progress: progress)
-        var splitArguments: [String] = []
-        for (key, value) in manifest.split.sorted(by: { $0.key < $1.key }) {
-            splitArguments += ["--" + (key == "strategy" ? "split" : key == "name" ? "split-name" : key.replacingOccurrences(of: "_", with: "-")), value]
-        }
-        if manifest.split["fraction"] != nil {
-            splitArguments = splitArguments.map { $0 == "--fraction" ? "--test-fraction" : $0 }
-        }
-        let ingest = try step(
-            "ingest", program: "ingest", cache: cache, run: folder,
-            arguments: ["--input", dataFolder] + (manifest.dataFormat == "csv" ? ["--format", "csv"] : []) + splitArguments,
-            inputs: [dataFolder], outputs: ["output": "ratings.h5"], records: &records)
-        let ratings = ingest["output"]!
-
         var evaluated: [String: String] = [:]
-        var trained: [String: String] = [:]
-        for model in manifest.models {
-            let factorise: [String: String]
-            if let combine = model.combine {
-                let rating = trained[combine["rating"]!]!, ranking = trained[combine["ranking"]!]!
-                factorise = try step(
-                    "combine:\(model.name)", program: "combine", cache: cache, run: folder,
-                    arguments: ["--rating", rating, "--ranking", ranking, "--neighbours-from", combine["neighbours_from"]!],
-                    inputs: [rating, ranking], outputs: ["output": "model.h5"], records: &records)
-            } else {
-                let normalise = try step(
-                    "normalise:\(model.name)", program: "normalise", cache: cache, run: folder,
-                    arguments: ["--input", ratings] + options(model.normalise), inputs: [ratings],
-                    outputs: ["output": "train.h5"], records: &records)
-                factorise = try step(
-                    "factorise:\(model.name)", program: "factorise", cache: cache, run: folder,
-                    arguments: ["--input", normalise["output"]!] + options(model.factorise),
-                    inputs: [normalise["output"]!], outputs: ["output": "model.h5"], records: &records, progressPattern: true)
-                trained[model.name] = factorise["output"]!
-            }
-            var evaluateOptions = options(manifest.evaluate)
-            let gated = manifest.reference != nil && model.name == (manifest.publish?["model"] ?? manifest.models[0].name)
-            var inputs = [factorise["output"]!, ratings]
-            if gated, let reference = manifest.reference {
-                guard FileManager.default.fileExists(atPath: reference) else {
-                    throw PipelineError(exitCode: 2, "evaluate.reference \(reference) does not exist (create it once with evaluate --output)")
+        var ratingsFiles: [String: String] = [:]
+        for split in manifest.splits {
+            let suffix = manifest.splits.count > 1 ? "@" + split.name : ""
+            let ingest = try step(
+                "ingest" + suffix, program: "ingest", cache: cache, run: folder,
+                arguments: ["--input", dataFolder, "--format", manifest.dataFormat.rawValue] + split.options.arguments,
+                inputs: [dataFolder], outputs: ["output": "ratings.h5"], records: &records)
+            let ratings = ingest["output"]!
+            ratingsFiles[split.name] = ratings
+
+            var trained: [String: String] = [:]
+            for model in manifest.models {
+                let step = "\(model.name)\(suffix)"
+                let modelFile: String
+                if let combine = model.combine {
+                    let rating = trained[combine.rating]!, ranking = trained[combine.ranking]!
+                    modelFile = try self.step(
+                        "combine:" + step, program: "combine", cache: cache, run: folder,
+                        arguments: ["--rating", rating, "--ranking", ranking] + combine.options.arguments,
+                        inputs: [rating, ranking], outputs: ["output": "model.h5"], records: &records)["output"]!
+                } else {
+                    let normalised = try self.step(
+                        "normalise:" + step, program: "normalise", cache: cache, run: folder,
+                        arguments: ["--input", ratings] + model.normalise.arguments, inputs: [ratings],
+                        outputs: ["output": "train.h5"], records: &records)["output"]!
+                    let parameters = model.parameters.sorted { $0.key < $1.key }.flatMap { ["--" + $0.key.replacingOccurrences(of: "_", with: "-"), $0.value] }
+                    modelFile = try self.step(
+                        "factorise:" + step, program: "factorise", cache: cache, run: folder,
+                        arguments: ["--input", normalised] + model.factorise.arguments + parameters,
+                        inputs: [normalised], outputs: ["output": "model.h5"], records: &records)["output"]!
+                    trained[model.name] = modelFile
                 }
-                evaluateOptions += ["--reference", reference]
-                inputs.append(reference)
+                var arguments = ["--model", modelFile, "--data", ratings] + manifest.evaluate.arguments
+                var inputs = [modelFile, ratings]
+                let published = manifest.publish.map { $0.model == model.name && $0.split == split.name }
+                    ?? (model.name == manifest.models[0].name && split.name == manifest.splits[0].name)
+                if published, let reference = manifest.reference {
+                    guard FileManager.default.fileExists(atPath: reference) else {
+                        throw PipelineError(.badInput, "evaluate.reference \(reference) does not exist (create it once with evaluate --output)")
+                    }
+                    arguments += ["--reference", reference]
+                    inputs.append(reference)
+                }
+                let evaluate = try self.step(
+                    "evaluate:" + step, program: "evaluate", cache: cache, run: folder, arguments: arguments,
+                    inputs: inputs, outputs: ["output": "metrics.json", "report": "report.html", "model-output": "model.h5"],
+                    records: &records)
+                evaluated[step] = evaluate["model-output"]!
+                metricsFiles[step] = evaluate["output"]!
             }
-            let evaluate = try step(
-                "evaluate:\(model.name)", program: "evaluate", cache: cache, run: folder,
-                arguments: ["--model", factorise["output"]!, "--data", ratings] + evaluateOptions,
-                inputs: inputs, outputs: ["output": "metrics.json", "report": "report.html", "model-output": "model.h5"],
-                records: &records)
-            evaluated[model.name] = evaluate["model-output"]!
-            metricsFiles[model.name] = evaluate["output"]!
         }
 
         if let publish = manifest.publish {
-            let model = evaluated[publish["model"]!]!
+            let suffix = manifest.splits.count > 1 ? "@" + publish.split : ""
+            let model = evaluated[publish.model + suffix]!
             let runID = manifest.name + "/" + URL(fileURLWithPath: folder).lastPathComponent
-            var arguments = ["--input", model, "--name", publish["name"]!, "--store", store,
-                             "--run-id", runID, "--run-manifest-sha256", manifestSHA256]
-            for flag in ["gate", "promote"] where publish[flag] == "true" { arguments.append("--" + flag) }
-            for key in ["max_rmse_increase", "max_precision_drop", "gate_k", "floors"] {
-                if let value = publish[key] { arguments += ["--" + key.replacingOccurrences(of: "_", with: "-"), value] }
-            }
+            var arguments = ["--input", model, "--name", publish.name, "--store", store,
+                             "--run-id", runID, "--run-manifest-sha256", manifestSHA256] + publish.options.arguments
             var outputs: [String: String] = [:]
-            if publish["gate"] == "true" {
+            if publish.options.gate {
                 // The gate re-scores production on the held-out ratings of this run's ingest.
                 outputs["gate"] = folder + "/gate.json"
-                arguments += ["--data", ratings, "--gate-report", outputs["gate"]!]
-                if let relevance = manifest.evaluate["relevance"] { arguments += ["--relevance", relevance] }
+                arguments += ["--data", ratingsFiles[publish.split]!, "--gate-report", outputs["gate"]!]
             }
-            try publishStep(arguments: arguments, model: model, name: publish["name"]!, cache: cache, run: folder,
+            try publishStep(arguments: arguments, model: model, name: publish.name, cache: cache, run: folder,
                             outputs: outputs, records: &records)
         }
         return metricsFiles

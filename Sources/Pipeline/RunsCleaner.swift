@@ -38,19 +38,19 @@ public struct RunsCleaner: Sendable {
 
     /// Cleans `pipelines` (default: every pipeline folder under `work`).
     public func clean(_ pipelines: [String] = []) throws -> [Report] {
-        guard keep >= 1 else { throw PipelineError(exitCode: 2, "--keep must be at least 1 (the newest run's cache is what tomorrow's run reuses)") }
+        guard keep >= 1 else { throw PipelineError(.badInput, "--keep must be at least 1 (the newest run's cache is what tomorrow's run reuses)") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: work, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PipelineError(exitCode: 2, "\(work): no work folder here (pass --work, the folder pipeline run used)")
+            throw PipelineError(.badInput, "\(work): no work folder here (pass --work, the folder pipeline run used)")
         }
         let names = try pipelines.isEmpty ? list(work).filter { PlainName.problem($0) == nil && isPipeline(work + "/" + $0) } : pipelines
         return try names.map { name in
-            if let problem = PlainName.problem(name) { throw PipelineError(exitCode: 2, "pipeline '\(name)' \(problem)") }
-            guard isPipeline(work + "/" + name) else { throw PipelineError(exitCode: 2, "\(work)/\(name): no runs of pipeline '\(name)' here") }
+            if let problem = PlainName.problem(name) { throw PipelineError(.badInput, "pipeline '\(name)' \(problem)") }
+            guard isPipeline(work + "/" + name) else { throw PipelineError(.badInput, "\(work)/\(name): no runs of pipeline '\(name)' here") }
             do {
                 return try FileLock.withLock(Self.lockPath(work: work, pipeline: name), blocking: waitForLock) { try clean(name) }
             } catch let error as ProjectorFailure where error.kind == .busy {
-                throw PipelineError(exitCode: 4, "a run of \(name) is going (\(error.message)); try again later, or pass --wait")
+                throw PipelineError(.busy, "a run of \(name) is going (\(error.message)); try again later, or pass --wait")
             }
         }
     }
@@ -76,7 +76,7 @@ public struct RunsCleaner: Sendable {
         func remove(_ path: String) throws {
             freed += size(path)
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw PipelineError(exitCode: 1, "\(path): cannot remove: \(error.localizedDescription)")
+                throw PipelineError(.failure, "\(path): cannot remove: \(error.localizedDescription)")
             }
         }
         for run in doomed { try remove(base + "/" + run) }
@@ -114,7 +114,7 @@ public struct RunsCleaner: Sendable {
 
     private func list(_ path: String) throws -> [String] {
         do { return try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            throw PipelineError(exitCode: 1, "\(path): cannot list: \(error.localizedDescription)")
+            throw PipelineError(.failure, "\(path): cannot list: \(error.localizedDescription)")
         }
     }
 

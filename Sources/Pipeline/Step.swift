@@ -4,23 +4,15 @@ import Foundation
 
 /// Running one step: its cache key, the subprocess, its log, its record.
 extension Runner {
-    /// `key: value` options as command-line flags (`lambda` → `--lambda`, `burn_in` → `--burn-in`).
-    func options(_ values: [String: String], renames: [String: String] = [:]) -> [String] {
-        values.sorted { $0.key < $1.key }.flatMap { key, value -> [String] in
-            let flag = renames[key] ?? key.replacingOccurrences(of: "_", with: "-")
-            return flag == "k" ? ["--k", value] : ["--" + flag, value]
-        }
-    }
-
     /// Runs (or reuses) one step. Outputs are named flags (`--output`, `--report`, …) pointing into
     /// `cache/<key>/`; the key hashes the program, the arguments and the input files' contents.
     func step(
         _ name: String, program: String, cache: String, run: String, arguments: [String], inputs: [String],
-        outputs: [String: String], records: inout [StepRecord], progressPattern: Bool = false
+        outputs: [String: String], records: inout [StepRecord]
     ) throws -> [String: String] {
         let executable = binaries + "/" + program
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw PipelineError(exitCode: 1, "stage executable \(executable) is missing: build with swift build -c release")
+            throw PipelineError(.failure, "stage executable \(executable) is missing: build with swift build -c release")
         }
         var keyText = program + "\u{0}" + (try programKeys[program] ?? Hashing.program(executable)) + "\u{0}"
         for argument in arguments { keyText += argument + "\u{0}" }
@@ -41,31 +33,25 @@ extension Runner {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let scratchArguments = outputs.sorted { $0.key < $1.key }.flatMap { ["--" + $0.key, scratch + "/" + $0.value] }
         progress.stepStarted(name)
-        let status = try Subprocess.run(executable, arguments + scratchArguments, log: log,
-                                        progress: progress, step: name, watchIterations: progressPattern)
+        let outcome = try Subprocess.run(executable, arguments + scratchArguments, log: log, progress: progress, step: name)
         let seconds = Date().timeIntervalSince(start)
-        records.append(StepRecord(step: name, cached: false, seconds: seconds, exitCode: status, outputs: status == 0 ? paths : [:], log: log))
-        guard status == 0 else {
+        do {
+            _ = try outcome.result(JSONValue.self, step: name, log: log)
+        } catch {
+            records.append(StepRecord(step: name, cached: false, seconds: seconds, exitCode: outcome.status, outputs: [:], log: log))
             try? FileManager.default.removeItem(atPath: scratch)
-            progress.stepFailed(name, status: status)
-            throw PipelineError(exitCode: status == 3 ? 3 : (status == 2 ? 2 : 1), "step \(name) exited with \(status); log \(log):\n\(Self.errorLines(log))")
+            progress.stepFailed(name, status: outcome.status)
+            throw error
         }
+        records.append(StepRecord(step: name, cached: false, seconds: seconds, exitCode: outcome.status, outputs: paths, log: log))
         guard FileManager.default.createFile(atPath: scratch + "/.complete", contents: Data()) else {
-            throw PipelineError(exitCode: 1, "\(scratch)/.complete: cannot write the cache marker: \(systemError())")
+            throw PipelineError(.failure, "\(scratch)/.complete: cannot write the cache marker: \(systemError())")
         }
         guard rename(scratch, target) == 0 else {
-            throw PipelineError(exitCode: 1, "cannot move \(scratch) to \(target): \(String(cString: strerror(errno)))")
+            throw PipelineError(.failure, "cannot move \(scratch) to \(target): \(String(cString: strerror(errno)))")
         }
         progress.stepFinished(name, seconds: seconds)
         return paths
-    }
-
-    /// What a failed step said: its `error:` lines (a stage's stdout is buffered and may land after
-    /// them in the log), else the log's last lines.
-    static func errorLines(_ log: String) -> String {
-        let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
-        let errors = lines.filter { $0.contains("error:") || $0.hasPrefix("Error:") }
-        return (errors.isEmpty ? Array(lines.suffix(3)) : errors).joined(separator: "\n")
     }
 }
 
@@ -95,7 +81,7 @@ enum Hashing {
     }
 
     static func file(_ path: String) throws -> String {
-        do { return try Digest.sha256(file: path).hex } catch { throw PipelineError(exitCode: 2, "\(error)") }
+        do { return try Digest.sha256(file: path).hex } catch { throw PipelineError(.badInput, "\(error)") }
     }
 
     /// A file's hash, or for a folder the hash of its files' relative paths and hashes (sorted),
@@ -103,7 +89,7 @@ enum Hashing {
     static func path(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw PipelineError(exitCode: 2, "\(path) does not exist")
+            throw PipelineError(.badInput, "\(path) does not exist")
         }
         guard isDirectory.boolValue else { return try file(path) }
         var listing = ""

@@ -1,8 +1,8 @@
 import ArtifactStore
 import Essentials
-import Evaluation
 import Foundation
 import Models
+import Ranking
 import Synchronization
 
 /// A published model, opened for serving: verified against its manifest's sha256, then answering
@@ -71,6 +71,8 @@ public final class StoredModel: Sendable {
     /// a user). Answers for k ≤ `cachedListLength` are a prefix of it (the same order as `rank`).
     private let lists = Mutex<[Int: (movies: [Int32], scores: [Float])]>([:])
     public static let cachedListLength = 100
+    /// The most movies one answer lists (`recommend -k`, the HTTP API's `k` and `limit`).
+    public static let maximumK = 1000
     /// At most this many users' lists are kept (160 MB); later users are computed each time.
     public static let cachedUsers = 200_000
     private let lowercasedTitles: [String]
@@ -114,7 +116,7 @@ public final class StoredModel: Sendable {
     }
 
     /// The top `k` movies for a user by the ranking head, never one they rated in training: the
-    /// same lists `evaluate` measures (`Evaluator.rank`). A user without training ratings gets
+    /// same lists `evaluate` measures (`ModelFile.rank`, in `Ranking`). A user without training ratings gets
     /// the most popular movies, marked as a cold-start answer.
     public func recommend(userID: Int64, k requested: Int) -> Recommendations {
         let k = max(0, requested)
@@ -127,7 +129,7 @@ public final class StoredModel: Sendable {
         if k <= Self.cachedListLength {
             let list = lists.withLock { $0[user] } ?? {
                 var computed: (movies: [Int32], scores: [Float]) = ([], [])
-                Evaluator.rank(model: file, users: user..<(user + 1), k: Self.cachedListLength) { _, best, scores in
+                file.rank(users: user..<(user + 1), k: Self.cachedListLength) { _, best, scores in
                     computed = (best, best.map { scores[Int($0)] })
                 }
                 lists.withLock { if $0.count < Self.cachedUsers { $0[user] = computed } }
@@ -136,7 +138,7 @@ public final class StoredModel: Sendable {
             answer.items = zip(list.movies.prefix(k), list.scores).map { item(Int($0), $1) }
             return answer
         }
-        Evaluator.rank(model: file, users: user..<(user + 1), k: k) { _, best, scores in
+        file.rank(users: user..<(user + 1), k: k) { _, best, scores in
             answer.items = best.map { item(Int($0), scores[Int($0)]) }
         }
         return answer

@@ -166,14 +166,14 @@ public final class ModelRegistry: Sendable {
     /// version or alias, 503 before the first refresh or for a version that cannot be opened.
     public func resolve(_ text: String) async throws(ServingError) -> StoredModel {
         let reference: ModelReference
-        do { reference = try ModelReference.parse(text.removingPercentEncoding ?? text) } catch { throw .badRequest("\(error)") }
+        reference = try ModelReference.read(text)
         let name = reference.name
         // Alias → version → model in one step: a swap cannot fall between them.
         let found: StoredModel?? = state.withLock { state in
             guard state.refreshed else { return nil }
             let aliases = state.served[name] ?? [:]
             switch reference.selector {
-            case nil: return .some((aliases["production"] ?? aliases["latest"]).flatMap { state.models[Key(name: name, version: $0)] })
+            case nil: return .some((aliases[ModelReference.production] ?? aliases[ModelReference.latest]).flatMap { state.models[Key(name: name, version: $0)] })
             case .alias(let alias): return .some(aliases[alias].flatMap { state.models[Key(name: name, version: $0)] })
             case .version(let version): return .some(state.models[Key(name: name, version: version)])
             }
@@ -182,10 +182,10 @@ public final class ModelRegistry: Sendable {
         switch reference.selector {
         case nil:
             // Production is what a bare name means; latest only where there is no production.
-            if let model = found, model.version == state.withLock({ $0.served[name]?["production"] }) || !hasAlias(name, "production") {
+            if let model = found, model.version == state.withLock({ $0.served[name]?[ModelReference.production] }) || !hasAlias(name, ModelReference.production) {
                 return model
             }
-            throw missing(name, alias: hasAlias(name, "production") ? "production" : "latest")
+            throw missing(name, alias: hasAlias(name, ModelReference.production) ? ModelReference.production : ModelReference.latest)
         case .alias(let alias):
             if let model = found { return model }
             throw missing(name, alias: alias)
@@ -301,4 +301,12 @@ public final class ModelRegistry: Sendable {
 
     /// name → alias → version being served.
     public var served: [String: [String: Int]] { state.withLock { $0.served } }
+}
+
+extension ModelReference {
+    /// A reference as the HTTP API receives it (`HTTPAPI.ref`): percent-decoded (`%40` for `@`),
+    /// then parsed; malformed is a 400 naming what is wrong.
+    static func read(_ text: String) throws(ServingError) -> ModelReference {
+        do { return try ModelReference.parse(text.removingPercentEncoding ?? text) } catch { throw .badRequest("\(error)") }
+    }
 }

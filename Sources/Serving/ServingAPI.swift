@@ -4,34 +4,17 @@ import Foundation
 import Models
 import ProjectorClient
 
-/// The JSON API, without HTTP: each route's answer from its path and query parameters as text.
-/// `serve` maps routes to these functions and errors to their status; the tests call them
-/// directly and through a real server. Documented in `Sources/serve/openapi.yaml`.
+/// The JSON API, without HTTP: each route's answer from its path and query parameters as text,
+/// read through their declarations (`HTTPAPI`). The router (`ServingApplication`) maps routes to
+/// these functions and errors to their status; the tests call them directly, in-process through
+/// the router, and through a real server.
 ///
 ///     let api = ServingAPI(registry: registry)
 ///     try await api.recommendations(ref: "movielens-1m", userID: "42", k: "10")
 public struct ServingAPI: Sendable {
     public let registry: ModelRegistry
-    public static let maximumK = 1000
 
     public init(registry: ModelRegistry) { self.registry = registry }
-
-    // MARK: Parameters
-
-    /// `k`: absent → `default`; else a whole number from 1 to 1000.
-    static func count(_ text: String?, name: String = "k", default value: Int = 10) throws(ServingError) -> Int {
-        guard let text else { return value }
-        guard let k = Int(text), k >= 1, k <= maximumK else {
-            throw .badRequest("\(name) must be a whole number from 1 to \(maximumK), not '\(text.prefix(40))'")
-        }
-        return k
-    }
-
-    /// A MovieLens id in the path: a whole number.
-    static func id(_ text: String, _ name: String) throws(ServingError) -> Int64 {
-        guard let id = Int64(text) else { throw .badRequest("\(name) must be a whole number, not '\(text.prefix(40))'") }
-        return id
-    }
 
     // MARK: Answers
 
@@ -65,7 +48,8 @@ public struct ServingAPI: Sendable {
         public var model: String
         public var version: Int
         public var algorithm: String
-        public var heads: [String: ModelHead.Summary?]
+        /// `rating` and `ranking`: each head's summary, or null.
+        public var heads: [String: JSONValue]
         public var metrics: [String: Double?]
         public var createdAt: String
         public var sha256: String
@@ -85,15 +69,15 @@ public struct ServingAPI: Sendable {
     public func model(ref: String) async throws(ServingError) -> ModelInfo {
         let model = try await registry.resolve(ref)
         let manifest = model.manifest
-        return ModelInfo(model: model.name, version: model.version, algorithm: manifest.algorithm, heads: manifest.heads,
-                         metrics: manifest.metrics, createdAt: manifest.createdAt, sha256: manifest.sha256, size: manifest.size,
-                         dataFingerprint: manifest.dataFingerprint, split: manifest.split,
+        return ModelInfo(model: model.name, version: model.version, algorithm: manifest.model.algorithm, heads: manifest.model.heads,
+                         metrics: manifest.model.metrics, createdAt: manifest.createdAt, sha256: manifest.sha256, size: manifest.size,
+                         dataFingerprint: manifest.model.dataFingerprint, split: manifest.model.split,
                          users: model.file.metadata.userCount, movies: model.file.metadata.movieCount, similar: model.similarSource)
     }
 
     /// `GET /v1/models/{ref}/users/{userId}/recommendations?k=10`.
     public func recommendations(ref: String, userID: String, k: String?) async throws(ServingError) -> StoredModel.Recommendations {
-        let user = try Self.id(userID, "userId"), count = try Self.count(k)
+        let user = try HTTPAPI.userID.integer(userID)!, count = try HTTPAPI.k.count(k)
         return try await registry.resolve(ref).recommend(userID: user, k: count)
     }
 
@@ -108,7 +92,7 @@ public struct ServingAPI: Sendable {
 
     /// `GET /v1/models/{ref}/movies/{movieId}/similar?k=10`.
     public func similar(ref: String, movieID: String, k: String?) async throws(ServingError) -> Similar {
-        let movie = try Self.id(movieID, "movieId"), count = try Self.count(k)
+        let movie = try HTTPAPI.movieID.integer(movieID)!, count = try HTTPAPI.k.count(k)
         let model = try await registry.resolve(ref)
         do {
             guard let item = model.movie(movie) else { throw ServingError.notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
@@ -121,7 +105,7 @@ public struct ServingAPI: Sendable {
 
     /// `GET /v1/models/{ref}/users/{userId}/movies/{movieId}/prediction`.
     public func prediction(ref: String, userID: String, movieID: String) async throws(ServingError) -> StoredModel.Prediction {
-        let user = try Self.id(userID, "userId"), movie = try Self.id(movieID, "movieId")
+        let user = try HTTPAPI.userID.integer(userID)!, movie = try HTTPAPI.movieID.integer(movieID)!
         let model = try await registry.resolve(ref)
         guard model.movie(movie) != nil else { throw .notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
         do { return try model.predict(userID: user, movieID: movie) } catch { throw ServingError.from(error) }
@@ -136,11 +120,8 @@ public struct ServingAPI: Sendable {
 
     /// `GET /v1/models/{ref}/movies?q=toy+story&limit=20`: titles containing `q`, most rated first.
     public func movies(ref: String, query: String?, limit: String?) async throws(ServingError) -> Search {
-        guard let query, !query.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw .badRequest("q (a part of a title) is required")
-        }
-        guard query.count <= 200 else { throw .badRequest("q must be at most 200 characters") }
-        let count = try Self.count(limit, name: "limit", default: 20)
+        let query = try HTTPAPI.q.text(query)!
+        let count = try HTTPAPI.limit.count(limit)
         let model = try await registry.resolve(ref)
         return Search(model: model.name, version: model.version, query: query, items: model.search(title: query, limit: count))
     }

@@ -1,3 +1,4 @@
+import ArtifactStore
 import Essentials
 import Foundation
 import ProjectorClient
@@ -15,16 +16,26 @@ public struct WebPage: Sendable {
     /// The page for these query parameters; errors are shown on the page (status still 200,
     /// except a malformed parameter: 400, with the page).
     public func render(query: [String: String]) async -> (status: Int, html: String) {
-        let ref = query["model"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultModel()
+        let ref = query["model"] ?? defaultModel()
         var sections: [String] = []
         var status = 200
         func failed(_ error: ServingError) {
             status = error.status == 404 ? 200 : error.status
             sections.append("<p class=\"error\">\(escape(error.detail))</p>")
         }
+        do throws(ServingError) {
+            // The page's parameters as declared (HTTPAPI): a malformed one is a 400 with the page.
+            _ = try HTTPAPI.pageUser.integer(query["user"])
+            _ = try HTTPAPI.pageMovie.integer(query["movie"])
+            _ = try HTTPAPI.pageQuery.text(query["q"])
+            if let model = query["model"] { _ = try ModelReference.read(model) }
+        } catch {
+            failed(error)
+            return (status, page(ref: ref ?? "", query: query, body: sections.joined(separator: "\n")))
+        }
         if let ref {
             do throws(ServingError) {
-                if let user = query["user"], !user.isEmpty {
+                if let user = query["user"] {
                     let answer = try await api.recommendations(ref: ref, userID: user, k: "10")
                     let model = try await api.registry.resolve(ref)
                     let liked = model.ratedHighest(userID: answer.user, limit: 10)
@@ -35,10 +46,10 @@ public struct WebPage: Sendable {
                         <div class="columns"><section><h2>\(heading)</h2>\(table(answer.items, score: "score"))</section>
                         <section><h2>Rated highest in training</h2>\(liked.isEmpty ? "<p class=\"muted\">\(answer.coldStart ? "No training ratings." : "This model file does not carry training ratings (written before they were stored).")</p>" : table(liked, score: "stars"))</section></div>
                         """)
-                } else if let movie = query["movie"], !movie.isEmpty {
+                } else if let movie = query["movie"] {
                     let answer = try await api.similar(ref: ref, movieID: movie, k: "10")
                     sections.append("<h2>Movies like \(escape(answer.movie.title))</h2><p class=\"muted\">\(escape(answer.source))</p>\(table(answer.items, score: "similarity"))")
-                } else if let title = query["q"], !title.isEmpty {
+                } else if let title = query["q"] {
                     let answer = try await api.movies(ref: ref, query: title, limit: "20")
                     sections.append(answer.items.isEmpty
                         ? "<p>No title contains “\(escape(title))”.</p>"
@@ -51,6 +62,11 @@ public struct WebPage: Sendable {
             sections.append("<p class=\"error\">The store has no model to serve yet.</p>")
         }
         return (status, page(ref: ref ?? "", query: query, body: sections.joined(separator: "\n")))
+    }
+
+    /// The page with only an error on it (a request the page does not take), at the error's status.
+    public func render(error: ServingError) -> (status: Int, html: String) {
+        (error.status, page(ref: defaultModel() ?? "", query: [:], body: "<p class=\"error\">\(escape(error.detail))</p>"))
     }
 
     /// The first model with a production or latest alias.
@@ -68,7 +84,8 @@ public struct WebPage: Sendable {
     }
 
     func page(ref: String, query: [String: String], body: String) -> String {
-        """
+        let hidden = ref.isEmpty ? "" : "<input type=\"hidden\" name=\"model\" value=\"\(escape(ref))\">"
+        return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>Projector</title>
         <style>
@@ -80,9 +97,9 @@ public struct WebPage: Sendable {
         </style></head><body>
         <h1>Projector</h1>
         <p class="muted">Model \(escape(ref)) — <a href="/v1/models">/v1/models</a> · <a href="/readyz">/readyz</a> · <a href="/metrics">/metrics</a></p>
-        <form method="get" action="/"><input type="hidden" name="model" value="\(escape(ref))">
+        <form method="get" action="/">\(hidden)
         <label>User id <input name="user" inputmode="numeric" size="8" value="\(escape(query["user"] ?? ""))"></label> <button>Recommend</button></form>
-        <form method="get" action="/"><input type="hidden" name="model" value="\(escape(ref))">
+        <form method="get" action="/">\(hidden)
         <label>Title <input name="q" size="24" value="\(escape(query["q"] ?? ""))"></label> <button>Find</button></form>
         \(body)
         </body></html>

@@ -2,6 +2,7 @@ import ArgumentParser
 import BuildInfo
 import Essentials
 import Foundation
+import LinearAlgebra
 
 /// How every executable ends on an error, in one place. While parsing: help exits 0, anything
 /// else is bad usage (2). While running: the project's errors (`ProjectorError`) print
@@ -14,21 +15,30 @@ func exitForUsage<Command: ParsableCommand>(_ error: any Error, of _: Command.Ty
         Foundation.exit(StageExitCode.success.rawValue)
     }
     StandardError.write((message + "\n"))
-    Foundation.exit(StageExitCode.badInput.rawValue)
+    exitWithResult(Command.self, .badInput, Command.message(for: error))
+}
+
+/// Ends a run that failed: a stage prints its failure as its one `StageResult` on stdout (the
+/// message is on stderr too, for people), every tool exits with the code.
+func exitWithResult<Command: ParsableCommand>(_: Command.Type, _ code: StageExitCode, _ message: String) -> Never {
+    if Command.self is any StageCommand.Type {
+        print(JSON.line(StageResult<JSONValue>(stage: Command._commandName, exitCode: code, summary: nil, error: message)))
+    }
+    Foundation.exit(code.rawValue)
 }
 
 func exitFor<Command: ParsableCommand>(_ error: any Error, of _: Command.Type) -> Never {
     switch error {
     case let exit as ExitCode:
-        Foundation.exit(exit.rawValue)
+        exitWithResult(Command.self, StageExitCode(rawValue: exit.rawValue) ?? .failure, "exit \(exit.rawValue)")
     case let error as any ProjectorError:
         StandardError.write("\(Command._commandName): error: \(error)\n")
-        Foundation.exit(error.exitCode.rawValue)
+        exitWithResult(Command.self, error.exitCode, "\(error)")
     case _ where error is ValidationError || error is CleanExit || Command.exitCode(for: error) != .failure:
         exitForUsage(error, of: Command.self)  // ArgumentParser's own: help (0) or usage (2)
     default:
         StandardError.write("\(Command._commandName): error: \(error)\n")
-        Foundation.exit(StageExitCode.failure.rawValue)
+        exitWithResult(Command.self, .failure, "\(error)")
     }
 }
 

@@ -3,8 +3,8 @@ import Essentials
 import Foundation
 import Logging
 
-/// The stage contract: `STAGE --input PATH --output PATH [options]`, logs on stderr, only the
-/// result on stdout, and exit codes from `StageExitCode`.
+/// The stage contract: `STAGE --input PATH --output PATH [options]`, logs and progress events on
+/// stderr, exactly one `StageResult` on stdout, and exit codes from `StageExitCode`.
 ///
 /// A stage is a `ParsableCommand` whose `main.swift` calls `runAsStage()` instead of `main()`,
 /// because ArgumentParser's own `main()` exits with 64 for usage errors where the contract says 2.
@@ -12,15 +12,16 @@ import Logging
 ///     // Sources/ingest/main.swift
 ///     IngestCommand.runAsStage()
 public protocol StageCommand: ParsableCommand {
-    /// Does the stage's work; what it returns is printed on stdout (one JSON line, by convention).
-    mutating func runStage(log: Logger) throws -> String
+    associatedtype Summary: Codable & Sendable
+    /// Does the stage's work; what it returns is the result's `summary`.
+    mutating func runStage(log: Logger) throws -> Summary
     var logging: LoggingOptions { get }
 }
 
 extension StageCommand {
     public mutating func run() throws {
-        let output = try runStage(log: Self.makeLogger(logging.level))
-        if !output.isEmpty { print(output) }
+        let summary = try runStage(log: Self.makeLogger(logging.level))
+        print(JSON.line(StageResult(stage: Self._commandName, exitCode: .success, summary: summary, error: nil)))
     }
 
     static func makeLogger(_ level: Logger.Level) -> Logger {
@@ -31,4 +32,9 @@ extension StageCommand {
 
     /// Parses the command line, runs the stage and exits with the contract's code (see `runTool`).
     public static func runAsStage() -> Never { runTool(Self.self) }
+
+    /// Reports a progress event (stderr, `StageEvent.prefix`).
+    public static func progress(done: Int, total: Int, trainRMSE: Double? = nil, testRMSE: Double? = nil) {
+        StageEvent(event: .iteration, stage: _commandName, done: done, total: total, trainRMSE: trainRMSE, testRMSE: testRMSE).emit()
+    }
 }

@@ -3,6 +3,7 @@ import Essentials
 import Foundation
 import Logging
 import Models
+import StageContract
 import StageKit
 
 /// `combine`: two projector.model files trained on the same data → one two-headed model.
@@ -29,30 +30,27 @@ struct CombineCommand: StageCommand {
     @Option(help: "Where to write the two-headed model.")
     var output: String
 
-    @Option(help: ArgumentHelp("Whose neighbours answer \"movies like this one\": rating or ranking.", valueName: "head"))
-    var neighboursFrom: String = ModelHead.Role.ranking.rawValue
+    @OptionGroup var options: CombineOptions
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard ModelHead.Role(rawValue: neighboursFrom) != nil else {
-            throw ValidationError("--neighbours-from must be rating or ranking, not '\(neighboursFrom)'")
-        }
         try PathCheck.input(rating, option: "--rating")
         try PathCheck.input(ranking, option: "--ranking")
         try PathCheck.output(output)
     }
 
-    func runStage(log: Logger) throws -> String {
+    func runStage(log: Logger) throws -> JSONValue {
+        let neighboursFrom = options.neighboursFrom
         let combined = try ModelFile.combine(
             rating: try ModelFile.read(rating), ranking: try ModelFile.read(ranking),
-            neighboursFrom: ModelHead.Role(rawValue: neighboursFrom)!, createdBy: ProjectorVersion.createdBy("combine"),
+            neighboursFrom: neighboursFrom, createdBy: ProjectorVersion.createdBy("combine"),
             names: ("--rating \(rating)", "--ranking \(ranking)"))
         try combined.write(to: output)
-        log.info("rating head \(combined.rating!.algorithm), ranking head \(combined.rankingHead.algorithm), neighbours from \(neighboursFrom) → \(output)")
-        return JSON.line([
+        log.info("rating head \(combined.rating!.algorithm), ranking head \(combined.rankingHead.algorithm), neighbours from \(neighboursFrom.rawValue) → \(output)")
+        return [
             "output": .string(output), "algorithm": .string(combined.algorithm),
             "rating": .string(combined.rating!.algorithm), "ranking": .string(combined.rankingHead.algorithm),
-        ] as JSONValue)
+        ]
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Models
 import MovieLens
+import StageContract
 import StageKit
 
 /// `evaluate`: a model file + the ratings file it was trained from → metrics.json (+ report.html),
@@ -32,16 +33,10 @@ struct EvaluateCommand: StageCommand {
     @Option(help: "Also write a self-contained HTML report here.")
     var report: String?
 
-    @Option(help: "Cut-offs for the ranking metrics, comma-separated.")
-    var k: String = "5,10,20"
-
-    @Option(help: "A held-out rating at or above this is relevant.")
-    var relevance: Float = 4
+    @OptionGroup var options: EvaluateOptions
 
     @Option(help: "A previous metrics.json to compare against (the quality gate).")
     var reference: String?
-
-    @OptionGroup var tolerances: GateOptions
 
     @Flag(help: "Do not record the metrics in the model file.")
     var noRecord = false
@@ -51,16 +46,10 @@ struct EvaluateCommand: StageCommand {
 
     @OptionGroup var logging: LoggingOptions
 
-    var ks: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-
     func validate() throws {
-        let parts = k.split(separator: ",")
-        guard relevance.isFinite else { throw ValidationError("--relevance must be a finite number, not \(relevance)") }
-        guard !parts.isEmpty, parts.count == ks.count, ks.allSatisfy({ $0 > 0 && $0 <= 10_000 }) else {
-            throw ValidationError("--k must be whole numbers from 1 to 10000 separated by commas, not '\(k)'")
-        }
-        if reference != nil, !ks.contains(tolerances.gateK) {
-            throw ValidationError("--gate-k \(tolerances.gateK) must be one of --k \(k) (the gate compares precision@\(tolerances.gateK))")
+        let gateK = options.tolerances.gateK
+        if reference != nil, !options.k.contains(gateK) {
+            throw ValidationError("--gate-k \(gateK) must be one of --k \(options.k.map(String.init).joined(separator: " ")) (the gate compares precision@\(gateK))")
         }
         try PathCheck.input(model, option: "--model")
         try PathCheck.input(data, option: "--data")
@@ -70,11 +59,11 @@ struct EvaluateCommand: StageCommand {
         if let modelOutput { try PathCheck.output(modelOutput, option: "--model-output") }
     }
 
-    func runStage(log: Logger) throws -> String {
+    func runStage(log: Logger) throws -> JSONValue {
         let file = try ModelFile.read(model)
         let table = try RatingsFile.read(data)
         let referenceMetrics = try reference.map(MetricsReport.readMetrics)
-        let spec = EvaluationProtocol(ks: ks.sorted(), relevanceThreshold: relevance)
+        let spec = options.evaluationProtocol
         let evaluation = try Evaluator.evaluate(model: file, data: table, protocol: spec)
         let metrics = try MetricsReport(evaluation: evaluation, model: file, modelPath: model, data: table, spec: spec)
         try AtomicFile.write(metrics.json, to: output)
@@ -87,14 +76,15 @@ struct EvaluateCommand: StageCommand {
             try recorded.write(to: modelOutput ?? model)
         }
         log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
-        print(metrics.table())
+        // The table is for people (the step's log); the result is the stage result's summary.
+        StandardError.write(metrics.table() + "\n")
         if let referenceMetrics {
-            let regressions = tolerances.gate.regressions(current: metrics.metrics, reference: referenceMetrics)
+            let regressions = options.tolerances.gate.regressions(current: metrics.metrics, reference: referenceMetrics)
             if !regressions.isEmpty {
                 throw EvaluationError(.qualityGate, "quality gate refused against \(reference!): " + regressions.map(\.description).joined(separator: "; "))
             }
             log.info("quality gate passed against \(reference!)")
         }
-        return ""
+        return ["output": .string(output), "model": .string(modelOutput ?? model), "metrics": .object(metrics.metrics.mapValues { $0.map(JSONValue.number) ?? .null })]
     }
 }

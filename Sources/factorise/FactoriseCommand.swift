@@ -3,6 +3,7 @@ import Essentials
 import Foundation
 import Logging
 import Models
+import StageContract
 import StageKit
 
 /// `factorise`: a projector.normalised file → a projector.model file.
@@ -27,14 +28,7 @@ struct FactoriseCommand: StageCommand {
 
     @OptionGroup var files: StageFiles
 
-    @Option(help: ArgumentHelp("The algorithm: \(Algorithms.names.joined(separator: ", ")).", valueName: "algorithm"))
-    var algorithm: String = "als"
-
-    @Option(help: "Random seed (recorded in the model).")
-    var seed: UInt64 = 42
-
-    @Option(help: ArgumentHelp("\"Movies like this one\" kept per movie: cosine of the movie factors, or EASE's largest weights.", valueName: "n"))
-    var neighbours: Int = 50
+    @OptionGroup var options: FactoriseOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -67,36 +61,31 @@ struct FactoriseCommand: StageCommand {
         return given
     }
 
-    func makeAlgorithm() throws -> any Algorithm {
-        do { return try Algorithms.make(algorithm, text: try givenParameters(), seed: seed) } catch let error as ModelsError {
-            throw ValidationError(error.message)
-        }
-    }
+    func makeAlgorithm() throws -> any Algorithm { try options.makeAlgorithm(parameters: try givenParameters()) }
 
-    func validate() throws {
-        guard neighbours >= 0 && neighbours <= 1000 else { throw ValidationError("--neighbours must be between 0 and 1000, not \(neighbours)") }
-        _ = try makeAlgorithm()
-    }
+    func validate() throws { _ = try makeAlgorithm() }
 
-    func runStage(log: Logger) throws -> String {
+    func runStage(log: Logger) throws -> JSONValue {
+        let algorithm = options.algorithm.name
         let data = try TrainingSet.read(files.input)
         let trainer = try makeAlgorithm()
         try trainer.validate(for: data)
         log.info("\(algorithm) \(trainer.parametersJSON) on \(data.userCount) users × \(data.movieCount) movies, \(data.trainValue.count) ratings")
         let start = Date()
         let trained = try trainer.fit(data) { step in
+            Self.progress(done: step.iteration, total: step.of, trainRMSE: step.trainRMSE, testRMSE: step.testRMSE)
             log.info("\(algorithm) iteration \(step.iteration)/\(step.of): train RMSE \(String(format: "%.4f", step.trainRMSE)), held-out RMSE \(String(format: "%.4f", step.testRMSE))")
         }
         let seconds = Date().timeIntervalSince(start)
-        let near = Neighbours.strongestWeights(of: trained.model, k: neighbours)
+        let near = Neighbours.strongestWeights(of: trained.model, k: options.neighbours)
         let file = ModelFile(algorithm: trainer, trained: trained, data: data, neighbours: near,
                              createdBy: ProjectorVersion.createdBy("factorise"))
         try file.write(to: files.output)
         let test = trained.storedTestRMSE
         log.info("trained in \(String(format: "%.2f", seconds)) s; held-out RMSE \(String(format: "%.4f", test)) → \(files.output)")
-        return JSON.line([
+        return [
             "output": .string(files.output), "algorithm": .string(algorithm), "params": trainer.values.jsonValue,
             "seconds": .number(seconds), "test_rmse": .number(test),
-        ] as JSONValue)
+        ]
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactStore
 import Foundation
 import Pipeline
+import StageContract
 import StageKit
 
 /// `pipeline`: validate and run pipeline manifests.
@@ -61,10 +62,11 @@ struct PipelineCommand: ParsableCommand {
             let result = try runner.run()
             let seconds = Date().timeIntervalSince(start)
             print("pipeline \(manifest.name): \(result.steps.count) steps (\(result.steps.filter(\.cached).count) cached) in \(String(format: "%.2f", seconds)) s; run folder \(result.folder)")
-            print(Comparison.table(manifest.models.compactMap { model in result.metrics[model.name].map { (model.name, $0) } }))
+            let order = manifest.splits.flatMap { split in manifest.models.map { $0.name + (manifest.splits.count > 1 ? "@" + split.name : "") } }
+            print(Comparison.table(order.compactMap { key in result.metrics[key].map { (key, $0) } }))
             if let publish = result.steps.first(where: { $0.step == "publish" }), let version = publish.outputs["version"] {
                 let what = publish.cached ? "already published as" : "published"
-                print("\(what) \(manifest.publish!["name"]!)@\(version) in \(store.root)")
+                print("\(what) \(manifest.publish!.name)@\(version) in \(store.root)")
             }
         }
     }

@@ -8,6 +8,7 @@ import Essentials
 //
 // Prints a Markdown table: what, best wall time over REPEATS (default 3), held-out RMSE.
 import ArtifactStore
+import Evaluation
 import Foundation
 import LinearAlgebra
 import Models

@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import Logging
 import MovieLens
+import StageContract
 import StageKit
 
 /// `publish`: a model file → the next version of a model in the store.
@@ -31,20 +32,10 @@ struct PublishCommand: StageCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Flag(help: "Gate on the production version (and --floors); promote to production when it passes.")
-    var gate = false
-
-    @Flag(help: "Also point 'production' at the new version (without a gate).")
-    var promote = false
+    @OptionGroup var options: PublishOptions
 
     @Option(help: "Gate: the ratings file (projector.ratings) the model was trained from; production is re-scored on its held-out ratings.")
     var data: String?
-
-    @Option(help: "Gate: a projector.floors file of absolute bounds the model must meet (e.g. Pipelines/floors/movielens-1m.json).")
-    var floors: String?
-
-    @Option(help: "Gate: a held-out rating at or above this is relevant (as evaluate's --relevance).")
-    var relevance: Float = 4
 
     @Option(help: "Gate: write what the gate decided, and on which numbers, to this JSON file (projector.gate), whether it passed or not.")
     var gateReport: String?
@@ -55,7 +46,6 @@ struct PublishCommand: StageCommand {
     @Option(help: "Lineage: the sha256 of that run's manifest.")
     var runManifestSha256: String?
 
-    @OptionGroup var tolerances: GateOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -63,12 +53,11 @@ struct PublishCommand: StageCommand {
         if let problem = PlainName.problem(name) { throw ValidationError("--name '\(name)' \(problem)") }
         try PathCheck.input(input)
         if let data { try PathCheck.input(data, option: "--data") }
-        if let floors { try PathCheck.input(floors, option: "--floors") }
+        if let floors = options.floors { try PathCheck.input(floors, option: "--floors") }
         if let gateReport { try PathCheck.output(gateReport, option: "--gate-report") }
-        if !gate, data != nil || floors != nil || gateReport != nil {
-            throw ValidationError("--data, --floors and --gate-report go with --gate")
+        if !options.gate, data != nil || gateReport != nil {
+            throw ValidationError("--data and --gate-report go with --gate")
         }
-        guard relevance.isFinite else { throw ValidationError("--relevance must be a finite number, not \(relevance)") }
         guard (runId == nil) == (runManifestSha256 == nil) else { throw ValidationError("--run-id and --run-manifest-sha256 go together") }
         if let runId {
             let parts = runId.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -81,32 +70,30 @@ struct PublishCommand: StageCommand {
         }
     }
 
-    func runStage(log: Logger) throws -> String {
+    func runStage(log: Logger) throws -> PublishSummary {
         let start = Date()
-        var rules: ModelStore.Gate? = nil
-        if gate {
-            rules = ModelStore.Gate(
-                rules: ChallengerGate(tolerances: tolerances.gate, floors: try floors.map(Floors.read), relevance: relevance),
+        var rules: ChampionChallengerGate? = nil
+        if options.gate {
+            rules = ChampionChallengerGate(
+                rules: ChallengerGate(tolerances: options.tolerances.gate, floors: try options.floors.map(Floors.read), relevance: options.relevance),
                 data: try data.map { (try RatingsFile.read($0), $0) })
         }
         let lineage = runId.map { Lineage(pipeline: String($0.prefix { $0 != "/" }), id: $0, manifestSHA256: runManifestSha256!) }
         let result: ModelStore.PublishResult
         do {
-            result = try store.modelStore.publish(model: input, name: name, gate: rules, promote: promote,
+            result = try store.modelStore.publish(model: input, name: name, gate: rules, promote: options.promote,
                                                   codeVersion: ProjectorVersion.codeVersion, run: lineage)
         } catch let refusal as GateRefusal {
-            try writeReport(refusal.record)
+            try writeReport(refusal.decision.record)
             throw refusal
         }
-        if let record = result.gate { try writeReport(record) }
+        if let decision = result.gate { try writeReport(decision.record) }
         log.info("published \(name)@\(result.version) (\(result.manifest.size) bytes, sha256 \(result.manifest.sha256.prefix(12))…)\(result.promoted ? ", now production" : "") in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(store.root)")
-        return JSON.line([
-            "name": .string(name), "version": .int(result.version), "production": .bool(result.promoted),
-            "sha256": .string(result.manifest.sha256), "store": .string(store.root),
-        ] as JSONValue)
+        return PublishSummary(name: name, version: result.version, production: result.promoted,
+                              sha256: result.manifest.sha256, store: store.root)
     }
 
-    func writeReport(_ record: GateRecord) throws {
+    func writeReport(_ record: JSONValue) throws {
         guard let gateReport else { return }
         try AtomicFile.write(JSON.data(record, pretty: true), to: gateReport)
     }

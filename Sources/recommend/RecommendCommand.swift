@@ -3,6 +3,7 @@ import ArtifactStore
 import Essentials
 import Foundation
 import ProjectorClient
+import StageContract
 import StageKit
 
 /// `recommend`: answers from a published model.
@@ -44,7 +45,9 @@ struct RecommendCommand: ParsableCommand {
     /// `-k N`, shared by the subcommands.
     struct Count: ParsableArguments {
         @Option(name: .short, help: "How many movies.") var k: Int = 10
-        func validate() throws { guard k > 0 && k <= 1000 else { throw ValidationError("-k must be between 1 and 1000, not \(k)") } }
+        func validate() throws {
+            guard k > 0 && k <= StoredModel.maximumK else { throw ValidationError("-k must be between 1 and \(StoredModel.maximumK), not \(k)") }
+        }
     }
 
     struct User: ParsableCommand {

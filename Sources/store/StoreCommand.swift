@@ -2,6 +2,7 @@ import ArgumentParser
 import ArtifactStore
 import Essentials
 import Foundation
+import StageContract
 import StageKit
 
 /// `store`: inspect and maintain the model store.
@@ -29,7 +30,7 @@ struct StoreCommand: ParsableCommand {
         @Argument(help: "NAME[@VERSION|@ALIAS]") var reference: String
         func run() throws {
             let modelStore = store.modelStore
-            let (name, version) = try modelStore.resolve(reference, defaultAlias: "latest")
+            let (name, version) = try modelStore.resolve(reference, defaultAlias: ModelReference.latest)
             print(String(decoding: JSON.data(try modelStore.manifest(name, version), pretty: true), as: UTF8.self))
         }
     }
@@ -51,7 +52,7 @@ struct StoreCommand: ParsableCommand {
 
     /// `--alias NAME` (default production), for promote and rollback.
     struct AliasOption: ParsableArguments {
-        @Option(help: "The alias to move.") var alias = "production"
+        @Option(help: "The alias to move.") var alias = ModelReference.production
     }
 
     struct Promote: ParsableCommand {

@@ -21,7 +21,7 @@ struct ModelStoreTests {
         #expect(try store.rollback("ml") == 2)
         #expect(try store.resolve("ml@production").version == 2)
         let manifest = try store.manifest("ml", 4)
-        #expect(manifest.previousVersion == 3 && manifest.algorithm == "als" && manifest.metrics["precision@10"] == 0.1)
+        #expect(manifest.previousVersion == 3 && manifest.model.algorithm == "als" && manifest.model.metrics["precision@10"] == 0.1)
         // gc keeps the newest 1 and every alias target (production = 2, latest = 4).
         #expect(try store.gc("ml", keep: 1) == [1, 3])
         #expect(try store.versions("ml") == [2, 4])
@@ -36,13 +36,13 @@ struct ModelStoreTests {
         try writeModel(good, rmse: 0.85, precision: 0.2)
         try writeModel(worse, rmse: 0.86, precision: 0.2)
         try writeModel(better, rmse: 0.84, precision: 0.21)
-        let gate = ModelStore.Gate()
+        let gate = ChampionChallengerGate()
         #expect(try store.publish(model: good, name: "ml", gate: gate, codeVersion: "t").promoted)  // no production yet: passes
         #expect {
             try store.publish(model: worse, name: "ml", gate: gate, codeVersion: "t")
         } throws: { error in
             "\(error)" == "quality gate refused \(worse) against ml@1 (production): rmse rose from 0.8500 to 0.8600 (allowed +0.005)"
-                && (error as? GateRefusal)?.record.basis == .recorded
+                && (try? (error as? GateRefusal)?.decision.record.decode(GateRecord.self, source: "refusal"))?.basis == .recorded
         }
         #expect(try store.versions("ml") == [1])  // a refused publish writes nothing
         let passed = try store.publish(model: better, name: "ml", gate: gate, codeVersion: "t")
@@ -81,8 +81,8 @@ struct ModelStoreTests {
         ("a@", "model reference 'a@' ends with '@': use NAME, NAME@VERSION or NAME@ALIAS"),
         ("a@@b", "alias '@b' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
         ("a@ 1", "alias ' 1' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
-        ("a@0", "model reference 'a@0': version '0' must be a whole number from 1"),
-        ("a@99999999999999999999", "model reference 'a@99999999999999999999': version '99999999999999999999' must be a whole number from 1"),
+        ("a@0", "model reference 'a@0': version '0' must be a whole number from 1 below 10^18"),
+        ("a@99999999999999999999", "model reference 'a@99999999999999999999': version '99999999999999999999' must be a whole number from 1 below 10^18"),
         ("../a@1", "model name '../a' is not a plain name: use 1–100 letters, digits, '.', '_' and '-', not starting with '.'"),
     ])
     func referencesAreParsedInOnePlace(text: String, message: String) {

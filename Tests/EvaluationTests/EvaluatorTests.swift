@@ -106,7 +106,7 @@ struct EvaluatorTests {
                       ("bayesian-fm", ["rank": "8", "burn_in": "5", "samples": "20", "keep": "5", "likelihood": "ordinal", "ranking head of": "als"])])
     func agreesWithAnIndependentNumpyComputation(algorithm name: String, parameters: [String: String]) throws {
         guard let folder = realDataset("ml-100k") else { return }
-        let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
+        let table = try Ingest.load(IngestSource(input: folder, split: .files(name: "u1")))
         let data = try TrainingSet.normalise(table, method: .none)
         func fitted(_ name: String, _ parameters: [String: String]) throws -> ModelFile {
             let algorithm = try Algorithms.make(name, text: parameters)

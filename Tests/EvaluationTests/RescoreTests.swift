@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Models
 import MovieLens
+import Ranking
 import Testing
 import TestSupport
 
@@ -26,7 +27,7 @@ struct RescoreTests {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         guard let (oldFolder, newFolder) = try ml100kArrivingLater(in: dir) else { return }
-        let old = try Ingest.load(IngestOptions(input: oldFolder)), new = try Ingest.load(IngestOptions(input: newFolder))
+        let old = try Ingest.load(IngestSource(input: oldFolder)), new = try Ingest.load(IngestSource(input: newFolder))
         let production = try twoHeaded(old)
 
         // On its own data, moving it changes nothing.
@@ -53,7 +54,7 @@ struct RescoreTests {
         let unknownSet = Set(unknown)
         let newUser = new.userIDs.firstIndex { !old.userIDs.contains($0) }!
         var popular: [Int32] = []
-        Evaluator.rank(model: moved, users: 0..<new.userCount, k: 20, unknownMovies: unknown) { user, list, _ in
+        moved.rank(users: 0..<new.userCount, k: 20, unknownMovies: unknown) { user, list, _ in
             #expect(!list.contains { unknownSet.contains($0) })
             if user == newUser { popular = list }
         }

@@ -145,7 +145,7 @@ struct RegistryTests {
         let chain = bpmf.parameters.chain
         #expect(bpmf.parameters.rank == 16 && chain.samples == 200 && chain.burnIn == 30 && chain.keep == 40 && chain.initScale == 0.1)
         #expect(chain.sweeps == 230 && chain.keptSweeps == Set(stride(from: 35, through: 230, by: 5)))
-        // Every parameter of every algorithm is in the help text and the README table (the manifest
+        // Every parameter of every algorithm is in the help text and the docs' table (the manifest
         // schema is checked in ManifestTests).
         for type in Algorithms.all {
             for parameter in type.parameters {
@@ -364,21 +364,21 @@ struct EASETests {
     }
 }
 
-/// The README's parameter table is the one `Algorithms.markdownTable` derives from the
-/// declarations: a parameter added, renamed or given a new default changes the README too.
-struct ReadmeParameterTableTests {
-    @Test func readmeTableMatchesTheDeclarations() throws {
+/// docs/algorithms.md's parameter table is the one `Algorithms.markdownTable` derives from the
+/// declarations: a parameter added, renamed or given a new default changes the docs too.
+struct DocsParameterTableTests {
+    @Test func docsTableMatchesTheDeclarations() throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("README.md")
+            .deletingLastPathComponent().appendingPathComponent("docs/algorithms.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
         let begin = "<!-- parameters:begin (generated from the declarations; a test keeps it equal) -->\n"
         let end = "\n<!-- parameters:end -->"
         guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex) else {
-            Issue.record("README.md lacks the parameter table markers")
+            Issue.record("docs/algorithms.md lacks the parameter table markers")
             return
         }
         let table = String(text[start.upperBound..<stop.lowerBound])
-        #expect(table == Algorithms.markdownTable, "README parameter table is stale; it should be:\n\(Algorithms.markdownTable)")
+        #expect(table == Algorithms.markdownTable, "docs/algorithms.md's parameter table is stale; it should be:\n\(Algorithms.markdownTable)")
     }
 }
 
@@ -392,7 +392,33 @@ struct ParameterNameTests {
                         "\(type.name).\(parameter.name)")
             }
         }
-        #expect(Set(Algorithms.allParameters.map(\.name)).count == Algorithms.allParameters.count)
+    }
+
+    /// Two algorithms may share a parameter name only with the same type: the manifest reads a
+    /// name by the first declaration's type (`Algorithms.allParameters`), so a clash would refuse
+    /// the other's values.
+    @Test func sameNamedParametersHaveOneType() {
+        func type(_ kind: Parameter.Kind) -> String {
+            switch kind {
+            case .integer: "whole number"
+            case .real: "number"
+            case .choice: "choice"
+            }
+        }
+        var first: [String: (algorithm: String, type: String)] = [:]
+        for algorithm in Algorithms.all {
+            for parameter in algorithm.parameters {
+                if let seen = first[parameter.name] {
+                    #expect(seen.type == type(parameter.kind),
+                            "\(algorithm.name).\(parameter.name) is a \(type(parameter.kind)) but \(seen.algorithm).\(parameter.name) a \(seen.type)")
+                } else {
+                    first[parameter.name] = (algorithm.name, type(parameter.kind))
+                }
+            }
+        }
+        #expect(Algorithms.allParameters.map(\.name) == Array(first.keys).sorted { a, b in
+            Algorithms.allParameters.firstIndex { $0.name == a }! < Algorithms.allParameters.firstIndex { $0.name == b }!
+        })
     }
 }
 

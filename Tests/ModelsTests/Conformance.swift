@@ -8,7 +8,7 @@ import TestSupport
 /// (`rank → Algorithm`, configured to converge on small exact problems; ranking-only algorithms
 /// ignore the rank) and says whether its result depends on the seed.
 enum Conformance {
-    struct Options {
+    struct Options: Sendable {
         /// `recovery`: the train RMSE a rating model must reach on an exact rank-2 matrix (a
         /// sampler keeps some posterior noise).
         var recovery = 2e-3
@@ -181,36 +181,67 @@ enum Conformance {
     }
 }
 
-struct AlgorithmConformance {
-    @Test func svdExact() throws {
-        try Conformance.run(.init(seeded: false)) { try SVD.make(["rank": .integer($0), "solver": "exact"]) }
+/// Each algorithm's entries: a factory configured to converge on the small exact problems, and
+/// the suite's options. The suite runs over `Algorithms.all`: an algorithm without an entry here
+/// fails it (it cannot be skipped by forgetting to add a test).
+extension Conformance {
+    struct Entry: Sendable {
+        var label: String
+        var options: Options
+        var make: @Sendable (Int) throws -> any Algorithm
+        init(_ label: String, _ options: Options = Options(), make: @escaping @Sendable (Int) throws -> any Algorithm) {
+            self.label = label
+            self.options = options
+            self.make = make
+        }
     }
-    @Test func svdRandomized() throws {
-        try Conformance.run { try SVD.make(["rank": .integer($0), "solver": "randomized", "oversampling": 6, "power_iterations": 6]) }
-    }
-    @Test func pca() throws { try Conformance.run(.init(seeded: false)) { try PCA.make(["rank": .integer($0)]) } }
-    @Test func als() throws { try Conformance.run { try ALS.make(["rank": .integer($0), "iterations": 80, "lambda": 1e-4]) } }
-    @Test func bpmf() throws {
-        try Conformance.run(.init(recovery: 0.05)) { try BPMF.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10]) }
-    }
+
     /// Every feature group and the day at once recover the exact matrix less closely in 60 sweeps
     /// (train RMSE 0.044 with Gaussian noise, 0.097 with noise scales per user and movie; 0.045 after
-    /// 240 sweeps): a looser bound there.
-    @Test(arguments: [("both", "none", "none", "none", "both", 0.05), ("none", "none", "none", "none", "gaussian", 0.05),
-                      ("users", "genres", "age", "none", "movies", 0.05), ("both", "both", "all", "day", "both", 0.1)])
-    func bayesianFM(implicit: String, attributes: String, userAttributes: String, time: String, noise: String, recovery: Double) throws {
-        try Conformance.run(.init(recovery: recovery)) {
-            try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "implicit": .text(implicit),
-                                 "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes), "time": .text(time),
-                                 "noise": .text(noise)])
+    /// 240 sweeps): a looser bound there. Ordered probit: the small data unnormalised, the exact
+    /// matrix as whole stars.
+    static let entries: [String: [Entry]] = [
+        SVD.name: [
+            Entry("exact", Options(seeded: false)) { try SVD.make(["rank": .integer($0), "solver": "exact"]) },
+            Entry("randomized") { try SVD.make(["rank": .integer($0), "solver": "randomized", "oversampling": 6, "power_iterations": 6]) },
+        ],
+        PCA.name: [Entry("default", Options(seeded: false)) { try PCA.make(["rank": .integer($0)]) }],
+        ALS.name: [Entry("converging") { try ALS.make(["rank": .integer($0), "iterations": 80, "lambda": 1e-4]) }],
+        BPMF.name: [Entry("short chain", Options(recovery: 0.05)) { try BPMF.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10]) }],
+        BayesianFM.name: [
+            ("both", "none", "none", "none", "both", 0.05), ("none", "none", "none", "none", "gaussian", 0.05),
+            ("users", "genres", "age", "none", "movies", 0.05), ("both", "both", "all", "day", "both", 0.1),
+        ].map { implicit, attributes, userAttributes, time, noise, recovery in
+            Entry("implicit \(implicit), attributes \(attributes)/\(userAttributes), time \(time), noise \(noise)", Options(recovery: recovery)) {
+                try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "implicit": .text(implicit),
+                                     "movie_attributes": .text(attributes), "user_attributes": .text(userAttributes), "time": .text(time),
+                                     "noise": .text(noise)])
+            }
+        } + ["both", "gaussian"].map { noise in
+            Entry("ordinal, noise \(noise)", Options(recovery: 0.2, method: .none, stars: true)) {
+                try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "likelihood": "ordinal", "noise": .text(noise)])
+            }
+        },
+        EASE.name: [Entry("default", Options(seeded: false)) { _ in try EASE.make(["lambda": 1]) }],
+    ]
+}
+
+struct AlgorithmConformance {
+    @Test(arguments: Algorithms.names)
+    func everyAlgorithmPassesTheSuite(_ name: String) throws {
+        let entries = try #require(Conformance.entries[name], "\(name) has no entry in Conformance.entries: every algorithm passes the suite")
+        #expect(!entries.isEmpty)
+        for entry in entries {
+            try Conformance.run(entry.options) { rank in
+                do { return try entry.make(rank) } catch {
+                    Issue.record("\(name) \(entry.label): \(error)")
+                    throw error
+                }
+            }
         }
     }
-    /// Ordered probit: the small data unnormalised, the exact matrix as whole stars.
-    @Test(arguments: ["both", "gaussian"])
-    func bayesianFMOrdinal(noise: String) throws {
-        try Conformance.run(.init(recovery: 0.2, method: .none, stars: true)) {
-            try BayesianFM.make(["rank": .integer($0), "samples": 60, "burn_in": 20, "keep": 10, "likelihood": "ordinal", "noise": .text(noise)])
-        }
+
+    @Test func everyEntryIsARegisteredAlgorithm() {
+        #expect(Set(Conformance.entries.keys) == Set(Algorithms.names))
     }
-    @Test func ease() throws { try Conformance.run(.init(seeded: false)) { _ in try EASE.make(["lambda": 1]) } }
 }

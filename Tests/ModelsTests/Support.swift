@@ -47,7 +47,7 @@ func lowRankTriplets(users: Int, movies: Int, rank: Int, seed: UInt64 = 7) -> [(
 /// The real ML-100K u1 split, normalised by `method`, or nil (skip) off CI when absent.
 func ml100kU1(_ method: NormalisationMethod) throws -> TrainingSet? {
     guard let folder = realDataset("ml-100k") else { return nil }
-    let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: "u1")))
+    let table = try Ingest.load(IngestSource(input: folder, split: .files(name: "u1")))
     return try TrainingSet.normalise(table, method: method)
 }
 

@@ -7,7 +7,7 @@ struct IngestTests {
     @Test func ml1mLayoutWithLatin1TitlesYearsAndGenres() throws {
         let fixture = ml1mFixture(ratings: "2::73::5::978300760\n1::1::4::978302109\n1::73::3::978301968\n")
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.kind == "ml-1m")
         #expect(table.userIDs == [1, 2])
         #expect(table.movieIDs == [1, 73])
@@ -29,8 +29,8 @@ struct IngestTests {
         defer { withExtendedLifetime(windows) {} }
         windows.write("ratings.dat", bytes: [0xEF, 0xBB, 0xBF] + Array("1::1::4::10\r\n1::2::3::11\r\n".utf8))
         windows.write("movies.dat", bytes: Array("1::Toy Story (1995)::Animation\r\n2::Jumanji (1995)::Adventure\r\n".utf8))
-        let a = try Ingest.load(IngestOptions(input: plain.path))
-        let b = try Ingest.load(IngestOptions(input: windows.path))
+        let a = try Ingest.load(IngestSource(input: plain.path))
+        let b = try Ingest.load(IngestSource(input: windows.path))
         #expect(a.rating == b.rating && a.user == b.user && a.movie == b.movie && a.timestamp == b.timestamp)
         #expect(b.titles == ["Toy Story (1995)", "Jumanji (1995)"])
     }
@@ -38,13 +38,13 @@ struct IngestTests {
     @Test func aCompleteLastLineWithoutNewlineIsFine() throws {
         let fixture = ml1mFixture(ratings: "1::1::4::10\n1::2::3::11")
         defer { withExtendedLifetime(fixture) {} }
-        #expect(try Ingest.load(IngestOptions(input: fixture.path)).count == 2)
+        #expect(try Ingest.load(IngestSource(input: fixture.path)).count == 2)
     }
 
     @Test func duplicatesKeepTheLatestTimestampAndAreCounted() throws {
         let fixture = ml1mFixture(ratings: "1::1::2::500\n1::2::3::10\n1::1::5::900\n1::1::4::700\n2::2::1::5\n2::2::2::5\n")
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.count == 3)
         #expect(table.duplicatesDropped == 3)
         #expect(table.rating == [5, 3, 2])  // (1,1) latest is 5 @900; (2,2) ties: the later line wins
@@ -56,7 +56,7 @@ struct IngestTests {
     @Test func blankLinesAcrossPiecesAndUnsortedUsers() throws {
         let fixture = ml1mFixture(ratings: "3::2::1::1\n\n\n1::2::2::2\r\n\r\n2::1::3::3\n\n1::1::4::4\n\n\n\n3::1::5::5")
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.user == [0, 0, 1, 2, 2])
         #expect(table.movie == [0, 1, 0, 0, 1])
         #expect(table.rating == [4, 2, 3, 5, 1])
@@ -71,7 +71,7 @@ struct IngestTests {
                                "u.genre": "unknown|0\nAnimation|1\nDrama|2\n\n"])
         defer { withExtendedLifetime(fixture) {} }
         fixture.write("u.item", bytes: item)
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.kind == "ml-100k")
         #expect(table.titles == ["Toy Story (1995)", "Misérables, Les (1995)", "Untitled"])
         #expect(table.genres == ["Animation|Drama", "Drama", "unknown"])
@@ -85,7 +85,7 @@ struct IngestTests {
             "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n2,\"American President, The (1995)\",Comedy|Drama|Romance\n3,\"Quote \"\"Inside\"\" (2001)\",(no genres listed)\n",
         ])
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.kind == "ml-csv")
         #expect(table.rating == [4.0, 3.5, 0.5])
         #expect(table.titles == ["Toy Story (1995)", "American President, The (1995)"])
@@ -96,11 +96,11 @@ struct IngestTests {
     @Test func genericCSVWithAndWithoutHeaderAndTimestamps() throws {
         let fixture = Fixture(["a.csv": "user,item,rating\n10,20,4.5\n11,20,1\n", "b.csv": "10,20,4.5,7\n11,20,1,8\n"])
         defer { withExtendedLifetime(fixture) {} }
-        let a = try Ingest.load(IngestOptions(input: fixture.file("a.csv"), genericCSV: true))
-        let b = try Ingest.load(IngestOptions(input: fixture.file("b.csv"), genericCSV: true))
+        let a = try Ingest.load(IngestSource(input: fixture.file("a.csv"), genericCSV: true))
+        let b = try Ingest.load(IngestSource(input: fixture.file("b.csv"), genericCSV: true))
         #expect(a.kind == "csv" && a.rating == [4.5, 1] && a.timestamp == [0, 0] && a.titles == [""])
         #expect(b.userIDs == [10, 11] && b.movieIDs == [20] && b.timestamp == [7, 8])
-        let scaled = try Ingest.load(IngestOptions(input: fixture.file("b.csv"), genericCSV: true,
+        let scaled = try Ingest.load(IngestSource(input: fixture.file("b.csv"), genericCSV: true,
                                                    scale: RatingScale(minimum: 1, maximum: 10, step: 0.5)))
         #expect(scaled.scale.maximum == 10)
     }
@@ -117,8 +117,8 @@ struct IngestTests {
         let large = ml1mFixture(ratings: (1...40).map { "1::\($0)::3::\($0)\n" }.joined()
                                 + (1...40).map { "2::\($0)::3::\($0)\n" }.joined())
         defer { withExtendedLifetime(large) {} }
-        let a = try Ingest.load(IngestOptions(input: small.path, split: .hash(seed: 7, fraction: 0.3)))
-        let b = try Ingest.load(IngestOptions(input: large.path, split: .hash(seed: 7, fraction: 0.3)))
+        let a = try Ingest.load(IngestSource(input: small.path, split: .hash(seed: 7, fraction: 0.3)))
+        let b = try Ingest.load(IngestSource(input: large.path, split: .hash(seed: 7, fraction: 0.3)))
         #expect(Array(b.isTest.prefix(40)) == a.isTest)
         for index in 0..<40 {
             #expect((a.isTest[index] == 1) == hashSplitHoldsOut(userID: 1, movieID: Int64(index + 1), seed: 7, fraction: 0.3))
@@ -130,7 +130,7 @@ struct IngestTests {
         // User 1: five ratings, timestamps tie at 9 for movies 4 and 3 (tie broken by movie id).
         let fixture = ml1mFixture(ratings: "1::1::3::1\n1::2::3::5\n1::3::3::9\n1::4::3::9\n1::5::3::2\n2::1::4::1\n2::2::4::2\n")
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path, split: .temporal(perUser: 2)))
+        let table = try Ingest.load(IngestSource(input: fixture.path, split: .temporal(perUser: 2)))
         // Sorted by (user, movie): user 1 holds out movies 3 and 4 (ts 9, 9); user 2 keeps one in training.
         #expect(table.isTest == [0, 0, 1, 1, 0, 0, 1])
     }
@@ -138,7 +138,7 @@ struct IngestTests {
     @Test func ratingsFileRoundTripsAndRefusesUnknownVersions() throws {
         let fixture = ml1mFixture(ratings: "2::73::5::978300760\n1::1::4::978302109\n1::73::3::978301968\n")
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         let path = fixture.file("ratings.h5")
         try RatingsFile.write(table, sourcePath: fixture.path, to: path, createdBy: "test")
         let back = try RatingsFile.read(path)
@@ -165,9 +165,9 @@ struct IngestTests {
         let fixtures = [ml1mFixture(ratings: "1::1::4::1\n"), ml1mFixture(ratings: "1::1::5::1\n"),
                         ml1mFixture(ratings: "1::1::4::1\n")]
         defer { withExtendedLifetime(fixtures) {} }
-        let a = try Ingest.load(IngestOptions(input: fixtures[0].path))
-        let b = try Ingest.load(IngestOptions(input: fixtures[1].path))
-        let c = try Ingest.load(IngestOptions(input: fixtures[2].path))
+        let a = try Ingest.load(IngestSource(input: fixtures[0].path))
+        let b = try Ingest.load(IngestSource(input: fixtures[1].path))
+        let c = try Ingest.load(IngestSource(input: fixtures[2].path))
         #expect(a.fingerprint != b.fingerprint)
         #expect(a.fingerprint == c.fingerprint)
         #expect(a.fingerprint.count == 64)
@@ -178,7 +178,7 @@ struct DetectionTests {
     @Test func ml10mIsRatingsDatWithoutUsersDatAndHalfStars() throws {
         let fixture = Fixture(["ratings.dat": "1::1::4.5::838985046\n2::3::0.5::838983392\n", "movies.dat": "1::Toy Story (1995)::Animation\n3::Heat (1995)::Action\n"])
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.kind == "ml-10m" && table.scale == .halfStars && table.rating == [4.5, 0.5])
     }
 

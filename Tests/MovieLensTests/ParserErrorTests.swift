@@ -46,7 +46,7 @@ struct ParserErrorTests {
         let fixture = ml1mFixture(ratings: testCase.ratings)
         defer { withExtendedLifetime(fixture) {} }
         let expected = MovieLensError(file: fixture.file("ratings.dat"), line: testCase.line, testCase.message)
-        #expect(throws: expected) { try Ingest.load(IngestOptions(input: fixture.path)) }
+        #expect(throws: expected) { try Ingest.load(IngestSource(input: fixture.path)) }
     }
 
     @Test func errorLineNumbersAreRightDeepInALargeFile() throws {
@@ -58,7 +58,7 @@ struct ParserErrorTests {
         let fixture = ml1mFixture(ratings: text)
         defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.file("ratings.dat"), line: 50_001, "rating 9 is outside the scale 1–5")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
     }
 
@@ -66,11 +66,11 @@ struct ParserErrorTests {
         let fixture = Fixture(["notes.txt": "hello\n"])
         defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.path, "unknown layout: no ratings file: expected u.data (ml-100k), ratings.dat (ml-1m, ml-10m) or ratings.csv (ml-latest, ml-20m, ml-25m, ml-32m)")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
         let missing = fixture.path + "/nope"
         #expect(throws: MovieLensError(file: missing, "folder does not exist (set MOVIELENS_DIR, or run Scripts/fetch-movielens)")) {
-            try Ingest.load(IngestOptions(input: missing))
+            try Ingest.load(IngestSource(input: missing))
         }
     }
 
@@ -78,7 +78,7 @@ struct ParserErrorTests {
         let fixture = Fixture(["ratings.dat": "1::1::5::1\n", "users.dat": "1::F::1::10::48067\n"])
         defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.file("movies.dat"), "cannot read: file does not exist")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
     }
 
@@ -86,7 +86,7 @@ struct ParserErrorTests {
         let fixture = Fixture(["u.data": "1\t2\t3\t881250949\n1\t2\t3\n", "u.genre": "unknown|0\n", "u.item": ""])
         defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.file("u.data"), line: 2, "expected 4 fields separated by tab, found 3")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
     }
 
@@ -95,12 +95,12 @@ struct ParserErrorTests {
                               "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Animation\n"])
         defer { withExtendedLifetime(folder) {} }
         #expect(throws: MovieLensError(file: folder.file("ratings.csv"), line: 3, "rating 5.5 is outside the scale 0.5–5")) {
-            try Ingest.load(IngestOptions(input: folder.path))
+            try Ingest.load(IngestSource(input: folder.path))
         }
         let header = Fixture(["ratings.csv": "userId,movieId,rating,timestamp\n", "movies.csv": "movieId,title,genres\n"])
         defer { withExtendedLifetime(header) {} }
         #expect(throws: MovieLensError(file: header.file("ratings.csv"), "the file has no ratings (it is empty or holds only a header)")) {
-            try Ingest.load(IngestOptions(input: header.path))
+            try Ingest.load(IngestSource(input: header.path))
         }
     }
 
@@ -109,7 +109,7 @@ struct ParserErrorTests {
                               "movies.csv": "movieId,title,genres\n1,\"Toy Story (1995),Animation\n"])
         defer { withExtendedLifetime(folder) {} }
         #expect(throws: MovieLensError(file: folder.file("movies.csv"), line: 2, "unterminated quoted field")) {
-            try Ingest.load(IngestOptions(input: folder.path))
+            try Ingest.load(IngestSource(input: folder.path))
         }
     }
 
@@ -117,7 +117,7 @@ struct ParserErrorTests {
         let fixture = ml1mFixture(ratings: "1::1::5::1\n")
         defer { withExtendedLifetime(fixture) {} }
         #expect(throws: MovieLensError(file: fixture.path, "the 'files' split needs ml-100k's predefined u1…u5/ua/ub files; this is ml-1m")) {
-            try Ingest.load(IngestOptions(input: fixture.path, split: .files(name: "u1")))
+            try Ingest.load(IngestSource(input: fixture.path, split: .files(name: "u1")))
         }
     }
 }

@@ -7,7 +7,7 @@ import TestSupport
 struct RealDataTests {
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func ml100k() throws {
         guard let folder = realDataset("ml-100k") else { return }
-        let table = try Ingest.load(IngestOptions(input: folder))
+        let table = try Ingest.load(IngestSource(input: folder))
         #expect(table.kind == "ml-100k")
         #expect(table.count == 100_000 && table.userCount == 943 && table.movieCount == 1_682)
         #expect(abs(table.meanRating - 3.52986) < 5e-7)
@@ -22,14 +22,14 @@ struct RealDataTests {
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"), arguments: [("u1", 20_000), ("u5", 20_000), ("ua", 9_430), ("ub", 9_430)])
     func ml100kPredefinedSplits(name: String, testCount: Int) throws {
         guard let folder = realDataset("ml-100k") else { return }
-        let table = try Ingest.load(IngestOptions(input: folder, split: .files(name: name)))
+        let table = try Ingest.load(IngestSource(input: folder, split: .files(name: name)))
         #expect(table.testCount == testCount)
         #expect(table.trainCount == 100_000 - testCount)
     }
 
     @Test(.enabled(if: realDataRuns("ml-1m"), "needs MovieLens ml-1m under MOVIELENS_DIR")) func ml1m() throws {
         guard let folder = realDataset("ml-1m") else { return }
-        let table = try Ingest.load(IngestOptions(input: folder))
+        let table = try Ingest.load(IngestSource(input: folder))
         #expect(table.kind == "ml-1m")
         #expect(table.count == 1_000_209 && table.userCount == 6_040 && table.movieCount == 3_706)
         #expect(abs(table.meanRating - 3.581564) < 5e-7)
@@ -41,7 +41,7 @@ struct RealDataTests {
 
     @Test(.enabled(if: realDataRuns("ml-latest-small"), "needs MovieLens ml-latest-small under MOVIELENS_DIR")) func mlLatestSmall() throws {
         guard let folder = realDataset("ml-latest-small") else { return }
-        let table = try Ingest.load(IngestOptions(input: folder))
+        let table = try Ingest.load(IngestSource(input: folder))
         #expect(table.kind == "ml-latest-small")
         #expect(table.count == 100_836 && table.userCount == 610 && table.movieCount == 9_724)
         #expect(abs(table.meanRating - 3.50156) < 5e-6)
@@ -51,7 +51,7 @@ struct RealDataTests {
 
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR")) func temporalSplitOnML100K() throws {
         guard let folder = realDataset("ml-100k") else { return }
-        let table = try Ingest.load(IngestOptions(input: folder, split: .temporal(perUser: 10)))
+        let table = try Ingest.load(IngestSource(input: folder, split: .temporal(perUser: 10)))
         #expect(table.testCount == 9_430)  // every ml-100k user has at least 20 ratings
     }
 }

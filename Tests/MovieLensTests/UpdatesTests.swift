@@ -16,13 +16,13 @@ struct UpdatesTests {
     @Test func updatesAreReadAfterTheReleaseAndEveryOldRatingKeepsItsSide() throws {
         let fixture = release()
         defer { withExtendedLifetime(fixture) {} }
-        let before = try Ingest.load(IngestOptions(input: fixture.path))
+        let before = try Ingest.load(IngestSource(input: fixture.path))
         try FileManager.default.createDirectory(atPath: fixture.file("updates"), withIntermediateDirectories: true)
         // (1, 2) is in the release, re-rated on night 1 and again on night 2; night 1 brings a new
         // user 99 and a new movie 500, night 2 a new pair (3, 1).
         fixture.write("updates/2026-11-28.csv", "userId,movieId,rating,timestamp\n99,1,4,5000\n99,500,5,5001\n1,2,1,5002\n")
         fixture.write("updates/2026-11-29.csv", "userId,movieId,rating,timestamp\r\n1,2,5,6000\r\n3,1,2,6001\r\n")
-        let after = try Ingest.load(IngestOptions(input: fixture.path))
+        let after = try Ingest.load(IngestSource(input: fixture.path))
         #expect(after.sourceFiles == ["ratings.dat", "updates/2026-11-28.csv", "updates/2026-11-29.csv", "movies.dat", "users.dat"])
         #expect(after.fingerprint != before.fingerprint)
         #expect(after.count == before.count + 3)  // (99, 1), (99, 500), (3, 1); (1, 2) once, with night 2's rating
@@ -42,7 +42,7 @@ struct UpdatesTests {
 
         // A day without ratings: a header-only file changes the fingerprint, not the ratings.
         fixture.write("updates/2026-11-30.csv", "userId,movieId,rating,timestamp\n")
-        let quiet = try Ingest.load(IngestOptions(input: fixture.path))
+        let quiet = try Ingest.load(IngestSource(input: fixture.path))
         #expect(quiet.count == after.count && quiet.rating == after.rating && quiet.fingerprint != after.fingerprint)
     }
 
@@ -57,7 +57,7 @@ struct UpdatesTests {
         try FileManager.default.createDirectory(atPath: fixture.file("updates"), withIntermediateDirectories: true)
         fixture.write(name, text)
         #expect {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         } throws: { error in
             "\(error)".contains(message)
         }
@@ -68,7 +68,7 @@ struct UpdatesTests {
         defer { withExtendedLifetime(fixture) {} }
         fixture.write("updates", "1,2,3,4\n")
         #expect(throws: MovieLensError(file: fixture.file("updates"), "is a file: new ratings go in a folder of CSV files named updates/")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
     }
 }

@@ -32,7 +32,7 @@ struct UsersFileTests {
         defer { withExtendedLifetime(fixture) {} }
         fixture.write("users.dat", testCase.users)
         #expect(throws: MovieLensError(file: fixture.file("users.dat"), line: testCase.line, testCase.message)) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
     }
 
@@ -41,7 +41,7 @@ struct UsersFileTests {
         let fixture = ml1mFixture(ratings: "7::1::5::1\n2::2::3::2\n9::1::4::3\n")
         defer { withExtendedLifetime(fixture) {} }
         fixture.write("users.dat", "2::M::56::16::70072\r\n4::F::25::1::1\r\n7::F::1::10::L9G 2B8\r\n")
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.userIDs == [2, 7, 9])
         #expect(table.userAttributes == UserAttributes(gender: ["M", "F", ""], age: [56, 1, 0], occupation: ["16", "10", ""], zip: ["70072", "L9G 2B8", ""]))
         #expect(table.sourceFiles.contains("users.dat"))
@@ -51,20 +51,20 @@ struct UsersFileTests {
         let ratings = "1\t2\t3\t881250949\n3\t2\t4\t881250950\n"
         let fixture = Fixture(["u.data": ratings, "u.genre": "unknown|0\n", "u.item": "", "u.user": "1|24|M|technician|85711\n3|23|M|writer|32067\n"])
         defer { withExtendedLifetime(fixture) {} }
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.userAttributes == UserAttributes(gender: ["M", "M"], age: [24, 23], occupation: ["technician", "writer"], zip: ["85711", "32067"]))
         // ml-100k's order is id|age|gender: a file in ml-1m's order (gender second) is refused.
         fixture.write("u.user", "1|M|24|technician|85711\n")
         #expect(throws: MovieLensError(file: fixture.file("u.user"), line: 1, "gender '24' of user 1 is neither M nor F")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
         fixture.write("u.user", "1|24|M|technician\n")
         #expect(throws: MovieLensError(file: fixture.file("u.user"), line: 1, "expected 5 fields separated by '|', found 4")) {
-            try Ingest.load(IngestOptions(input: fixture.path))
+            try Ingest.load(IngestSource(input: fixture.path))
         }
         // Without u.user every user is unknown (the file is optional for ml-100k).
         try FileManager.default.removeItem(atPath: fixture.file("u.user"))
-        let bare = try Ingest.load(IngestOptions(input: fixture.path))
+        let bare = try Ingest.load(IngestSource(input: fixture.path))
         #expect(bare.userAttributes == .unknown(count: 2))
         #expect(!bare.sourceFiles.contains("u.user"))
     }
@@ -73,7 +73,7 @@ struct UsersFileTests {
         let fixture = ml1mFixture(ratings: "1::1::5::1\n2::2::3::2\n")
         defer { withExtendedLifetime(fixture) {} }
         fixture.write("users.dat", "1::F::1::10::48067\n2::M::35::7::02460\n")
-        let table = try Ingest.load(IngestOptions(input: fixture.path))
+        let table = try Ingest.load(IngestSource(input: fixture.path))
         let path = fixture.file("ratings.h5")
         try RatingsFile.write(table, sourcePath: fixture.path, to: path, createdBy: "test")
         #expect(try RatingsFile.read(path).userAttributes == table.userAttributes)

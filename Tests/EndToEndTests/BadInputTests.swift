@@ -278,7 +278,8 @@ struct BadInputTests {
 
     /// publish's gate and lineage options: each misuse exits 2 with its message and publishes nothing.
     @Test(arguments: [
-        (["--data", "RATINGS"], "--data, --floors and --gate-report go with --gate"),
+        (["--data", "RATINGS"], "--data and --gate-report go with --gate"),
+        (["--floors", "MODEL"], "--floors goes with --gate (floors are part of the gate)"),
         (["--gate", "--data", "MISSING"], "--data MISSING does not exist"),
         (["--gate", "--floors", "MISSING"], "--floors MISSING does not exist"),
         (["--gate", "--gate-report", "NOFOLDER/gate.json"], "--gate-report NOFOLDER/gate.json: folder NOFOLDER does not exist"),

@@ -1,4 +1,5 @@
 import ArtifactStore
+import Evaluation
 import Foundation
 import Testing
 
@@ -76,14 +77,15 @@ struct GateTests {
         let numpy = try checkMetrics(model: productionModel, ratings: new)
         #expect(abs(numpy["rmse"]! - production["rmse"]!) < 1e-6, "numpy \(numpy) vs gate \(production)")
         #expect(abs(numpy["precision@10"]! - production["precision@10"]!) < 1e-6, "numpy \(numpy) vs gate \(production)")
-        let recorded = try ModelStore(root: store).manifest("ml", 1).metrics["rmse"]!!
+        let recorded = try ModelStore(root: store).manifest("ml", 1).model.metrics["rmse"]!!
         #expect(abs(recorded - production["rmse"]!) > 1e-4, "re-scoring should change the numbers: other held-out ratings")
 
         // A good candidate on the newer data passes, becomes production, and keeps the record.
         let passed = try publish(try train(new, "candidate", dir, good), new)
         #expect(passed.status == 0, "\(passed.stderr)")
         let manifest = try ModelStore(root: store).manifest("ml", 2)
-        #expect(manifest.gate?.basis == .rescored && manifest.gate?.production == 1 && manifest.gate?.heldOut == heldOut)
+        let kept = try manifest.gate?.decode(GateRecord.self, source: "manifest.json")
+        #expect(kept?.basis == .rescored && kept?.production == 1 && kept?.heldOut == heldOut)
         #expect(try ModelStore(root: store).resolve("ml").version == 2)
     }
 

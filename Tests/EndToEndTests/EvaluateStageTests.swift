@@ -1,4 +1,6 @@
+import Essentials
 import Foundation
+import StageKit
 import Testing
 
 /// evaluate as an executable: metrics.json, report.html, the quality gate's exit code 3.
@@ -10,9 +12,15 @@ struct EvaluateStageTests {
 
         let reference = dir.appendingPathComponent("reference.json").path
         let report = dir.appendingPathComponent("report.html").path
-        let first = try runStage("evaluate", ["--model", good, "--data", ratings, "--output", reference, "--report", report, "--k", "1,2,10"])
+        let first = try runStage("evaluate", ["--model", good, "--data", ratings, "--output", reference, "--report", report, "--k", "1", "2", "10"])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("rmse") && first.stdout.contains("popularity"))
+        // The readable table goes to the log (stderr); the result carries the metrics.
+        #expect(first.stderr.contains("rmse") && first.stderr.contains("popularity"))
+        let result = try StageResult<[String: JSONValue]>.decode(Data(first.stdout.utf8), source: "stdout")
+        guard case .object(let measured)? = result.summary?["metrics"], case .double? = measured["rmse"] else {
+            Issue.record("no rmse in the stage result: \(first.stdout)")
+            return
+        }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reference))) as! [String: Any]
         #expect(json["format"] as? String == "projector.metrics")
         #expect((json["metrics"] as! [String: Any])["rmse"] is Double)
@@ -20,10 +28,10 @@ struct EvaluateStageTests {
 
         // The same model passes its own gate; a much worse one is refused with exit code 3.
         let same = try runStage("evaluate", ["--model", good, "--data", ratings, "--output", dir.appendingPathComponent("m2.json").path,
-                                             "--k", "1,2,10", "--reference", reference])
+                                             "--k", "1", "2", "10", "--reference", reference])
         #expect(same.status == 0, "\(same.stderr)")
         let worse = try runStage("evaluate", ["--model", bad, "--data", ratings, "--output", dir.appendingPathComponent("m3.json").path,
-                                              "--k", "1,2,10", "--reference", reference, "--max-rmse-increase", "0.0001"])
+                                              "--k", "1", "2", "10", "--reference", reference, "--max-rmse-increase", "0.0001"])
         #expect(worse.status == 3, "\(worse.stderr)")
         #expect(worse.stderr.contains("quality gate refused") && worse.stderr.contains("rmse rose from"))
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ArtifactStore
 
-/// `--store DIR`, shared by publish, store and recommend.
+/// `--store DIR`, shared by publish, store, recommend, serve and pipeline.
 public struct StoreOptions: ParsableArguments, Sendable {
     @Option(help: "The model store (default: $PROJECTOR_STORE, else Artifacts).")
     public var store: String?

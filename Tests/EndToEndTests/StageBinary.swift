@@ -21,8 +21,16 @@ func runStage(_ name: String, _ arguments: [String]) throws -> StageRun {
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    // Both pipes drained at once: a stage that fills one (a long fit's progress events on
+    // stderr) while the other is read to its end would block forever.
+    nonisolated(unsafe) var errData = Data()
+    let errDone = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        errDone.signal()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    errDone.wait()
     process.waitUntilExit()
     return StageRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                     stderr: String(decoding: errData, as: UTF8.self))

@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 import _CLinearAlgebra
 
-/// Parallel loops and BLAS threading, decided in one place (here, in the bottom module, because
-/// every layer's loops must agree with BLAS on who uses the cores).
+/// Parallel loops and BLAS threading, decided in one place (here, beside the BLAS wrappers: every
+/// layer's loops must agree with BLAS on who uses the cores, so every module that runs a parallel
+/// loop runs it through this one).
 ///
 /// OpenBLAS runs its own thread pool. When Projector's own loops already use every core (one
 /// Cholesky solve per user, one block of users per core…), BLAS must run single-threaded inside

@@ -6,7 +6,7 @@ import Evaluation
 ///
 ///     @OptionGroup var tolerances: GateOptions
 ///     let gate = tolerances.gate
-public struct GateOptions: ParsableArguments, Sendable {
+public struct GateOptions: StageOptionSet {
     @Option(help: "Gate: how much RMSE may rise over the reference.")
     public var maxRmseIncrease: Double = QualityGate().maxRMSEIncrease
 

@@ -1,18 +1,23 @@
 import Dispatch
 import Logging
 import Metrics
-import Serving
 import ServiceLifecycle
 
 /// Reads the store's aliases at start and every `interval` (a quarter of --reload-interval), off Swift's cooperative threads (a
 /// model load is file I/O and decompression), and publishes the served versions as the gauge
 /// `projector_served_version{model, alias}`.
-struct Reloader: Service {
+public struct Reloader: Service {
     let registry: ModelRegistry
     let interval: Duration
     let logger: Logger
 
-    func run() async throws {
+    public init(registry: ModelRegistry, interval: Duration, logger: Logger) {
+        self.registry = registry
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let events = await withCheckedContinuation { continuation in
                 DispatchQueue.global().async { continuation.resume(returning: registry.refresh()) }

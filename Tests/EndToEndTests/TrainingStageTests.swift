@@ -30,7 +30,7 @@ struct TrainingStageTests {
         #expect(try runStage("factorise", ["--input", train, "--output", good, "--rank", "3", "--iterations", "10", "--lambda", "0.1"]).status == 0)
         #expect(try runStage("factorise", ["--input", train, "--output", bad, "--rank", "1", "--iterations", "1", "--lambda", "50"]).status == 0)
         for model in [good, bad] {
-            #expect(try runStage("evaluate", ["--model", model, "--data", ratings, "--output", model + ".json", "--k", "1,2,10"]).status == 0)
+            #expect(try runStage("evaluate", ["--model", model, "--data", ratings, "--output", model + ".json", "--k", "1", "2", "10"]).status == 0)
         }
         return (ratings, good, bad)
     }
@@ -68,7 +68,7 @@ struct TrainingStageTests {
     }
 
     @Test(arguments: [
-        (["--algorithm", "knn"], "Error: unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
+        (["--algorithm", "knn"], "Error: The value 'knn' is invalid for '--algorithm <algorithm>'. Please provide one of the following:\n  - svd\n  - pca\n  - als\n  - bpmf\n  - bayesian-fm\n  - ease"),
         (["--algorithm", "svd", "--lambda", "0.1"], "Error: svd has no parameter 'lambda' (its parameters: rank, solver, oversampling, power_iterations)"),
         (["--algorithm", "als", "--iterations", "0"], "Error: als: iterations 0 must be 1–100000"),
         (["--algorithm", "als", "--lambda=-0.5"], "Error: als: lambda -0.5 must be 0–1000000"),

@@ -1,4 +1,5 @@
 import ArtifactStore
+import Evaluation
 import Foundation
 import Testing
 
@@ -19,7 +20,7 @@ struct PipelineRunTests {
             name: tiny
             data:
               folder: \(data.path)
-            split: {strategy: hash, seed: 7, fraction: 0.2}
+            ingest: {split: hash, seed: 7, test_fraction: 0.2}
             models:
               - name: als
                 normalise: {method: none}
@@ -104,7 +105,8 @@ struct PipelineRunTests {
         let outputs = publish["outputs"] as! [String: String]
         #expect(outputs["version"] == "2" && outputs["gate"] == work + "/" + run.id + "/gate.json")
         // The gate compared both versions on the new data's held-out ratings.
-        #expect(manifest2.gate?.basis == .rescored && manifest2.gate?.production == 1 && manifest2.gate?.heldOut != nil)
+        let gate2 = try manifest2.gate?.decode(GateRecord.self, source: "manifest.json")
+        #expect(gate2?.basis == .rescored && gate2?.production == 1 && gate2?.heldOut != nil)
         let shown = try runStage("store", ["show", "tiny", "--store", store])
         #expect(shown.stdout.contains(run.id) && shown.stdout.contains(run.manifestSHA256) && shown.stdout.contains("\"basis\" : \"rescored\""))
 

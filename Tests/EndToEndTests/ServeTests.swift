@@ -100,7 +100,7 @@ struct ServeTests {
         let ease = dir.appendingPathComponent("ease.h5").path, served = dir.appendingPathComponent("served.h5").path
         #expect(try runStage("factorise", ["--input", train, "--output", ease, "--algorithm", "ease", "--lambda", "5", "--keep-entries", "4"]).status == 0)
         #expect(try runStage("combine", ["--rating", good, "--ranking", ease, "--output", served]).status == 0)
-        #expect(try runStage("evaluate", ["--model", served, "--data", ratings, "--output", served + ".json", "--k", "1,2,10"]).status == 0)
+        #expect(try runStage("evaluate", ["--model", served, "--data", ratings, "--output", served + ".json", "--k", "1", "2", "10"]).status == 0)
         let store = dir.appendingPathComponent("store").path
         #expect(try runStage("publish", ["--input", served, "--name", "ml", "--store", store, "--promote"]).status == 0)
         return (store, good, served)
@@ -244,7 +244,7 @@ struct ServeTests {
             #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("http://") && !html.contains("https://"), "\(query): external assets or scripts")
         }
         let bad = try await server.get("/?user=abc")
-        #expect(bad.status == 400 && String(decoding: bad.body, as: UTF8.self).contains("userId must be a whole number"))
+        #expect(bad.status == 400 && String(decoding: bad.body, as: UTF8.self).contains("user must be a whole number"))
     }
 
     /// A synthetic catalogue large enough (3,000 movies: a 36 MB dense EASE file) that opening a

@@ -1,0 +1,194 @@
+import HTTPTypes
+
+/// `openapi.yaml`, generated: the paths and their parameters from `HTTPAPI.routes` (the
+/// declarations the server enforces), the answers' schemas from `components` below. `serve
+/// --openapi` prints it; a test keeps `Sources/serve/openapi.yaml` equal to it, and another
+/// checks every answer of a running server against these schemas.
+public enum OpenAPIDocument {
+    /// The whole document.
+    public static var yaml: String {
+        var lines = [header, "paths:"]
+        for route in HTTPAPI.routes {
+            lines.append("  \(route.path):")
+            lines.append("    \(route.method.rawValue.lowercased()):")
+            lines.append("      summary: \(quoted(route.summary))")
+            if !route.parameters.isEmpty {
+                lines.append("      parameters:")
+                for parameter in route.parameters { lines.append("        - " + yaml(parameter)) }
+            }
+            lines.append("      responses:")
+            for response in route.responses { lines.append("        \"\(response.status)\": " + yaml(response)) }
+        }
+        return (lines + [components]).joined(separator: "\n")
+    }
+
+    static func yaml(_ parameter: APIParameter) -> String {
+        var fields = ["name: \(parameter.name)", "in: \(parameter.location.rawValue)", "required: \(parameter.required)"]
+        let schema: String = switch parameter.schema {
+        case .integer(let minimum, let maximum, let defaultValue):
+            (["type: integer", "format: int64"] + [minimum.map { "minimum: \($0)" }, maximum.map { "maximum: \($0)" },
+                                                   defaultValue.map { "default: \($0)" }].compactMap { $0 }).joined(separator: ", ")
+        case .text(let maxLength): "type: string, pattern: \(quoted("[^ ]")), maxLength: \(maxLength)"
+        case .reference: "type: string, pattern: \(quoted(HTTPAPI.refPattern))"
+        }
+        fields.append("schema: {\(schema)}")
+        if let description = parameter.description { fields.append("description: \(quoted(description))") }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    static func yaml(_ response: APIResponse) -> String {
+        if let reference = response.reference { return "{$ref: \"#/components/responses/\(reference)\"}" }
+        let schema = response.schema.map { "{$ref: \"#/components/schemas/\($0)\"}" } ?? "{type: string}"
+        return "{description: \(quoted(response.description)), content: {\(response.type!): {schema: \(schema)}}}"
+    }
+
+    /// A YAML double-quoted scalar.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    static let header = """
+    openapi: 3.0.3
+    info:
+      title: Projector serve
+      version: "1"
+      description: |
+        Recommendations, rating predictions and "movies like this one" from the models of a
+        Projector store, following the store's aliases (publish, promote, rollback) without a
+        restart. Every JSON key is snake_case; every error is {error, detail}.
+        `ref` is NAME, NAME@VERSION or NAME@ALIAS; a bare name means production, else latest.
+        Generated from the routes' declarations in Sources/Serving/HTTPAPI.swift (serve --openapi),
+        which the server enforces; Tests/EndToEndTests/ServeTests.swift checks every route's answer
+        against these schemas (no undeclared key, every required key, the declared types).
+    servers:
+      - url: http://127.0.0.1:8080
+    """
+
+    /// The answers' shapes (what `ServingAPI`'s types encode), shared by the routes.
+    static let components = """
+    components:
+      responses:
+        BadRequest: {description: a bad parameter, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        NotFound: {description: an unknown model, version, alias, movie or route, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        NotReady: {description: "not ready: models still loading, or the version named was refused", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+      schemas:
+        Error:
+          type: object
+          required: [error, detail]
+          properties:
+            error: {type: string, description: "bad_request, not_found, not_ready or internal"}
+            detail: {type: string}
+        Health:
+          type: object
+          required: [status]
+          properties: {status: {type: string}}
+        Readiness:
+          type: object
+          required: [ready, up_to_date, served, refused]
+          properties:
+            ready: {type: boolean}
+            up_to_date: {type: boolean, description: every alias serves the version it names}
+            served: {type: object, additionalProperties: {type: object, additionalProperties: {type: integer}}}
+            refused:
+              type: array
+              items:
+                type: object
+                required: [model, version, aliases, error]
+                properties:
+                  model: {type: string}
+                  version: {type: integer}
+                  aliases: {type: array, items: {type: string}}
+                  error: {type: string}
+        ModelList:
+          type: object
+          required: [models]
+          properties:
+            models:
+              type: array
+              items:
+                type: object
+                required: [name, versions, aliases, served]
+                properties:
+                  name: {type: string}
+                  versions: {type: array, items: {type: integer}}
+                  aliases: {type: object, additionalProperties: {type: integer}}
+                  served: {type: object, additionalProperties: {type: integer}}
+        Head:
+          type: object
+          nullable: true
+          required: [algorithm, params, seed, model_kind, normalisation]
+          properties:
+            algorithm: {type: string}
+            params: {type: object, additionalProperties: true}
+            seed: {type: integer}
+            model_kind: {type: string}
+            normalisation: {type: string}
+        ModelInfo:
+          type: object
+          required: [model, version, algorithm, heads, metrics, created_at, sha256, size, data_fingerprint, split, users, movies, similar]
+          properties:
+            model: {type: string}
+            version: {type: integer}
+            algorithm: {type: string}
+            heads:
+              type: object
+              properties:
+                rating: {$ref: "#/components/schemas/Head"}
+                ranking: {$ref: "#/components/schemas/Head"}
+            metrics: {type: object, additionalProperties: {type: number, nullable: true}}
+            created_at: {type: string}
+            sha256: {type: string}
+            size: {type: integer}
+            data_fingerprint: {type: string}
+            split: {type: string}
+            users: {type: integer}
+            movies: {type: integer}
+            similar: {type: string}
+        Item:
+          type: object
+          required: [movie_id, title, year, genres, score]
+          properties:
+            movie_id: {type: integer}
+            title: {type: string}
+            year: {type: integer, description: 0 when unknown}
+            genres: {type: array, items: {type: string}}
+            score: {type: number}
+        Recommendations:
+          type: object
+          required: [model, version, user, cold_start, items]
+          properties:
+            model: {type: string}
+            version: {type: integer}
+            user: {type: integer}
+            cold_start: {type: boolean}
+            items: {type: array, items: {$ref: "#/components/schemas/Item"}}
+        Similar:
+          type: object
+          required: [model, version, movie, source, items]
+          properties:
+            model: {type: string}
+            version: {type: integer}
+            movie: {$ref: "#/components/schemas/Item"}
+            source: {type: string}
+            items: {type: array, items: {$ref: "#/components/schemas/Item"}}
+        Prediction:
+          type: object
+          required: [model, version, user, movie, rating, cold_start, basis]
+          properties:
+            model: {type: string}
+            version: {type: integer}
+            user: {type: integer}
+            movie: {$ref: "#/components/schemas/Item"}
+            rating: {type: number}
+            cold_start: {type: boolean}
+            basis: {type: string}
+        Search:
+          type: object
+          required: [model, version, query, items]
+          properties:
+            model: {type: string}
+            version: {type: integer}
+            query: {type: string}
+            items: {type: array, items: {$ref: "#/components/schemas/Item"}}
+    """
+}
