@@ -11,7 +11,8 @@
 //   LinearAlgebra, HDF5       Swift wrappers: BLAS/LAPACK calls and parallel loops (which decide
 //                             the BLAS thread count), HDF5 files without raw hid_t
 //   MovieLens                 reading MovieLens folders, splits, the ratings file format
-//   Models                    normalisation, algorithms (one file each), neighbours, the model file
+//   ModelFormat               the model file: learned models, neighbours, metadata, read/write/check
+//   Models                    normalisation, algorithms (one file each) and their parameters
 //   Ranking                   the top-k lists evaluate measures and the client serves
 //   Evaluation                metrics, baselines, metrics.json, the HTML report, the quality gate
 //   ArtifactStore             the versioned model store; ProjectorClient serves from it;
@@ -81,11 +82,15 @@ let package = Package(
         // Data.
         .target(name: "MovieLens", dependencies: ["HDF5", "LinearAlgebra", "Essentials"]),
 
-        // Models.
-        .target(name: "Models", dependencies: ["LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
+        // The model file (projector.model): what a trained model is (factors, item-item), its
+        // neighbours and metadata, reading, writing and checking it; no algorithm.
+        .target(name: "ModelFormat", dependencies: ["LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
+
+        // Models: normalisation, the algorithms (one file each) and their parameters.
+        .target(name: "Models", dependencies: ["ModelFormat", "LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
 
         // Ranking: the lists evaluate measures and the client serves (top k, training movies excluded).
-        .target(name: "Ranking", dependencies: ["Models", "Essentials"]),
+        .target(name: "Ranking", dependencies: ["ModelFormat", "Essentials"]),
 
         // Evaluation.
         .target(name: "Evaluation", dependencies: ["ArtifactStore", "Ranking", "Models", "MovieLens", "LinearAlgebra", "Essentials"]),
@@ -93,13 +98,13 @@ let package = Package(
         // The artifact store: versions, aliases, checksums; it reads no model file and takes the
         // gate as a value (PublishGate), so it imports no model or evaluation code.
         .target(name: "ArtifactStore", dependencies: ["Essentials"]),
-        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "Models", "Ranking", "Essentials"]),
+        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "ModelFormat", "Ranking", "Essentials"]),
         // serve's whole application: the model registry (hot swaps), the routes declared once
         // (HTTPAPI, with openapi.yaml generated from them), the JSON API, the page, the router.
         .target(
             name: "Serving",
             dependencies: [
-                "ProjectorClient", "ArtifactStore", "Models", "Essentials",
+                "ProjectorClient", "ArtifactStore", "ModelFormat", "Essentials",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

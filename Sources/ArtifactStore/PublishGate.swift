@@ -17,8 +17,11 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var splitParams: String
 
     enum CodingKeys: String, CodingKey {
-        case algorithm, heads, params, seed, metrics, split, dataFingerprint = "data_fingerprint", splitParams = "split_params"
+        case algorithm, heads, metrics, split, dataFingerprint = "data_fingerprint", splitParams = "split_params"
     }
+
+    /// Keys of the manifests before `heads` (read only).
+    enum EarlierKeys: String, CodingKey { case params, seed }
 
     public init(algorithm: String, heads: [String: JSONValue], metrics: [String: Double?], dataFingerprint: String,
                 split: String, splitParams: String) {
@@ -34,17 +37,18 @@ public struct ModelCard: Codable, Sendable, Equatable {
         if let heads = try c.decodeIfPresent([String: JSONValue].self, forKey: .heads) {
             self.heads = heads
         } else {
+            let earlier = try decoder.container(keyedBy: EarlierKeys.self)
             let params: JSONValue
-            if let object = try? c.decode([String: JSONValue].self, forKey: .params) {
+            if let object = try? earlier.decode([String: JSONValue].self, forKey: .params) {
                 params = .object(object)
             } else {
-                let text = try c.decode(String.self, forKey: .params)
+                let text = try earlier.decode(String.self, forKey: .params)
                 params = .object(try JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8)))
             }
             // Those manifests held one model: EASE's ranked only, every other algorithm's were factors.
             let kind = algorithm == "ease" ? "item-item" : "factors"
             let head: JSONValue = [
-                "algorithm": .string(algorithm), "params": params, "seed": .unsigned(try c.decode(UInt64.self, forKey: .seed)),
+                "algorithm": .string(algorithm), "params": params, "seed": .unsigned(try earlier.decode(UInt64.self, forKey: .seed)),
                 "model_kind": .string(kind), "normalisation": .string("unrecorded"),
             ]
             heads = ["rating": kind == "factors" ? head : .null, "ranking": head]
@@ -53,16 +57,6 @@ public struct ModelCard: Codable, Sendable, Equatable {
         dataFingerprint = try c.decode(String.self, forKey: .dataFingerprint)
         split = try c.decode(String.self, forKey: .split)
         splitParams = try c.decode(String.self, forKey: .splitParams)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(algorithm, forKey: .algorithm)
-        try c.encode(heads, forKey: .heads)
-        try c.encode(metrics, forKey: .metrics)
-        try c.encode(dataFingerprint, forKey: .dataFingerprint)
-        try c.encode(split, forKey: .split)
-        try c.encode(splitParams, forKey: .splitParams)
     }
 }
 

@@ -1,5 +1,6 @@
 import Essentials
 import Foundation
+import ModelFormat
 
 /// One recommender algorithm: declared hyper-parameters in, `TrainedModel` out.
 ///

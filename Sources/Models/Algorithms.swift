@@ -1,4 +1,5 @@
 import Essentials
+import ModelFormat
 
 /// The algorithm registry, and what is derived from the algorithms' parameter declarations.
 public enum Algorithms {

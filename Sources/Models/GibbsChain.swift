@@ -1,3 +1,4 @@
+import ModelFormat
 /// What the Gibbs samplers (BPMF, the Bayesian FM) share about their chain: the parameters
 /// `samples`, `burn_in`, `keep`, `init_scale` (declared here once; the defaults of `samples` and
 /// `keep` are the algorithm's), the checks between them and the sweeps whose samples are kept.

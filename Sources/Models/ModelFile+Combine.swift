@@ -1,3 +1,4 @@
+import ModelFormat
 extension ModelFile {
     /// One two-headed model from two trained on the same data: `rating`'s rating head predicts,
     /// `ranking`'s ranking head (its rating head, if it has no other) orders recommendations.

@@ -1,3 +1,4 @@
+import ModelFormat
 /// How ratings are centred before factorisation, and what is added back at prediction time.
 ///
 /// Every method yields the same shape of terms: a prediction's base is

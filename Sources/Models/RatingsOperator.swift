@@ -1,5 +1,6 @@
 import Essentials
 import LinearAlgebra
+import ModelFormat
 
 /// The users × movies matrix of a training set's normalised values (missing entries 0),
 /// optionally with its column means subtracted (PCA's centring), applied to dense matrices from

@@ -1,3 +1,4 @@
+import ModelFormat
 /// A trained model plus how it got there.
 public struct TrainedModel: Sendable {
     public var model: LearnedModel

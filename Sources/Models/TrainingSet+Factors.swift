@@ -1,4 +1,5 @@
 import LinearAlgebra
+import ModelFormat
 
 extension TrainingSet {
     /// Train and held-out RMSE of `model`, for training curves.

@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import ModelFormat
 import MovieLens
 
 /// The input every algorithm fits: normalised training values by user and by movie, the

@@ -1,7 +1,7 @@
 import ArtifactStore
 import Essentials
 import Foundation
-import Models
+import ModelFormat
 import Ranking
 import Synchronization
 

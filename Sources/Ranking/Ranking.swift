@@ -1,5 +1,5 @@
 import Essentials
-import Models
+import ModelFormat
 
 /// Ranking, in its own module because `evaluate` measures the lists that `serve` and
 /// `ProjectorClient` answer with: both call this one function, and the client library

@@ -1,7 +1,7 @@
 import ArtifactStore
 import Essentials
 import Foundation
-import Models
+import ModelFormat
 import ProjectorClient
 
 /// The JSON API, without HTTP: each route's answer from its path and query parameters as text,

@@ -21,14 +21,9 @@ struct CombineCommand: StageCommand {
             (nothing is written).
             """)
 
-    @Option(help: "The model whose rating head predicts ratings (projector.model).")
-    var rating: String
-
-    @Option(help: "The model whose ranking head orders recommendations (projector.model).")
-    var ranking: String
-
-    @Option(help: "Where to write the two-headed model.")
-    var output: String
+    @Option(help: "The model whose rating head predicts ratings (projector.model).") var rating: String
+    @Option(help: "The model whose ranking head orders recommendations (projector.model).") var ranking: String
+    @Option(help: "Where to write the two-headed model.") var output: String
 
     @OptionGroup var options: CombineOptions
 

@@ -21,28 +21,19 @@ struct EvaluateCommand: StageCommand {
             Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 3 quality gate refused.
             """)
 
-    @Option(help: "The model (projector.model HDF5 file). Its metric_* attributes are updated.")
-    var model: String
-
-    @Option(help: "The ratings file the model was trained from (projector.ratings).")
-    var data: String
-
-    @Option(help: "Where to write metrics.json.")
-    var output: String
-
-    @Option(help: "Also write a self-contained HTML report here.")
-    var report: String?
+    @Option(help: "The model (projector.model HDF5 file). Its metric_* attributes are updated.") var model: String
+    @Option(help: "The ratings file the model was trained from (projector.ratings).") var data: String
+    @Option(help: "Where to write metrics.json.") var output: String
+    @Option(help: "Also write a self-contained HTML report here.") var report: String?
 
     @OptionGroup var options: EvaluateOptions
 
-    @Option(help: "A previous metrics.json to compare against (the quality gate).")
-    var reference: String?
+    @Option(help: "A previous metrics.json to compare against (the quality gate).") var reference: String?
 
     @Flag(help: "Do not record the metrics in the model file.")
     var noRecord = false
 
-    @Option(help: "Write the model with its metrics here instead of updating --model in place.")
-    var modelOutput: String?
+    @Option(help: "Write the model with its metrics here instead of updating --model in place.") var modelOutput: String?
 
     @OptionGroup var logging: LoggingOptions
 

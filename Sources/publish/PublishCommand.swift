@@ -24,28 +24,17 @@ struct PublishCommand: StageCommand {
             promotes to production. Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 3 quality gate refused.
             """)
 
-    @Option(help: "The model file to publish (projector.model, ideally evaluated).")
-    var input: String
-
-    @Option(help: "The model's name in the store (letters, digits, '.', '_', '-').")
-    var name: String
+    @Option(help: "The model file to publish (projector.model, ideally evaluated).") var input: String
+    @Option(help: "The model's name in the store (letters, digits, '.', '_', '-').") var name: String
 
     @OptionGroup var store: StoreOptions
 
     @OptionGroup var options: PublishOptions
 
-    @Option(help: "Gate: the ratings file (projector.ratings) the model was trained from; production is re-scored on its held-out ratings.")
-    var data: String?
-
-    @Option(help: "Gate: write what the gate decided, and on which numbers, to this JSON file (projector.gate), whether it passed or not.")
-    var gateReport: String?
-
-    @Option(help: "Lineage: the pipeline run publishing this (<pipeline>/<run folder>), recorded in the manifest.")
-    var runId: String?
-
-    @Option(help: "Lineage: the sha256 of that run's manifest.")
-    var runManifestSha256: String?
-
+    @Option(help: "Gate: the ratings file (projector.ratings) the model was trained from; production is re-scored on its held-out ratings.") var data: String?
+    @Option(help: "Gate: write what the gate decided, and on which numbers, to this JSON file (projector.gate), whether it passed or not.") var gateReport: String?
+    @Option(help: "Lineage: the pipeline run publishing this (<pipeline>/<run folder>), recorded in the manifest.") var runId: String?
+    @Option(help: "Lineage: the sha256 of that run's manifest.") var runManifestSha256: String?
 
     @OptionGroup var logging: LoggingOptions
 

@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import ModelFormat
 
 /// Explicit-feedback biased matrix factorisation by alternating least squares with weighted-λ
 /// regularisation (Zhou, Wilkinson, Schreiber & Pan 2008), user and movie biases learned with the

@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import ModelFormat
 
 /// Bayesian probabilistic matrix factorisation by Gibbs sampling (Salakhutdinov & Mnih, ICML
 /// 2008), with user and movie biases.

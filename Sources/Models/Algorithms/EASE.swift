@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import ModelFormat
 
 /// EASE^R (Steck, WWW 2019): an item-item linear model for top-N recommendation with a closed form.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import ModelFormat
 
 /// Principal components of the movie vectors: each user is a sample, each movie a feature of the
 /// normalised users × movies matrix X (missing entries 0). With column means c and the covariance

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import ModelFormat
 
 /// The classic recipe: truncated SVD of the normalised users × movies matrix (missing entries 0
 /// after centring), rank k.

@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import ModelFormat
 
 /// A Bayesian factorisation machine with "SVD++ flipped" relation blocks, fitted by Gibbs
 /// sampling (Rendle 2013, "Scaling factorization machines to relational data"; Rendle, Zhang &

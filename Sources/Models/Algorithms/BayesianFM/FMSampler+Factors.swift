@@ -1,5 +1,6 @@
 import Essentials
 import LinearAlgebra
+import ModelFormat
 
 /// The factor draws of a sweep, one block kind at a time (users, then movies, then days), every
 /// dimension of a block kind from its rows' statistics gathered in one pass.

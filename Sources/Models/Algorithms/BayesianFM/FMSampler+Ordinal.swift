@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import ModelFormat
 import MovieLens
 
 extension FMSampler {

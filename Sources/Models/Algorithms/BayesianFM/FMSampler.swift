@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import LinearAlgebra
+import ModelFormat
 import MovieLens
 
 /// The Gibbs sampler behind `BayesianFM` (see there for the model and the block sums).

@@ -25,12 +25,8 @@ public struct FactorModel: Sendable {
     public init(globalMean: Float, userBias: [Float], movieBias: [Float], userFactors: Matrix, movieFactors: Matrix,
                 ordinal: OrdinalLink? = nil) {
         precondition(userFactors.columns == movieFactors.columns)
-        self.globalMean = globalMean
-        self.userBias = userBias
-        self.movieBias = movieBias
-        self.userFactors = userFactors
-        self.movieFactors = movieFactors
-        self.ordinal = ordinal
+        (self.globalMean, self.userBias, self.movieBias) = (globalMean, userBias, movieBias)
+        (self.userFactors, self.movieFactors, self.ordinal) = (userFactors, movieFactors, ordinal)
     }
 
     public var rank: Int { userFactors.columns }
