@@ -54,15 +54,9 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(version, forKey: .version)
-        try c.encode(sha256, forKey: .sha256)
-        try c.encode(size, forKey: .size)
-        try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeEach([.version: version, .sha256: sha256, .size: size, .createdAt: createdAt, .previousVersion: previousVersion,
+                          .codeVersion: codeVersion, .run: run, .gate: gate])
         try model.encode(to: encoder)
-        try c.encode(previousVersion, forKey: .previousVersion)
-        try c.encode(codeVersion, forKey: .codeVersion)
-        try c.encode(run, forKey: .run)
-        try c.encode(gate, forKey: .gate)
     }
 
     var json: Data { JSON.data(self, pretty: true) }

@@ -122,3 +122,13 @@ public enum JSONValue: Codable, Sendable, Equatable, ExpressibleByDictionaryLite
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 }
+
+extension KeyedEncodingContainer {
+    /// Encodes each value under its key, an absent optional as `null` rather than no key (for
+    /// files whose readers see the same keys every time: manifest.json, gate.json).
+    ///
+    ///     try container.encodeEach([.version: version, .previousVersion: previousVersion])
+    public mutating func encodeEach(_ pairs: KeyValuePairs<Key, any Encodable>) throws {
+        for (key, value) in pairs { try encode(value, forKey: key) }
+    }
+}

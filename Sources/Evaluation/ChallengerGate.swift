@@ -159,19 +159,8 @@ public struct GateRecord: Codable, Sendable, Equatable {
     /// Every key, `null` where there is no value (a reader sees the same keys every time).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(format, forKey: .format)
-        try c.encode(formatVersion, forKey: .formatVersion)
-        try c.encode(decision, forKey: .decision)
-        try c.encode(basis, forKey: .basis)
-        try c.encode(production, forKey: .production)
-        try c.encode(dataFingerprint, forKey: .dataFingerprint)
-        try c.encode(heldOut, forKey: .heldOut)
-        try c.encode(k, forKey: .k)
-        try c.encode(relevance, forKey: .relevance)
-        try c.encode(candidate, forKey: .candidate)
-        try c.encode(productionMetrics, forKey: .productionMetrics)
-        try c.encode(tolerances, forKey: .tolerances)
-        try c.encode(floors, forKey: .floors)
-        try c.encode(reasons, forKey: .reasons)
+        try c.encodeEach([.format: format, .formatVersion: formatVersion, .decision: decision, .basis: basis, .production: production,
+                          .dataFingerprint: dataFingerprint, .heldOut: heldOut, .k: k, .relevance: relevance, .candidate: candidate,
+                          .productionMetrics: productionMetrics, .tolerances: tolerances, .floors: floors, .reasons: reasons])
     }
 }

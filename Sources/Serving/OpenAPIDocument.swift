@@ -125,7 +125,7 @@ public enum OpenAPIDocument {
             normalisation: {type: string}
         ModelInfo:
           type: object
-          required: [model, version, algorithm, heads, metrics, created_at, sha256, size, data_fingerprint, split, users, movies, similar]
+          required: [model, version, algorithm, heads, metrics, created_at, sha256, size, data_fingerprint, split, split_params, users, movies, similar]
           properties:
             model: {type: string}
             version: {type: integer}
@@ -141,6 +141,7 @@ public enum OpenAPIDocument {
             size: {type: integer}
             data_fingerprint: {type: string}
             split: {type: string}
+            split_params: {type: string}
             users: {type: integer}
             movies: {type: integer}
             similar: {type: string}

@@ -44,24 +44,25 @@ public struct ServingAPI: Sendable {
         }
     }
 
+    /// What the store says of the version (its manifest's `ModelCard`: algorithm, heads, metrics,
+    /// data) and what the server knows of it.
     public struct ModelInfo: Encodable, Sendable {
         public var model: String
         public var version: Int
-        public var algorithm: String
-        /// `rating` and `ranking`: each head's summary, or null.
-        public var heads: [String: JSONValue]
-        public var metrics: [String: Double?]
         public var createdAt: String
         public var sha256: String
         public var size: Int
-        public var dataFingerprint: String
-        public var split: String
         public var users: Int
         public var movies: Int
         public var similar: String
-        enum CodingKeys: String, CodingKey {
-            case model, version, algorithm, heads, metrics, sha256, size, split, users, movies, similar
-            case createdAt = "created_at", dataFingerprint = "data_fingerprint"
+        public var card: ModelCard
+        enum CodingKeys: String, CodingKey { case model, version, sha256, size, users, movies, similar, createdAt = "created_at" }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeEach([.model: model, .version: version, .createdAt: createdAt, .sha256: sha256, .size: size,
+                              .users: users, .movies: movies, .similar: similar])
+            try card.encode(to: encoder)
         }
     }
 
@@ -69,10 +70,9 @@ public struct ServingAPI: Sendable {
     public func model(ref: String) async throws(ServingError) -> ModelInfo {
         let model = try await registry.resolve(ref)
         let manifest = model.manifest
-        return ModelInfo(model: model.name, version: model.version, algorithm: manifest.model.algorithm, heads: manifest.model.heads,
-                         metrics: manifest.model.metrics, createdAt: manifest.createdAt, sha256: manifest.sha256, size: manifest.size,
-                         dataFingerprint: manifest.model.dataFingerprint, split: manifest.model.split,
-                         users: model.file.metadata.userCount, movies: model.file.metadata.movieCount, similar: model.similarSource)
+        return ModelInfo(model: model.name, version: model.version, createdAt: manifest.createdAt, sha256: manifest.sha256,
+                         size: manifest.size, users: model.file.metadata.userCount, movies: model.file.metadata.movieCount,
+                         similar: model.similarSource, card: manifest.model)
     }
 
     /// `GET /v1/models/{ref}/users/{userId}/recommendations?k=10`.

@@ -5,10 +5,11 @@ import MovieLens
 import Testing
 import TestSupport
 
-/// docs/formats.md's tables of the HDF5 formats against the files the writers make: every
-/// dataset a writer writes is in its format's table with the table's dtype, and every path the
-/// table lists is written by some file of that format (a path documented as optional or as
-/// absent from older files excepted). A dataset added, renamed or retyped without the docs fails.
+/// docs/formats.md's tables of the HDF5 formats against the files the writers make and the
+/// readers accept: every dataset a writer writes is in its format's table with the table's dtype,
+/// every path the table lists is written by some file of that format (a path documented as
+/// optional or as absent from older files excepted), and every such file reads back. A dataset
+/// added, renamed or retyped without the docs fails.
 struct FormatDocsTests {
     /// A documented dataset: its path (`H/` for each head's group), dtypes, and whether it may be absent.
     struct Row: Equatable {
@@ -99,11 +100,13 @@ struct FormatDocsTests {
         let ratings = dir.appendingPathComponent("ratings.h5").path
         try RatingsFile.write(table, sourcePath: folder, to: ratings, createdBy: "test")
         try Self.check("projector.ratings", files: [ratings])
+        #expect(try RatingsFile.read(ratings).count == table.count)
 
         let data = try TrainingSet.normalise(table, method: .none)
         let normalised = dir.appendingPathComponent("train.h5").path
         try data.write(to: normalised, createdBy: "test")
         try Self.check("projector.normalised", files: [normalised])
+        #expect(try TrainingSet.read(normalised).trainValue == data.trainValue)
 
         // Every model kind, and a two-headed file.
         var models: [String] = []
@@ -125,5 +128,6 @@ struct FormatDocsTests {
         let both = dir.appendingPathComponent("combined.h5").path
         try combined.write(to: both)
         try Self.check("projector.model", files: models + [both])
+        for path in models + [both] { _ = try ModelFile.read(path) }  // the reader's every check passes (it throws otherwise)
     }
 }

@@ -1,0 +1,34 @@
+import ArtifactStore
+import Evaluation
+import Foundation
+import ProjectorClient
+import Testing
+import TestSupport
+
+/// The library downstream Swift services link: a published model opened from the store answers
+/// recommendations (never a training movie; cold start flagged), and "movies like" by title.
+struct StoredModelTests {
+    @Test func storedModelAnswers() throws {
+        let root = scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try writeModel(root + "/m.h5", rmse: 0.9, precision: 0.1)
+        _ = try ModelStore(root: root).publish(model: root + "/m.h5", name: "ml", promote: true, codeVersion: "t")
+        let model = try StoredModel.open(store: root, reference: "ml@production")
+        for user in Int64(1)...6 {
+            let answer = model.recommend(userID: user, k: 5)
+            #expect(!answer.coldStart)
+            // Never a movie the user rated in training.
+            let u = Int(user - 1)
+            let rated = Set(model.file.trainingMovies.range(u).map { model.file.metadata.movieIDs[Int(model.file.trainingMovies.columns[$0])] })
+            #expect(answer.items.allSatisfy { !rated.contains($0.movieID) })
+            #expect(answer.items.count == 5 - rated.count)
+        }
+        let cold = model.recommend(userID: 999, k: 2)
+        #expect(cold.coldStart && cold.items.count == 2)
+        #expect(try model.similar(title: "heat", k: 2).movie.title == "Heat (1995)")
+        #expect(try model.similar(title: "TOY STORY (1995)", k: 2).movie.movieID == 10)
+        #expect(throws: StoreError(.badInput, "'toy story' matches 2 movies; be more specific:\n  10  Toy Story (1995)\n  20  Toy Story 2 (1999)")) {
+            try model.similar(title: "toy story", k: 2)
+        }
+    }
+}
