@@ -21,10 +21,14 @@ public struct PublishOptions: StageOptionSet {
 
     @OptionGroup public var tolerances: GateOptions
 
+    @Option(help: "After publishing, remove older versions, keeping the newest N and every alias target (store gc).")
+    public var keep: Int?
+
     public init() {}
 
     public func validate() throws {
         if !gate, floors != nil { throw ValidationError("--floors goes with --gate (floors are part of the gate)") }
+        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
         guard relevance.isFinite else { throw ValidationError("--relevance must be a finite number, not \(relevance)") }
     }
 }

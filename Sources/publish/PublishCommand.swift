@@ -77,9 +77,10 @@ struct PublishCommand: StageCommand {
             throw refusal
         }
         if let decision = result.gate { try writeReport(decision.record) }
+        let removed = try options.keep.map { try store.modelStore.gc(name, keep: $0) } ?? []
         log.info("published \(name)@\(result.version) (\(result.manifest.size) bytes, sha256 \(result.manifest.sha256.prefix(12))…)\(result.promoted ? ", now production" : "") in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(store.root)")
         return PublishSummary(name: name, version: result.version, production: result.promoted,
-                              sha256: result.manifest.sha256, store: store.root)
+                              sha256: result.manifest.sha256, store: store.root, removed: removed)
     }
 
     func writeReport(_ record: JSONValue) throws {

@@ -1,6 +1,8 @@
 import ArtifactStore
 import Foundation
 import Models
+import StageContract
+import StageKit
 import Testing
 import LinearAlgebra
 import TestSupport
@@ -15,6 +17,24 @@ struct StoreProcessTests {
         #expect(try runStage("factorise", ["--input", train, "--output", model, "--algorithm", "bpmf", "--rank", "8",
                                            "--samples", "400", "--keep", "400", "--burn-in", "0"]).status == 0)
         return model
+    }
+
+    /// `publish --keep N` removes older versions after publishing, keeping the newest N and every
+    /// alias target, and says which in its result.
+    @Test func publishKeepsTheNewestVersions() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try bigModel(dir)
+        let store = dir.appendingPathComponent("store").path
+        #expect(try runStage("publish", ["--input", model, "--name", "ml", "--store", store, "--promote"]).status == 0)
+        for _ in 0..<3 { #expect(try runStage("publish", ["--input", model, "--name", "ml", "--store", store]).status == 0) }
+        let run = try runStage("publish", ["--input", model, "--name", "ml", "--store", store, "--keep", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try StageResult<PublishSummary>.decode(Data(run.stdout.utf8), source: "stdout")
+        #expect(result.summary?.version == 5 && result.summary?.removed == [2, 3])
+        #expect(try ModelStore(root: store).versions("ml") == [1, 4, 5])  // 1 is production's
+        let refused = try runStage("publish", ["--input", model, "--name", "ml", "--store", store, "--keep", "0"])
+        #expect(refused.status == 2 && refused.stderr.contains("--keep must be at least 1, not 0"))
     }
 
     @Test func overlappingPublishersNeverLoseAVersion() throws {

@@ -127,7 +127,7 @@ struct ManifestTests {
     /// The runner's command lines are the option structs encoded: every option under its own
     /// flag, in declaration order, and parsing them back gives the same values.
     @Test func commandLinesAreTheOptionsEncoded() throws {
-        let path = manifestFile("name: n\ndata: {folder: /d}\ningest: {split: files, split_name: u2}\nmodels:\n  - name: a\n    normalise: {method: item-mean}\n    factorise: {algorithm: als, rank: 8, seed: 3}\nevaluate: {k: [10, 5], relevance: 3.5}\npublish: {gate: true, max_rmse_increase: 0.002}\n")
+        let path = manifestFile("name: n\ndata: {folder: /d}\ningest: {split: files, split_name: u2}\nmodels:\n  - name: a\n    normalise: {method: item-mean}\n    factorise: {algorithm: als, rank: 8, seed: 3}\nevaluate: {k: [10, 5], relevance: 3.5}\npublish: {gate: true, max_rmse_increase: 0.002, keep: 7}\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let manifest = try PipelineManifest.load(path, environment: [:])
         #expect(manifest.splits[0].options.arguments == ["--split", "files", "--seed", "42", "--test-fraction", "0.1", "--split-name", "u2", "--holdout-per-user", "5"])
@@ -135,7 +135,7 @@ struct ManifestTests {
         #expect(manifest.models[0].factorise.arguments == ["--algorithm", "als", "--seed", "3", "--neighbours", "50"])
         #expect(manifest.models[0].parameters == ["rank": "8"])
         #expect(manifest.evaluate.arguments == ["--k", "10", "--k", "5", "--relevance", "3.5", "--max-rmse-increase", "0.005", "--max-precision-drop", "0.01", "--gate-k", "10"])
-        #expect(manifest.publish?.options.arguments == ["--gate", "--relevance", "3.5", "--max-rmse-increase", "0.002", "--max-precision-drop", "0.01", "--gate-k", "10"])
+        #expect(manifest.publish?.options.arguments == ["--gate", "--relevance", "3.5", "--max-rmse-increase", "0.002", "--max-precision-drop", "0.01", "--gate-k", "10", "--keep", "7"])
         #expect(try EvaluateOptions.parse(manifest.evaluate.arguments).arguments == manifest.evaluate.arguments)
     }
 

@@ -14,7 +14,7 @@ struct StageOptionsTests {
         (CombineOptions.self, ["--neighbours-from", "rating"]),
         (EvaluateOptions.self, ["--k", "1", "--k", "7", "--relevance", "4.5", "--max-rmse-increase", "0.1", "--max-precision-drop", "0.2", "--gate-k", "7"]),
         (PublishOptions.self, ["--gate", "--promote", "--floors", "f.json", "--relevance", "3.0",
-                               "--max-rmse-increase", "0.005", "--max-precision-drop", "0.01", "--gate-k", "10"]),
+                               "--max-rmse-increase", "0.005", "--max-precision-drop", "0.01", "--gate-k", "10", "--keep", "3"]),
         (GateOptions.self, ["--max-rmse-increase", "0.5", "--max-precision-drop", "0.25", "--gate-k", "20"]),
     ]
 
