@@ -217,7 +217,7 @@ let package = Package(
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "StageKit", "StageContract", "LinearAlgebra", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "StageContract", "StageKit", "Models"]),
-        .testTarget(name: "ProjectorClientTests", dependencies: ["TestSupport", "ProjectorClient", "ArtifactStore", "Evaluation"]),
+        .testTarget(name: "ProjectorClientTests", dependencies: ["TestSupport", "ProjectorClient", "ArtifactStore", "Evaluation", "Essentials"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

@@ -76,6 +76,12 @@ public final class StoredModel: Sendable {
     /// At most this many users' lists are kept (160 MB); later users are computed each time.
     public static let cachedUsers = 200_000
     private let lowercasedTitles: [String]
+    /// Recommendations already encoded as JSON, per (user, k): a server answers a repeated
+    /// question with the bytes it sent before (the version never changes; a new version is a new
+    /// `StoredModel`, so a swap starts afresh). At most `cachedAnswers` are kept.
+    private let answers = Mutex<[AnswerKey: Data]>([:])
+    public static let cachedAnswers = 100_000
+    struct AnswerKey: Hashable { var user: Int64; var k: Int }
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -142,6 +148,15 @@ public final class StoredModel: Sendable {
             answer.items = best.map { item(Int($0), scores[Int($0)]) }
         }
         return answer
+    }
+
+    /// `recommend`'s answer as JSON (`JSON.data`), encoded once per (user, k) and kept.
+    public func encodedRecommendations(userID: Int64, k: Int) -> Data {
+        let key = AnswerKey(user: userID, k: k)
+        if let data = answers.withLock({ $0[key] }) { return data }
+        let data = JSON.data(recommend(userID: userID, k: k))
+        answers.withLock { if $0.count < Self.cachedAnswers { $0[key] = data } }
+        return data
     }
 
     /// The rating head's prediction for a user and a movie (see `Prediction` for the fallbacks).

@@ -112,6 +112,8 @@ public struct APIRoute: Sendable {
     public let summary: String
     public let parameters: [APIParameter]
     public let responses: [APIResponse]
+    /// The names of its query parameters, in order.
+    let queryNames: [String]
 
     init(_ id: HTTPAPI.RouteID, _ method: HTTPRequest.Method, _ path: String, summary: String, parameters: [APIParameter] = [],
          responses: [APIResponse]) {
@@ -121,22 +123,30 @@ public struct APIRoute: Sendable {
         self.summary = summary
         self.parameters = parameters
         self.responses = responses
+        queryNames = parameters.filter { $0.location == .query }.map(\.name)
     }
 
     /// Refuses a query the route does not take: a parameter it does not declare, or one given
     /// twice (the spec cannot say "nothing else", so the server says it: 400 naming it).
     public func checkQuery(_ query: String?) throws(ServingError) {
         guard let query, !query.isEmpty else { return }
-        var seen: Set<String> = []
-        for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
-            let raw = String(pair.prefix { $0 != "=" })
-            let name = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
-            let declared = parameters.filter { $0.location == .query }.map(\.name)
-            guard declared.contains(name) else {
-                let takes = declared.isEmpty ? "no query parameters" : declared.joined(separator: ", ")
-                throw .badRequest("unknown query parameter '\(name.prefix(40))' (\(path) takes \(takes))")
+        var seen = 0  // bit i: queryNames[i] given
+        for pair in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            let raw = pair.prefix { $0 != UInt8(ascii: "=") }
+            // Names are plain ASCII words: compared as bytes, decoded only when they are encoded.
+            var index = queryNames.firstIndex { $0.utf8.elementsEqual(raw) }
+            if index == nil, raw.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+                let text = String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "+", with: " ")
+                let name = text.removingPercentEncoding ?? text
+                index = queryNames.firstIndex(of: name)
             }
-            guard seen.insert(name).inserted else { throw .badRequest("query parameter '\(name)' is given twice") }
+            guard let index else {
+                let name = String(decoding: raw, as: UTF8.self)
+                let takes = queryNames.isEmpty ? "no query parameters" : queryNames.joined(separator: ", ")
+                throw .badRequest("unknown query parameter '\((name.removingPercentEncoding ?? name).prefix(40))' (\(path) takes \(takes))")
+            }
+            guard seen & (1 << index) == 0 else { throw .badRequest("query parameter '\(queryNames[index])' is given twice") }
+            seen |= 1 << index
         }
     }
 

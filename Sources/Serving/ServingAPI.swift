@@ -81,6 +81,12 @@ public struct ServingAPI: Sendable {
         return try await registry.resolve(ref).recommend(userID: user, k: count)
     }
 
+    /// The same answer as JSON bytes, encoded once per (user, k) per version (the route's hot path).
+    public func recommendationsJSON(ref: String, userID: String, k: String?) async throws(ServingError) -> Data {
+        let user = try HTTPAPI.userID.integer(userID)!, count = try HTTPAPI.k.count(k)
+        return try await registry.resolve(ref).encodedRecommendations(userID: user, k: count)
+    }
+
     public struct Similar: Encodable, Sendable {
         public var model: String
         public var version: Int

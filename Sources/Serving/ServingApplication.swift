@@ -59,8 +59,9 @@ public enum ServingApplication {
             return { _, context in try await json(api.model(ref: context.parameters.require("ref"))) }
         case .recommendations:
             return { request, context in
-                try await json(api.recommendations(ref: context.parameters.require("ref"), userID: context.parameters.require("userId"),
-                                                   k: query(request, "k")))
+                let body = try await api.recommendationsJSON(ref: context.parameters.require("ref"), userID: context.parameters.require("userId"),
+                                                             k: query(request, "k"))
+                return Response(status: .ok, headers: [.contentType: jsonType], body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
         case .similar:
             return { request, context in
@@ -113,8 +114,10 @@ public enum ServingApplication {
                  body: .init(byteBuffer: ByteBuffer(string: page.html)))
     }
 
+    static let jsonType = "application/json; charset=utf-8"
+
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+        Response(status: status, headers: [.contentType: jsonType],
                  body: .init(byteBuffer: ByteBuffer(bytes: JSON.data(value))))
     }
 }

@@ -1,4 +1,5 @@
 import ArtifactStore
+import Essentials
 import Evaluation
 import Foundation
 import ProjectorClient
@@ -8,12 +9,17 @@ import TestSupport
 /// The library downstream Swift services link: a published model opened from the store answers
 /// recommendations (never a training movie; cold start flagged), and "movies like" by title.
 struct StoredModelTests {
-    @Test func storedModelAnswers() throws {
+    /// A small model published as `ml` (production) in a scratch store, opened by `reference`.
+    static func published(_ reference: String) throws -> (root: String, model: StoredModel) {
         let root = scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: root) }
         try writeModel(root + "/m.h5", rmse: 0.9, precision: 0.1)
         _ = try ModelStore(root: root).publish(model: root + "/m.h5", name: "ml", promote: true, codeVersion: "t")
-        let model = try StoredModel.open(store: root, reference: "ml@production")
+        return (root, try StoredModel.open(store: root, reference: reference))
+    }
+
+    @Test func storedModelAnswers() throws {
+        let (root, model) = try Self.published("ml@production")
+        defer { try? FileManager.default.removeItem(atPath: root) }
         for user in Int64(1)...6 {
             let answer = model.recommend(userID: user, k: 5)
             #expect(!answer.coldStart)
@@ -29,6 +35,15 @@ struct StoredModelTests {
         #expect(try model.similar(title: "TOY STORY (1995)", k: 2).movie.movieID == 10)
         #expect(throws: StoreError(.badInput, "'toy story' matches 2 movies; be more specific:\n  10  Toy Story (1995)\n  20  Toy Story 2 (1999)")) {
             try model.similar(title: "toy story", k: 2)
+        }
+    }
+
+    /// The encoded answers a server sends are `recommend`'s JSON, the same bytes from the cache.
+    @Test func encodedAnswersAreTheAnswersJSON() throws {
+        let (root, model) = try Self.published("ml")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for (user, k) in [(Int64(1), 3), (2, 5), (999, 2), (1, 3)] {
+            #expect(model.encodedRecommendations(userID: user, k: k) == JSON.data(model.recommend(userID: user, k: k)), "user \(user), k \(k)")
         }
     }
 }
