@@ -412,9 +412,13 @@ public struct PipelineManifest: Sendable {
                 case (.flag, _):
                     if try scalar(value, .bool, key: "\(section).\(key)") == "true" { arguments.append(flag) }
                 case (.list, .sequence(let items)):
-                    arguments += try items.flatMap { [flag, try scalar($0, .string, key: "\(section).\(key)")] }
+                    guard !items.isEmpty else {
+                        throw PipelineError.manifest(file, line: value.mark?.line, "'\(section).\(key)' must be a non-empty list")
+                    }
+                    arguments += try items.map { flag + "=" + (try scalar($0, .string, key: "\(section).\(key)")) }
                 default:
-                    arguments += [flag, try scalar(value, .string, key: "\(section).\(key)")]
+                    // Joined to the flag, so that a value starting with '-' stays a value.
+                    arguments.append(flag + "=" + (try scalar(value, .string, key: "\(section).\(key)")))
                 }
                 lines.append((flag, key, value.mark?.line))
             }

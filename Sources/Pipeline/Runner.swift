@@ -69,13 +69,15 @@ public struct Runner: Sendable {
         }
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         let lock = store + "/.pipeline.lock"
+        var locked = false  // a busy error from inside the run (a step's exit 4) is not this lock's
         do {
             return try FileLock.withLock(lock, blocking: waitForLock, whileWaiting: { holder in
                 StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
             }) {
-                try runLocked()
+                locked = true
+                return try runLocked()
             }
-        } catch let error as ProjectorFailure where error.kind == .busy {
+        } catch let error as ProjectorFailure where error.kind == .busy && !locked {
             throw PipelineError(.busy, "another pipeline run is using this store (\(error.message)); try again later, or pass --wait")
         }
     }
@@ -84,11 +86,15 @@ public struct Runner: Sendable {
     private func runLocked() throws -> (folder: String, steps: [StepRecord], metrics: [String: String]) {
         try FileManager.default.createDirectory(atPath: workFolder + "/" + manifest.name, withIntermediateDirectories: true)
         let lock = RunsCleaner.lockPath(work: workFolder, pipeline: manifest.name)
+        var locked = false
         do {
             return try FileLock.withLock(lock, blocking: waitForLock, whileWaiting: { holder in
                 StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
-            }) { try runInWorkFolder() }
-        } catch let error as ProjectorFailure where error.kind == .busy {
+            }) {
+                locked = true
+                return try runInWorkFolder()
+            }
+        } catch let error as ProjectorFailure where error.kind == .busy && !locked {
             throw PipelineError(.busy, "another run of \(manifest.name) is using \(workFolder) (\(error.message)); try again later, or pass --wait")
         }
     }
@@ -157,7 +163,7 @@ public struct Runner: Sendable {
                         "normalise:" + step, program: "normalise", cache: cache, run: folder,
                         arguments: ["--input", ratings] + model.normalise.arguments, inputs: [ratings],
                         outputs: ["output": "train.h5"], records: &records)["output"]!
-                    let parameters = model.parameters.sorted { $0.key < $1.key }.flatMap { ["--" + $0.key.replacingOccurrences(of: "_", with: "-"), $0.value] }
+                    let parameters = model.parameters.sorted { $0.key < $1.key }.map { "--" + $0.key.replacingOccurrences(of: "_", with: "-") + "=" + $0.value }
                     modelFile = try self.step(
                         "factorise:" + step, program: "factorise", cache: cache, run: folder,
                         arguments: ["--input", normalised] + model.factorise.arguments + parameters,

@@ -34,6 +34,9 @@ enum Subprocess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment[StageEvent.environmentKey] = "1"
+        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = resultHandle
         process.standardError = pipe

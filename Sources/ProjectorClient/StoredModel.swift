@@ -76,12 +76,14 @@ public final class StoredModel: Sendable {
     /// At most this many users' lists are kept (160 MB); later users are computed each time.
     public static let cachedUsers = 200_000
     private let lowercasedTitles: [String]
-    /// Recommendations already encoded as JSON, per (user, k): a server answers a repeated
-    /// question with the bytes it sent before (the version never changes; a new version is a new
-    /// `StoredModel`, so a swap starts afresh). At most `cachedAnswers` are kept.
-    private let answers = Mutex<[AnswerKey: Data]>([:])
-    public static let cachedAnswers = 100_000
-    struct AnswerKey: Hashable { var user: Int64; var k: Int }
+    /// Recommendations already encoded as JSON, per (known user, k ≤ `cachedListLength`): a
+    /// server answers a repeated question with the bytes it sent before (the version never
+    /// changes; a new version is a new `StoredModel`, so a swap starts afresh). At most
+    /// `cachedAnswerBytes` are kept; ids that are not users (cold start) are never kept, so no
+    /// request can fill the cache with made-up ids.
+    private let answers = Mutex<(bytes: Int, byKey: [AnswerKey: Data])>((0, [:]))
+    public static let cachedAnswerBytes = 256 << 20
+    struct AnswerKey: Hashable { var user: Int; var k: Int }
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -152,10 +154,15 @@ public final class StoredModel: Sendable {
 
     /// `recommend`'s answer as JSON (`JSON.data`), encoded once per (user, k) and kept.
     public func encodedRecommendations(userID: Int64, k: Int) -> Data {
-        let key = AnswerKey(user: userID, k: k)
-        if let data = answers.withLock({ $0[key] }) { return data }
+        guard let user = knownUser(userID), k <= Self.cachedListLength else { return JSON.data(recommend(userID: userID, k: k)) }
+        let key = AnswerKey(user: user, k: k)
+        if let data = answers.withLock({ $0.byKey[key] }) { return data }
         let data = JSON.data(recommend(userID: userID, k: k))
-        answers.withLock { if $0.count < Self.cachedAnswers { $0[key] = data } }
+        answers.withLock { cache in
+            guard cache.bytes + data.count <= Self.cachedAnswerBytes, cache.byKey[key] == nil else { return }
+            cache.byKey[key] = data
+            cache.bytes += data.count
+        }
         return data
     }
 

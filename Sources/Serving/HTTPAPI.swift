@@ -90,11 +90,32 @@ public enum HTTPAPI {
 
     public static func route(_ id: RouteID) -> APIRoute { routes.first { $0.id == id }! }
 
-    /// The methods a request path is served with (empty: no route has this path), for 405's `Allow`.
+    /// A query's (name, value) pairs, each decoded (`+` as a space, then percent-decoding, as
+    /// HTML forms send them); empty pairs (`?&k=1`, `?k=1&`) skipped. The one reading of a query.
+    public static func queryPairs(_ query: String?) -> [(name: String, value: String)] {
+        guard let query, !query.isEmpty else { return [] }
+        func decode(_ part: Substring) -> String {
+            guard part.contains(where: { $0 == "%" || $0 == "+" }) else { return String(part) }
+            let spaced = part.replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
+        return query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    /// The value of query parameter `name` (nil when absent).
+    public static func query(_ query: String?, _ name: String) -> String? {
+        queryPairs(query).first { $0.name == name }?.value
+    }
+
+    /// The methods a request path is served with (empty: no route has this path), for 405's
+    /// `Allow`. Segments are compared as the router does: empty ones (`//`, a trailing `/`) skipped.
     public static func methods(forPath path: String) -> [HTTPRequest.Method] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let segments = path.split(separator: "/")
         return routes.filter { route in
-            let template = route.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            let template = route.path.split(separator: "/")
             guard template.count == segments.count else { return false }
             return zip(template, segments).allSatisfy { pattern, segment in
                 pattern.hasPrefix("{") ? !segment.isEmpty : pattern == segment
@@ -127,25 +148,16 @@ public struct APIRoute: Sendable {
     }
 
     /// Refuses a query the route does not take: a parameter it does not declare, or one given
-    /// twice (the spec cannot say "nothing else", so the server says it: 400 naming it).
+    /// twice (the spec cannot say "nothing else", so the server says it: 400 naming it). Names
+    /// are read as `HTTPAPI.query` reads them (decoded; empty pairs skipped).
     public func checkQuery(_ query: String?) throws(ServingError) {
-        guard let query, !query.isEmpty else { return }
         var seen = 0  // bit i: queryNames[i] given
-        for pair in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
-            let raw = pair.prefix { $0 != UInt8(ascii: "=") }
-            // Names are plain ASCII words: compared as bytes, decoded only when they are encoded.
-            var index = queryNames.firstIndex { $0.utf8.elementsEqual(raw) }
-            if index == nil, raw.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
-                let text = String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "+", with: " ")
-                let name = text.removingPercentEncoding ?? text
-                index = queryNames.firstIndex(of: name)
-            }
-            guard let index else {
-                let name = String(decoding: raw, as: UTF8.self)
+        for (name, _) in HTTPAPI.queryPairs(query) {
+            guard let index = queryNames.firstIndex(of: name) else {
                 let takes = queryNames.isEmpty ? "no query parameters" : queryNames.joined(separator: ", ")
-                throw .badRequest("unknown query parameter '\((name.removingPercentEncoding ?? name).prefix(40))' (\(path) takes \(takes))")
+                throw .badRequest("unknown query parameter '\(name.prefix(40))' (\(path) takes \(takes))")
             }
-            guard seen & (1 << index) == 0 else { throw .badRequest("query parameter '\(queryNames[index])' is given twice") }
+            guard seen & (1 << index) == 0 else { throw .badRequest("query parameter '\(name)' is given twice") }
             seen |= 1 << index
         }
     }

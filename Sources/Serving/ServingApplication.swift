@@ -98,16 +98,8 @@ public enum ServingApplication {
             logger: logger)
     }
 
-    /// A query parameter: `+` read as a space (HTML forms send them so), then percent-decoded.
-    static func query(_ request: Request, _ name: String) -> String? {
-        for pair in (request.uri.query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts[0] == name[...] else { continue }
-            let raw = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ") : ""
-            return raw.removingPercentEncoding ?? raw
-        }
-        return nil
-    }
+    /// A query parameter, as `HTTPAPI.queryPairs` reads the query.
+    static func query(_ request: Request, _ name: String) -> String? { HTTPAPI.query(request.uri.query, name) }
 
     static func html(_ page: (status: Int, html: String)) -> Response {
         Response(status: .init(code: page.status), headers: [.contentType: "text/html; charset=utf-8"],

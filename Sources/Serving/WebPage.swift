@@ -98,9 +98,9 @@ public struct WebPage: Sendable {
         <h1>Projector</h1>
         <p class="muted">Model \(escape(ref)) — <a href="/v1/models">/v1/models</a> · <a href="/readyz">/readyz</a> · <a href="/metrics">/metrics</a></p>
         <form method="get" action="/">\(hidden)
-        <label>User id <input name="user" inputmode="numeric" size="8" value="\(escape(query["user"] ?? ""))"></label> <button>Recommend</button></form>
+        <label>User id <input name="user" inputmode="numeric" pattern="-?[0-9]+" required size="8" value="\(escape(query["user"] ?? ""))"></label> <button>Recommend</button></form>
         <form method="get" action="/">\(hidden)
-        <label>Title <input name="q" size="24" value="\(escape(query["q"] ?? ""))"></label> <button>Find</button></form>
+        <label>Title <input name="q" required size="24" value="\(escape(query["q"] ?? ""))"></label> <button>Find</button></form>
         \(body)
         </body></html>
         """

@@ -9,7 +9,7 @@ import ArgumentParser
 ///     struct NormaliseOptions: StageOptionSet {
 ///         @Option(help: "…") var method: NormalisationMethod = .baseline
 ///     }
-///     try NormaliseOptions.parse(["--method", "none"]).arguments   // ["--method", "none", "--lambda", "10.0", …]
+///     try NormaliseOptions.parse(["--method", "none"]).arguments   // ["--method=none", "--lambda=10.0", …]
 ///
 /// Every option must have a default (the runner's command lines and the manifest's defaults come
 /// from `parse([])`), and names are the properties' own (no custom `name:`): a test round-trips
@@ -21,15 +21,16 @@ extension StageOptionSet {
     public var entries: [(name: String, value: ArgumentValue)] { ArgumentsEncoder.entries(of: self) }
 
     /// The command line that gives these values: every option that has a value, in declaration
-    /// order (`--seed 42 --test-fraction 0.1`; a list repeats its flag; a true flag alone).
+    /// order (`--seed=42 --test-fraction=0.1`; a list repeats its flag; a true flag alone). Values
+    /// are joined to their flags, so one that starts with `-` (`--rating-min=-10`) is a value.
     public var arguments: [String] {
         entries.flatMap { name, value -> [String] in
             let flag = "--" + OptionName.kebab(name)
             switch value {
             case .absent, .flag(false): return []
             case .flag(true): return [flag]
-            case .text(let text): return [flag, text]
-            case .list(let items): return items.flatMap { [flag, $0] }
+            case .text(let text): return [flag + "=" + text]
+            case .list(let items): return items.map { flag + "=" + $0 }
             }
         }
     }

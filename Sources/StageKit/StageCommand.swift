@@ -33,8 +33,10 @@ extension StageCommand {
     /// Parses the command line, runs the stage and exits with the contract's code (see `runTool`).
     public static func runAsStage() -> Never { runTool(Self.self) }
 
-    /// Reports a progress event (stderr, `StageEvent.prefix`).
+    /// Reports a progress event (stderr, `StageEvent.prefix`) when a runner asked for them
+    /// (`StageEvent.environmentKey` set): a person at a terminal reads the logs instead.
     public static func progress(done: Int, total: Int, trainRMSE: Double? = nil, testRMSE: Double? = nil) {
+        guard StageEvent.requested else { return }
         StageEvent(event: .iteration, stage: _commandName, done: done, total: total, trainRMSE: trainRMSE, testRMSE: testRMSE).emit()
     }
 }

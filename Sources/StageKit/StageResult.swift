@@ -51,6 +51,10 @@ public struct StageResult<Summary: Codable & Sendable>: Codable, Sendable {
 ///     projector-event: {"done":12,"event":"iteration","stage":"factorise","test_rmse":0.91,"total":230,"train_rmse":0.85}
 public struct StageEvent: Codable, Sendable, Equatable {
     public static let prefix = "projector-event: "
+    /// Set (to 1) in a stage's environment by whoever wants its events: the pipeline runner.
+    public static let environmentKey = "PROJECTOR_STAGE_EVENTS"
+    /// Whether this process was asked for events.
+    public static let requested = ProcessInfo.processInfo.environment[environmentKey] == "1"
 
     public enum Kind: String, Codable, Sendable { case iteration }
 

@@ -67,8 +67,8 @@ struct EvaluateCommand: StageCommand {
             try recorded.write(to: modelOutput ?? model)
         }
         log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
-        // The table is for people (the step's log); the result is the stage result's summary.
-        StandardError.write(metrics.table() + "\n")
+        // The table is for people (stderr, the step's log; not with --quiet); the result is the summary.
+        if log.logLevel <= .info { StandardError.write(metrics.table() + "\n") }
         if let referenceMetrics {
             let regressions = options.tolerances.gate.regressions(current: metrics.metrics, reference: referenceMetrics)
             if !regressions.isEmpty {

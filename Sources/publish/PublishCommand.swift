@@ -77,7 +77,14 @@ struct PublishCommand: StageCommand {
             throw refusal
         }
         if let decision = result.gate { try writeReport(decision.record) }
-        let removed = try options.keep.map { try store.modelStore.gc(name, keep: $0) } ?? []
+        var removed: [Int] = []
+        if let keep = options.keep {
+            // Published already: a failed clean-up is a warning, not a failed publish (which a
+            // pipeline would run again, publishing the same model twice).
+            do { removed = try store.modelStore.gc(name, keep: keep) } catch {
+                log.warning("published \(name)@\(result.version), but removing older versions (--keep \(keep)) failed: \(error)")
+            }
+        }
         log.info("published \(name)@\(result.version) (\(result.manifest.size) bytes, sha256 \(result.manifest.sha256.prefix(12))…)\(result.promoted ? ", now production" : "") in \(String(format: "%.2f", Date().timeIntervalSince(start))) s → \(store.root)")
         return PublishSummary(name: name, version: result.version, production: result.promoted,
                               sha256: result.manifest.sha256, store: store.root, removed: removed)

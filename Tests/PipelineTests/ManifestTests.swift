@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import MovieLens
 @testable import Pipeline
 import StageContract
 import StageKit
@@ -74,6 +75,8 @@ struct ManifestTests {
              message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
         Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: [5, ten]\n", line: 4,
              message: "'evaluate.k': The value 'ten' is invalid for '--k <k>': not a whole number"),
+        Case(name: "k empty", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: []\n", line: 4,
+             message: "'evaluate.k' must be a non-empty list"),
         Case(name: "k repeated", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: [5, 5]\n", line: 4,
              message: "'evaluate.k': --k lists 5 5: each cut-off once"),
         Case(name: "missing data", yaml: "name: n\n", line: 1, message: "missing required key 'data'"),
@@ -130,13 +133,22 @@ struct ManifestTests {
         let path = manifestFile("name: n\ndata: {folder: /d}\ningest: {split: files, split_name: u2}\nmodels:\n  - name: a\n    normalise: {method: item-mean}\n    factorise: {algorithm: als, rank: 8, seed: 3}\nevaluate: {k: [10, 5], relevance: 3.5}\npublish: {gate: true, max_rmse_increase: 0.002, keep: 7}\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let manifest = try PipelineManifest.load(path, environment: [:])
-        #expect(manifest.splits[0].options.arguments == ["--split", "files", "--seed", "42", "--test-fraction", "0.1", "--split-name", "u2", "--holdout-per-user", "5"])
-        #expect(manifest.models[0].normalise.arguments == ["--method", "item-mean", "--lambda", "10.0", "--iterations", "10"])
-        #expect(manifest.models[0].factorise.arguments == ["--algorithm", "als", "--seed", "3", "--neighbours", "50"])
+        #expect(manifest.splits[0].options.arguments == ["--split=files", "--seed=42", "--test-fraction=0.1", "--split-name=u2", "--holdout-per-user=5"])
+        #expect(manifest.models[0].normalise.arguments == ["--method=item-mean", "--lambda=10.0", "--iterations=10"])
+        #expect(manifest.models[0].factorise.arguments == ["--algorithm=als", "--seed=3", "--neighbours=50"])
         #expect(manifest.models[0].parameters == ["rank": "8"])
-        #expect(manifest.evaluate.arguments == ["--k", "10", "--k", "5", "--relevance", "3.5", "--max-rmse-increase", "0.005", "--max-precision-drop", "0.01", "--gate-k", "10"])
-        #expect(manifest.publish?.options.arguments == ["--gate", "--relevance", "3.5", "--max-rmse-increase", "0.002", "--max-precision-drop", "0.01", "--gate-k", "10", "--keep", "7"])
+        #expect(manifest.evaluate.arguments == ["--k=10", "--k=5", "--relevance=3.5", "--max-rmse-increase=0.005", "--max-precision-drop=0.01", "--gate-k=10"])
+        #expect(manifest.publish?.options.arguments == ["--gate", "--relevance=3.5", "--max-rmse-increase=0.002", "--max-precision-drop=0.01", "--gate-k=10", "--keep=7"])
         #expect(try EvaluateOptions.parse(manifest.evaluate.arguments).arguments == manifest.evaluate.arguments)
+    }
+
+    /// A value that starts with '-' is a value, in a manifest as on the runner's command line.
+    @Test func negativeValuesStayValues() throws {
+        let path = manifestFile("name: n\ndata: {folder: /d}\ningest: {rating_min: -10, rating_max: 10, rating_step: 0.5}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let options = try PipelineManifest.load(path, environment: [:]).splits[0].options
+        #expect(options.scale == RatingScale(minimum: -10, maximum: 10, step: 0.5))
+        #expect(try IngestOptions.parse(options.arguments).scale == options.scale)
     }
 
     @Test(arguments: cases)

@@ -71,6 +71,8 @@ struct RouterTests {
         ("/v1/models/m/users/1/recommendations?k=3&k=4", 400, "query parameter 'k' is given twice"),
         ("/healthz?verbose", 400, "unknown query parameter 'verbose' (/healthz takes no query parameters)"),
         ("/?user=1&utm_source=x", 400, nil),
+        ("/v1/models/m/users/1/recommendations?&k=3&", 200, nil),
+        ("/v1/models/m/users/1/recommendations?%6B=0", 400, "k must be a whole number from 1 to 1000, not '0'"),
         ("/v2/nothing", 404, "no route GET /v2/nothing"),
     ]
 
@@ -104,7 +106,7 @@ struct RouterTests {
         let (root, app) = try Self.application()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try await app.test(.router) { client in
-            for uri in ["/healthz", "/v1/models/m", "/v1/models/m/users/1/recommendations", "/"] {
+            for uri in ["/healthz", "/healthz/", "/v1/models/m", "/v1/models/m/users/1/recommendations", "/"] {
                 try await client.execute(uri: uri, method: method) { response in
                     #expect(response.status == .methodNotAllowed, "\(method) \(uri): \(response.status)")
                     #expect(response.headers[.allow] == "GET", "\(method) \(uri)")
