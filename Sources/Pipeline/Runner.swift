@@ -68,34 +68,33 @@ public struct Runner: Sendable {
             throw PipelineError(.badInput, "--work \(workFolder) and --store \(store) must be separate folders (run folders and published versions would mix)")
         }
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
-        let lock = store + "/.pipeline.lock"
-        var locked = false  // a busy error from inside the run (a step's exit 4) is not this lock's
+        return try holding(store + "/.pipeline.lock", busy: { "another pipeline run is using this store (\($0)); try again later, or pass --wait" }) {
+            try runLocked()
+        }
+    }
+
+    /// Runs `body` holding the lock at `path` (waiting for it with `--wait`); only the lock's own
+    /// busy refusal becomes `busy(holder)` (exit 4), not one from inside the run (a step's exit 4).
+    private func holding<T>(_ path: String, busy: (String) -> String, _ body: () throws -> T) throws -> T {
+        var locked = false
         do {
-            return try FileLock.withLock(lock, blocking: waitForLock, whileWaiting: { holder in
-                StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
+            return try FileLock.withLock(path, blocking: waitForLock, whileWaiting: { holder in
+                StandardError.write("pipeline: waiting for the run holding \(path) (pid \(holder))\n")
             }) {
                 locked = true
-                return try runLocked()
+                return try body()
             }
         } catch let error as ProjectorFailure where error.kind == .busy && !locked {
-            throw PipelineError(.busy, "another pipeline run is using this store (\(error.message)); try again later, or pass --wait")
+            throw PipelineError(.busy, busy(error.message))
         }
     }
 
     /// Holds the pipeline's work lock (`pipeline gc` takes it too) while the run goes.
     private func runLocked() throws -> (folder: String, steps: [StepRecord], metrics: [String: String]) {
         try FileManager.default.createDirectory(atPath: workFolder + "/" + manifest.name, withIntermediateDirectories: true)
-        let lock = RunsCleaner.lockPath(work: workFolder, pipeline: manifest.name)
-        var locked = false
-        do {
-            return try FileLock.withLock(lock, blocking: waitForLock, whileWaiting: { holder in
-                StandardError.write("pipeline: waiting for the run holding \(lock) (pid \(holder))\n")
-            }) {
-                locked = true
-                return try runInWorkFolder()
-            }
-        } catch let error as ProjectorFailure where error.kind == .busy && !locked {
-            throw PipelineError(.busy, "another run of \(manifest.name) is using \(workFolder) (\(error.message)); try again later, or pass --wait")
+        return try holding(RunsCleaner.lockPath(work: workFolder, pipeline: manifest.name),
+                           busy: { "another run of \(manifest.name) is using \(workFolder) (\($0)); try again later, or pass --wait" }) {
+            try runInWorkFolder()
         }
     }
 
