@@ -89,8 +89,9 @@ let package = Package(
         // Models: normalisation, the algorithms (one file each) and their parameters.
         .target(name: "Models", dependencies: ["ModelFormat", "LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
 
-        // Ranking: the lists evaluate measures and the client serves (top k, training movies excluded).
-        .target(name: "Ranking", dependencies: ["ModelFormat", "Essentials"]),
+        // Ranking: the lists evaluate measures and the client serves (top k, training movies excluded),
+        // and fold-in (a new person's ratings in, the same answers out).
+        .target(name: "Ranking", dependencies: ["ModelFormat", "LinearAlgebra", "Essentials"]),
 
         // Evaluation.
         .target(name: "Evaluation", dependencies: ["ArtifactStore", "Ranking", "Models", "MovieLens", "LinearAlgebra", "Essentials"]),
@@ -217,7 +218,7 @@ let package = Package(
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "StageKit", "StageContract", "LinearAlgebra", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "StageContract", "StageKit", "Models"]),
-        .testTarget(name: "ProjectorClientTests", dependencies: ["TestSupport", "ProjectorClient", "ArtifactStore", "Evaluation", "Essentials"]),
+        .testTarget(name: "ProjectorClientTests", dependencies: ["TestSupport", "ProjectorClient", "ArtifactStore", "Evaluation", "Essentials", "Ranking", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

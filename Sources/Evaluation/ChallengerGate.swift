@@ -30,6 +30,10 @@ public struct ChallengerGate: Sendable {
     /// A held-out rating at or above this is relevant (as `evaluate --relevance`).
     public var relevance: Float
 
+    /// The cold-start protocols' metrics of the same models (`new_users.*`, `new_movies.*`, from
+    /// their evaluations on those splits): they join the candidate's for the floors.
+    public var protocolMetrics: [MetricsReport.ProtocolMetrics] = []
+
     public init(tolerances: QualityGate = QualityGate(), floors: Floors? = nil, relevance: Float = EvaluationProtocol.defaultRelevance) {
         self.tolerances = tolerances
         self.floors = floors
@@ -94,6 +98,12 @@ public struct ChallengerGate: Sendable {
         }
         if let production = record.productionMetrics {
             record.reasons += tolerances.regressions(current: record.candidate, reference: production).map(\.description)
+        }
+        for given in protocolMetrics {
+            guard given.kind == candidate.metadata.kind else {
+                throw EvaluationError(.badInput, "\(given.path): evaluated on \(given.kind) data, but \(candidatePath) was trained on \(candidate.metadata.kind): the protocols' metrics must come from the same release")
+            }
+            record.candidate.merge(kept(given.metrics)) { _, later in later }
         }
         record.reasons += floors?.violations(record.candidate) ?? []
         record.decision = record.reasons.isEmpty ? .passed : .refused

@@ -86,6 +86,9 @@ public enum Evaluator {
     public static func evaluate(model: ModelFile, data: RatingsTable, protocol spec: EvaluationProtocol = EvaluationProtocol(),
                                 unknownMovies: [Int32] = []) throws -> Evaluation {
         try checkPairing(model: model, data: data)
+        guard data.split.kind != .newUsers && data.split.kind != .newMovies else {
+            throw EvaluationError(.badInput, "the ratings use the \(data.split.name) split: measure it by its own protocol (ColdStartEvaluation, evaluate does), not the held-out ratings' one")
+        }
         guard !spec.ks.isEmpty, spec.ks.allSatisfy({ $0 > 0 }) else {
             throw EvaluationError(.badInput, "k values must be positive, got \(spec.ks)")
         }

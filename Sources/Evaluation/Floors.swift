@@ -14,8 +14,12 @@ import Foundation
 /// | `min` | metric → the smallest value allowed (`{"precision@10": 0.19}`); may be left out |
 ///
 /// Metrics are named as in metrics.json: `rmse`, `mae`, and `precision`, `recall`, `ndcg`,
-/// `map`, `hit_rate`, `coverage` at a cut-off (`ndcg@20`). A model whose head cannot give a
-/// floored metric (no rating head, for an `rmse` floor) fails it.
+/// `map`, `hit_rate`, `coverage` at a cut-off (`ndcg@20`); and the cold-start protocols'
+/// (`ColdStartEvaluation`): `new_users.rmse`, `new_users.mae`, `new_users.recall@20`,
+/// `new_users.recall@50`, `new_users.ndcg@100`, `new_movies.rmse`, `new_movies.mae`, `new_movies.auc`,
+/// `new_movies.precision@10`, which the gate takes from the same models' evaluations on those
+/// splits (`publish --protocol-metrics`). A model whose head cannot give a floored metric (no
+/// rating head, for an `rmse` floor), or a protocol metric not given, fails it.
 ///
 ///     let floors = try Floors.read("Pipelines/floors/movielens-1m.json")
 ///     floors.violations(["rmse": 0.88, "precision@10": 0.2])   // ["rmse 0.8800 is above the floor's maximum 0.8700"]
@@ -53,6 +57,13 @@ public struct Floors: Codable, Sendable, Equatable {
 
     static let rankingFamilies: Set<String> = ["precision", "recall", "ndcg", "map", "hit_rate", "coverage"]
 
+    /// The cold-start protocols' metric names, as `evaluate` writes them (`ColdStartEvaluation`).
+    public static let protocolMetrics: Set<String> = ["new_users.rmse", "new_users.mae", "new_users.recall@20", "new_users.recall@50",
+                                                      "new_users.ndcg@100", "new_movies.rmse", "new_movies.mae", "new_movies.auc",
+                                                      "new_movies.precision@10"]
+
+    public static func isProtocolMetric(_ metric: String) -> Bool { protocolMetrics.contains(metric) }
+
     static func cutOff(_ metric: String) -> Int? {
         let parts = metric.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, rankingFamilies.contains(String(parts[0])), let k = Int(parts[1]), k >= 1, k <= 10_000,
@@ -67,8 +78,8 @@ public struct Floors: Codable, Sendable, Equatable {
         let floors = try JSON.decode(Floors.self, from: bytes, source: source)
         for (side, bounds) in [("max", floors.max), ("min", floors.min)] {
             for (metric, value) in bounds.sorted(by: { $0.key < $1.key }) {
-                guard ["rmse", "mae"].contains(metric) || cutOff(metric) != nil else {
-                    throw EvaluationError(.badInput, "\(path): \(side).\(metric): unknown metric (rmse, mae, or precision, recall, ndcg, map, hit_rate, coverage @k with k from 1 to 10000)")
+                guard ["rmse", "mae"].contains(metric) || cutOff(metric) != nil || isProtocolMetric(metric) else {
+                    throw EvaluationError(.badInput, "\(path): \(side).\(metric): unknown metric (rmse, mae, or precision, recall, ndcg, map, hit_rate, coverage @k with k from 1 to 10000; or \(protocolMetrics.sorted().joined(separator: ", ")))")
                 }
                 guard value.isFinite else { throw EvaluationError(.badInput, "\(path): \(side).\(metric): \(value) is not a finite number") }
             }

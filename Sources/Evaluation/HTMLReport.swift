@@ -7,19 +7,7 @@ import Models
 /// distribution of prediction errors by true rating, and the metrics table.
 public enum HTMLReport {
     public static func render(report: MetricsReport, evaluation: Evaluation, model: ModelFile) -> String {
-        var sections: [String] = []
-        let curveHead = model.rating ?? model.rankingHead
-        let curve = curveHead.curve
-        if !curve.iteration.isEmpty {
-            let x = curve.iteration.map(Double.init)
-            var series = [Series(name: "train RMSE", color: "#1f77b4", points: Array(zip(x, curve.trainRMSE)))]
-            if curve.testRMSE.contains(where: \.isFinite) {
-                series.append(Series(name: "held-out RMSE", color: "#d62728", points: Array(zip(x, curve.testRMSE))))
-            }
-            sections.append(figure("Training curve (\(escape(curveHead.algorithm)))", lineChart(series, xLabel: curveHead.algorithm == "bpmf" ? "Gibbs sweep" : "iteration", yLabel: "RMSE")))
-        } else {
-            sections.append("<p>No training curve: \(escape(curveHead.algorithm)) is fitted in closed form.</p>")
-        }
+        var sections = [curveSection(model)]
         let ks = evaluation.ranking.ks.map(Double.init)
         for (title, modelValues, baseline) in [("precision@k", evaluation.ranking.precision, evaluation.popularity.precision),
                                                ("recall@k", evaluation.ranking.recall, evaluation.popularity.recall)] {
@@ -28,44 +16,97 @@ public enum HTMLReport {
                 Series(name: "popularity", color: "#7f7f7f", points: Array(zip(ks, baseline))),
             ], xLabel: "k", yLabel: title.replacingOccurrences(of: "@k", with: ""))))
         }
-        if evaluation.errorsByRating.isEmpty {
-            sections.append("<p>Prediction errors: not applicable (\(escape(model.algorithm)) predicts no ratings).</p>")
-        } else {
-            let groups = evaluation.errorsByRating.keys.sorted().map { (label: formatRating($0), values: evaluation.errorsByRating[$0]!) }
-            sections.append(figure("Prediction error (predicted − true) by true rating", boxPlot(groups)))
-        }
+        sections.append(errorSection(evaluation.errorsByRating, model: model))
         let rows = report.metrics.keys.sorted(by: metricOrder).map { key -> String in
             let baseline = key == "rmse" || key == "mae"
                 ? "bias \(cell(report.baselines["bias"]?[key])), global mean \(cell(report.baselines["global_mean"]?[key]))"
                 : "popularity \(cell(report.baselines["popularity"]?[key]))"
             return "<tr><td>\(key)</td><td>\(cell(report.metrics[key]))</td><td>\(baseline)</td></tr>"
-        }.joined(separator: "\n")
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Projector — \(escape(model.algorithm)) on \(escape(report.data.kind))</title>
-            <style>
-            body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
-            .grid { display: flex; flex-wrap: wrap; gap: 1.5em; } figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: .3em; }
-            table { border-collapse: collapse; } td, th { padding: .2em .8em; border-bottom: 1px solid #ddd; text-align: left; }
-            .muted { color: #666; font-size: .9em; }
-            </style></head><body>
-            <h1>\(escape(model.algorithm)) on \(escape(report.data.kind))</h1>
-            <p class="muted">\(model.heads.map { "\($0.role.rawValue) head \(escape($0.head.algorithm)) params \(escape($0.head.parametersJSON)) seed \($0.head.seed)" }.joined(separator: " · ")) · split \(escape(report.data.split)) \(escape(report.data.splitParams)) ·
-            \(report.data.trainRatings) training / \(report.data.heldOutRatings) held-out ratings · data \(escape(String(report.data.fingerprint.prefix(12))))…</p>
-            <div class="grid">
-            \(sections.joined(separator: "\n"))
-            </div>
-            <h2>Metrics</h2>
-            <table><tr><th>metric</th><th>\(escape(model.algorithm))</th><th>baseline</th></tr>
-            \(rows)
-            </table>
-            <p class="muted">Protocol: rank every movie the user did not rate in training; relevant = held-out rating ≥ \(report.protocol.relevanceThreshold);
+        }
+        let protocolText = """
+            Protocol: rank every movie the user did not rate in training; relevant = held-out rating ≥ \(report.protocol.relevanceThreshold);
             ties to the lower movie index; precision divides by k. \(report.protocol.usersEvaluated) users evaluated,
             \(report.protocol.usersSkippedNoRelevant) skipped (no relevant held-out rating); \(report.protocol.coldStartPredictions) cold-start rating predictions.
-            Rating predictions: \(escape(report.protocol.ratingPredictions)).
-            Rating metrics from: \(escape(report.protocol.ratingMetricsFrom)); ranking metrics from: \(escape(report.protocol.rankingMetricsFrom)).</p>
-            </body></html>
             """
+        return page(report: report, model: model, sections: sections, rows: rows, protocolText: protocolText)
+    }
+
+    /// The report of a cold-start protocol (`new-users`, `new-movies`): its metrics beside every
+    /// baseline that measures them, the curve and the prediction errors.
+    public static func render(report: MetricsReport, coldStart evaluation: ColdStartEvaluation, model: ModelFile) -> String {
+        let sections = [curveSection(model), errorSection(evaluation.errorsByRating, model: model)]
+        let rows = report.metrics.keys.sorted().map { key -> String in
+            let baselines = report.baselines.keys.sorted().compactMap { name in report.baselines[name]?[key].map { "\(escape(name)) \(cell($0))" } }
+            return "<tr><td>\(escape(key))</td><td>\(cell(report.metrics[key]))</td><td>\(baselines.isEmpty ? "—" : baselines.joined(separator: ", "))</td></tr>"
+        }
+        let protocolText = """
+            Protocol \(escape(report.protocol.name ?? "")): candidates \(escape(report.protocol.candidates)); relevant = held-out rating ≥ \(report.protocol.relevanceThreshold);
+            ties to the lower movie index; \(escape(report.protocol.precisionDenominator)). \(report.protocol.usersEvaluated) users evaluated,
+            \(report.protocol.usersSkippedNoRelevant) skipped (no relevant held-out rating).
+            """
+        return page(report: report, model: model, sections: sections, rows: rows, protocolText: protocolText)
+    }
+
+    static func curveSection(_ model: ModelFile) -> String {
+        let curveHead = model.rating ?? model.rankingHead
+        let curve = curveHead.curve
+        guard !curve.iteration.isEmpty else { return "<p>No training curve: \(escape(curveHead.algorithm)) is fitted in closed form.</p>" }
+        let x = curve.iteration.map(Double.init)
+        var series = [Series(name: "train RMSE", color: "#1f77b4", points: Array(zip(x, curve.trainRMSE)))]
+        if curve.testRMSE.contains(where: \.isFinite) {
+            series.append(Series(name: "held-out RMSE", color: "#d62728", points: Array(zip(x, curve.testRMSE))))
+        }
+        let isSampler = ["bpmf", "bayesian-fm"].contains(curveHead.algorithm)
+        return figure("Training curve (\(curveHead.algorithm))", lineChart(series, xLabel: isSampler ? "Gibbs sweep" : "iteration", yLabel: "RMSE"))
+    }
+
+    static func errorSection(_ errorsByRating: [Float: [Float]], model: ModelFile) -> String {
+        guard !errorsByRating.isEmpty else { return "<p>Prediction errors: not applicable (\(escape(model.algorithm)) predicts no ratings).</p>" }
+        let groups = errorsByRating.keys.sorted().map { (label: formatRating($0), values: errorsByRating[$0]!) }
+        return figure("Prediction error (predicted − true) by true rating", boxPlot(groups))
+    }
+
+    /// Each head's parameters as a table (one row per parameter), not a JSON line.
+    static func parameterTable(_ model: ModelFile) -> String {
+        model.heads.map { role, head -> String in
+            let params = (try? head.summary(source: "the model").params) ?? [:]
+            let rows = params.keys.sorted().map { "<tr><td>\(escape($0))</td><td>\(escape(params[$0]!.description))</td></tr>" }.joined(separator: "\n")
+            return """
+                <table class="params"><caption>\(role.rawValue) head: \(escape(head.algorithm)) · seed \(head.seed) · normalisation \(escape(head.normalisation))</caption>
+                <tr><th>parameter</th><th>value</th></tr>
+                \(rows)</table>
+                """
+        }.joined(separator: "\n")
+    }
+
+    static func page(report: MetricsReport, model: ModelFile, sections: [String], rows: [String], protocolText: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Projector — \(escape(model.algorithm)) on \(escape(report.data.kind))</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
+        .grid { display: flex; flex-wrap: wrap; gap: 1.5em; } figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: .3em; }
+        table { border-collapse: collapse; } td, th { padding: .2em .8em; border-bottom: 1px solid #ddd; text-align: left; }
+        table.params { display: inline-table; margin: 0 1.5em 1em 0; vertical-align: top; } caption { text-align: left; font-weight: 600; padding-bottom: .3em; }
+        .muted { color: #666; font-size: .9em; }
+        </style></head><body>
+        <h1>\(escape(model.algorithm)) on \(escape(report.data.kind))</h1>
+        <p class="muted">split \(escape(report.data.split)) \(escape(report.data.splitParams)) ·
+        \(report.data.trainRatings) training / \(report.data.heldOutRatings) held-out ratings · data \(escape(String(report.data.fingerprint.prefix(12))))…</p>
+        <div class="grid">
+        \(sections.joined(separator: "\n"))
+        </div>
+        <h2>Metrics</h2>
+        <table><tr><th>metric</th><th>\(escape(model.algorithm))</th><th>baseline</th></tr>
+        \(rows.joined(separator: "\n"))
+        </table>
+        <p class="muted">\(protocolText)
+        Rating predictions: \(escape(report.protocol.ratingPredictions)).
+        Rating metrics from: \(escape(report.protocol.ratingMetricsFrom)); ranking metrics from: \(escape(report.protocol.rankingMetricsFrom)).</p>
+        <h2>Parameters</h2>
+        \(parameterTable(model))
+        </body></html>
+        """
     }
 
     struct Series {
@@ -125,14 +166,12 @@ public enum HTMLReport {
                      xLabel: String, yLabel: String) -> String {
         var svg = String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#ccc\"/>",
                          left, top, width - left - right, height - top - bottom)
-        for step in 0...4 {
-            let y = yMin + (yMax - yMin) * Double(step) / 4
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.3f</text>", left - 5, sy(y) + 4, y)
+        for y in niceTicks(yMin, yMax) {
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%@</text>", left - 5, sy(y) + 4, formatTick(y))
+            svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>", left, width - right, sy(y), sy(y))
         }
         if let xMin, let xMax {
-            for step in 0...4 {
-                var x = xMin + (xMax - xMin) * Double(step) / 4
-                if xMax - xMin >= 8 { x = x.rounded() }  // whole iterations on long axes
+            for x in niceTicks(xMin, xMax, integers: true) {
                 svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%@</text>", sx(x), height - bottom + 15, formatTick(x))
             }
         }
@@ -150,7 +189,32 @@ public enum HTMLReport {
         return String(format: "%.4f", number)
     }
 
-    static func formatTick(_ x: Double) -> String { Int(exactly: x).map(String.init) ?? String(format: "%.1f", x) }
+    /// Ticks at round values inside [low, high]: multiples of 1, 2 or 5 × 10ⁿ, about five of them
+    /// (`integers`: whole numbers only, as k or an iteration). 0.693…0.754 → 0.70, 0.72, 0.74; k 5…20 → 5, 10, 15, 20.
+    static func niceTicks(_ low: Double, _ high: Double, integers: Bool = false) -> [Double] {
+        guard high > low, low.isFinite, high.isFinite else { return low.isFinite ? [low] : [] }
+        let rough = (high - low) / 5
+        let magnitude = pow(10, floor(log10(rough)))
+        var step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
+        if integers { step = max(1, step.rounded()) }
+        // Each tick an integer count of steps, rounded to the step's decimals (0.7, not 0.7000000000000001).
+        let scale = pow(10, max(0, -floor(log10(step))))
+        var ticks: [Double] = []
+        var count = (low / step - 1e-9).rounded(.up)
+        while count * step <= high + step * 1e-9 {
+            ticks.append((count * step * scale).rounded() / scale)
+            count += 1
+        }
+        return ticks
+    }
+
+    /// A tick's label with as many decimals as its step needs.
+    static func formatTick(_ x: Double) -> String {
+        if let whole = Int(exactly: x) { return String(whole) }
+        var text = String(format: "%.4f", x)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
     static func formatRating(_ x: Float) -> String { Int(exactly: x).map(String.init) ?? String(x) }
 
     static func metricOrder(_ a: String, _ b: String) -> Bool {

@@ -34,6 +34,9 @@ public struct MetricsReport: Codable, Sendable, Equatable {
     }
 
     public struct ProtocolDescription: Codable, Sendable, Equatable {
+        /// `new-users` or `new-movies` for the cold-start protocols (`ColdStartEvaluation`); absent
+        /// for the default protocol (held-out ratings of users and movies the model knows).
+        public var name: String? = nil
         public var ks: [Int]
         public var relevanceThreshold: Double
         public var candidates = "every movie the user did not rate in training"
@@ -47,7 +50,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
         public var usersSkippedNoRelevant: Int
         public var coldStartPredictions: Int
         enum CodingKeys: String, CodingKey {
-            case ks, candidates, ties
+            case name, ks, candidates, ties
             case relevanceThreshold = "relevance_threshold", precisionDenominator = "precision_denominator"
             case ratingPredictions = "rating_predictions", usersEvaluated = "users_evaluated"
             case ratingMetricsFrom = "rating_metrics_from", rankingMetricsFrom = "ranking_metrics_from"
@@ -96,8 +99,62 @@ public struct MetricsReport: Codable, Sendable, Equatable {
                       heads: try file.headSummaries(source: modelPath))
     }
 
+    /// The report of a cold-start protocol (`new-users`, `new-movies`).
+    public init(coldStart e: ColdStartEvaluation, model file: ModelFile, modelPath: String, data table: RatingsTable, relevance: Float) throws {
+        metrics = e.metrics.mapValues(Self.value)
+        baselines = e.baselines.mapValues { $0.mapValues(Self.value) }
+        let newUsers = e.split == .newUsers
+        self.protocol = ProtocolDescription(
+            name: e.split.rawValue, ks: e.ks, relevanceThreshold: Double(relevance),
+            candidates: newUsers ? "every movie but the user's history (folded in, not trained on)" : "the cold movies only (no training ratings)",
+            ties: "lower movie index first",
+            precisionDenominator: newUsers ? "recall: min(k, relevant targets)" : "precision: k",
+            ratingPredictions: file.rating == nil ? "not applicable: \(file.algorithm) predicts no ratings"
+                : newUsers ? "the rating head's fold-in of the history, clipped; targets of movies without training ratings: the model's content baseline (global mean + the user's term without one)"
+                : file.coldMovies != nil ? "the model's content baseline (its movie term from genres, year and title words; the user's bias and genre affinities from their training ratings), clipped" : "no content baseline in this model file: global mean + the rating head's user bias, clipped",
+            ratingMetricsFrom: file.rating.map { "rating head: \($0.algorithm)" } ?? "no head (none predicts ratings)",
+            rankingMetricsFrom: file.ranking.map { "ranking head: \($0.algorithm)" } ?? "rating head: \(file.rankingHead.algorithm) (it ranks too)",
+            usersEvaluated: e.usersEvaluated, usersSkippedNoRelevant: e.usersSkipped, coldStartPredictions: 0)
+        data = Data(fingerprint: table.fingerprint, kind: table.kind, split: table.split.name,
+                    splitParams: table.split.parametersJSON, trainRatings: table.trainCount, heldOutRatings: table.testCount)
+        model = Model(path: modelPath, algorithm: file.algorithm, heads: try file.headSummaries(source: modelPath))
+    }
+
     /// No timing and no timestamp: the same model and data give the same bytes.
     public var json: Foundation.Data { JSON.data(self, pretty: true) }
+
+    /// A cold-start protocol's metrics (`new_users.*`, `new_movies.*`) from one metrics.json, and
+    /// the data they were measured on.
+    public struct ProtocolMetrics: Sendable, Equatable {
+        public var path: String
+        /// The data's kind (`ml-1m`, …): the same release as the candidate's. (Not its
+        /// fingerprint: a `files` split reads more source files than the protocols' splits.)
+        public var kind: String
+        public var metrics: [String: Double?]
+
+        public init(path: String, kind: String, metrics: [String: Double?]) {
+            (self.path, self.kind, self.metrics) = (path, kind, metrics)
+        }
+    }
+
+    /// The cold-start protocol metrics of a metrics.json written on a `new-users` or `new-movies`
+    /// split, for the gate's floors; bad input for another file.
+    public static func readProtocolMetrics(_ path: String) throws -> ProtocolMetrics {
+        struct Report: Decodable {
+            struct Described: Decodable { var name: String? }
+            struct DataPart: Decodable { var kind: String }
+            var metrics: [String: Double?]
+            var `protocol`: Described
+            var data: DataPart
+        }
+        let source = "\(path) (a metrics.json written by evaluate)"
+        let bytes = try JSON.readFormatted(path, format: format, versions: [formatVersion], source: source)
+        let report = try JSON.decode(Report.self, from: bytes, source: source)
+        guard let name = report.protocol.name, ["new-users", "new-movies"].contains(name) else {
+            throw EvaluationError(.badInput, "\(path): not an evaluation by the new-users or new-movies protocol (protocol.name is \(report.protocol.name ?? "absent"))")
+        }
+        return ProtocolMetrics(path: path, kind: report.data.kind, metrics: report.metrics.filter { Floors.isProtocolMetric($0.key) })
+    }
 
     /// The `metrics` of a metrics.json (versions 1 and 2): what the quality gate compares.
     public static func readMetrics(_ path: String) throws -> [String: Double?] {
@@ -120,6 +177,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
             guard let value = value, let number = value else { return "n/a" }
             return String(format: "%.4f", number)
         }
+        if self.protocol.name != nil { return coldStartTable() }
         var lines = ["metric          \(model.algorithm.padding(toLength: 10, withPad: " ", startingAt: 0))  baseline",
                      "--------------  ----------  --------------------"]
         lines.append("rmse            \(cell(metrics["rmse"]).padding(toLength: 10, withPad: " ", startingAt: 0))  bias \(cell(baselines["bias"]?["rmse"])), global mean \(cell(baselines["global_mean"]?["rmse"]))")
@@ -131,6 +189,21 @@ public struct MetricsReport: Codable, Sendable, Equatable {
             }
         }
         lines.append("users evaluated \(self.protocol.usersEvaluated), skipped (no relevant held-out) \(self.protocol.usersSkippedNoRelevant), cold-start predictions \(self.protocol.coldStartPredictions)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// `table()` for a cold-start protocol: each metric beside every baseline that has it.
+    func coldStartTable() -> String {
+        func cell(_ value: Double??) -> String {
+            guard let value = value, let number = value else { return "n/a" }
+            return String(format: "%.4f", number)
+        }
+        var lines = ["protocol \(self.protocol.name ?? "")", "metric                    \(model.algorithm.padding(toLength: 10, withPad: " ", startingAt: 0))  baselines"]
+        for key in metrics.keys.sorted() {
+            let others = baselines.keys.sorted().compactMap { name in baselines[name]?[key].map { "\(name) \(cell($0))" } }.joined(separator: ", ")
+            lines.append("\(key.padding(toLength: 24, withPad: " ", startingAt: 0))  \(cell(metrics[key]).padding(toLength: 10, withPad: " ", startingAt: 0))  \(others)")
+        }
+        lines.append("users evaluated \(self.protocol.usersEvaluated), skipped \(self.protocol.usersSkippedNoRelevant)")
         return lines.joined(separator: "\n")
     }
 }

@@ -5,7 +5,7 @@ import LinearAlgebra
 /// A trained model as written by `factorise` (one head) or `combine` (two heads): everything
 /// `evaluate`, `publish`, `recommend` and `serve` need, without the training data.
 ///
-/// Format `projector.model`, version 2 (n users, m movies, rank k, K neighbours, t training
+/// Format `projector.model`, version 3 (n users, m movies, rank k, K neighbours, t training
 /// ratings, e kept entries). A head group `/rating` or `/ranking` (`H` below) holds one trained
 /// model; `/rating` is present when the file predicts ratings, `/ranking` when it ranks with a
 /// model other than its rating head.
@@ -22,11 +22,15 @@ import LinearAlgebra
 /// | `H/row_ptr`                 | int64   | (m + 1) | sparse-item-item: row i of B is `column`/`value[row_ptr[i]:row_ptr[i+1]]` |
 /// | `H/column`, `H/value`       | int32, float32 | (e) | sparse-item-item: kept entries of B, columns ascending per row |
 /// | `H/input_weight`            | float32 | (t)     | optional: each training movie's weight in the user's input row (EASE liked weights; absent: 1) |
+/// | `H/fold_in/prior_mean`      | float64 | (k + 1) | factors: fold-in prior mean of (b_u, P_u) (`FoldInState`; attributes `kind` = `factor-prior`, `noise_variance`) |
+/// | `H/fold_in/prior_covariance` | float64 | (k + 1, k + 1) | factors: its covariance (symmetric, diagonal > 0)   |
+/// | `H/fold_in/rating`, `H/fold_in/input_weight` | float32 | (r) | item-item: each training rating value (ascending) and the input weight it gives (`kind` = `input-rule`) |
 /// | `H/extras/<name>`           | float64 | (any)   | algorithm extras (`singular_values`, `eigenvalues`)       |
 /// | `H/curve/iteration`         | int32   | (c)     | training curve: iteration (or sample)                     |
 /// | `H/curve/train_rmse`, `H/curve/test_rmse` | float64 | (c) | RMSE on training / held-out ratings (NaN: none held out) |
 /// | `/neighbours/index`         | int32   | (m, K)  | most similar movies, best first; −1 = none                |
 /// | `/neighbours/score`         | float32 | (m, K)  | their similarity (`/neighbours` attribute `similarity`: `cosine` of Q, or `ease_weight` B[i, j]) |
+/// | `/cold_movies/movie_term`   | float32 | (m)     | optional: the content baseline's movie term t_i (`ColdMovieModel`; attributes `kind` = `content-baseline`, `global_mean`, `user_lambda`, `genre_pseudo_ratings`, `content_lambda`) |
 /// | `/train/user_ptr`           | int64   | (n + 1) | user u's training movies are `movie[user_ptr[u]:user_ptr[u+1]]` |
 /// | `/train/movie`              | int32   | (t)     | training movies, by user, ascending                       |
 /// | `/train/rating`             | float32 | (t)     | their ratings (optional: absent in older files)           |
@@ -37,7 +41,7 @@ import LinearAlgebra
 /// `sparse-item-item`); factors (and ordinal-factors) also `rank` and `global_mean`,
 /// sparse-item-item `keep_entries`. The rating head is always factors or ordinal-factors.
 ///
-/// Root attributes: `format` = `projector.model`, `format_version` = 2, `schema_version` = 2,
+/// Root attributes: `format` = `projector.model`, `format_version` = 3, `schema_version` = 3,
 /// `algorithm` (the heads' algorithms: `bpmf`, `ease`, or `bpmf+ease` for rating + ranking),
 /// `neighbours_from` (`rating` or `ranking`: whose movie vectors gave the neighbours), `created_by`,
 /// the `DatasetMetadata` attributes; on `/neighbours`: `k` and `similarity` (absent: cosine). Evaluate adds `metric_*` attributes.
@@ -51,6 +55,9 @@ import LinearAlgebra
 /// ordinal-factors the expected rating; item-item
 /// `Σ w_j B[j, i]` over the user's training movies j, w_j = `input_weight` (1 when absent).
 ///
+/// `H/fold_in` is optional: a head without it (version 1 and 2 files; an ordered-probit head)
+/// refuses to fold in new users. Version 2 files are version 3 files without it.
+///
 /// Version 1 files (one model in `/model`, its attributes at the root, the curve in `/curve`) are
 /// still read, as a file with one head.
 ///
@@ -59,8 +66,8 @@ import LinearAlgebra
 /// ending at its length; columns in range and ascending per row).
 public struct ModelFile: Sendable {
     public static let format = "projector.model"
-    public static let formatVersion: Int64 = 2
-    public static let readableVersions: [Int64] = [1, 2]
+    public static let formatVersion: Int64 = 3
+    public static let readableVersions: [Int64] = [1, 2, 3]
 
     /// Predicts ratings; nil for a ranking-only model (EASE alone).
     public var rating: ModelHead?
@@ -76,6 +83,9 @@ public struct ModelFile: Sendable {
     /// for the web page); nil in files written before they were stored.
     public var trainingRatings: [Float]?
     public var createdBy: String
+    /// Stars for movies without training ratings, from their content (`/cold_movies`, format 3);
+    /// made when the file is written with its training ratings.
+    public var coldMovies: ColdMovieModel?
     /// Metrics recorded by `evaluate` (name → value), stored as `metric_<name>` attributes.
     public var metrics: [String: Double]
 
@@ -141,13 +151,25 @@ public struct ModelFile: Sendable {
                 try file.setAttribute("metric_" + name, value)
             }
             try metadata.write(to: file)
-            for (role, head) in heads { try Self.write(head, to: try file.createGroup(role.rawValue)) }
+            for (role, head) in heads {
+                var head = head
+                // Every file written with its training ratings can fold in: the state is made here
+                // when the head does not carry it yet (a freshly trained head).
+                if head.foldIn == nil, let trainingRatings {
+                    head.foldIn = FoldInState.estimate(head: head, training: trainingMovies, ratings: trainingRatings)
+                }
+                try Self.write(head, to: try file.createGroup(role.rawValue))
+            }
 
             let near = try file.createGroup("neighbours")
             try near.setAttribute("k", Int64(neighbours.k))
             try near.setAttribute("similarity", neighbours.similarity.rawValue)
             try near.write("index", neighbours.index, shape: [metadata.movieCount, neighbours.k], storage: Self.matrixStorage)
             try near.write("score", neighbours.score, shape: [metadata.movieCount, neighbours.k], storage: Self.matrixStorage)
+
+            if let cold = coldMovies ?? trainingRatings.flatMap({ ColdMovieModel.estimate(metadata: metadata, training: trainingMovies, ratings: $0) }) {
+                try cold.write(to: try file.createGroup("cold_movies"))
+            }
 
             let train = try file.createGroup("train")
             try train.write("user_ptr", trainingMovies.pointers.map(Int64.init))
@@ -164,6 +186,7 @@ public struct ModelFile: Sendable {
         try group.setAttribute("model_kind", head.model.kind)
         try writeModel(head.model, to: group)
         if let weights = head.inputWeights { try group.write("input_weight", weights, storage: .compressed) }
+        if let foldIn = head.foldIn { try foldIn.write(to: try group.createGroup("fold_in")) }
         let extras = try group.createGroup("extras")
         for (name, values) in head.extras.sorted(by: { $0.key < $1.key }) { try extras.write(name, values) }
         let curve = try group.createGroup("curve")
@@ -279,6 +302,9 @@ public struct ModelFile: Sendable {
                                neighbours: neighbours, trainingMovies: training,
                                createdBy: try file.stringAttribute("created_by"), metrics: metrics)
         result.trainingRatings = trainingRatings
+        if file.contains("cold_movies") {
+            result.coldMovies = try ColdMovieModel.read(try file.group("cold_movies"), movies: m, check: check)
+        }
         return result
     }
 
@@ -298,11 +324,13 @@ public struct ModelFile: Sendable {
             try check.finite(weights, location + "/input_weight")
             inputWeights = weights
         }
+        let foldIn = group.contains("fold_in")
+            ? try FoldInState.read(try group.group("fold_in"), at: location + "/fold_in", model: model, scale: metadata.scale, check: check) : nil
         return ModelHead(
             algorithm: try group.stringAttribute("algorithm"), parametersJSON: try group.stringAttribute("params"),
             seed: UInt64(bitPattern: try group.attribute("seed", as: Int64.self)),
             normalisation: try group.stringAttribute("normalisation"), model: model, extras: extras,
-            curve: try readCurve(try group.group("curve")), inputWeights: inputWeights)
+            curve: try readCurve(try group.group("curve")), inputWeights: inputWeights, foldIn: foldIn)
     }
 
     /// The learned state of one model: `kind` decides the datasets read from `group`.

@@ -26,10 +26,12 @@ public struct ModelHead: Sendable {
     /// Each training movie's weight in a user's input row when this head scores, aligned with the
     /// file's `/train/movie`; nil: all 1 (see `TrainedModel.inputWeights`).
     public var inputWeights: [Float]?
+    /// What folding in a new user's ratings needs (model format 3); nil: the head refuses fold-in.
+    public var foldIn: FoldInState?
 
     public init(algorithm: String, parametersJSON: String, seed: UInt64, normalisation: String,
                 model: LearnedModel, extras: [String: [Double]] = [:], curve: TrainingCurve = TrainingCurve(),
-                inputWeights: [Float]? = nil) {
+                inputWeights: [Float]? = nil, foldIn: FoldInState? = nil) {
         self.algorithm = algorithm
         self.parametersJSON = parametersJSON
         self.seed = seed
@@ -38,6 +40,7 @@ public struct ModelHead: Sendable {
         self.extras = extras
         self.curve = curve
         self.inputWeights = inputWeights
+        self.foldIn = foldIn
     }
 
     /// What metrics.json and the store's manifest.json say about a head.

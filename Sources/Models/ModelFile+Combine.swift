@@ -40,6 +40,7 @@ extension ModelFile {
         var combined = ModelFile(rating: ratingHead, ranking: ranking.rankingHead, neighboursFrom: neighboursFrom, metadata: a,
                                  neighbours: neighbours, trainingMovies: rating.trainingMovies, createdBy: createdBy, metrics: [:])
         combined.trainingRatings = rating.trainingRatings ?? ranking.trainingRatings
+        combined.coldMovies = rating.coldMovies ?? ranking.coldMovies
         return combined
     }
 }

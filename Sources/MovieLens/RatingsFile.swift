@@ -3,8 +3,8 @@ import HDF5
 
 /// The ingested-ratings file written by `ingest` and read by every later stage.
 ///
-/// Format `projector.ratings`, version 2 (version 1, without the users' attributes, is still
-/// read: its users are unknown). Ratings are sorted by (user, movie).
+/// Format `projector.ratings`, version 3 (versions 1 and 2 are still read: 1 has no users'
+/// attributes, its users are unknown; 2 has no new users' histories). Ratings are sorted by (user, movie).
 ///
 /// | path                 | dtype   | shape        | meaning                                              |
 /// |----------------------|---------|--------------|------------------------------------------------------|
@@ -12,7 +12,7 @@ import HDF5
 /// | `/ratings/movie`     | int32   | (n)          | dense movie index, `0..<n_movies`                    |
 /// | `/ratings/rating`    | float32 | (n)          | the rating, on the scale in the root attributes      |
 /// | `/ratings/timestamp` | int64   | (n)          | seconds since 1970 (0 when the source has none)      |
-/// | `/ratings/is_test`   | uint8   | (n)          | 1 = held out by the split, 0 = training              |
+/// | `/ratings/is_test`   | uint8   | (n)          | 0 = training, 1 = held out, 2 = a new user's history (`new-users` split only) |
 /// | `/users/id`          | int64   | (n_users)    | original user id of each dense index, ascending      |
 /// | `/users/gender`, `/users/age`, `/users/occupation`, `/users/zip` | | (n_users) | see `UserAttributes` (version 2) |
 /// | `/movies/id`         | int64   | (n_movies)   | original movie id of each dense index, ascending     |
@@ -22,20 +22,20 @@ import HDF5
 /// | `/source/files`      | string  | (k)          | source files read, relative to the source folder     |
 /// | `/source/sha256`     | string  | (k)          | their sha256, hex                                    |
 ///
-/// Root attributes: `format` ("projector.ratings"), `format_version` (2), `kind` (`ml-1m`, …),
+/// Root attributes: `format` ("projector.ratings"), `format_version` (3), `kind` (`ml-1m`, …),
 /// `source_path`, `fingerprint` (sha256 over the sorted "file sha256" lines), `rating_min`,
-/// `rating_max`, `rating_step` (float64), `split` (`hash`, `files`, `temporal`), `split_params`
-/// (JSON), `n_ratings`, `n_users`, `n_movies`, `n_train`, `n_test`, `duplicates_dropped`
+/// `rating_max`, `rating_step` (float64), `split` (`hash`, `files`, `temporal`, `new-users`, `new-movies`),
+/// `split_params` (JSON), `n_ratings`, `n_users`, `n_movies`, `n_train`, `n_test`, `n_history`, `duplicates_dropped`
 /// (int64), `created_by`. No timestamp: the same inputs and options give the same bytes.
 ///
 /// Readers check everything before use: shapes against the counts, indices in range, ids
-/// ascending and unique, ratings finite and on the scale, `is_test` 0 or 1, ratings sorted by
+/// ascending and unique, ratings finite and on the scale, `is_test` 0 or 1 (or 2 under `new-users`), ratings sorted by
 /// (user, movie) without repeats; a violation is bad input naming the dataset and position.
 public enum RatingsFile {
     public static let format = "projector.ratings"
-    public static let formatVersion: Int64 = 2
-    /// The versions `read` accepts: 1 has no users' attributes.
-    public static let readableVersions: [Int64] = [1, 2]
+    public static let formatVersion: Int64 = 3
+    /// The versions `read` accepts: 1 has no users' attributes, 2 no `n_history`.
+    public static let readableVersions: [Int64] = [1, 2, 3]
 
     /// Writes `table` to `path` atomically (temporary file, then rename).
     public static func write(_ table: RatingsTable, sourcePath: String, to path: String, createdBy: String) throws {
@@ -55,6 +55,7 @@ public enum RatingsFile {
             try file.setAttribute("n_movies", Int64(table.movieCount))
             try file.setAttribute("n_train", Int64(table.trainCount))
             try file.setAttribute("n_test", Int64(table.testCount))
+            try file.setAttribute("n_history", Int64(table.historyCount))
             try file.setAttribute("duplicates_dropped", Int64(table.duplicatesDropped))
             try file.setAttribute("created_by", createdBy)
 
@@ -92,7 +93,12 @@ public enum RatingsFile {
         if let position = rating.firstIndex(where: { !scale.contains($0) }) {
             throw check.fail("/ratings/rating", "position \(position): \(scale.problem(with: rating[position])!)")
         }
-        try check.oneOf(isTest, [0, 1], "/ratings/is_test")
+        let splitName = try file.stringAttribute("split"), splitJSON = try file.stringAttribute("split_params")
+        guard let split = SplitStrategy.parse(name: splitName, parametersJSON: splitJSON) else {
+            throw MovieLensError(file: path, "unknown split '\(splitName)' with parameters \(splitJSON)")
+        }
+        // Histories only where the split makes them.
+        try check.oneOf(isTest, split.kind == .newUsers ? [0, 1, 2] : [0, 1], "/ratings/is_test")
         if let position = (1..<max(1, n)).first(where: { (user[$0 - 1], movie[$0 - 1]) >= (user[$0], movie[$0]) }) {
             throw check.fail("/ratings/user", "position \(position): ratings must be sorted by (user, movie) without repeats")
         }
@@ -100,10 +106,6 @@ public enum RatingsFile {
         let movieIDs: [Int64] = try file.read("movies/id", shape: [movies], why: "n_movies")
         try check.strictlyIncreasing(userIDs, "/users/id", what: "ids")
         try check.strictlyIncreasing(movieIDs, "/movies/id", what: "ids")
-        let splitName = try file.stringAttribute("split"), splitJSON = try file.stringAttribute("split_params")
-        guard let split = SplitStrategy.parse(name: splitName, parametersJSON: splitJSON) else {
-            throw MovieLensError(file: path, "unknown split '\(splitName)' with parameters \(splitJSON)")
-        }
         let sourceFiles = try file.readStrings("source/files")
         let table = RatingsTable(
             kind: try file.stringAttribute("kind"), scale: scale,
@@ -119,7 +121,9 @@ public enum RatingsFile {
             sourceFiles: sourceFiles,
             sourceSHA256: try file.readStrings("source/sha256", count: sourceFiles.count, why: "one per source file"),
             fingerprint: try file.stringAttribute("fingerprint"))
-        for (name, value) in [("n_train", table.trainCount), ("n_test", table.testCount)] {
+        var counted = [("n_train", table.trainCount), ("n_test", table.testCount)]
+        if file.hasAttribute("n_history") { counted.append(("n_history", table.historyCount)) }
+        for (name, value) in counted {
             let stored = try file.count(name, in: 0...Int64.max)
             guard stored == value else {
                 throw MovieLensError(file: path, "attribute '\(name)' says \(stored), /ratings/is_test holds \(value): the file is damaged")

@@ -15,7 +15,7 @@ public struct RatingsTable: Sendable {
     public var rating: [Float]
     /// Seconds since 1970 (0 when the source has none).
     public var timestamp: [Int64]
-    /// 1 for a held-out (test) rating, 0 for training.
+    /// 1 for a held-out (test) rating, 0 for training, 2 for a new user's history (`SplitStrategy.Role`).
     public var isTest: [UInt8]
     /// Original id of each dense user index, ascending.
     public var userIDs: [Int64]
@@ -64,8 +64,10 @@ public struct RatingsTable: Sendable {
     public var count: Int { rating.count }
     public var userCount: Int { userIDs.count }
     public var movieCount: Int { movieIDs.count }
-    public var testCount: Int { isTest.reduce(0) { $0 + Int($1) } }
-    public var trainCount: Int { count - testCount }
+    public var testCount: Int { isTest.reduce(0) { $0 + ($1 == SplitStrategy.Role.heldOut.rawValue ? 1 : 0) } }
+    /// New users' histories (`new-users` split): neither trained on nor held out.
+    public var historyCount: Int { isTest.reduce(0) { $0 + ($1 == SplitStrategy.Role.history.rawValue ? 1 : 0) } }
+    public var trainCount: Int { isTest.reduce(0) { $0 + ($1 == SplitStrategy.Role.training.rawValue ? 1 : 0) } }
     public var meanRating: Double { rating.reduce(0.0) { $0 + Double($1) } / Double(max(1, count)) }
 }
 
@@ -73,26 +75,40 @@ extension RatingsTable {
     /// The timestamps of the training and of the held-out ratings, in `sides()`'s order.
     public func sideTimestamps() -> (train: [Int64], test: [Int64]) {
         var train: [Int64] = [], test: [Int64] = []
-        train.reserveCapacity(count - testCount)
+        train.reserveCapacity(trainCount)
         for index in 0..<count {
-            if isTest[index] == 0 { train.append(timestamp[index]) } else { test.append(timestamp[index]) }
+            switch isTest[index] {
+            case SplitStrategy.Role.training.rawValue: train.append(timestamp[index])
+            case SplitStrategy.Role.heldOut.rawValue: test.append(timestamp[index])
+            default: break
+            }
         }
         return (train, test)
     }
 
-    /// The ratings split into training and held-out sides, in table order.
+    /// The ratings split into training and held-out sides, in table order (new users'
+    /// histories in neither: `histories()`).
     public func sides() -> (train: RatingTriplets, test: RatingTriplets) {
         var train = RatingTriplets(), test = RatingTriplets()
-        let held = testCount
-        train.user.reserveCapacity(count - held); train.movie.reserveCapacity(count - held); train.rating.reserveCapacity(count - held)
+        let kept = trainCount
+        train.user.reserveCapacity(kept); train.movie.reserveCapacity(kept); train.rating.reserveCapacity(kept)
         for index in 0..<count {
-            if isTest[index] == 0 {
-                train.append(user[index], movie[index], rating[index])
-            } else {
-                test.append(user[index], movie[index], rating[index])
+            switch isTest[index] {
+            case SplitStrategy.Role.training.rawValue: train.append(user[index], movie[index], rating[index])
+            case SplitStrategy.Role.heldOut.rawValue: test.append(user[index], movie[index], rating[index])
+            default: break
             }
         }
         return (train, test)
+    }
+
+    /// New users' histories (`is_test` 2), in table order: by user, then movie.
+    public func histories() -> RatingTriplets {
+        var result = RatingTriplets()
+        for index in 0..<count where isTest[index] == SplitStrategy.Role.history.rawValue {
+            result.append(user[index], movie[index], rating[index])
+        }
+        return result
     }
 }
 
@@ -214,6 +230,10 @@ extension RatingsTable {
                 let key = UInt64(bitPattern: userIDs[Int(user[index])]) << 32
                     | UInt64(bitPattern: movieIDs[Int(movie[index])])
                 isTest[index] = testKeys.contains(key) ? 1 : 0
+            }
+        case .newUsers, .newMovies:
+            for index in 0..<count {
+                isTest[index] = strategy.role(userID: userIDs[Int(user[index])], movieID: movieIDs[Int(movie[index])])!.rawValue
             }
         case .temporal(let perUser):
             var start = 0

@@ -200,6 +200,11 @@ public struct Runner: Sendable {
                 // The gate re-scores production on the held-out ratings of this run's ingest.
                 outputs["gate"] = folder + "/gate.json"
                 arguments += ["--data", ratingsFiles[publish.split]!, "--gate-report", outputs["gate"]!]
+                // The same model's evaluations by the cold-start protocols (the other splits of
+                // kind new-users or new-movies): their metrics join the candidate's for the floors.
+                let protocols = manifest.splits.filter { $0.name != publish.split && [.newUsers, .newMovies].contains($0.options.split) }
+                    .compactMap { metricsFiles["\(publish.model)@\($0.name)"] }
+                if !protocols.isEmpty { arguments += ["--protocol-metrics"] + protocols }
             }
             try publishStep(arguments: arguments, model: model, name: publish.name, cache: cache, run: folder,
                             outputs: outputs, records: &records)

@@ -25,18 +25,51 @@ public final class StoredModel: Sendable {
         public var year: Int
         public var genres: [String]
         public var score: Float
-        enum CodingKeys: String, CodingKey { case movieID = "movie_id", title, year, genres, score }
+        /// Recommendations: the rating head's predicted stars for the person (absent without a rating head).
+        public var rating: Float? = nil
+        /// Recommendations: the one to three rated movies that contributed most to `score`
+        /// (absent when the person has no ratings).
+        public var because: [Reason]? = nil
+        enum CodingKeys: String, CodingKey { case movieID = "movie_id", title, year, genres, score, rating, because }
     }
 
-    /// `{model, version, user, cold_start, items}`, as `recommend --json` prints it.
+    /// A rated movie behind a recommendation: the person's rating of it and its term of the
+    /// recommendation's score (exact for an item-item head: w_j B[j, i]; see `ModelFile.Person.reasons`).
+    public struct Reason: Sendable, Equatable, Codable {
+        public var movieID: Int64
+        public var title: String
+        public var rating: Float
+        public var contribution: Float
+        enum CodingKeys: String, CodingKey { case movieID = "movie_id", title, rating, contribution }
+    }
+
+    /// `{model, version, user, cold_start, items}`, as `recommend --json` prints it; fold-in
+    /// answers (`recommend(userID:ratings:…)`) add `ignored`, and `user` is null for an
+    /// anonymous history.
     public struct Recommendations: Sendable, Equatable, Codable {
         public var model: String
         public var version: Int
-        public var user: Int64
-        /// The user has no training ratings in the model: these are the most popular movies.
+        public var user: Int64?
+        /// The person has no ratings the model can use: these are the most popular movies.
         public var coldStart: Bool
         public var items: [Item]
-        enum CodingKeys: String, CodingKey { case model, version, user, coldStart = "cold_start", items }
+        /// Fold-in answers: the given movie ids the model does not know (unique, in the order given).
+        public var ignored: [Int64]? = nil
+        enum CodingKeys: String, CodingKey { case model, version, user, coldStart = "cold_start", items, ignored }
+
+        public init(model: String, version: Int, user: Int64?, coldStart: Bool, items: [Item], ignored: [Int64]? = nil) {
+            (self.model, self.version, self.user, self.coldStart, self.items, self.ignored) = (model, version, user, coldStart, items, ignored)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(model, forKey: .model)
+            try c.encode(version, forKey: .version)
+            try c.encode(user, forKey: .user)  // null for an anonymous history
+            try c.encode(coldStart, forKey: .coldStart)
+            try c.encode(items, forKey: .items)
+            try c.encodeIfPresent(ignored, forKey: .ignored)
+        }
     }
 
     /// A predicted rating, `{model, version, user, movie, rating, cold_start, basis}`.
@@ -61,11 +94,11 @@ public final class StoredModel: Sendable {
     public let version: Int
     public let manifest: Manifest
     public let file: ModelFile
-    private let userIndex: [Int64: Int]
-    private let movieIndex: [Int64: Int]
-    private let popularity: [Int32]
-    private let counts: [Float]
-    private let genres: [[String]]
+    let userIndex: [Int64: Int]
+    let movieIndex: [Int64: Int]
+    let popularity: [Int32]
+    let counts: [Float]
+    let genres: [[String]]
     /// Each user's top `cachedListLength` movies and scores, kept once computed: a model never
     /// changes, so a list is computed once per user and version (at most 8 bytes a movie, 0.8 KB
     /// a user). Answers for k ≤ `cachedListLength` are a prefix of it (the same order as `rank`).
@@ -75,7 +108,7 @@ public final class StoredModel: Sendable {
     public static let maximumK = 1000
     /// At most this many users' lists are kept (160 MB); later users are computed each time.
     public static let cachedUsers = 200_000
-    private let lowercasedTitles: [String]
+    let lowercasedTitles: [String]
     /// Recommendations already encoded as JSON, per (known user, k ≤ `cachedListLength`): a
     /// server answers a repeated question with the bytes it sent before (the version never
     /// changes; a new version is a new `StoredModel`, so a swap starts afresh). At most
@@ -84,6 +117,8 @@ public final class StoredModel: Sendable {
     private let answers = Mutex<(bytes: Int, byKey: [AnswerKey: Data])>((0, [:]))
     public static let cachedAnswerBytes = 256 << 20
     struct AnswerKey: Hashable { var user: Int; var k: Int }
+    /// Fold-in, prepared once per version (nil with the reason when the file cannot fold in).
+    let foldIn: Result<ModelFile.FoldIn, FoldInError>
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -110,6 +145,9 @@ public final class StoredModel: Sendable {
         self.counts = counts
         genres = file.metadata.genres.map { $0.isEmpty ? [] : $0.split(separator: "|").map(String.init) }
         lowercasedTitles = file.metadata.titles.map { $0.lowercased() }
+        do { foldIn = .success(try ModelFile.FoldIn(file)) } catch let error as FoldInError { foldIn = .failure(error) } catch {
+            foldIn = .failure(FoldInError("\(error)"))
+        }
     }
 
     func item(_ movie: Int, _ score: Float) -> Item {
@@ -134,6 +172,7 @@ public final class StoredModel: Sendable {
             return answer
         }
         answer.coldStart = false
+        let ranked: [(movie: Int32, score: Float)]
         if k <= Self.cachedListLength {
             let list = lists.withLock { $0[user] } ?? {
                 var computed: (movies: [Int32], scores: [Float]) = ([], [])
@@ -143,21 +182,22 @@ public final class StoredModel: Sendable {
                 lists.withLock { if $0.count < Self.cachedUsers { $0[user] = computed } }
                 return computed
             }()
-            answer.items = zip(list.movies.prefix(k), list.scores).map { item(Int($0), $1) }
-            return answer
+            ranked = Array(zip(list.movies.prefix(k), list.scores).map { ($0, $1) })
+        } else {
+            var all: [(movie: Int32, score: Float)] = []
+            file.rank(users: user..<(user + 1), k: k) { _, best, scores in all = best.map { ($0, scores[Int($0)]) } }
+            ranked = all
         }
-        file.rank(users: user..<(user + 1), k: k) { _, best, scores in
-            answer.items = best.map { item(Int($0), scores[Int($0)]) }
-        }
+        answer.items = explained(ranked, user: user)
         return answer
     }
 
     /// `recommend`'s answer as JSON (`JSON.data`), encoded once per (user, k) and kept.
     public func encodedRecommendations(userID: Int64, k: Int) -> Data {
-        guard let user = knownUser(userID), k <= Self.cachedListLength else { return JSON.data(recommend(userID: userID, k: k)) }
+        guard let user = knownUser(userID), k <= Self.cachedListLength else { return recommend(userID: userID, k: k).jsonData }
         let key = AnswerKey(user: user, k: k)
         if let data = answers.withLock({ $0.byKey[key] }) { return data }
-        let data = JSON.data(recommend(userID: userID, k: k))
+        let data = recommend(userID: userID, k: k).jsonData
         answers.withLock { cache in
             guard cache.bytes + data.count <= Self.cachedAnswerBytes, cache.byKey[key] == nil else { return }
             cache.byKey[key] = data
@@ -186,8 +226,13 @@ public final class StoredModel: Sendable {
             value = factors.globalMean + factors.movieBias[movie]
             basis = "unknown user: global mean + movie bias"
         case (let user?, false):
-            value = factors.globalMean + factors.userBias[user]
-            basis = "movie without training ratings: global mean + user bias"
+            if let cold = file.coldMovieRating(user: user, movie: movie) {
+                value = cold
+                basis = "movie without training ratings: content baseline (its genres, year and title; the user's ratings)"
+            } else {
+                value = factors.globalMean + factors.userBias[user]
+                basis = "movie without training ratings: global mean + user bias"
+            }
         case (nil, false):
             value = factors.globalMean
             basis = "unknown user and movie without training ratings: global mean"
@@ -202,6 +247,15 @@ public final class StoredModel: Sendable {
         let head = file.neighboursFrom == .rating ? file.rating : file.rankingHead
         let measure = file.neighbours.similarity == .cosine ? "cosine of its movie factors" : "its largest weights B[i, j]"
         return "the \(file.neighboursFrom.rawValue) head (\(head?.algorithm ?? "?")): \(measure)"
+    }
+
+    /// What a movie's neighbours come from: `ratings` for a movie with training ratings (the
+    /// head's learned vectors or weights), `content` for one without (its row of a content-
+    /// completed EASE, `cold_movies content`: mapped from its genres, year and title), `none`
+    /// when the model has no neighbours for it.
+    public func similarBasis(_ movieID: Int64) -> String {
+        guard let movie = movieIndex[movieID], !file.neighbours.of(movie).isEmpty else { return "none" }
+        return counts[movie] > 0 ? "ratings" : "content"
     }
 
     /// Movies like `movieID`: its stored neighbours, best first (`similarSource` says which).

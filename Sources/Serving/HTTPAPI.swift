@@ -15,7 +15,15 @@ public enum HTTPAPI {
     /// Each route's identity: the router's handler table is keyed by it.
     public enum RouteID: String, CaseIterable, Sendable {
         case health, readiness, metrics, models, model, recommendations, similar, prediction, movies, page
+        /// Fold-in: a person's ratings in the body (`PersonRequest`).
+        case personRecommendations, personPredictions
+        /// The page's form for a visitor without a user id: their ratings posted, never in a URL.
+        case pageRatings
     }
+
+    /// The largest request body a route takes: 10,000 ratings fit in well under it, and a body
+    /// of 100,000 is still read and refused naming `ratings`.
+    public static let maximumBodyBytes = 4 << 20
 
     /// The most movies an answer lists (`k`, `limit`).
     public static let maximumK = StoredModel.maximumK
@@ -52,6 +60,7 @@ public enum HTTPAPI {
     static let badRequest = APIResponse(status: 400, reference: "BadRequest")
     static let notFound = APIResponse(status: 404, reference: "NotFound")
     static let notReady = APIResponse(status: 503, reference: "NotReady")
+    static let tooLarge = APIResponse(status: 413, reference: "TooLarge")
 
     /// Every route, in the order the spec lists them.
     public static let routes: [APIRoute] = [
@@ -81,12 +90,29 @@ public enum HTTPAPI {
         APIRoute(.movies, .get, "/v1/models/{ref}/movies", summary: "Titles containing q (case-insensitive), most rated first.",
                  parameters: [ref, q, limit],
                  responses: [APIResponse(status: 200, description: "matches", type: json, schema: "Search"), badRequest, notFound, notReady]),
+        APIRoute(.personRecommendations, .post, "/v1/models/{ref}/recommendations",
+                 summary: "Fold-in: the top k for a person from the ratings they give (no retraining) — someone not in the training data, or user_id with ratings given since training (added to theirs); candidates: rank only those. Each item carries its predicted rating and the rated movies behind it (because); ids the model does not know are listed in ignored.",
+                 parameters: [ref], requestBody: "RecommendationsRequest",
+                 responses: [APIResponse(status: 200, description: "recommendations", type: json, schema: "Recommendations"), badRequest, notFound, tooLarge, notReady]),
+        APIRoute(.personPredictions, .post, "/v1/models/{ref}/predictions",
+                 summary: "Fold-in: the rating head's stars for movie_ids, for a person given by their ratings and/or user_id. 400 for a model without a rating head.",
+                 parameters: [ref], requestBody: "PredictionsRequest",
+                 responses: [APIResponse(status: 200, description: "predictions", type: json, schema: "Predictions"), badRequest, notFound, tooLarge, notReady]),
         APIRoute(.page, .get, "/", summary: "The web page (server-rendered HTML): a user's top 10, a title search, movies like a movie.",
                  parameters: [pageModel, pageUser, pageMovie, pageQuery],
                  responses: [APIResponse(status: 200, description: "the page", type: "text/html", schema: nil),
                              APIResponse(status: 400, description: "the page, with the bad parameter's error", type: "text/html", schema: nil),
                              APIResponse(status: 503, description: "the page, saying the model is not ready", type: "text/html", schema: nil)]),
+        APIRoute(.pageRatings, .post, "/", summary: "The page's form for a visitor without a user id (application/x-www-form-urlencoded, so that ratings stay out of URLs and access logs): find titles (q), give them stars (rate_<movieId>), keep the stars given so far (r = movieId:stars, repeated), and see the top 10 with predicted stars and the rated movies behind each (fold-in).",
+                 requestBody: "PageForm", requestType: "application/x-www-form-urlencoded",
+                 responses: [APIResponse(status: 200, description: "the page", type: "text/html", schema: nil),
+                             APIResponse(status: 400, description: "the page, with the bad field's error", type: "text/html", schema: nil),
+                             APIResponse(status: 413, description: "the page, saying the form is too large", type: "text/html", schema: nil),
+                             APIResponse(status: 503, description: "the page, saying the model is not ready", type: "text/html", schema: nil)]),
     ]
+
+    /// The page form's largest body (10,000 ratings fit).
+    public static let maximumFormBytes = 1 << 20
 
     public static func route(_ id: RouteID) -> APIRoute { routes.first { $0.id == id }! }
 
@@ -132,17 +158,22 @@ public struct APIRoute: Sendable {
     public let path: String
     public let summary: String
     public let parameters: [APIParameter]
+    /// The body's schema name (components), for routes that take one, and its media type.
+    public let requestBody: String?
+    public let requestType: String
     public let responses: [APIResponse]
     /// The names of its query parameters, in order.
     let queryNames: [String]
 
     init(_ id: HTTPAPI.RouteID, _ method: HTTPRequest.Method, _ path: String, summary: String, parameters: [APIParameter] = [],
-         responses: [APIResponse]) {
+         requestBody: String? = nil, requestType: String = "application/json", responses: [APIResponse]) {
         self.id = id
         self.method = method
         self.path = path
         self.summary = summary
         self.parameters = parameters
+        self.requestBody = requestBody
+        self.requestType = requestType
         self.responses = responses
         queryNames = parameters.filter { $0.location == .query }.map(\.name)
     }

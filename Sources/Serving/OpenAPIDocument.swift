@@ -8,13 +8,19 @@ public enum OpenAPIDocument {
     /// The whole document.
     public static var yaml: String {
         var lines = [header, "paths:"]
-        for route in HTTPAPI.routes {
-            lines.append("  \(route.path):")
+        // One path item per path, its operations in the routes' order.
+        var paths: [String] = []
+        for route in HTTPAPI.routes where !paths.contains(route.path) { paths.append(route.path) }
+        for route in paths.flatMap({ path in HTTPAPI.routes.filter { $0.path == path } }) {
+            if !lines.contains("  \(route.path):") { lines.append("  \(route.path):") }
             lines.append("    \(route.method.rawValue.lowercased()):")
             lines.append("      summary: \(quoted(route.summary))")
             if !route.parameters.isEmpty {
                 lines.append("      parameters:")
                 for parameter in route.parameters { lines.append("        - " + yaml(parameter)) }
+            }
+            if let body = route.requestBody {
+                lines.append("      requestBody: {required: true, content: {\(route.requestType): {schema: {$ref: \"#/components/schemas/\(body)\"}}}}")
             }
             lines.append("      responses:")
             for response in route.responses { lines.append("        \"\(response.status)\": " + yaml(response)) }
@@ -70,6 +76,7 @@ public enum OpenAPIDocument {
       responses:
         BadRequest: {description: a bad parameter, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         NotFound: {description: an unknown model, version, alias, movie or route, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        TooLarge: {description: "the request body is larger than 4 MiB", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         NotReady: {description: "not ready: models still loading, or the version named was refused", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       schemas:
         Error:
@@ -154,23 +161,94 @@ public enum OpenAPIDocument {
             year: {type: integer, description: 0 when unknown}
             genres: {type: array, items: {type: string}}
             score: {type: number}
+            rating: {type: number, description: "recommendations: the rating head's predicted stars (absent without a rating head)"}
+            because:
+              type: array
+              description: "recommendations: the one to three rated movies that contributed most to score, largest first"
+              items: {$ref: "#/components/schemas/Reason"}
+        Reason:
+          type: object
+          required: [movie_id, title, rating, contribution]
+          properties:
+            movie_id: {type: integer}
+            title: {type: string}
+            rating: {type: number, description: the person's rating of it}
+            contribution: {type: number, description: its term of the recommendation's score}
         Recommendations:
           type: object
           required: [model, version, user, cold_start, items]
           properties:
             model: {type: string}
             version: {type: integer}
-            user: {type: integer}
-            cold_start: {type: boolean}
+            user: {type: integer, nullable: true, description: null for an anonymous history}
+            cold_start: {type: boolean, description: "no usable ratings: the most popular movies"}
             items: {type: array, items: {$ref: "#/components/schemas/Item"}}
+            ignored: {type: array, items: {type: integer}, description: "fold-in: the given movie ids the model does not know"}
+        GivenRating:
+          type: object
+          additionalProperties: false
+          required: [movie_id, rating]
+          properties:
+            movie_id: {type: integer, format: int64}
+            rating: {type: number, description: "on the model's rating scale (see /v1/models/{ref}); a movie given twice: the last counts"}
+        RecommendationsRequest:
+          type: object
+          additionalProperties: false
+          description: "user_id, ratings or both"
+          anyOf: [{required: [user_id]}, {required: [ratings]}]
+          properties:
+            user_id: {type: integer, format: int64}
+            ratings: {type: array, maxItems: 10000, items: {$ref: "#/components/schemas/GivenRating"}}
+            k: {type: integer, minimum: 1, maximum: 1000, default: 10, description: "at most the candidates' count (the default: 10, or the candidates' count when fewer)"}
+            candidates: {type: array, minItems: 1, maxItems: 10000, items: {type: integer, format: int64}}
+        PageForm:
+          type: object
+          description: "The page's form. Each field is optional; a rate_<movieId> field (0 or empty: not rated) gives stars to a movie found by q."
+          properties:
+            model: {type: string, description: the model to ask (default the store's first)}
+            q: {type: string, maxLength: 200, description: a part of a title}
+            r: {type: array, maxItems: 10000, items: {type: string}, description: "stars given so far, movieId:stars"}
+          additionalProperties: {type: string, description: "rate_<movieId>: stars for that movie"}
+        PredictionsRequest:
+          type: object
+          additionalProperties: false
+          required: [movie_ids]
+          description: "movie_ids, and user_id, ratings or both"
+          anyOf: [{required: [user_id]}, {required: [ratings]}]
+          properties:
+            user_id: {type: integer, format: int64}
+            ratings: {type: array, maxItems: 10000, items: {$ref: "#/components/schemas/GivenRating"}}
+            movie_ids: {type: array, minItems: 1, maxItems: 10000, items: {type: integer, format: int64}}
+        Predictions:
+          type: object
+          required: [model, version, user, basis, items, ignored]
+          properties:
+            model: {type: string}
+            version: {type: integer}
+            user: {type: integer, nullable: true}
+            basis: {type: string}
+            items:
+              type: array
+              items:
+                type: object
+                required: [movie_id, title, year, genres, rating, cold_start]
+                properties:
+                  movie_id: {type: integer}
+                  title: {type: string}
+                  year: {type: integer}
+                  genres: {type: array, items: {type: string}}
+                  rating: {type: number}
+                  cold_start: {type: boolean, description: "the movie has no training ratings: its stars from the model's content baseline (genres, year, title)"}
+            ignored: {type: array, items: {type: integer}}
         Similar:
           type: object
-          required: [model, version, movie, source, items]
+          required: [model, version, movie, source, basis, items]
           properties:
             model: {type: string}
             version: {type: integer}
             movie: {$ref: "#/components/schemas/Item"}
             source: {type: string}
+            basis: {type: string, description: "ratings (the movie has training ratings), content (it has none: its neighbours from its genres, year and title) or none"}
             items: {type: array, items: {$ref: "#/components/schemas/Item"}}
         Prediction:
           type: object

@@ -93,6 +93,8 @@ public struct ServingAPI: Sendable {
         public var movie: StoredModel.Item
         /// Which similarity, from which head.
         public var source: String
+        /// `ratings` (the movie has training ratings), `content` (it has none: from its content) or `none`.
+        public var basis: String
         public var items: [StoredModel.Item]
     }
 
@@ -103,7 +105,7 @@ public struct ServingAPI: Sendable {
         do {
             guard let item = model.movie(movie) else { throw ServingError.notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
             return Similar(model: model.name, version: model.version, movie: item, source: model.similarSource,
-                           items: try model.similar(movieID: movie, k: count))
+                           basis: model.similarBasis(movie), items: try model.similar(movieID: movie, k: count))
         } catch {
             throw ServingError.from(error)
         }
@@ -130,5 +132,32 @@ public struct ServingAPI: Sendable {
         let count = try HTTPAPI.limit.count(limit)
         let model = try await registry.resolve(ref)
         return Search(model: model.name, version: model.version, query: query, items: model.search(title: query, limit: count))
+    }
+
+    /// `POST /v1/models/{ref}/recommendations`: fold-in (`PersonRequest`, `StoredModel.recommend(userID:ratings:k:candidates:)`).
+    public func personRecommendations(ref: String, body: Data) async throws(ServingError) -> Data {
+        try await personRecommendationsAnswer(ref: ref, body: body).jsonData
+    }
+
+    /// The same answer as a value.
+    public func personRecommendationsAnswer(ref: String, body: Data) async throws(ServingError) -> StoredModel.Recommendations {
+        let request = try PersonRequest.read(body, for: .recommendations)
+        let model = try await registry.resolve(ref)
+        do {
+            return try model.recommend(userID: request.userID, ratings: request.ratings, k: request.k, candidates: request.candidates)
+        } catch {
+            throw ServingError.from(error)
+        }
+    }
+
+    /// `POST /v1/models/{ref}/predictions`: the rating head's stars for `movie_ids`, for the person.
+    public func personPredictions(ref: String, body: Data) async throws(ServingError) -> StoredModel.Predictions {
+        let request = try PersonRequest.read(body, for: .predictions)
+        let model = try await registry.resolve(ref)
+        do {
+            return try model.predict(userID: request.userID, ratings: request.ratings, movieIDs: request.movieIDs)
+        } catch {
+            throw ServingError.from(error)
+        }
     }
 }

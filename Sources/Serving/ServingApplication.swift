@@ -27,7 +27,7 @@ public enum ServingApplication {
             let handler = self.handler(route.id, api: api, page: page, metrics: metrics)
             router.on(RouterPath(route.routerPath), method: route.method) { (request: Request, context: BasicRequestContext) async throws -> Response in
                 do throws(ServingError) { try route.checkQuery(request.uri.query) } catch {
-                    guard route.id == .page else { return json(error, status: .init(code: error.status)) }
+                    guard route.id == .page || route.id == .pageRatings else { return json(error, status: .init(code: error.status)) }
                     return html(page.render(error: error))
                 }
                 return try await handler(request, context)
@@ -77,6 +77,24 @@ public enum ServingApplication {
             return { request, context in
                 try await json(api.movies(ref: context.parameters.require("ref"), query: query(request, "q"), limit: query(request, "limit")))
             }
+        case .personRecommendations:
+            return { request, context in
+                let answer = try await api.personRecommendations(ref: context.parameters.require("ref"), body: body(request))
+                return Response(status: .ok, headers: [.contentType: jsonType], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+            }
+        case .personPredictions:
+            return { request, context in
+                try await json(api.personPredictions(ref: context.parameters.require("ref"), body: body(request)))
+            }
+        case .pageRatings:
+            return { request, _ in
+                do {
+                    let buffer = try await request.body.collect(upTo: HTTPAPI.maximumFormBytes)
+                    return html(await page.render(form: String(decoding: buffer.readableBytesView, as: UTF8.self)))
+                } catch {
+                    return html(page.render(error: ServingError(status: 413, error: "too_large", detail: "the form is larger than 1 MiB")))
+                }
+            }
         case .page:
             return { request, _ in
                 var parameters: [String: String] = [:]
@@ -96,6 +114,16 @@ public enum ServingApplication {
             configuration: .init(address: .hostname(host, port: port), serverName: "projector-serve"),
             onServerRunning: { channel in logger.notice("listening on http://\(host):\(channel.localAddress?.port ?? port)") },
             logger: logger)
+    }
+
+    /// A request's body, at most `HTTPAPI.maximumBodyBytes` (413 beyond: read no further).
+    static func body(_ request: Request) async throws(ServingError) -> Data {
+        do {
+            let buffer = try await request.body.collect(upTo: HTTPAPI.maximumBodyBytes)
+            return Data(buffer.readableBytesView)
+        } catch {
+            throw ServingError(status: 413, error: "too_large", detail: "body: larger than \(HTTPAPI.maximumBodyBytes >> 20) MiB (10,000 ratings fit in about 300 kB)")
+        }
     }
 
     /// A query parameter, as `HTTPAPI.queryPairs` reads the query.

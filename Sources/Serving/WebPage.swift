@@ -5,7 +5,8 @@ import ProjectorClient
 
 /// The page at `/`: server-rendered HTML, no scripts, no external assets. Enter a user id → their
 /// top 10 beside the movies they rated highest in training; type a title → the matches, each
-/// linking to "movies like this one".
+/// linking to "movies like this one"; no user id → rate movies in a form that posts (`POST /`)
+/// and see a top 10 with predicted stars and the rated movies behind each (fold-in).
 ///
 ///     GET /?user=42          GET /?q=toy+story          GET /?movie=1          (&model=REF)
 public struct WebPage: Sendable {
@@ -38,17 +39,18 @@ public struct WebPage: Sendable {
                 if let user = query["user"] {
                     let answer = try await api.recommendations(ref: ref, userID: user, k: "10")
                     let model = try await api.registry.resolve(ref)
-                    let liked = model.ratedHighest(userID: answer.user, limit: 10)
+                    let userID = answer.user ?? 0  // the route always names its user
+                    let liked = model.ratedHighest(userID: userID, limit: 10)
                     let heading = answer.coldStart
-                        ? "User \(answer.user) is new to \(escape(model.name))@\(model.version): the most popular movies"
-                        : "Top 10 for user \(answer.user)"
+                        ? "User \(userID) is new to \(escape(model.name))@\(model.version): the most popular movies"
+                        : "Top 10 for user \(userID)"
                     sections.append("""
-                        <div class="columns"><section><h2>\(heading)</h2>\(table(answer.items, score: "score"))</section>
+                        <div class="columns"><section><h2>\(heading)</h2>\(answer.coldStart ? table(answer.items, score: "score") : explainedTable(answer.items, ref: ref))</section>
                         <section><h2>Rated highest in training</h2>\(liked.isEmpty ? "<p class=\"muted\">\(answer.coldStart ? "No training ratings." : "This model file does not carry training ratings (written before they were stored).")</p>" : table(liked, score: "stars"))</section></div>
                         """)
                 } else if let movie = query["movie"] {
                     let answer = try await api.similar(ref: ref, movieID: movie, k: "10")
-                    sections.append("<h2>Movies like \(escape(answer.movie.title))</h2><p class=\"muted\">\(escape(answer.source))</p>\(table(answer.items, score: "similarity"))")
+                    sections.append("<h2>Movies like \(escape(answer.movie.title))</h2><p class=\"muted\">\(escape(answer.source))\(answer.basis == "content" ? " — this movie has no ratings in the model: its neighbours come from its genres, year and title" : "")</p>\(table(answer.items, score: "similarity"))")
                 } else if let title = query["q"] {
                     let answer = try await api.movies(ref: ref, query: title, limit: "20")
                     sections.append(answer.items.isEmpty
@@ -101,6 +103,8 @@ public struct WebPage: Sendable {
         <label>User id <input name="user" inputmode="numeric" pattern="-?[0-9]+" required size="8" value="\(escape(query["user"] ?? ""))"></label> <button>Recommend</button></form>
         <form method="get" action="/">\(hidden)
         <label>Title <input name="q" required size="24" value="\(escape(query["q"] ?? ""))"></label> <button>Find</button></form>
+        <form method="post" action="/">\(hidden)
+        <label>No user id? Rate movies: <input name="q" required size="24" placeholder="a title"></label> <button>Start</button></form>
         \(body)
         </body></html>
         """

@@ -6,10 +6,10 @@ import MovieLens
 ///     ingest --input ml-1m --output ratings.h5 --split hash --seed 42 --test-fraction 0.1
 ///     # manifest:  ingest: {split: hash, seed: 42, test_fraction: 0.1}
 public struct IngestOptions: StageOptionSet {
-    @Option(help: "Split strategy: hash, files (ml-100k's predefined splits) or temporal.")
+    @Option(help: "Split strategy: hash, files (ml-100k's predefined splits), temporal, new-users (strong generalisation) or new-movies (item cold start).")
     public var split: SplitStrategy.Kind = .hash
 
-    @Option(help: "hash split: seed.")
+    @Option(help: "hash, new-users and new-movies splits: seed.")
     public var seed: UInt64 = SplitStrategy.defaultSeed
 
     @Option(help: "hash split: fraction of ratings held out, in (0, 1).")
@@ -52,6 +52,8 @@ public struct IngestOptions: StageOptionSet {
         case .files: .files(name: splitName)
         case .temporal: .temporal(perUser: holdoutPerUser)
         case .hash: .hash(seed: seed, fraction: testFraction)
+        case .newUsers: .newUsers(seed: seed)
+        case .newMovies: .newMovies(seed: seed)
         }
     }
 

@@ -55,17 +55,12 @@ struct EvaluateCommand: StageCommand {
         let table = try RatingsFile.read(data)
         let referenceMetrics = try reference.map(MetricsReport.readMetrics)
         let spec = options.evaluationProtocol
+        if table.split.kind == .newUsers || table.split.kind == .newMovies {
+            return try coldStart(file: file, table: table, referenceMetrics: referenceMetrics, log: log)
+        }
         let evaluation = try Evaluator.evaluate(model: file, data: table, protocol: spec)
         let metrics = try MetricsReport(evaluation: evaluation, model: file, modelPath: model, data: table, spec: spec)
-        try AtomicFile.write(metrics.json, to: output)
-        if let report {
-            try AtomicFile.write(Data(HTMLReport.render(report: metrics, evaluation: evaluation, model: file).utf8), to: report)
-        }
-        if !noRecord {
-            var recorded = file
-            recorded.metrics = metrics.attributes
-            try recorded.write(to: modelOutput ?? model)
-        }
+        try write(metrics, file: file, html: { HTMLReport.render(report: metrics, evaluation: evaluation, model: file) })
         log.info("evaluated \(file.algorithm) on \(table.testCount) held-out ratings, \(evaluation.ranking.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
         // The table is for people (stderr, the step's log; not with --quiet); the result is the summary.
         if log.logLevel <= .info { StandardError.write(metrics.table() + "\n") }
@@ -76,6 +71,34 @@ struct EvaluateCommand: StageCommand {
             }
             log.info("quality gate passed against \(reference!)")
         }
-        return ["output": .string(output), "model": .string(modelOutput ?? model), "metrics": .object(metrics.metrics.mapValues { $0.map(JSONValue.number) ?? .null })]
+        return summary(metrics)
+    }
+
+    /// A `new-users` or `new-movies` split: its protocol (`ColdStartEvaluation`), the same outputs.
+    func coldStart(file: ModelFile, table: RatingsTable, referenceMetrics: [String: Double?]?, log: Logger) throws -> JSONValue {
+        guard referenceMetrics == nil else {
+            throw EvaluationError(.badInput, "--reference compares the default protocol's rmse and precision@k; the \(table.split.name) protocol is guarded by the gate's floors (publish --floors)")
+        }
+        let evaluation = try ColdStartEvaluation.evaluate(model: file, data: table, relevance: options.relevance)
+        let metrics = try MetricsReport(coldStart: evaluation, model: file, modelPath: model, data: table, relevance: options.relevance)
+        try write(metrics, file: file, html: { HTMLReport.render(report: metrics, coldStart: evaluation, model: file) })
+        log.info("evaluated \(file.algorithm) by the \(table.split.name) protocol on \(evaluation.targets) held-out ratings, \(evaluation.usersEvaluated) users, in \(String(format: "%.2f", evaluation.seconds)) s → \(output)")
+        if log.logLevel <= .info { StandardError.write(metrics.table() + "\n") }
+        return summary(metrics)
+    }
+
+    /// metrics.json, the report when asked, and the metrics recorded in the model file.
+    func write(_ metrics: MetricsReport, file: ModelFile, html: () -> String) throws {
+        try AtomicFile.write(metrics.json, to: output)
+        if let report { try AtomicFile.write(Data(html().utf8), to: report) }
+        if !noRecord {
+            var recorded = file
+            recorded.metrics = metrics.attributes
+            try recorded.write(to: modelOutput ?? model)
+        }
+    }
+
+    func summary(_ metrics: MetricsReport) -> JSONValue {
+        ["output": .string(output), "model": .string(modelOutput ?? model), "metrics": .object(metrics.metrics.mapValues { $0.map(JSONValue.number) ?? .null })]
     }
 }

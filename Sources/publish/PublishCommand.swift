@@ -33,6 +33,8 @@ struct PublishCommand: StageCommand {
 
     @Option(help: "Gate: the ratings file (projector.ratings) the model was trained from; production is re-scored on its held-out ratings.") var data: String?
     @Option(help: "Gate: write what the gate decided, and on which numbers, to this JSON file (projector.gate), whether it passed or not.") var gateReport: String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Gate: metrics.json files of the same models evaluated by the new-users or new-movies protocol (their own splits); their new_users.* and new_movies.* metrics join the candidate's for --floors.", valueName: "metrics.json"))
+    var protocolMetrics: [String] = []
     @Option(help: "Lineage: the pipeline run publishing this (<pipeline>/<run folder>), recorded in the manifest.") var runId: String?
     @Option(help: "Lineage: the sha256 of that run's manifest.") var runManifestSha256: String?
 
@@ -44,9 +46,10 @@ struct PublishCommand: StageCommand {
         if let data { try PathCheck.input(data, option: "--data") }
         if let floors = options.floors { try PathCheck.input(floors, option: "--floors") }
         if let gateReport { try PathCheck.output(gateReport, option: "--gate-report") }
-        if !options.gate, data != nil || gateReport != nil {
-            throw ValidationError("--data and --gate-report go with --gate")
+        if !options.gate, data != nil || gateReport != nil || !protocolMetrics.isEmpty {
+            throw ValidationError("--data, --gate-report and --protocol-metrics go with --gate")
         }
+        for path in protocolMetrics { try PathCheck.input(path, option: "--protocol-metrics") }
         guard (runId == nil) == (runManifestSha256 == nil) else { throw ValidationError("--run-id and --run-manifest-sha256 go together") }
         if let runId {
             let parts = runId.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -63,9 +66,9 @@ struct PublishCommand: StageCommand {
         let start = Date()
         var rules: ChampionChallengerGate? = nil
         if options.gate {
-            rules = ChampionChallengerGate(
-                rules: ChallengerGate(tolerances: options.tolerances.gate, floors: try options.floors.map(Floors.read), relevance: options.relevance),
-                data: try data.map { (try RatingsFile.read($0), $0) })
+            var challenger = ChallengerGate(tolerances: options.tolerances.gate, floors: try options.floors.map(Floors.read), relevance: options.relevance)
+            challenger.protocolMetrics = try protocolMetrics.map(MetricsReport.readProtocolMetrics)
+            rules = ChampionChallengerGate(rules: challenger, data: try data.map { (try RatingsFile.read($0), $0) })
         }
         let lineage = runId.map { Lineage(pipeline: String($0.prefix { $0 != "/" }), id: $0, manifestSHA256: runManifestSha256!) }
         let result: ModelStore.PublishResult

@@ -11,12 +11,13 @@ import StageKit
 ///     recommend --store Artifacts --model movielens-1m user 42 -k 10
 ///     recommend --model movielens-1m predict 42 1
 ///     recommend --model movielens-1m@3 --json similar "toy story" -k 10
+///     recommend --model movielens-1m history --ratings mine.csv -k 10   # fold-in: movie_id,rating lines
 struct RecommendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recommend",
         abstract: "Top-k movies for a user, a predicted rating, or movies like a given one, from a published model.",
         discussion: "Exit codes: 0 success, 1 failure, 2 bad usage or bad input (unknown model, movie, or title).",
-        subcommands: [User.self, Predict.self, Similar.self])
+        subcommands: [User.self, Predict.self, Similar.self, History.self])
 
     @OptionGroup var target: Target
 
@@ -93,15 +94,59 @@ struct RecommendCommand: ParsableCommand {
             var version: Int
             var movie: StoredModel.Item
             var source: String
+            var basis: String
             var items: [StoredModel.Item]
         }
 
         func run() throws {
             try parent.target.run { model in
                 let (movie, items) = try model.similar(title: title, k: count.k)
-                return (Answer(model: model.name, version: model.version, movie: movie, source: model.similarSource, items: items),
-                        ["movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version), \(model.similarSource)"] + Target.rows(items))
+                let basis = model.similarBasis(movie.movieID)
+                return (Answer(model: model.name, version: model.version, movie: movie, source: model.similarSource, basis: basis, items: items),
+                        ["movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version), \(model.similarSource)\(basis == "content" ? " (from its content: it has no training ratings)" : "")"] + Target.rows(items))
             }
         }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Top-k movies for a person from the ratings they give (fold-in: no retraining), with each one's predicted rating and the rated movies behind it.",
+            discussion: "--ratings is CSV 'movie_id,rating' (a header line optional), '-' for standard input. With --user, the ratings are added to that user's training ratings. Ids the model does not know are listed as ignored.")
+        @ParentCommand var parent: RecommendCommand
+        @Option(help: "CSV of movie_id,rating lines, or - for standard input.") var ratings: String
+        @Option(help: "A user of the model whose training ratings the given ones join.") var user: Int64?
+        @Option(parsing: .upToNextOption, help: "Rank only these movie ids.") var candidates: [Int64] = []
+        @OptionGroup var count: Count
+
+        func run() throws {
+            let text: String
+            if ratings == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard let data = FileManager.default.contents(atPath: ratings) else {
+                    throw StoreError(.badInput, "--ratings: cannot read \(ratings)")
+                }
+                text = String(decoding: data, as: UTF8.self)
+            }
+            let given = try StoredModel.GivenRating.parseCSV(text, source: ratings == "-" ? "standard input" : ratings)
+            try parent.target.run { model in
+                let answer = try model.recommend(userID: user, ratings: given, k: count.k, candidates: candidates.isEmpty ? nil : candidates)
+                var lines = [answer.coldStart
+                    ? "no ratings the model knows: cold start, the most popular movies of \(model.name)@\(model.version)"
+                    : "top \(count.k) from \(given.count) ratings\(user.map { " added to user \($0)'s" } ?? ""), \(model.name)@\(model.version) (ranking head \(model.file.rankingHead.algorithm))"]
+                lines += answer.items.enumerated().map { rank, item in
+                    let stars = item.rating.map { String(format: "%.2f★", $0) } ?? ""
+                    let because = (item.because ?? []).map { "\($0.title) (\(formatStars($0.rating)))" }.joined(separator: ", ")
+                    return String(format: "%3d  %7lld  %8.4f  %@  %@", rank + 1, item.movieID, item.score, stars, item.title)
+                        + (because.isEmpty ? "" : "  — because you rated \(because)")
+                }
+                if let ignored = answer.ignored, !ignored.isEmpty {
+                    lines.append("ignored (not in the model): \(ignored.map(String.init).joined(separator: ", "))")
+                }
+                return (answer, lines)
+            }
+        }
+
+        func formatStars(_ value: Float) -> String { Int(exactly: value).map(String.init) ?? String(value) }
     }
 }

@@ -278,7 +278,7 @@ struct BadInputTests {
 
     /// publish's gate and lineage options: each misuse exits 2 with its message and publishes nothing.
     @Test(arguments: [
-        (["--data", "RATINGS"], "--data and --gate-report go with --gate"),
+        (["--data", "RATINGS"], "--data, --gate-report and --protocol-metrics go with --gate"),
         (["--floors", "MODEL"], "--floors goes with --gate (floors are part of the gate)"),
         (["--gate", "--data", "MISSING"], "--data MISSING does not exist"),
         (["--gate", "--floors", "MISSING"], "--floors MISSING does not exist"),

@@ -47,7 +47,7 @@ struct IngestStageTests {
     @Test(arguments: [
         (["--input", "/nonexistent", "--output", "/tmp/x.h5"], "--input /nonexistent does not exist"),
         (["--input", "/tmp", "--output", "/no/such/folder/x.h5"], "--output /no/such/folder/x.h5: folder /no/such/folder does not exist"),
-        (["--input", "/tmp", "--output", "/tmp/x.h5", "--split", "random"], "The value 'random' is invalid for '--split <split>'. Please provide one of 'hash', 'files' or 'temporal'."),
+        (["--input", "/tmp", "--output", "/tmp/x.h5", "--split", "random"], "The value 'random' is invalid for '--split <split>'. Please provide one of 'hash', 'files', 'temporal', 'new-users' or 'new-movies'."),
         (["--input", "/tmp", "--output", "/tmp/x.h5", "--test-fraction", "1.5"], "--test-fraction must be in (0, 1), not 1.5"),
         (["--input", "/tmp", "--output", "/tmp/x.h5", "--split-name", "u9"], "--split-name must be one of u1, u2, u3, u4, u5, ua, ub"),
         (["--output", "/tmp/x.h5"], "Missing expected argument '--input <input>'"),

@@ -61,6 +61,16 @@ struct ServeTests {
             return (http.statusCode, data, http.value(forHTTPHeaderField: "Content-Type") ?? "")
         }
 
+        func post(_ path: String, body: Data) async throws -> (status: Int, body: Data, type: String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = "POST"
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = response as! HTTPURLResponse
+            return (http.statusCode, data, http.value(forHTTPHeaderField: "Content-Type") ?? "")
+        }
+
         func json(_ path: String, status: Int = 200) async throws -> [String: Any] {
             let (code, body, type) = try await get(path)
             #expect(code == status, "GET \(path): \(code) \(String(decoding: body, as: UTF8.self))")
@@ -128,8 +138,8 @@ struct ServeTests {
         }
 
         /// The schema of `path`'s `status` JSON answer, or nil when the spec does not declare it.
-        func schema(path: String, status: Int) -> [String: Any]? {
-            guard let operation = (paths[path] as? [String: Any])?["get"] as? [String: Any],
+        func schema(path: String, status: Int, method: String = "get") -> [String: Any]? {
+            guard let operation = (paths[path] as? [String: Any])?[method] as? [String: Any],
                   let response = (operation["responses"] as? [String: Any])?[String(status)] as? [String: Any] else { return nil }
             let content = resolve(response)["content"] as? [String: Any]
             return ((content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]).map(resolve)
@@ -217,6 +227,26 @@ struct ServeTests {
             #expect(problems.isEmpty, "GET \(request) → \(status): \(problems)")
             covered.insert(path)
         }
+        // The fold-in routes (POST, a JSON body): answers and errors as declared.
+        let posts: [(String, String, String, Int)] = [
+            ("/v1/models/{ref}/recommendations", "/v1/models/ml/recommendations", #"{"ratings": [{"movie_id": 1, "rating": 5}, {"movie_id": 2, "rating": 2}], "k": 3}"#, 200),
+            ("/v1/models/{ref}/recommendations", "/v1/models/ml/recommendations", #"{"user_id": 1, "ratings": [{"movie_id": 3, "rating": 4}], "candidates": [1, 2, 3, 4, 5, 999]}"#, 200),
+            ("/v1/models/{ref}/recommendations", "/v1/models/ml/recommendations", #"{"ratings": [{"movie_id": 1, "rating": 9}]}"#, 400),
+            ("/v1/models/{ref}/recommendations", "/v1/models/nope/recommendations", #"{"user_id": 1}"#, 404),
+            ("/v1/models/{ref}/recommendations", "/v1/models/ml/recommendations", "[" + String(repeating: " ", count: 5 << 20) + "]", 413),
+            ("/v1/models/{ref}/predictions", "/v1/models/ml/predictions", #"{"ratings": [{"movie_id": 1, "rating": 5}], "movie_ids": [2, 3, 999]}"#, 200),
+            ("/v1/models/{ref}/predictions", "/v1/models/ml/predictions", #"{"ratings": [{"movie_id": 1, "rating": 5}]}"#, 400),
+        ]
+        for (path, request, body, status) in posts {
+            let (code, answerBody, type) = try await server.post(request, body: Data(body.utf8))
+            #expect(code == status && type.hasPrefix("application/json"), "POST \(request) \(body.prefix(60)): \(code) \(String(decoding: answerBody, as: UTF8.self).prefix(300))")
+            let answer = try JSONDecoder().decode(JSONValue.self, from: answerBody)
+            let schema = try #require(spec.schema(path: path, status: status, method: "post"), "openapi.yaml declares no \(status) JSON answer for POST \(path)")
+            let problems = spec.problems(answer, schema)
+            #expect(problems.isEmpty, "POST \(request) → \(status): \(problems)")
+            covered.insert(path)
+        }
+
         // The remaining routes: the metrics text and the page; an unknown route is JSON 404.
         let metrics = try await server.get("/metrics")
         let text = String(decoding: metrics.body, as: UTF8.self)

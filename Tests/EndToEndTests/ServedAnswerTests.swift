@@ -15,18 +15,7 @@ struct ServedAnswerTests {
         guard let folder = realDataset("ml-100k") else { return }
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        func run(_ stage: String, _ arguments: [String]) throws {
-            let result = try runStage(stage, arguments + ["--quiet"])
-            try #require(result.status == 0, "\(stage): \(result.stderr)")
-        }
-        try run("ingest", ["--input", folder, "--output", path("ratings.h5"), "--split", "files", "--split-name", "u1"])
-        try run("normalise", ["--input", path("ratings.h5"), "--output", path("train.h5"), "--method", "none"])
-        try run("factorise", ["--input", path("train.h5"), "--output", path("als.h5"), "--algorithm", "als", "--rank", "8", "--iterations", "5"])
-        try run("factorise", ["--input", path("train.h5"), "--output", path("ease.h5"), "--algorithm", "ease", "--lambda", "500", "--keep-entries", "300"])
-        try run("combine", ["--rating", path("als.h5"), "--ranking", path("ease.h5"), "--output", path("served.h5")])
-        try run("evaluate", ["--model", path("served.h5"), "--data", path("ratings.h5"), "--output", path("metrics.json")])
-        try run("publish", ["--input", path("served.h5"), "--name", "ml", "--store", path("store"), "--promote"])
+        let path = try publishedTwoHeaded(from: folder, split: ["--split", "files", "--split-name", "u1"], in: dir)
 
         // Every user's served top 10, scored against the held-out ratings as evaluate does,
         // gives evaluate's precision@10 and its user count exactly.

@@ -35,3 +35,24 @@ func runStage(_ name: String, _ arguments: [String]) throws -> StageRun {
     return StageRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                     stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// The two-headed model the served-answer tests measure, made by the real executables in `dir`
+/// from MovieLens `folder` with the ingest options `split`: ALS rank 8 (rating head) and sparse EASE
+/// with liked weights (ranking head), combined, evaluated (`metrics.json`) and published as `ml`
+/// (production) into `dir/store`. Returns the paths of `dir`'s files by name.
+func publishedTwoHeaded(from folder: String, split: [String], in dir: URL) throws -> (String) -> String {
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    func run(_ stage: String, _ arguments: [String]) throws {
+        let result = try runStage(stage, arguments + ["--quiet"])
+        try #require(result.status == 0, "\(stage): \(result.stderr)")
+    }
+    try run("ingest", ["--input", folder, "--output", path("ratings.h5")] + split)
+    try run("normalise", ["--input", path("ratings.h5"), "--output", path("train.h5"), "--method", "none"])
+    try run("factorise", ["--input", path("train.h5"), "--output", path("als.h5"), "--algorithm", "als", "--rank", "8", "--iterations", "5"])
+    try run("factorise", ["--input", path("train.h5"), "--output", path("ease.h5"), "--algorithm", "ease", "--lambda", "500",
+                          "--liked-input-weight", "0.5", "--liked-target-weight", "1", "--keep-entries", "300"])
+    try run("combine", ["--rating", path("als.h5"), "--ranking", path("ease.h5"), "--output", path("served.h5")])
+    try run("evaluate", ["--model", path("served.h5"), "--data", path("ratings.h5"), "--output", path("metrics.json")])
+    try run("publish", ["--input", path("served.h5"), "--name", "ml", "--store", path("store"), "--promote"])
+    return path
+}

@@ -63,8 +63,18 @@ struct ReportFormattingTests {
     /// Axis ticks come from a model file's training curve, which a damaged file can fill with
     /// infinities: formatting must never trap.
     @Test func ticksAndRatingsFormatAnyValue() {
-        #expect(HTMLReport.formatTick(3) == "3" && HTMLReport.formatTick(0.25) == "0.2")
+        #expect(HTMLReport.formatTick(3) == "3" && HTMLReport.formatTick(0.25) == "0.25" && HTMLReport.formatTick(0.7000000001) == "0.7")
         #expect(HTMLReport.formatTick(.infinity) == "inf" && HTMLReport.formatTick(.nan) == "nan")
         #expect(HTMLReport.formatRating(4) == "4" && HTMLReport.formatRating(3.5) == "3.5" && HTMLReport.formatRating(3e38) == "3e+38")
+    }
+
+    /// Axes at round ticks: multiples of 1, 2 or 5 × 10ⁿ inside the range (the report once put
+    /// its ticks at 0.693, 0.754 and k = 5, 9, 13).
+    @Test func axesTickAtRoundValues() {
+        #expect(HTMLReport.niceTicks(0.693, 0.754) == [0.7, 0.72, 0.74])
+        #expect(HTMLReport.niceTicks(5, 20, integers: true) == [5, 10, 15, 20])
+        #expect(HTMLReport.niceTicks(1, 430, integers: true) == [100, 200, 300, 400])
+        #expect(HTMLReport.niceTicks(0.8, 1.2).map(HTMLReport.formatTick) == ["0.8", "0.9", "1", "1.1", "1.2"])
+        #expect(HTMLReport.niceTicks(3, 3).isEmpty == false && HTMLReport.niceTicks(.nan, 1).isEmpty)
     }
 }

@@ -124,7 +124,7 @@ struct RegistryTests {
         ("als", ["lambda": "1e39"], "als: lambda 1e+39 must be 0–1000000"),
         ("als", ["init_scale": "1e-50"], "als: init_scale 1e-50 must be > 0 and ≤ 10"),
         ("ease", ["lambda": "0"], "ease: lambda 0 must be > 0 and ≤ 1000000000"),
-        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies)"),
+        ("ease", ["rank": "8"], "ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies, cold_movies, content_lambda)"),
         ("bayesian-fm", ["implicit": "all"], "bayesian-fm: implicit 'all' must be both, users, movies or none"),
         ("bayesian-fm", ["movie_attributes": "tags"], "bayesian-fm: movie_attributes 'tags' must be none, genres, year or both"),
         ("bayesian-fm", ["samples": "10", "keep": "11"], "bayesian-fm: keep 11 must be between 1 and samples (10)"),

@@ -151,7 +151,7 @@ struct IngestTests {
         let file = try HDF5File.open(path, writable: true)
         try file.setAttribute("format_version", Int64(99))
         file.close()
-        #expect(throws: HDF5Error(file: path, problem: "projector.ratings format_version 99 is not supported by this program (it reads 1, 2): upgrade Projector or re-run the stage that wrote it")) {
+        #expect(throws: HDF5Error(file: path, problem: "projector.ratings format_version 99 is not supported by this program (it reads 1, 2, 3): upgrade Projector or re-run the stage that wrote it")) {
             try RatingsFile.read(path)
         }
         let other = fixture.file("other.h5")

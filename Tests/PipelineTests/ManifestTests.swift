@@ -58,7 +58,7 @@ struct ManifestTests {
         Case(name: "ingest option out of range", yaml: "name: n\ndata: {folder: /d}\ningest:\n  split: hash\n  test_fraction: 1.5\n", line: 5,
              message: "'ingest.test_fraction': --test-fraction must be in (0, 1), not 1.5"),
         Case(name: "ingest choice", yaml: "name: n\ndata: {folder: /d}\ningest: {split: random}\n", line: 3,
-             message: "'ingest.split': The value 'random' is invalid for '--split <split>'. Please provide one of 'hash', 'files' or 'temporal'."),
+             message: "'ingest.split': The value 'random' is invalid for '--split <split>'. Please provide one of 'hash', 'files', 'temporal', 'new-users' or 'new-movies'."),
         Case(name: "unknown ingest key", yaml: "name: n\ndata: {folder: /d}\ningest: {strategy: hash}\n", line: 3,
              message: "unknown key 'ingest.strategy' (expected one of: holdout_per_user, rating_max, rating_min, rating_step, seed, split, split_name, test_fraction)"),
         Case(name: "normalise choice", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    normalise: {method: z-score}\n", line: 5,
@@ -70,7 +70,7 @@ struct ManifestTests {
         Case(name: "ingest and splits", yaml: "name: n\ndata: {folder: /d}\ningest: {split: hash}\nsplits: {a: {split: hash}}\n", line: 3,
              message: "give either 'ingest' (one split) or 'splits' (several), not both"),
         Case(name: "unknown parameter", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise:\n      algorithm: als\n      learning_rate: 0.1\n", line: 7,
-             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, likelihood, movie_attributes, neighbours, noise, oversampling, power_iterations, rank, samples, seed, solver, stored_rank, time, top_movies, user_attributes)"),
+             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, cold_movies, content_lambda, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, likelihood, movie_attributes, neighbours, noise, oversampling, power_iterations, rank, samples, seed, solver, stored_rank, time, top_movies, user_attributes)"),
         Case(name: "wrong type", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise: {algorithm: als, rank: many}\n", line: 5,
              message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
         Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: [5, ten]\n", line: 4,
@@ -210,7 +210,7 @@ struct ManifestParameterTests {
     }
 
     @Test(arguments: [
-        ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies)"),
+        ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies, cold_movies, content_lambda)"),
         ("{algorithm: als, lambda: -1}", "models[0].factorise: als: lambda -1 must be 0–1000000"),
         ("{algorithm: svd, solver: magic}", "models[0].factorise: svd: solver 'magic' must be auto, exact or randomized"),
         ("{algorithm: knn}", "'models[0].factorise.algorithm': The value 'knn' is invalid for '--algorithm <algorithm>'. Please provide one of the following: svd, pca, als, bpmf, bayesian-fm, ease"),

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
+import ProjectorClient
 import Serving
 import Testing
 import TestSupport
@@ -106,16 +107,109 @@ struct RouterTests {
         let (root, app) = try Self.application()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try await app.test(.router) { client in
-            for uri in ["/healthz", "/healthz/", "/v1/models/m", "/v1/models/m/users/1/recommendations", "/"] {
+            for uri in ["/healthz", "/healthz/", "/v1/models/m", "/v1/models/m/users/1/recommendations", "/"] where !(uri == "/" && method == .post) {
+                let allowed = uri == "/" ? "GET, POST" : "GET"
                 try await client.execute(uri: uri, method: method) { response in
                     #expect(response.status == .methodNotAllowed, "\(method) \(uri): \(response.status)")
-                    #expect(response.headers[.allow] == "GET", "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allowed, "\(method) \(uri)")
                     let error = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
-                    #expect(error["error"] == "method_not_allowed" && error["detail"] == "\(uri) answers GET, not \(method)")
+                    #expect(error["error"] == "method_not_allowed" && error["detail"] == "\(uri) answers \(allowed), not \(method)")
                 }
             }
             try await client.execute(uri: "/v2/nothing", method: method) { response in
                 #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    /// The fold-in routes' bodies: (route, body, status, the error's detail).
+    static let bodyCases: [(String, String, Int, String?)] = [
+        ("recommendations", "", 400, "body: empty; send a JSON object with user_id, ratings, k, candidates"),
+        ("recommendations", "[]", 400, "body: must be a JSON object, not a list"),
+        ("recommendations", "{}", 400, "body: give user_id, ratings or both"),
+        ("recommendations", #"{"user": 1}"#, 400, "body: unknown field 'user' (this route takes user_id, ratings, k, candidates)"),
+        ("recommendations", #"{"ratings": "x"}"#, 400, #"ratings: must be a list, not the string "x""#),
+        ("recommendations", #"{"ratings": [5]}"#, 400, "ratings[0]: must be an object {movie_id, rating}, not 5"),
+        ("recommendations", #"{"ratings": [{"movie_id": 10}]}"#, 400, "ratings[0].rating is required"),
+        ("recommendations", #"{"ratings": [{"movie_id": 10, "rating": 4, "at": 1}]}"#, 400, "ratings[0]: unknown field 'at' (a rating is {movie_id, rating})"),
+        ("recommendations", #"{"ratings": [{"movie_id": 10, "rating": 7}]}"#, 400, "ratings[0].rating (movie 10): rating 7 is outside the scale 1–5"),
+        ("recommendations", #"{"ratings": [{"movie_id": 10, "rating": "5"}]}"#, 400, #"ratings[0].rating: must be a number on the model's scale, not the string "5""#),
+        ("recommendations", #"{"ratings": [{"movie_id": 1.5, "rating": 5}]}"#, 400, "ratings[0].movie_id: must be a whole number, not 1.5"),
+        ("recommendations", #"{"ratings": [], "k": 0}"#, 400, "k: must be a whole number from 1 to 1000, not 0"),
+        ("recommendations", #"{"ratings": [], "k": 2, "candidates": [10]}"#, 400, "k: 2 is more than the 1 candidates given"),
+        ("recommendations", #"{"ratings": [], "candidates": []}"#, 400, "candidates: give at least one movie id (or leave candidates out: every movie)"),
+        ("recommendations", #"{"user_id": "1"}"#, 400, #"user_id: must be a whole number, not the string "1""#),
+        ("recommendations", #"{"ratings": [{"movie_id": 10, "rating": 5}, {"movie_id": 20, "rating": 1}], "k": 2}"#, 200, nil),
+        ("recommendations", #"{"user_id": 1, "ratings": [{"movie_id": 30, "rating": 5}]}"#, 200, nil),
+        ("recommendations", #"{"ratings": [{"movie_id": 999, "rating": 5}], "k": 2}"#, 200, nil),
+        ("predictions", #"{"ratings": []}"#, 400, "movie_ids is required: the movies to predict"),
+        ("predictions", #"{"ratings": [], "movie_ids": []}"#, 400, "movie_ids: give at least one movie id"),
+        ("predictions", #"{"ratings": [], "k": 3, "movie_ids": [10]}"#, 400, "body: unknown field 'k' (this route takes user_id, ratings, movie_ids)"),
+        ("predictions", #"{"ratings": [{"movie_id": 10, "rating": 5}], "movie_ids": [20, 30, 999]}"#, 200, nil),
+        ("recommendations", "{" + String(repeating: " ", count: 5 << 20) + "}", 413, "body: larger than 4 MiB (10,000 ratings fit in about 300 kB)"),
+        ("recommendations", #"{"ratings": ["# + Array(repeating: #"{"movie_id": 10, "rating": 5}"#, count: 100_000).joined(separator: ",") + "]}", 400, "ratings: 100000 given, at most 10000"),
+    ]
+
+    @Test func personRoutesReadTheirBodiesStrictly() async throws {
+        let (root, app) = try Self.application()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await app.test(.router) { client in
+            for (route, body, status, detail) in Self.bodyCases {
+                try await client.execute(uri: "/v1/models/m/\(route)", method: .post, headers: [.contentType: "application/json"],
+                                         body: ByteBuffer(string: body)) { response in
+                    #expect(response.status.code == status, "POST \(route) \(body.prefix(80)): \(response.status) \(String(buffer: response.body).prefix(300))")
+                    if let detail {
+                        let error = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                        #expect(error["detail"] == detail, "POST \(route) \(body.prefix(80))")
+                    }
+                }
+            }
+            // Not JSON: the parser's reason follows.
+            try await client.execute(uri: "/v1/models/m/recommendations", method: .post, body: ByteBuffer(string: "ratings=5")) { response in
+                let error = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
+                #expect(response.status == .badRequest && error["detail"]?.hasPrefix("body: not JSON (") == true)
+            }
+            // Unknown ids only: answered, and listed.
+            try await client.execute(uri: "/v1/models/m/recommendations", method: .post,
+                                     body: ByteBuffer(string: #"{"ratings": [{"movie_id": 999, "rating": 5}], "k": 2}"#)) { response in
+                let answer = try JSONDecoder().decode(StoredModel.Recommendations.self, from: Data(buffer: response.body))
+                #expect(answer.ignored == [999] && answer.coldStart && answer.user == nil && answer.items.count == 2)
+                #expect(String(buffer: response.body).contains(#""user":null"#))
+            }
+            // GET on a fold-in path: 405, POST allowed.
+            try await client.execute(uri: "/v1/models/m/recommendations", method: .get) { response in
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "POST")
+            }
+            // The server is unharmed.
+            try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
+        }
+    }
+
+    /// The page's form for a visitor without a user id: posted fields (never a URL), the stars kept
+    /// in the form, the top 10 with predicted stars and reasons; a bad field a 400 page.
+    @Test func thePageFoldsInAPostedForm() async throws {
+        let (root, app) = try Self.application()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let cases: [(String, Int, [String])] = [
+            ("q=toy", 200, [#"<select name="rate_10""#, #"<select name="rate_20""#, "No stars given yet"]),
+            ("r=10:5&rate_30=4&q=", 200, ["Your top 10", #"<input type="hidden" name="r" value="10:5">"#, #"value="30:4""#, "because you rated", "★"]),
+            ("r=10:5&rate_20=0", 200, ["Your top 10", "Your stars: Toy Story (1995) 5★"]),
+            ("r=999:5", 200, ["None of your movies is in m@1", "movie 999 (not in the model)"]),
+            ("r=abc", 400, ["r must be movieId:stars, not &#39;abc&#39;"]),
+            ("x=1", 400, ["unknown form field &#39;x&#39;"]),
+            ("r=10:9", 400, ["stars for movie 10: rating 9 is outside the scale 1–5"]),
+            ("r=10:1e30", 400, ["stars for movie 10: rating 1e+30 is outside the scale 1–5"]),
+            ("rate_x=4", 400, ["&#39;rate_x&#39; is not rate_&lt;movieId&gt;"]),
+        ]
+        try await app.test(.router) { client in
+            for (form, status, expected) in cases {
+                try await client.execute(uri: "/", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                         body: ByteBuffer(string: form)) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status.code == status && response.headers[.contentType]?.hasPrefix("text/html") == true, "POST / \(form): \(response.status)")
+                    for text in expected { #expect(html.contains(text), "POST / \(form): no '\(text)' in \(html.suffix(900))") }
+                    #expect(!html.contains("<script"), "POST / \(form): a script")
+                }
             }
         }
     }

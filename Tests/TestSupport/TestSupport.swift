@@ -146,3 +146,26 @@ public func writeModel(_ path: String, rmse: Double?, precision: Double, seed: U
     file.metrics = ["rmse": rmse ?? .nan, "precision@10": precision]
     try file.write(to: path)
 }
+
+/// A two-headed model trained in-process on real ML-100K (`split`): ALS rank 16 (rating head)
+/// and EASE with liked weights (ranking head), combined as the nightly's model is, and the
+/// ingested table. Nil (skip, or a CI failure) without the data.
+public func ml100kServedModel(split: SplitStrategy, sparse: Bool = true) throws -> (file: ModelFile, table: RatingsTable)? {
+    guard let folder = realDataset("ml-100k") else { return nil }
+    let table = try Ingest.load(IngestSource(input: folder, split: split))
+    let data = try TrainingSet.normalise(table, method: .none)
+    let als = try ALS.make(["rank": 16, "iterations": 10])
+    let alsFile = ModelFile(algorithm: als, trained: try als.fit(data), data: data,
+                            neighbours: Neighbours(index: [], score: [], k: 0), createdBy: "test")
+    let ease = try EASE.make(["lambda": 500, "liked_input_weight": 0.5, "liked_target_weight": 1, "keep_entries": sparse ? 200 : 0])
+    let trained = try ease.fit(data)
+    let easeFile = ModelFile(algorithm: ease, trained: trained, data: data,
+                             neighbours: Neighbours.strongestWeights(of: trained.model, k: 10), createdBy: "test")
+    var combined = try ModelFile.combine(rating: alsFile, ranking: easeFile, neighboursFrom: .ranking, createdBy: "test")
+    // Through the file, as every consumer reads it (the fold-in state is made when it is written).
+    let path = scratchPath("served.h5")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try combined.write(to: path)
+    combined = try ModelFile.read(path)
+    return (combined, table)
+}

@@ -42,7 +42,7 @@ def expected_rating(g, eta, pu, pm, lo, step):
 
 def main(model_path, ratings_path, k=10, threshold=4.0):
     with h5py.File(ratings_path, "r") as r:
-        assert r.attrs["format"] == "projector.ratings" and r.attrs["format_version"] in (1, 2)
+        assert r.attrs["format"] == "projector.ratings" and r.attrs["format_version"] in (1, 2, 3)
         user = r["ratings/user"][:].astype(np.int64)
         movie = r["ratings/movie"][:].astype(np.int64)
         rating = r["ratings/rating"][:]
@@ -52,7 +52,7 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
         n_users, n_movies = int(r.attrs["n_users"]), int(r.attrs["n_movies"])
         data_users, data_movies = r["users/id"][:], r["movies/id"][:]
     with h5py.File(model_path, "r") as m:
-        assert m.attrs["format"] == "projector.model" and m.attrs["format_version"] in (1, 2)
+        assert m.attrs["format"] == "projector.model" and m.attrs["format_version"] in (1, 2, 3)
         version = m.attrs["format_version"]
         # The rating head: /rating (v2), or /model when that holds factors (v1); none for EASE alone.
         if version == 1:
@@ -68,7 +68,7 @@ def main(model_path, ratings_path, k=10, threshold=4.0):
             mb = g["movie_bias"][:]
             gm = np.float32(g.attrs["global_mean"])
             # Ordered probit (ordinal-factors): predictions go through the link.
-            ordinal = version == 2 and g.attrs["model_kind"] == "ordinal-factors"
+            ordinal = version >= 2 and g.attrs["model_kind"] == "ordinal-factors"
             link = {name: g[name][:] for name in ("cut_points", "user_scale", "movie_scale")} if ordinal else None
         ptr = m["train/user_ptr"][:]
         train_movies = m["train/movie"][:]

@@ -37,7 +37,9 @@ public struct EASE: Algorithm {
     public static let likedInputWeight = Parameter.real("liked_input_weight", default: 0, minimum: 0, maximum: 100, help: "β: a liked movie counts 1 + β in a user's input row")
     public static let likedTargetWeight = Parameter.real("liked_target_weight", default: 0, minimum: 0, maximum: 100, help: "γ: a liked movie counts 1 + γ in the target B reproduces")
     public static let topMovies = Parameter.integer("top_movies", default: 0, minimum: 0, maximum: 10_000_000, help: "fit B on this many most-rated movies only; the others get no weights (0: all)")
-    public static let parameters = [lambda, keepEntries, likedThreshold, likedInputWeight, likedTargetWeight, topMovies]
+    public static let coldMovies = Parameter.choice("cold_movies", default: "none", ["none", "content"], help: "content: the movies without training ratings get B's rows and columns mapped from their genres, year and title words (ridge regression on the others'), so they are recommended and explained like any movie")
+    public static let contentLambda = Parameter.real("content_lambda", default: 3, minimum: 0, exclusiveMinimum: true, maximum: 1e6, help: "ridge λ of the content map (cold_movies content)")
+    public static let parameters = [lambda, keepEntries, likedThreshold, likedInputWeight, likedTargetWeight, topMovies, coldMovies, contentLambda]
     public static let maximumMovies = 30_000
     public static var predictsRatings: Bool { false }
 
@@ -50,6 +52,9 @@ public struct EASE: Algorithm {
         public var likedTargetWeight: Float
         /// 0: every movie; else B covers only the most-rated ones.
         public var topMovies: Int
+        /// Complete B for the movies without training ratings from their content.
+        public var coldMoviesFromContent: Bool
+        public var contentLambda: Double
     }
 
     public let values: ParameterValues
@@ -60,7 +65,8 @@ public struct EASE: Algorithm {
         parameters = Parameters(
             lambda: values.real(Self.lambda), keepEntries: values.integer(Self.keepEntries),
             likedThreshold: Float(values.real(Self.likedThreshold)), likedInputWeight: Float(values.real(Self.likedInputWeight)),
-            likedTargetWeight: Float(values.real(Self.likedTargetWeight)), topMovies: values.integer(Self.topMovies))
+            likedTargetWeight: Float(values.real(Self.likedTargetWeight)), topMovies: values.integer(Self.topMovies),
+            coldMoviesFromContent: values.text(Self.coldMovies) == "content", contentLambda: values.real(Self.contentLambda))
     }
 
     public func validate(for data: TrainingSet) throws {
@@ -68,6 +74,9 @@ public struct EASE: Algorithm {
         guard fitted <= Self.maximumMovies else {
             let hint = parameters.topMovies == 0 ? " (set top_movies to fit the most-rated ones)" : ""
             throw ModelsError.badParameter("ease: \(fitted) movies make a \(fitted)² item matrix (at most \(Self.maximumMovies))\(hint)")
+        }
+        guard !parameters.coldMoviesFromContent || parameters.topMovies == 0 else {
+            throw ModelsError.badParameter("ease: cold_movies content completes B over every movie: it needs top_movies 0")
         }
         guard parameters.keepEntries > 0 || data.movieCount <= Self.maximumMovies else {
             throw ModelsError.badParameter("ease: a dense item matrix over \(data.movieCount) movies (at most \(Self.maximumMovies)): set keep_entries")
@@ -283,7 +292,8 @@ public struct EASE: Algorithm {
         }
         var (gram, cross) = gramMatrices(users: users, movies: movies, userCount: data.userCount,
                                          movieCount: fitted?.count ?? data.movieCount, input: fittedInput, target: fittedTarget)
-        let b = try cross.map { try weights(gram: &gram, cross: $0) } ?? weights(gram: &gram)
+        var b = try cross.map { try weights(gram: &gram, cross: $0) } ?? weights(gram: &gram)
+        if parameters.coldMoviesFromContent { try completeFromContent(&b, data: data) }
         guard b.allFinite else { throw ModelsError.diverged("ease", iteration: 1, "NaN or Inf in B") }
         progress(TrainingProgress(iteration: 1, of: 1, trainRMSE: .nan, testRMSE: .nan))
         let learned = ItemItemModel(weights: b)

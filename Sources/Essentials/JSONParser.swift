@@ -1,0 +1,186 @@
+import Foundation
+
+/// A strict JSON reader (RFC 8259) into `JSONValue`, for request bodies on a server's hot path.
+/// Foundation's `JSONDecoder` reads a `JSONValue` by trying each type in turn, throwing an error
+/// for every wrong guess: profiled at 18 % of a fold-in request's CPU time for a 20-rating body.
+/// This reads each value once. Integers without a fraction or exponent that fit `Int` are `.int`,
+/// other numbers `.double` (finite only); a repeated key keeps its last value; nesting deeper
+/// than `maximumDepth` is refused. Errors name the byte offset.
+///
+///     try JSONValue.parse(Data(#"{"k": 10, "ratings": [{"movie_id": 1, "rating": 4.5}]}"#.utf8))
+extension JSONValue {
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var offset: Int
+        public var problem: String
+        public var description: String { "byte \(offset): \(problem)" }
+    }
+
+    public static let maximumDepth = 64
+
+    public static func parse(_ data: Data) throws(ParseError) -> JSONValue {
+        let bytes = [UInt8](data)
+        var parser = Parser(bytes: bytes)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.position == bytes.count else { throw parser.fail("unexpected text after the value") }
+        return value
+    }
+
+    struct Parser {
+        let bytes: [UInt8]
+        var position = 0
+
+        func fail(_ problem: String) -> ParseError { ParseError(offset: position, problem: problem) }
+
+        mutating func skipSpace() {
+            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        }
+
+        mutating func expect(_ literal: String, _ value: JSONValue) throws(ParseError) -> JSONValue {
+            let utf8 = Array(literal.utf8)
+            guard position + utf8.count <= bytes.count, Array(bytes[position..<(position + utf8.count)]) == utf8 else {
+                throw fail("expected \(literal)")
+            }
+            position += utf8.count
+            return value
+        }
+
+        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth < JSONValue.maximumDepth else { throw fail("nested more than \(JSONValue.maximumDepth) deep") }
+            guard position < bytes.count else { throw fail("unexpected end of the text") }
+            switch bytes[position] {
+            case UInt8(ascii: "{"):
+                position += 1
+                var object: [String: JSONValue] = [:]
+                skipSpace()
+                if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(object) }
+                while true {
+                    skipSpace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a key in quotes") }
+                    let key = try string()
+                    skipSpace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    position += 1
+                    skipSpace()
+                    object[key] = try value(depth: depth + 1)
+                    skipSpace()
+                    guard position < bytes.count else { throw fail("unexpected end of the text in an object") }
+                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                    if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(object) }
+                    throw fail("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                position += 1
+                var array: [JSONValue] = []
+                skipSpace()
+                if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(array) }
+                while true {
+                    skipSpace()
+                    array.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard position < bytes.count else { throw fail("unexpected end of the text in a list") }
+                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                    if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(array) }
+                    throw fail("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): return try expect("true", .bool(true))
+            case UInt8(ascii: "f"): return try expect("false", .bool(false))
+            case UInt8(ascii: "n"): return try expect("null", .null)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+            default: throw fail("unexpected character")
+            }
+        }
+
+        mutating func number() throws(ParseError) -> JSONValue {
+            let start = position
+            func digits() -> Int {
+                let first = position
+                while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") { position += 1 }
+                return position - first
+            }
+            if bytes[position] == UInt8(ascii: "-") { position += 1 }
+            let integer = digits()
+            guard integer > 0 else { throw fail("a number needs digits") }
+            guard integer == 1 || bytes[position - integer] != UInt8(ascii: "0") else { throw ParseError(offset: start, problem: "a number does not start with 0") }
+            var whole = true
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                position += 1
+                whole = false
+                guard digits() > 0 else { throw fail("expected digits after '.'") }
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+                position += 1
+                whole = false
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+                guard digits() > 0 else { throw fail("expected digits in the exponent") }
+            }
+            let text = String(decoding: bytes[start..<position], as: UTF8.self)
+            if whole, let value = Int(text) { return .int(value) }
+            guard let value = Double(text), value.isFinite else { throw ParseError(offset: start, problem: "the number \(text.prefix(30)) is out of range") }
+            return .double(value)
+        }
+
+        mutating func string() throws(ParseError) -> String {
+            position += 1  // the opening quote
+            var utf8: [UInt8] = []
+            while true {
+                guard position < bytes.count else { throw fail("unterminated string") }
+                let byte = bytes[position]
+                position += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    guard let text = String(validating: utf8, as: UTF8.self) else { throw fail("the string is not valid UTF-8") }
+                    return text
+                case UInt8(ascii: "\\"):
+                    guard position < bytes.count else { throw fail("unterminated escape") }
+                    let escape = bytes[position]
+                    position += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
+                    case UInt8(ascii: "b"): utf8.append(0x08)
+                    case UInt8(ascii: "f"): utf8.append(0x0C)
+                    case UInt8(ascii: "n"): utf8.append(0x0A)
+                    case UInt8(ascii: "r"): utf8.append(0x0D)
+                    case UInt8(ascii: "t"): utf8.append(0x09)
+                    case UInt8(ascii: "u"):
+                        var scalar = try hex4()
+                        if (0xD800..<0xDC00).contains(scalar) {
+                            guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                                throw fail("a high surrogate without its low surrogate")
+                            }
+                            position += 2
+                            let low = try hex4()
+                            guard (0xDC00..<0xE000).contains(low) else { throw fail("a high surrogate without its low surrogate") }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let unicode = Unicode.Scalar(scalar) else { throw fail("\\u escape of a lone surrogate") }
+                        utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
+                    default: throw fail("unknown escape")
+                    }
+                case 0..<0x20: throw fail("a control character in a string")
+                default: utf8.append(byte)
+                }
+            }
+        }
+
+        mutating func hex4() throws(ParseError) -> UInt32 {
+            guard position + 4 <= bytes.count else { throw fail("a \\u escape needs four hex digits") }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[position]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw fail("a \\u escape needs four hex digits")
+                }
+                value = value << 4 | UInt32(digit)
+                position += 1
+            }
+            return value
+        }
+    }
+}
