@@ -104,7 +104,7 @@ public enum HTTPAPI {
                              APIResponse(status: 400, description: "the page, with the bad parameter's error", type: "text/html", schema: nil),
                              APIResponse(status: 503, description: "the page, saying the model is not ready", type: "text/html", schema: nil)]),
         APIRoute(.pageRatings, .post, "/", summary: "The page's form for a visitor without a user id (application/x-www-form-urlencoded, so that ratings stay out of URLs and access logs): find titles (q), give them stars (rate_<movieId>), keep the stars given so far (r = movieId:stars, repeated), and see the top 10 with predicted stars and the rated movies behind each (fold-in).",
-                 requestBody: "PageForm", requestType: "application/x-www-form-urlencoded",
+                 requestBody: "PageForm", requestType: "application/x-www-form-urlencoded", requestRequired: false,
                  responses: [APIResponse(status: 200, description: "the page", type: "text/html", schema: nil),
                              APIResponse(status: 400, description: "the page, with the bad field's error", type: "text/html", schema: nil),
                              APIResponse(status: 413, description: "the page, saying the form is too large", type: "text/html", schema: nil),
@@ -158,15 +158,17 @@ public struct APIRoute: Sendable {
     public let path: String
     public let summary: String
     public let parameters: [APIParameter]
-    /// The body's schema name (components), for routes that take one, and its media type.
+    /// The body's schema name (components), for routes that take one, its media type, and
+    /// whether it is required (the page's form may be posted empty).
     public let requestBody: String?
     public let requestType: String
+    public let requestRequired: Bool
     public let responses: [APIResponse]
     /// The names of its query parameters, in order.
     let queryNames: [String]
 
     init(_ id: HTTPAPI.RouteID, _ method: HTTPRequest.Method, _ path: String, summary: String, parameters: [APIParameter] = [],
-         requestBody: String? = nil, requestType: String = "application/json", responses: [APIResponse]) {
+         requestBody: String? = nil, requestType: String = "application/json", requestRequired: Bool = true, responses: [APIResponse]) {
         self.id = id
         self.method = method
         self.path = path
@@ -174,6 +176,7 @@ public struct APIRoute: Sendable {
         self.parameters = parameters
         self.requestBody = requestBody
         self.requestType = requestType
+        self.requestRequired = requestRequired
         self.responses = responses
         queryNames = parameters.filter { $0.location == .query }.map(\.name)
     }

@@ -20,7 +20,7 @@ public enum OpenAPIDocument {
                 for parameter in route.parameters { lines.append("        - " + yaml(parameter)) }
             }
             if let body = route.requestBody {
-                lines.append("      requestBody: {required: true, content: {\(route.requestType): {schema: {$ref: \"#/components/schemas/\(body)\"}}}}")
+                lines.append("      requestBody: {required: \(route.requestRequired), content: {\(route.requestType): {schema: {$ref: \"#/components/schemas/\(body)\"}}}}")
             }
             lines.append("      responses:")
             for response in route.responses { lines.append("        \"\(response.status)\": " + yaml(response)) }
@@ -205,7 +205,7 @@ public enum OpenAPIDocument {
           type: object
           description: "The page's form. Each field is optional; a rate_<movieId> field (0 or empty: not rated) gives stars to a movie found by q."
           properties:
-            model: {type: string, description: the model to ask (default the store's first)}
+            model: {type: string, pattern: \(quoted(HTTPAPI.refPattern)), description: the model to ask (default the store's first)}
             q: {type: string, maxLength: 200, description: a part of a title}
             r: {type: array, maxItems: 10000, items: {type: string}, description: "stars given so far, movieId:stars"}
           additionalProperties: {type: string, description: "rate_<movieId>: stars for that movie"}
