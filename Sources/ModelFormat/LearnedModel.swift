@@ -137,6 +137,18 @@ public enum LearnedModel: Sendable {
         }
     }
 
+    /// Whether the learned arrays have the shapes a file of `users` × `movies` needs.
+    public func shapeFits(users: Int, movies: Int) -> Bool {
+        switch self {
+        case .factors(let model):
+            let k = model.rank
+            return model.userBias.count == users && model.movieBias.count == movies
+                && model.userFactors.values.count == users * k && model.movieFactors.values.count == movies * k
+        case .itemItem(let model): return model.weights.values.count == movies * movies
+        case .sparseItemItem(let model): return model.rows.isWellFormed(rows: movies, columnCount: movies)
+        }
+    }
+
     public var allFinite: Bool {
         switch self {
         case .factors(let model): model.allFinite

@@ -151,11 +151,18 @@ public struct ModelFile: Sendable {
                 try file.setAttribute("metric_" + name, value)
             }
             try metadata.write(to: file)
+            // The derived state (fold-in, the content baseline) is made from the training ratings
+            // only when they are well formed (a value built in memory may not be: then none).
+            let derivable = trainingRatings?.count == trainingMovies.columns.count
+                && trainingMovies.isWellFormed(rows: metadata.userCount, columnCount: metadata.movieCount)
+                && metadata.genres.count == metadata.movieCount && metadata.titles.count == metadata.movieCount
+                && metadata.years.count == metadata.movieCount
             for (role, head) in heads {
                 var head = head
                 // Every file written with its training ratings can fold in: the state is made here
                 // when the head does not carry it yet (a freshly trained head).
-                if head.foldIn == nil, let trainingRatings {
+                if head.foldIn == nil, derivable, head.inputWeights.map({ $0.count == trainingMovies.columns.count }) ?? true,
+                   head.model.shapeFits(users: metadata.userCount, movies: metadata.movieCount), let trainingRatings {
                     head.foldIn = FoldInState.estimate(head: head, training: trainingMovies, ratings: trainingRatings)
                 }
                 try Self.write(head, to: try file.createGroup(role.rawValue))
@@ -167,7 +174,7 @@ public struct ModelFile: Sendable {
             try near.write("index", neighbours.index, shape: [metadata.movieCount, neighbours.k], storage: Self.matrixStorage)
             try near.write("score", neighbours.score, shape: [metadata.movieCount, neighbours.k], storage: Self.matrixStorage)
 
-            if let cold = coldMovies ?? trainingRatings.flatMap({ ColdMovieModel.estimate(metadata: metadata, training: trainingMovies, ratings: $0) }) {
+            if let cold = coldMovies ?? (derivable ? trainingRatings.flatMap({ ColdMovieModel.estimate(metadata: metadata, training: trainingMovies, ratings: $0) }) : nil) {
                 try cold.write(to: try file.createGroup("cold_movies"))
             }
 

@@ -20,6 +20,15 @@ public struct SparseRows: Sendable {
         return counts
     }
 
+    /// Whether the rows are a CSR of `rows` rows over `columnCount` columns: pointers from 0, never
+    /// decreasing, ending at the entries' count, every column in range (what a reader checks; an
+    /// in-memory value may be anything).
+    public func isWellFormed(rows: Int, columnCount: Int) -> Bool {
+        guard pointers.count == rows + 1, pointers.first == 0, pointers.last == columns.count, values.count == columns.count else { return false }
+        for index in 1..<pointers.count where pointers[index] < pointers[index - 1] { return false }
+        return columns.allSatisfy { $0 >= 0 && Int($0) < columnCount }
+    }
+
     /// The same entries with every value 1 (membership only).
     public func binary() -> SparseRows {
         var copy = self
