@@ -95,7 +95,8 @@ extension ModelFile {
         public func fold(_ history: History) -> Person {
             Person(foldIn: self, history: history,
                    rating: rating.map { $0.solve(history) }, ranking: rankingFactors.map { $0.solve(history) },
-                   cold: file.coldMovies.map { $0.person(movies: history.movies, ratings: history.ratings, genres: file.metadata.genres) })
+                   cold: file.coldMovies.map { $0.person(movies: history.movies, ratings: history.ratings, genres: file.metadata.genres) },
+                   inputWeights: inputRule.map { history.ratings.map($0.weight) })
         }
     }
 
@@ -107,6 +108,8 @@ extension ModelFile {
         let ranking: FactorSolver.Solution?
         /// The content baseline's terms of the person (when the file has one).
         let cold: ColdMovieModel.Person?
+        /// An item-item ranking head's input weight of each history rating, found once.
+        let inputWeights: [Float]?
 
         var file: ModelFile { foldIn.file }
 
@@ -114,8 +117,7 @@ extension ModelFile {
         /// factor head: movie bias + P_u · Q_i; an item-item head: Σ_j w_j B[j, i]).
         public func scores() -> [Float] {
             let m = file.metadata.movieCount
-            if let inputRule = foldIn.inputRule {
-                let weights = history.ratings.map(inputRule.weight)
+            if let weights = inputWeights {
                 let row = SparseRows(pointers: [0, history.count], columns: history.movies, values: weights)
                 return file.rankingHead.model.scores(users: 0..<1, training: row).values
             }
@@ -129,7 +131,7 @@ extension ModelFile {
         public func top(k: Int, candidates: [Int32]? = nil) -> (movies: [Int32], scores: [Float]) {
             var row: [Float]
             if history.isEmpty {
-                row = file.trainingMovies.columnCounts(file.metadata.movieCount).map(Float.init)
+                row = foldIn.movieCounts.map(Float.init)
             } else {
                 row = scores()
             }
@@ -169,10 +171,10 @@ extension ModelFile {
         /// residuals (e_j x_jᵀ A⁻¹ (0, Q_i) / σ², see `FactorSolver`). Only positive terms are reasons.
         public func reasons(for movie: Int, limit: Int = 3) -> [(movie: Int32, contribution: Float)] {
             var terms: [(movie: Int32, contribution: Float)]
-            if let inputRule = foldIn.inputRule {
+            if let weights = inputWeights {
                 let model = foldIn.file.rankingHead.model
-                terms = zip(history.movies, history.ratings).map { source, rating in
-                    (source, inputRule.weight(rating) * model.weight(from: Int(source), to: movie))
+                terms = zip(history.movies, weights).map { source, weight in
+                    (source, weight * model.weight(from: Int(source), to: movie))
                 }
             } else {
                 let (solver, solution) = foldIn.rankingFactors.map { ($0, ranking!) } ?? (foldIn.rating!, rating!)
