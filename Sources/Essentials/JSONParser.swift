@@ -34,7 +34,12 @@ extension JSONValue {
         func fail(_ problem: String) -> ParseError { ParseError(offset: position, problem: problem) }
 
         mutating func skipSpace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0A, 0x0D: position += 1
+                default: return
+                }
+            }
         }
 
         mutating func expect(_ literal: String, _ value: JSONValue) throws(ParseError) -> JSONValue {
@@ -93,6 +98,8 @@ extension JSONValue {
             }
         }
 
+        static let powersOfTen: [Double] = (0...22).map { exponent in (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
+
         mutating func number() throws(ParseError) -> JSONValue {
             let start = position
             func digits() -> Int {
@@ -104,7 +111,7 @@ extension JSONValue {
             let integer = digits()
             guard integer > 0 else { throw fail("a number needs digits") }
             guard integer == 1 || bytes[position - integer] != UInt8(ascii: "0") else { throw ParseError(offset: start, problem: "a number does not start with 0") }
-            var whole = true
+            var whole = true, exponentFree = true
             if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
                 position += 1
                 whole = false
@@ -113,8 +120,29 @@ extension JSONValue {
             if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
                 position += 1
                 whole = false
+                exponentFree = false
                 if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
                 guard digits() > 0 else { throw fail("expected digits in the exponent") }
+            }
+            // Fast paths without a String: a whole number that fits Int; a decimal of at most 15
+            // digits without exponent, w / 10^d, exact (both doubles exact, one correctly rounded
+            // division: Clinger's fast path). Anything else through Double's parser.
+            if exponentFree {
+                var mantissa = 0, fraction = 0, digitCount = 0, overflow = false
+                for byte in bytes[(bytes[start] == UInt8(ascii: "-") ? start + 1 : start)..<position] where byte != UInt8(ascii: ".") {
+                    let (times, o1) = mantissa.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = times.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+                    overflow = overflow || o1 || o2
+                    mantissa = sum
+                    digitCount += 1
+                }
+                if !whole { fraction = position - 1 - (bytes[start..<position].firstIndex(of: UInt8(ascii: ".")) ?? position) }
+                let negative = bytes[start] == UInt8(ascii: "-")
+                if whole, !overflow { return .int(negative ? -mantissa : mantissa) }
+                if !whole, !overflow, digitCount <= 15, fraction <= 22 {
+                    let value = Double(mantissa) / Self.powersOfTen[fraction]
+                    return .double(negative ? -value : value)
+                }
             }
             let text = String(decoding: bytes[start..<position], as: UTF8.self)
             if whole, let value = Int(text) { return .int(value) }
@@ -124,6 +152,15 @@ extension JSONValue {
 
         mutating func string() throws(ParseError) -> String {
             position += 1  // the opening quote
+            // Most strings have no escape: validated and made from the bytes in place.
+            var end = position
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                let start = position
+                position = end + 1
+                guard let text = String(validating: bytes[start..<end], as: UTF8.self) else { throw fail("the string is not valid UTF-8") }
+                return text
+            }
             var utf8: [UInt8] = []
             while true {
                 guard position < bytes.count else { throw fail("unterminated string") }

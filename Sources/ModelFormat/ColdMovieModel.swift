@@ -23,13 +23,37 @@ public struct ColdMovieModel: Sendable, Equatable {
     public var globalMean: Float
     /// t_i for every movie (used for those without training ratings).
     public var movieTerm: [Float]
+    /// Each movie's genres as indices (from the metadata; not stored): a person's affinities are
+    /// summed by index, not by name, on the serving path.
+    public var genres: MovieGenres
 
     public static let userLambda: Float = 10
     public static let genrePseudoRatings: Float = 10
     public static let contentLambda: Float = 1000
 
-    public init(globalMean: Float, movieTerm: [Float]) {
-        (self.globalMean, self.movieTerm) = (globalMean, movieTerm)
+    public init(globalMean: Float, movieTerm: [Float], genres: MovieGenres) {
+        (self.globalMean, self.movieTerm, self.genres) = (globalMean, movieTerm, genres)
+    }
+
+    /// The movies' genres (`DatasetMetadata.genres`, `|`-separated names) as indices into `names`.
+    ///
+    ///     MovieGenres(["Action|Comedy", "Comedy", ""]).ofMovie == [[0, 1], [1], []]
+    public struct MovieGenres: Sendable, Equatable {
+        public let names: [Substring]
+        public let ofMovie: [[Int32]]
+
+        public init(_ genres: [String]) {
+            var index: [Substring: Int32] = [:], names: [Substring] = []
+            ofMovie = genres.map { text in
+                text.split(separator: "|").map { name in
+                    if let found = index[name] { return found }
+                    index[name] = Int32(names.count)
+                    names.append(name)
+                    return Int32(names.count - 1)
+                }
+            }
+            self.names = names
+        }
     }
 
     /// Fitted on the file's training ratings (CSR by user) and movies' content; nil without ratings.
@@ -39,7 +63,7 @@ public struct ColdMovieModel: Sendable, Equatable {
         let content = ContentFeatures(metadata)
         let f = content.featureCount
         let m = metadata.movieCount
-        guard f > 0 else { return ColdMovieModel(globalMean: mu, movieTerm: [Float](repeating: 0, count: m)) }
+        guard f > 0 else { return ColdMovieModel(globalMean: mu, movieTerm: [Float](repeating: 0, count: m), genres: MovieGenres(metadata.genres)) }
         // Each movie's count and summed residual r − μ − b_u.
         var count = [Float](repeating: 0, count: m), residual = [Float](repeating: 0, count: m)
         for user in 0..<training.rowCount {
@@ -69,34 +93,36 @@ public struct ColdMovieModel: Sendable, Equatable {
         }
         guard solved, rhs.allSatisfy(\.isFinite) else { return nil }
         let term = (0..<m).map { movie in rows.range(movie).reduce(Float(0)) { $0 + rows.values[$1] * rhs[Int(rows.columns[$1])] } }
-        return ColdMovieModel(globalMean: mu, movieTerm: term)
+        return ColdMovieModel(globalMean: mu, movieTerm: term, genres: MovieGenres(metadata.genres))
     }
 
     /// A person's terms from their ratings (model movie indices and ratings): b_u, and a_ug per
-    /// genre name.
+    /// genre (indexed as `genres.names`; 0 for a genre they rated nothing of).
     public struct Person: Sendable {
         public var bias: Float
-        public var affinity: [Substring: Float]
+        public var affinity: [Float]
     }
 
-    public func person(movies: some Collection<Int32>, ratings: some Collection<Float>, genres: [String]) -> Person {
+    public func person(movies: ArraySlice<Int32>, ratings: ArraySlice<Float>) -> Person {
+        precondition(movies.count == ratings.count, "ColdMovieModel.person: \(movies.count) movies, \(ratings.count) ratings")
         let n = Float(ratings.count)
         let bias = n == 0 ? 0 : ratings.reduce(Float(0)) { $0 + $1 - globalMean } / (n + Self.userLambda)
-        var sums: [Substring: (total: Float, count: Float)] = [:]
+        var total = [Float](repeating: 0, count: genres.names.count), count = total
         for (movie, rating) in zip(movies, ratings) {
             let residual = rating - globalMean - bias - movieTerm[Int(movie)]
-            for genre in genres[Int(movie)].split(separator: "|") {
-                sums[genre, default: (0, 0)].total += residual
-                sums[genre, default: (0, 0)].count += 1
+            for genre in genres.ofMovie[Int(movie)] {
+                total[Int(genre)] += residual
+                count[Int(genre)] += 1
             }
         }
-        return Person(bias: bias, affinity: sums.mapValues { $0.total / ($0.count + Self.genrePseudoRatings) })
+        for genre in total.indices { total[genre] /= count[genre] + Self.genrePseudoRatings }
+        return Person(bias: bias, affinity: total)
     }
 
-    /// The unclipped prediction for `person` and `movie` (genres as the metadata writes them).
-    public func predict(_ person: Person, movie: Int, genres: String) -> Float {
-        let list = genres.split(separator: "|")
-        let affinity = list.isEmpty ? 0 : list.reduce(Float(0)) { $0 + (person.affinity[$1] ?? 0) } / Float(list.count)
+    /// The unclipped prediction for `person` and `movie`.
+    public func predict(_ person: Person, movie: Int) -> Float {
+        let list = genres.ofMovie[movie]
+        let affinity = list.isEmpty ? 0 : list.reduce(Float(0)) { $0 + person.affinity[Int($1)] } / Float(list.count)
         return globalMean + person.bias + movieTerm[movie] + affinity
     }
 
@@ -111,7 +137,8 @@ public struct ColdMovieModel: Sendable, Equatable {
         try group.write("movie_term", movieTerm)
     }
 
-    static func read(_ group: HDF5Group, movies: Int, check: ContentCheck) throws -> ColdMovieModel {
+    static func read(_ group: HDF5Group, genres: [String], check: ContentCheck) throws -> ColdMovieModel {
+        let movies = genres.count
         let kind = try group.stringAttribute("kind")
         guard kind == "content-baseline" else { throw check.fail("/cold_movies", "attribute 'kind' is '\(kind)': expected content-baseline") }
         for (name, value) in [("user_lambda", userLambda), ("genre_pseudo_ratings", genrePseudoRatings), ("content_lambda", contentLambda)] {
@@ -125,6 +152,6 @@ public struct ColdMovieModel: Sendable, Equatable {
         let term: [Float] = try group.read("movie_term", shape: [movies], why: "n_movies")
         try check.finite(term, "/cold_movies/movie_term")
         if let position = term.firstIndex(where: { abs($0) > 1e6 }) { throw check.fail("/cold_movies/movie_term", "position \(position) holds \(term[position]): a movie's term is a rating difference") }
-        return ColdMovieModel(globalMean: Float(mean), movieTerm: term)
+        return ColdMovieModel(globalMean: Float(mean), movieTerm: term, genres: MovieGenres(genres))
     }
 }

@@ -310,7 +310,7 @@ public struct ModelFile: Sendable {
                                createdBy: try file.stringAttribute("created_by"), metrics: metrics)
         result.trainingRatings = trainingRatings
         if file.contains("cold_movies") {
-            result.coldMovies = try ColdMovieModel.read(try file.group("cold_movies"), movies: m, check: check)
+            result.coldMovies = try ColdMovieModel.read(try file.group("cold_movies"), genres: result.metadata.genres, check: check)
         }
         return result
     }

@@ -11,54 +11,54 @@ extension StoredModel.Recommendations {
     public var jsonData: Data {
         var out: [UInt8] = []
         out.reserveCapacity(256 + items.count * 320)
-        out += Array(#"{"cold_start":"#.utf8)
-        out += Array((coldStart ? "true" : "false").utf8)
+        out.append(contentsOf: #"{"cold_start":"#.utf8)
+        out.append(contentsOf: (coldStart ? "true" : "false").utf8)
         if let ignored {
-            out += Array(#","ignored":["#.utf8)
-            out += Array(ignored.map(String.init).joined(separator: ",").utf8)
+            out.append(contentsOf: #","ignored":["#.utf8)
+            out.append(contentsOf: ignored.map(String.init).joined(separator: ",").utf8)
             out.append(UInt8(ascii: "]"))
         }
-        out += Array(#","items":["#.utf8)
+        out.append(contentsOf: #","items":["#.utf8)
         for (index, item) in items.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "{"))
             if let because = item.because {
-                out += Array(#""because":["#.utf8)
+                out.append(contentsOf: #""because":["#.utf8)
                 for (position, reason) in because.enumerated() {
                     if position > 0 { out.append(UInt8(ascii: ",")) }
-                    out += Array(#"{"contribution":"#.utf8)
+                    out.append(contentsOf: #"{"contribution":"#.utf8)
                     AnswerJSON.number(reason.contribution, into: &out)
-                    out += Array(#","movie_id":"#.utf8) + Array(String(reason.movieID).utf8)
-                    out += Array(#","rating":"#.utf8)
+                    out.append(contentsOf: #","movie_id":"#.utf8); out.append(contentsOf: String(reason.movieID).utf8)
+                    out.append(contentsOf: #","rating":"#.utf8)
                     AnswerJSON.number(reason.rating, into: &out)
-                    out += Array(#","title":"#.utf8)
+                    out.append(contentsOf: #","title":"#.utf8)
                     AnswerJSON.string(reason.title, into: &out)
                     out.append(UInt8(ascii: "}"))
                 }
-                out += Array("],".utf8)
+                out.append(contentsOf: "],".utf8)
             }
-            out += Array(#""genres":["#.utf8)
+            out.append(contentsOf: #""genres":["#.utf8)
             for (position, genre) in item.genres.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 AnswerJSON.string(genre, into: &out)
             }
-            out += Array(#"],"movie_id":"#.utf8) + Array(String(item.movieID).utf8)
+            out.append(contentsOf: #"],"movie_id":"#.utf8); out.append(contentsOf: String(item.movieID).utf8)
             if let rating = item.rating {
-                out += Array(#","rating":"#.utf8)
+                out.append(contentsOf: #","rating":"#.utf8)
                 AnswerJSON.number(rating, into: &out)
             }
-            out += Array(#","score":"#.utf8)
+            out.append(contentsOf: #","score":"#.utf8)
             AnswerJSON.number(item.score, into: &out)
-            out += Array(#","title":"#.utf8)
+            out.append(contentsOf: #","title":"#.utf8)
             AnswerJSON.string(item.title, into: &out)
-            out += Array(#","year":"#.utf8) + Array(String(item.year).utf8)
+            out.append(contentsOf: #","year":"#.utf8); out.append(contentsOf: String(item.year).utf8)
             out.append(UInt8(ascii: "}"))
         }
-        out += Array(#"],"model":"#.utf8)
+        out.append(contentsOf: #"],"model":"#.utf8)
         AnswerJSON.string(model, into: &out)
-        out += Array(#","user":"#.utf8)
-        out += Array((user.map(String.init) ?? "null").utf8)
-        out += Array(#","version":"#.utf8) + Array(String(version).utf8)
+        out.append(contentsOf: #","user":"#.utf8)
+        out.append(contentsOf: (user.map(String.init) ?? "null").utf8)
+        out.append(contentsOf: #","version":"#.utf8); out.append(contentsOf: String(version).utf8)
         out.append(UInt8(ascii: "}"))
         return Data(out)
     }
@@ -69,22 +69,27 @@ enum AnswerJSON {
     /// their shortest form; a non-finite value as `JSON.data`'s spelling (a string).
     static func number(_ value: Float, into out: inout [UInt8]) {
         guard value.isFinite else {
-            out += Array((value.isNaN ? #""nan""# : value > 0 ? #""inf""# : #""-inf""#).utf8)
+            out.append(contentsOf: (value.isNaN ? #""nan""# : value > 0 ? #""inf""# : #""-inf""#).utf8)
             return
         }
         if value == value.rounded(), abs(value) < 1e15, let whole = Int(exactly: value) {
-            out += Array(String(whole).utf8)
+            out.append(contentsOf: String(whole).utf8)
         } else {
-            out += Array(value.description.utf8)
+            out.append(contentsOf: value.description.utf8)
         }
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped, slashes not.
     static func string(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
             case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
             case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
             case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]

@@ -210,6 +210,7 @@ extension StoredModel {
         let factors = file.rating?.model.factors
         let training = file.rankingInput
         let ratings = file.trainingRatings
+        let rankingModel = file.rankingHead.model
         var person: ModelFile.Person? = nil
         if case .factors = file.rankingHead.model, let ratings, case .success(let model) = foldIn {
             person = model.fold(History(training.range(user).map { (training.columns[$0], ratings[$0]) }))
@@ -227,10 +228,10 @@ extension StoredModel {
             }
             if let person {
                 entry.because = reasons(person.reasons(for: Int(movie)), history: person.history)
-            } else if let ratings, !file.rankingHead.model.predictsRatings {
+            } else if let ratings, !rankingModel.predictsRatings {
                 let terms = training.range(user).map { entry in
                     (movie: training.columns[entry], rating: ratings[entry],
-                     contribution: training.values[entry] * file.rankingHead.model.weight(from: Int(training.columns[entry]), to: Int(movie)))
+                     contribution: training.values[entry] * rankingModel.weight(from: Int(training.columns[entry]), to: Int(movie)))
                 }
                 entry.because = terms.filter { $0.contribution > 0 }
                     .sorted { $0.contribution != $1.contribution ? $0.contribution > $1.contribution : $0.movie < $1.movie }

@@ -95,7 +95,7 @@ extension ModelFile {
         public func fold(_ history: History) -> Person {
             Person(foldIn: self, history: history,
                    rating: rating.map { $0.solve(history) }, ranking: rankingFactors.map { $0.solve(history) },
-                   cold: file.coldMovies.map { $0.person(movies: history.movies, ratings: history.ratings, genres: file.metadata.genres) },
+                   cold: file.coldMovies.map { $0.person(movies: history.movies[...], ratings: history.ratings[...]) },
                    inputWeights: inputRule.map { history.ratings.map($0.weight) })
         }
     }
@@ -155,7 +155,7 @@ extension ModelFile {
             guard let solver = foldIn.rating, let rating else { return nil }
             guard foldIn.movieCounts[movie] > 0 else {
                 if let model = file.coldMovies, let cold {
-                    return file.metadata.clip(model.predict(cold, movie: movie, genres: file.metadata.genres[movie]))
+                    return file.metadata.clip(model.predict(cold, movie: movie))
                 }
                 return file.metadata.clip(solver.model.globalMean + Float(rating.z[0]))
             }
@@ -173,8 +173,24 @@ extension ModelFile {
             var terms: [(movie: Int32, contribution: Float)]
             if let weights = inputWeights {
                 let model = foldIn.file.rankingHead.model
-                terms = zip(history.movies, weights).map { source, weight in
-                    (source, weight * model.weight(from: Int(source), to: movie))
+                if case .itemItem(let dense) = model {
+                    // B read in place (the serving path: a switch and a copy per term were a tenth of a request).
+                    let m = dense.movieCount
+                    terms = dense.weights.values.withUnsafeBufferPointer { b in
+                        zip(history.movies, weights).map { source, weight in (source, weight * b[Int(source) * m + movie]) }
+                    }
+                } else if case .sparseItemItem(let sparse) = model {
+                    terms = sparse.rows.columns.withUnsafeBufferPointer { columns in
+                        sparse.rows.values.withUnsafeBufferPointer { values in
+                            zip(history.movies, weights).map { source, weight in
+                                (source, weight * SparseItemItemModel.find(Int32(movie), in: sparse.rows.range(Int(source)), columns: columns, values: values))
+                            }
+                        }
+                    }
+                } else {
+                    terms = zip(history.movies, weights).map { source, weight in
+                        (source, weight * model.weight(from: Int(source), to: movie))
+                    }
                 }
             } else {
                 let (solver, solution) = foldIn.rankingFactors.map { ($0, ranking!) } ?? (foldIn.rating!, rating!)
@@ -422,12 +438,12 @@ extension ModelFile {
     public func coldPerson(user: Int) -> ColdMovieModel.Person? {
         guard let model = coldMovies, let ratings = trainingRatings else { return nil }
         let range = trainingMovies.range(user)
-        return model.person(movies: trainingMovies.columns[range], ratings: ratings[range], genres: metadata.genres)
+        return model.person(movies: trainingMovies.columns[range], ratings: ratings[range])
     }
 
     /// The content baseline's clipped prediction for a person's terms and a movie.
     public func coldMovieRating(person: ColdMovieModel.Person, movie: Int) -> Float? {
-        coldMovies.map { metadata.clip($0.predict(person, movie: movie, genres: metadata.genres[movie])) }
+        coldMovies.map { metadata.clip($0.predict(person, movie: movie)) }
     }
 }
 
@@ -435,16 +451,28 @@ extension LearnedModel {
     /// B[from, to] of an item-item model (0 where a sparse row keeps nothing); 0 for factors.
     public func weight(from source: Int, to target: Int) -> Float {
         switch self {
-        case .factors: return 0
-        case .itemItem(let model): return model.weights.values[source * model.movieCount + target]
+        case .factors: 0
+        case .itemItem(let model): model.weights.values[source * model.movieCount + target]
         case .sparseItemItem(let model):
-            let range = model.rows.range(source)
-            var low = range.lowerBound, high = range.upperBound
-            while low < high {
-                let middle = (low + high) / 2
-                if model.rows.columns[middle] < Int32(target) { low = middle + 1 } else { high = middle }
+            model.rows.columns.withUnsafeBufferPointer { columns in
+                model.rows.values.withUnsafeBufferPointer { values in
+                    SparseItemItemModel.find(Int32(target), in: model.rows.range(source), columns: columns, values: values)
+                }
             }
-            return low < range.upperBound && model.rows.columns[low] == Int32(target) ? model.rows.values[low] : 0
         }
+    }
+}
+
+extension SparseItemItemModel {
+    /// The value at `column` among a row's entries (`range`, columns ascending), 0 when not kept:
+    /// a binary search.
+    @inline(__always)
+    static func find(_ column: Int32, in range: Range<Int>, columns: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>) -> Float {
+        var low = range.lowerBound, high = range.upperBound
+        while low < high {
+            let middle = (low + high) / 2
+            if columns[middle] < column { low = middle + 1 } else { high = middle }
+        }
+        return low < range.upperBound && columns[low] == column ? values[low] : 0
     }
 }

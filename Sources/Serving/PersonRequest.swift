@@ -42,10 +42,13 @@ public struct PersonRequest: Sendable, Equatable {
         if let ratings = fields["ratings"] {
             let list = try array(ratings, "ratings", limit: StoredModel.maximumGiven)
             request.ratings = try list.enumerated().map { index, entry throws(ServingError) in
-                let field = "ratings[\(index)]"
+                // The field's name only when an error needs it (per rating, it was a tenth of reading a body).
+                var field: String { "ratings[\(index)]" }
                 guard case .object(let pair) = entry else { throw .badRequest("\(field): must be an object {movie_id, rating}, not \(kind(entry))") }
-                for key in pair.keys.sorted() where key != "movie_id" && key != "rating" {
-                    throw .badRequest("\(field): unknown field '\(key.prefix(40))' (a rating is {movie_id, rating})")
+                if pair.keys.contains(where: { $0 != "movie_id" && $0 != "rating" }) {
+                    for key in pair.keys.sorted() where key != "movie_id" && key != "rating" {
+                        throw .badRequest("\(field): unknown field '\(key.prefix(40))' (a rating is {movie_id, rating})")
+                    }
                 }
                 guard let movie = pair["movie_id"] else { throw .badRequest("\(field).movie_id is required") }
                 guard let rating = pair["rating"] else { throw .badRequest("\(field).rating is required") }
@@ -90,12 +93,12 @@ public struct PersonRequest: Sendable, Equatable {
         }
     }
 
-    static func integer(_ value: JSONValue, _ field: String) throws(ServingError) -> Int64 {
+    static func integer(_ value: JSONValue, _ field: @autoclosure () -> String) throws(ServingError) -> Int64 {
         switch value {
         case .int(let number): return Int64(number)
         case .unsigned(let number) where number <= UInt64(Int64.max): return Int64(number)
         case .double(let number) where number.rounded() == number && abs(number) < 9.2e18: return Int64(number)
-        default: throw .badRequest("\(field): must be a whole number, not \(kind(value))")
+        default: throw .badRequest("\(field()): must be a whole number, not \(kind(value))")
         }
     }
 
