@@ -6,7 +6,7 @@ whose scores tie to the last bit may swap).
 
     recommend_example.py STORE NAME[@VERSION|@ALIAS] user USER_ID [K]
     recommend_example.py STORE NAME[@VERSION|@ALIAS] predict USER_ID MOVIE_ID
-    recommend_example.py STORE NAME[@VERSION|@ALIAS] history RATINGS.csv [K]
+    recommend_example.py STORE NAME[@VERSION|@ALIAS] history RATINGS.csv [K] [gender=F] [age=30] [occupation=…] [zip=…]
 
 Prints one JSON object, with the keys of `recommend --json`:
   user:    {"model", "version", "user", "cold_start", "items": [{"movie_id", "title", "year", "genres", "score",
@@ -38,7 +38,9 @@ The steps, all on documented files (see the README's formats):
 6. fold-in (history): a factor head's person z = (b_u, P_u) = m + A^-1 X^T e / s2, A = S^-1 +
    X^T X / s2 (m, S, s2 from H/fold_in; x_j = (1, Q_j); e_j = y_j - global_mean - movie_bias[j] -
    x_j . m); an item-item head scores the history row with each rating's input weight from
-   H/fold_in/{rating,input_weight} (the nearest rating's, the lower on a tie).
+   H/fold_in/{rating,input_weight} (the nearest rating's, the lower on a tie). Attributes given
+   (gender, age, occupation, zip) shift m by H/fold_in/attribute_offset of each value the prior
+   knows (age by ML-1M's groups, zip by its first character).
 Version-1 and version-2 files are read too (version 2 has no fold-in state: history refuses).
 """
 import hashlib
@@ -221,10 +223,16 @@ def because(model, movies, ratings, terms):
 class FactorPerson:
     """A factor head's fold-in: z = m + A^-1 X^T e / s2 (docstring, step 6)."""
 
-    def __init__(self, group, movies, ratings):
+    def __init__(self, group, movies, ratings, attributes=None):
         fold = group["fold_in"]
         self.group, self.movies = group, movies
         mean, cov, s2 = fold["prior_mean"][:], fold["prior_covariance"][:], float(fold.attrs["noise_variance"])
+        if attributes:
+            # The prior's mean shifted by each given value it knows (H/fold_in/attribute_*).
+            if "attribute_value" not in fold:
+                raise SystemExit("this model's fold-in prior has no user attributes: leave them out")
+            known = zip(fold["attribute_group"][:], fold["attribute_value"][:], fold["attribute_offset"][:])
+            mean = mean + sum((offset for g, v, offset in known if attributes.get(g.decode()) == v.decode()), np.zeros_like(mean))
         q = group["movie_factors"][:].astype(np.float64)
         self.q, self.bias = q, group["movie_bias"][:].astype(np.float64)
         x = np.hstack([np.ones((len(movies), 1)), q[movies]])
@@ -251,7 +259,19 @@ def fold_in(model, movies, ratings):
     return FactorPerson(group, movies, ratings)
 
 
-def recommend_history(model, given, k):
+def attribute_values(given):
+    """gender, age, occupation, zip as the models key them: the age's group (ML-1M's), the zip's first character."""
+    values = {}
+    if given.get("gender"): values["gender"] = given["gender"]
+    if given.get("age"):
+        age = int(given["age"])
+        values["age"] = str(next((g for g in (56, 50, 45, 35, 25, 18) if age >= g), 1))
+    if given.get("occupation"): values["occupation"] = given["occupation"]
+    if given.get("zip"): values["zip"] = given["zip"][0]
+    return values
+
+
+def recommend_history(model, given, k, attributes=None):
     movie_ids = model["movies/id"][:]
     last, ignored = {}, []
     for movie_id, rating in given:
@@ -274,7 +294,7 @@ def recommend_history(model, given, k):
     if rating_head is not None:
         if "fold_in" not in rating_head[0]:
             raise SystemExit("this model file has no fold-in state (format 3 writes it)")
-        rating_person = FactorPerson(rating_head[0], movies, ratings)
+        rating_person = FactorPerson(rating_head[0], movies, ratings, attributes)
     if kind in ("item-item", "sparse-item-item"):
         fold = group["fold_in"]
         table, table_weights = fold["rating"][:], fold["input_weight"][:]
@@ -288,7 +308,7 @@ def recommend_history(model, given, k):
                 np.add.at(scores, column[row_ptr[j]:row_ptr[j + 1]], w * value[row_ptr[j]:row_ptr[j + 1]])
         terms = lambda i: weight * column_of(group, kind, movies, i)
     else:
-        person = rating_person if ranking_head is rating_head else FactorPerson(group, movies, ratings)
+        person = rating_person if ranking_head is rating_head else FactorPerson(group, movies, ratings, attributes)
         scores = person.ranking_scores()
         terms = person.contributions
     scores = scores.astype(np.float32)
@@ -357,10 +377,11 @@ if __name__ == "__main__":
             lines = lines[1:]
         given = [(int(a), float(b)) for a, b in (line.split(",") for line in lines)]
         k = int(sys.argv[5]) if len(sys.argv) > 5 else 10
-        cold, items, ignored = recommend_history(model, given, k)
+        attributes = attribute_values(dict(argument.split("=", 1) for argument in sys.argv[6:]))
+        cold, items, ignored = recommend_history(model, given, k, attributes)
         print(json.dumps({"model": name, "version": version, "user": None, "cold_start": cold, "items": items, "ignored": ignored}))
     elif question == "predict":
         answer = predict(model, int(sys.argv[4]), int(sys.argv[5]))
         print(json.dumps({"model": name, "version": version, **answer}))
     else:
-        raise SystemExit("usage: recommend_example.py STORE NAME[@VERSION|@ALIAS] user USER_ID [K] | predict USER_ID MOVIE_ID | history CSV [K]")
+        raise SystemExit("usage: recommend_example.py STORE NAME[@VERSION|@ALIAS] user USER_ID [K] | predict USER_ID MOVIE_ID | history CSV [K] [gender=… age=… occupation=… zip=…]")

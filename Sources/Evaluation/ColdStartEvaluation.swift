@@ -118,7 +118,8 @@ public struct ColdStartEvaluation: Sendable {
             for user in blocks[block].map({ testUsers[$0] }) {
                 let historyRange = historyRows.range(user)
                 let history = History(historyRange.map { (historyRows.columns[$0], historyRows.values[$0]) })
-                let person = foldIn.fold(history)
+                // What the data says of the person (ml-1m, ml-100k), as a client would send it.
+                let person = foldIn.fold(history, attributes: foldIn.knownAttributes(data.userAttributes.values(of: user)))
                 // The baselines' user terms from the history.
                 var userMean = 0.0, residual = 0.0
                 for entry in historyRange {

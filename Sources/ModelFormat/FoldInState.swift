@@ -36,11 +36,110 @@ public enum FoldInState: Sendable, Equatable {
         /// σ²: the mean squared difference between the training ratings and the head's predictions.
         public var noiseVariance: Double
 
+        /// How the prior's mean moves with what a person says of themselves (nil: the file's users
+        /// had no attributes, or it was written before they were read).
+        public var attributes: AttributePrior?
+
         public var dimension: Int { mean.count }
 
-        public init(mean: [Double], covariance: [Double], noiseVariance: Double) {
+        public init(mean: [Double], covariance: [Double], noiseVariance: Double, attributes: AttributePrior? = nil) {
             precondition(covariance.count == mean.count * mean.count, "FactorPrior: (k + 1)² covariance entries")
-            (self.mean, self.covariance, self.noiseVariance) = (mean, covariance, noiseVariance)
+            precondition(attributes.map { $0.offsets.count == $0.values.count * mean.count } ?? true, "FactorPrior: one offset of k + 1 per attribute value")
+            (self.mean, self.covariance, self.noiseVariance, self.attributes) = (mean, covariance, noiseVariance, attributes)
+        }
+
+        /// The prior mean of a person with `attributes` (group → value, as
+        /// `UserAttributes.values`): m plus the offset of each value the prior knows; values it
+        /// does not know add nothing (check them with `AttributePrior.problem` first).
+        public func mean(attributes given: [String: String]) -> [Double] {
+            guard let prior = attributes, !given.isEmpty else { return mean }
+            var result = mean
+            let d = dimension
+            for (index, (group, value)) in zip(prior.groups, prior.values).enumerated() where given[group] == value {
+                for c in 0..<d { result[c] += prior.offsets[index * d + c] }
+            }
+            return result
+        }
+    }
+
+    /// The users' attributes as a shift of the prior mean: with a the one-hot vector of a user's
+    /// attribute values (gender, age group, occupation, zip region: `UserAttributes.values`) and
+    /// z the user's (b_u, P_u), the offsets W minimise Σ_u |z_u − m − Wᵀa_u|² + λ |W|² over the
+    /// training users (ridge, λ = `ridge` pseudo-users per value). A person who gives their
+    /// attributes is folded in under N(m + Wᵀa, S): the same covariance, a better centre — what the
+    /// Bayesian FM's attribute features add to a user's block, read from its learned users.
+    public struct AttributePrior: Sendable, Equatable {
+        /// Each value's group (`UserAttributes.groups`) and value, sorted by group then value.
+        public var groups: [String]
+        public var values: [String]
+        /// (values × (k + 1)), row-major.
+        public var offsets: [Double]
+
+        /// λ: 10 pseudo-users per value.
+        public static let ridge = 10.0
+
+        public init(groups: [String], values: [String], offsets: [Double]) {
+            precondition(groups.count == values.count, "AttributePrior: one group per value")
+            (self.groups, self.values, self.offsets) = (groups, values, offsets)
+        }
+
+        /// The values the prior knows for `group`, sorted.
+        public func known(_ group: String) -> [String] {
+            zip(groups, values).filter { $0.0 == group }.map(\.1)
+        }
+
+        /// Why `given` cannot be used (a group or value the prior does not know), or nil.
+        public func problem(with given: [String: String]) -> String? {
+            for (group, value) in given.sorted(by: { $0.key < $1.key }) {
+                let known = known(group)
+                guard !known.isEmpty else {
+                    return "\(group): this model's users had no \(group) (it knows \(Set(groups).sorted().joined(separator: ", ")))"
+                }
+                guard known.contains(value) else {
+                    return "\(group): '\(value.prefix(40))' is not one of its values (\(known.joined(separator: ", ")))"
+                }
+            }
+            return nil
+        }
+
+        /// Fitted to the training users' centred vectors `z` (users × d, row-major, the rows of
+        /// `users`) and their attributes; nil when no user has any.
+        static func estimate(z: [Double], d: Int, users: [Int], attributes: UserAttributes) -> AttributePrior? {
+            let perUser = users.map { attributes.values(of: $0) }
+            let pairs = Set(perUser.flatMap { $0.map { "\($0.key)\u{0}\($0.value)" } }).sorted {
+                let a = $0.split(separator: "\u{0}", omittingEmptySubsequences: false), b = $1.split(separator: "\u{0}", omittingEmptySubsequences: false)
+                let ga = UserAttributes.groups.firstIndex(of: String(a[0])) ?? 99, gb = UserAttributes.groups.firstIndex(of: String(b[0])) ?? 99
+                if ga != gb { return ga < gb }
+                // Numbers (ages) by value, the rest as text.
+                if let x = Int(a[1]), let y = Int(b[1]) { return x < y }
+                return a[1] < b[1]
+            }
+            guard !pairs.isEmpty else { return nil }
+            let split = pairs.map { $0.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init) }
+            let index = Dictionary(uniqueKeysWithValues: pairs.enumerated().map { ($1, $0) })
+            let p = pairs.count
+            // (AᵀA + λI) W = Aᵀ Z, in double, by Cholesky (p is tens).
+            var gram = [Double](repeating: 0, count: p * p), rhs = [Double](repeating: 0, count: p * d)
+            for (row, values) in perUser.enumerated() {
+                let features = values.map { index["\($0.key)\u{0}\($0.value)"]! }.sorted()
+                for a in features {
+                    for b in features { gram[a * p + b] += 1 }
+                    for c in 0..<d { rhs[a * d + c] += z[row * d + c] }
+                }
+            }
+            for a in 0..<p { gram[a * p + a] += ridge }
+            let solved = gram.withUnsafeMutableBufferPointer { g -> Bool in
+                guard SmallCholesky.factor(g.baseAddress!, n: p) else { return false }
+                var column = [Double](repeating: 0, count: p)
+                for c in 0..<d {
+                    for a in 0..<p { column[a] = rhs[a * d + c] }
+                    column.withUnsafeMutableBufferPointer { SmallCholesky.solve(UnsafePointer(g.baseAddress!), n: p, $0.baseAddress!) }
+                    for a in 0..<p { rhs[a * d + c] = column[a] }
+                }
+                return true
+            }
+            guard solved, rhs.allSatisfy(\.isFinite) else { return nil }
+            return AttributePrior(groups: split.map { $0[0] }, values: split.map { $0[1] }, offsets: rhs)
         }
     }
 
@@ -73,12 +172,12 @@ public enum FoldInState: Sendable, Equatable {
     /// The state of `head` from the file's training movies (by user, ascending) and their
     /// ratings; nil for a head that cannot fold in (an ordered-probit head; an item-item head
     /// whose input weights give one rating value two weights; no training users).
-    public static func estimate(head: ModelHead, training: SparseRows, ratings: [Float]) -> FoldInState? {
+    public static func estimate(head: ModelHead, training: SparseRows, ratings: [Float], attributes: UserAttributes? = nil) -> FoldInState? {
         precondition(ratings.count == training.columns.count, "estimate: one rating per training movie")
         switch head.model {
         case .factors(let factors):
             guard factors.ordinal == nil else { return nil }
-            return factorPrior(factors, training: training, ratings: ratings).map { .factors($0) }
+            return factorPrior(factors, training: training, ratings: ratings, attributes: attributes).map { .factors($0) }
         case .itemItem, .sparseItemItem:
             var table: [Float: Float] = [:]
             for (index, rating) in ratings.enumerated() {
@@ -91,7 +190,7 @@ public enum FoldInState: Sendable, Equatable {
         }
     }
 
-    static func factorPrior(_ model: FactorModel, training: SparseRows, ratings: [Float]) -> FactorPrior? {
+    static func factorPrior(_ model: FactorModel, training: SparseRows, ratings: [Float], attributes: UserAttributes? = nil) -> FactorPrior? {
         let k = model.rank, d = k + 1
         let users = (0..<training.rowCount).filter { !training.range($0).isEmpty }
         guard users.count >= 2 else { return nil }
@@ -105,6 +204,7 @@ public enum FoldInState: Sendable, Equatable {
         for row in 0..<users.count { for c in 0..<d { mean[c] += z[row * d + c] } }
         for c in 0..<d { mean[c] /= Double(users.count) }
         for row in 0..<users.count { for c in 0..<d { z[row * d + c] -= mean[c] } }
+        let attributePrior = attributes.flatMap { $0.fits(users: training.rowCount) ? AttributePrior.estimate(z: z, d: d, users: users, attributes: $0) : nil }
         // S = ZᵀZ / (n − 1): one BLAS call in double, on one thread (the same bytes on any machine).
         var covariance = [Double](repeating: 0, count: d * d)
         Parallel.withBLASThreads(1) {
@@ -131,7 +231,7 @@ public enum FoldInState: Sendable, Equatable {
         }
         let noise = squared / Double(max(1, training.columns.count))
         guard noise.isFinite, noise > 0, covariance.allSatisfy(\.isFinite) else { return nil }
-        return FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise)
+        return FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise, attributes: attributePrior)
     }
 
     // MARK: The file's `H/fold_in` group
@@ -144,6 +244,11 @@ public enum FoldInState: Sendable, Equatable {
             try group.setAttribute("noise_variance", prior.noiseVariance)
             try group.write("prior_mean", prior.mean)
             try group.write("prior_covariance", prior.covariance, shape: [prior.dimension, prior.dimension])
+            if let attributes = prior.attributes {
+                try group.write("attribute_group", strings: attributes.groups)
+                try group.write("attribute_value", strings: attributes.values)
+                try group.write("attribute_offset", attributes.offsets, shape: [attributes.values.count, prior.dimension])
+            }
         case .itemItem(let rule):
             try group.setAttribute("kind", "input-rule")
             try group.write("rating", rule.ratings)
@@ -176,7 +281,27 @@ public enum FoldInState: Sendable, Equatable {
             var factor = covariance
             let definite = factor.withUnsafeMutableBufferPointer { SmallCholesky.factor($0.baseAddress!, n: d) }
             guard definite else { throw check.fail(location + "/prior_covariance", "is not positive definite (a covariance plus a ridge is)") }
-            return .factors(FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise))
+            var attributes: AttributePrior? = nil
+            if group.contains("attribute_value") {
+                let count = try group.dataset("attribute_value").shape.first ?? 0
+                guard (1...10_000).contains(count) else { throw check.fail(location + "/attribute_value", "holds \(count) values: from 1 to 10,000") }
+                let groups = try group.readStrings("attribute_group", count: count, why: "/attribute_value's length")
+                let values = try group.readStrings("attribute_value", count: count, why: "/attribute_value's length")
+                let offsets: [Double] = try group.read("attribute_offset", shape: [count, d], why: "attribute values × (rank + 1)")
+                if let position = groups.firstIndex(where: { !UserAttributes.groups.contains($0) }) {
+                    throw check.fail(location + "/attribute_group", "position \(position) holds '\(groups[position].prefix(40))': a group is one of \(UserAttributes.groups.joined(separator: ", "))")
+                }
+                var seen = Set<String>()
+                for (position, pair) in zip(groups, values).enumerated() where !seen.insert("\(pair.0)\u{0}\(pair.1)").inserted {
+                    throw check.fail(location + "/attribute_value", "position \(position): \(pair.0) '\(pair.1.prefix(40))' is listed twice")
+                }
+                try check.finite(offsets, location + "/attribute_offset")
+                if let position = offsets.firstIndex(where: { abs($0) > 1e12 }) {
+                    throw check.fail(location + "/attribute_offset", "value \(position) is beyond ±1e12: not an offset of factors")
+                }
+                attributes = AttributePrior(groups: groups, values: values, offsets: offsets)
+            }
+            return .factors(FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise, attributes: attributes))
         case ("input-rule", .itemItem), ("input-rule", .sparseItemItem):
             let count = try group.dataset("rating").shape.first ?? 0
             let ratings: [Float] = try group.read("rating", shape: [count], why: "one per input weight")

@@ -1,6 +1,7 @@
 import Foundation
 import HDF5
 import LinearAlgebra
+import MovieLens
 
 /// A trained model as written by `factorise` (one head) or `combine` (two heads): everything
 /// `evaluate`, `publish`, `recommend` and `serve` need, without the training data.
@@ -25,6 +26,8 @@ import LinearAlgebra
 /// | `H/fold_in/prior_mean`      | float64 | (k + 1) | factors: fold-in prior mean of (b_u, P_u) (`FoldInState`; attributes `kind` = `factor-prior`, `noise_variance`) |
 /// | `H/fold_in/prior_covariance` | float64 | (k + 1, k + 1) | factors: its covariance (symmetric, diagonal > 0)   |
 /// | `H/fold_in/rating`, `H/fold_in/input_weight` | float32 | (r) | item-item: each training rating value (ascending) and the input weight it gives (`kind` = `input-rule`) |
+/// | `H/fold_in/attribute_group`, `H/fold_in/attribute_value` | string | (a) | factors, optional: each user attribute value the prior knows (group `gender`, `age`, `occupation` or `zip`; the value as `UserAttributes.values` gives it) |
+/// | `H/fold_in/attribute_offset` | float64 | (a, k + 1) | factors, optional: the prior mean's shift for a person with that value (`FoldInState.AttributePrior`) |
 /// | `H/extras/<name>`           | float64 | (any)   | algorithm extras (`singular_values`, `eigenvalues`)       |
 /// | `H/curve/iteration`         | int32   | (c)     | training curve: iteration (or sample)                     |
 /// | `H/curve/train_rmse`, `H/curve/test_rmse` | float64 | (c) | RMSE on training / held-out ratings (NaN: none held out) |
@@ -35,6 +38,7 @@ import LinearAlgebra
 /// | `/train/movie`              | int32   | (t)     | training movies, by user, ascending                       |
 /// | `/train/rating`             | float32 | (t)     | their ratings (optional: absent in older files)           |
 /// | `/users`, `/movies`         |         |         | ids, titles, years, genres (see `DatasetMetadata`)        |
+/// | `/users/gender`, `age`, `occupation`, `zip` |  | (n) | optional: the users' attributes, as in the ratings file (`UserAttributes`), when the source has any |
 ///
 /// Head attributes: `algorithm`, `params` (JSON of every hyper-parameter), `seed`,
 /// `normalisation`, `model_kind` (`factors`, `ordinal-factors`, `item-item` or
@@ -86,6 +90,9 @@ public struct ModelFile: Sendable {
     /// Stars for movies without training ratings, from their content (`/cold_movies`, format 3);
     /// made when the file is written with its training ratings.
     public var coldMovies: ColdMovieModel?
+    /// What the source says of each user (`/users/gender`, `age`, `occupation`, `zip`), when it
+    /// says anything: a factor head's fold-in prior is shifted by them (`FoldInState.AttributePrior`).
+    public var userAttributes: UserAttributes?
     /// Metrics recorded by `evaluate` (name → value), stored as `metric_<name>` attributes.
     public var metrics: [String: Double]
 
@@ -151,6 +158,8 @@ public struct ModelFile: Sendable {
                 try file.setAttribute("metric_" + name, value)
             }
             try metadata.write(to: file)
+            let attributes = userAttributes.flatMap { $0.fits(users: metadata.userCount) && $0.unknownCount < metadata.userCount ? $0 : nil }
+            if let attributes { try attributes.write(to: try file.group("users")) }
             // The derived state (fold-in, the content baseline) is made from the training ratings
             // only when they are well formed (a value built in memory may not be: then none).
             let derivable = trainingRatings?.count == trainingMovies.columns.count
@@ -163,7 +172,7 @@ public struct ModelFile: Sendable {
                 // when the head does not carry it yet (a freshly trained head).
                 if head.foldIn == nil, derivable, head.inputWeights.map({ $0.count == trainingMovies.columns.count }) ?? true,
                    head.model.shapeFits(users: metadata.userCount, movies: metadata.movieCount), let trainingRatings {
-                    head.foldIn = FoldInState.estimate(head: head, training: trainingMovies, ratings: trainingRatings)
+                    head.foldIn = FoldInState.estimate(head: head, training: trainingMovies, ratings: trainingRatings, attributes: attributes)
                 }
                 try Self.write(head, to: try file.createGroup(role.rawValue))
             }
@@ -309,6 +318,9 @@ public struct ModelFile: Sendable {
                                neighbours: neighbours, trainingMovies: training,
                                createdBy: try file.stringAttribute("created_by"), metrics: metrics)
         result.trainingRatings = trainingRatings
+        if file.contains("users/gender") {
+            result.userAttributes = try UserAttributes.read(from: file, count: metadata.userCount)
+        }
         if file.contains("cold_movies") {
             result.coldMovies = try ColdMovieModel.read(try file.group("cold_movies"), genres: result.metadata.genres, check: check)
         }

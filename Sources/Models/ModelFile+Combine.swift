@@ -41,6 +41,7 @@ extension ModelFile {
                                  neighbours: neighbours, trainingMovies: rating.trainingMovies, createdBy: createdBy, metrics: [:])
         combined.trainingRatings = rating.trainingRatings ?? ranking.trainingRatings
         combined.coldMovies = rating.coldMovies ?? ranking.coldMovies
+        combined.userAttributes = rating.userAttributes ?? ranking.userAttributes
         return combined
     }
 }

@@ -25,5 +25,6 @@ extension ModelFile {
                   neighboursFrom: head.model.predictsRatings ? .rating : .ranking, metadata: data.metadata,
                   neighbours: neighbours, trainingMovies: training, createdBy: createdBy, metrics: [:])
         trainingRatings = ratings
+        userAttributes = data.userAttributes
     }
 }

@@ -34,6 +34,39 @@ public struct UserAttributes: Sendable, Equatable {
 
     public var count: Int { gender.count }
 
+    /// The oldest age a users file may give.
+    public static let maximumAge = UserInfo.maximumAge
+
+    /// The attribute groups the models read, in this order.
+    public static let groups = ["gender", "age", "occupation", "zip"]
+
+    /// ML-1M's age group of an age in years (ml-100k) or of ml-1m's own code: 1 (under 18), 18,
+    /// 25, 35, 45, 50, 56; nil for 0 (unknown).
+    public static func ageGroup(_ age: Int32) -> Int32? {
+        guard age > 0 else { return nil }
+        return [56, 50, 45, 35, 25, 18].first { age >= $0 } ?? 1
+    }
+
+    /// The categorical value of each group for one user, as the models use them (nil: unknown):
+    /// gender as written, the age group, the occupation as written, the zip code's first
+    /// character (the region of a US zip code).
+    ///
+    ///     UserAttributes.values(gender: "F", age: 23, occupation: "4", zip: "55455")
+    ///     // ["gender": "F", "age": "18", "occupation": "4", "zip": "5"]
+    public static func values(gender: String, age: Int32, occupation: String, zip: String) -> [String: String] {
+        var values: [String: String] = [:]
+        if !gender.isEmpty { values["gender"] = gender }
+        if let group = ageGroup(age) { values["age"] = String(group) }
+        if !occupation.isEmpty { values["occupation"] = occupation }
+        if let first = zip.first { values["zip"] = String(first) }
+        return values
+    }
+
+    /// `values(…)` of user `index`.
+    public func values(of index: Int) -> [String: String] {
+        Self.values(gender: gender[index], age: age[index], occupation: occupation[index], zip: zip[index])
+    }
+
     /// Whether every attribute has one entry for each of `users` users.
     public func fits(users: Int) -> Bool {
         gender.count == users && age.count == users && occupation.count == users && zip.count == users

@@ -2,6 +2,7 @@ import ArtifactStore
 import Foundation
 import Essentials
 import ModelFormat
+import MovieLens
 import Ranking
 
 /// Fold-in: answers for a person from the ratings they give — someone not in the training data,
@@ -19,6 +20,27 @@ extension StoredModel {
         public var rating: Float
         enum CodingKeys: String, CodingKey { case movieID = "movie_id", rating }
         public init(movieID: Int64, rating: Float) { (self.movieID, self.rating) = (movieID, rating) }
+    }
+
+    /// What a person says of themselves (the user fields MovieLens 1M and 100K have): each
+    /// optional. `age` in years or ML-1M's age-group code (both map to its groups); the zip
+    /// code's first character is its region.
+    ///
+    ///     StoredModel.PersonAttributes(gender: "F", age: 23, occupation: "4", zip: "55455").values
+    ///     // ["gender": "F", "age": "18", "occupation": "4", "zip": "5"]
+    public struct PersonAttributes: Sendable, Equatable {
+        public var gender: String?
+        public var age: Int?
+        public var occupation: String?
+        public var zip: String?
+        public init(gender: String? = nil, age: Int? = nil, occupation: String? = nil, zip: String? = nil) {
+            (self.gender, self.age, self.occupation, self.zip) = (gender, age, occupation, zip)
+        }
+
+        /// Group → value, as the model's fold-in prior keys them (`UserAttributes.values`).
+        public var values: [String: String] {
+            UserAttributes.values(gender: gender ?? "", age: age.map { Int32(clamping: $0) } ?? 0, occupation: occupation ?? "", zip: zip ?? "")
+        }
     }
 
     /// The most ratings, candidates or movie ids one question may give.
@@ -70,6 +92,23 @@ extension StoredModel {
 
     /// Checks the person's fields and maps their ids: the history (a known user's training
     /// ratings with the given ones over them), the unknown ids, and the user's index if known.
+    /// The attribute values a fold-in uses: those given that the model's prior knows (bad input
+    /// for a model without attribute priors), else a known user's own from the file (likewise).
+    func foldInAttributes(_ given: PersonAttributes?, user: Int?) throws -> [String: String] {
+        if let age = given?.age, !(1...Int(UserAttributes.maximumAge)).contains(age) {
+            throw StoreError(.badInput, "attributes.age: must be from 1 to \(UserAttributes.maximumAge) (years, or ML-1M's age-group code), not \(age)")
+        }
+        let values = given?.values ?? [:]
+        if !values.isEmpty {
+            let model = try foldInModel()
+            if let problem = model.attributeProblem { throw StoreError(.badInput, "\(name)@\(version): \(problem.message)") }
+            // A value no training user had (a zip region, an occupation) is not used, like an unknown movie id.
+            return model.knownAttributes(values)
+        }
+        guard let user, case .success(let model) = foldIn, let stored = file.userAttributes, stored.fits(users: file.metadata.userCount) else { return [:] }
+        return model.knownAttributes(stored.values(of: user))
+    }
+
     func person(userID: Int64?, ratings: [GivenRating]) throws -> (history: History, ignored: [Int64], user: Int?) {
         guard ratings.count <= Self.maximumGiven else {
             throw StoreError(.badInput, "ratings: \(ratings.count) given, at most \(Self.maximumGiven)")
@@ -115,12 +154,13 @@ extension StoredModel {
     /// plus these, or these alone) is folded in. Never a movie of the history. Bad input: k not
     /// in 1…`maximumK` or above the candidates' count, a rating off the scale, more than
     /// `maximumGiven` ratings or candidates, a model that cannot fold in (only when it must).
-    public func recommend(userID: Int64?, ratings: [GivenRating], k: Int, candidates: [Int64]?) throws -> Recommendations {
+    public func recommend(userID: Int64?, ratings: [GivenRating], attributes: PersonAttributes? = nil, k: Int, candidates: [Int64]?) throws -> Recommendations {
         guard (1...Self.maximumK).contains(k) else { throw StoreError(.badInput, "k: must be from 1 to \(Self.maximumK), not \(k)") }
         if let candidates, k > candidates.count {
             throw StoreError(.badInput, "k: \(k) is more than the \(candidates.count) candidates given")
         }
         let (history, ignoredRatings, user) = try person(userID: userID, ratings: ratings)
+        let attributeValues = try foldInAttributes(attributes, user: user)
         var ignored = ignoredRatings
         let only = try candidates.map { try indices($0, field: "candidates", ignored: &ignored) }
         ignored = unique(ignored)
@@ -138,7 +178,7 @@ extension StoredModel {
             answer.items = zip(movies, scores).map { item(Int($0), $1) }
             return answer
         }
-        let person = try foldInModel().fold(history)
+        let person = try foldInModel().fold(history, attributes: attributeValues)
         let (movies, scores) = person.top(k: k, candidates: only)
         answer.items = zip(movies, scores).enumerated().map { position, pair in
             var entry = item(Int(pair.0), pair.1)
@@ -152,12 +192,13 @@ extension StoredModel {
     /// The rating head's stars for `movieIDs` (at most `maximumGiven`), for the person as in
     /// `recommend(userID:ratings:…)`: a known user without new ratings from their stored terms,
     /// else the folded-in history, an empty history as the average user.
-    public func predict(userID: Int64?, ratings: [GivenRating], movieIDs: [Int64]) throws -> Predictions {
+    public func predict(userID: Int64?, ratings: [GivenRating], attributes: PersonAttributes? = nil, movieIDs: [Int64]) throws -> Predictions {
         guard let head = file.rating, let factors = head.model.factors else {
             throw StoreError(.badInput, "\(name)@\(version) (\(file.algorithm)) predicts no ratings: publish a model with a rating head (als, bpmf, or a combined model)")
         }
         guard !movieIDs.isEmpty else { throw StoreError(.badInput, "movie_ids: give at least one movie id") }
         let (history, ignoredRatings, user) = try person(userID: userID, ratings: ratings)
+        let attributeValues = try foldInAttributes(attributes, user: user)
         var ignored = ignoredRatings
         let movies = try indices(movieIDs, field: "movie_ids", ignored: &ignored)
         // A movie without training ratings: the content baseline (as `predict(userID:movieID:)`).
@@ -171,9 +212,11 @@ extension StoredModel {
         } else {
             let model = try foldInModel()
             if let problem = model.ratingProblem { throw StoreError(.badInput, "\(name)@\(version): \(problem.message)") }
-            let person = model.fold(history)
-            basis = history.isEmpty ? "no usable ratings: the average user of \(head.algorithm)'s fold-in prior"
-                : "fold-in (\(head.algorithm)): \(history.count) ratings"
+            let person = model.fold(history, attributes: attributeValues)
+            let described = attributeValues.isEmpty ? "" : " and " + attributeValues.keys.sorted().joined(separator: ", ")
+            basis = history.isEmpty ? (attributeValues.isEmpty ? "no usable ratings: the average user of \(head.algorithm)'s fold-in prior"
+                                                                : "no usable ratings: the average user of \(head.algorithm)'s fold-in prior with their \(described.dropFirst(5))")
+                : "fold-in (\(head.algorithm)): \(history.count) ratings\(described)"
             predict = { person.predict(movie: $0)! }
         }
         let items = movies.map { movie -> Predictions.Predicted in

@@ -91,10 +91,33 @@ extension ModelFile {
             movieCounts = file.trainingMovies.columnCounts(file.metadata.movieCount)
         }
 
-        /// The person folded in: their solved vectors (factor heads) or input row (item-item).
-        public func fold(_ history: History) -> Person {
-            Person(foldIn: self, history: history,
-                   rating: rating.map { $0.solve(history) }, ranking: rankingFactors.map { $0.solve(history) },
+        /// Why a person's attributes cannot be used with this model, or nil: a factor head whose
+        /// prior has no attribute offsets (its training data had none). An item-item head alone
+        /// reads no attributes (nil). Values the prior does not know are not errors: `knownAttributes`.
+        public var attributeProblem: FoldInError? {
+            for solver in [rating, rankingFactors].compactMap({ $0 }) where solver.prior.attributes == nil {
+                return FoldInError("attributes: this model's fold-in prior has no user attributes (its training data had none, or the file predates them): leave attributes out")
+            }
+            return nil
+        }
+
+        /// The values of `attributes` that every factor head's prior knows (none when a factor
+        /// head's prior has no attributes, or there is no factor head): for attributes read from
+        /// data (a stored user's, a test user's), where an unknown value is not the caller's error.
+        public func knownAttributes(_ attributes: [String: String]) -> [String: String] {
+            let priors = [rating, rankingFactors].compactMap { $0?.prior.attributes }
+            guard !priors.isEmpty, priors.count == [rating, rankingFactors].compactMap({ $0 }).count else { return [:] }
+            return attributes.filter { group, value in priors.allSatisfy { $0.problem(with: [group: value]) == nil } }
+        }
+
+        /// The person folded in: their solved vectors (factor heads) or input row (item-item);
+        /// a factor head's prior centred by the person's `attributes` (check them with `problem(with:)`).
+        public func fold(_ history: History, attributes: [String: String] = [:]) -> Person {
+            func solve(_ solver: FactorSolver) -> FactorSolver.Solution {
+                solver.solve(history, mean: attributes.isEmpty ? nil : solver.prior.mean(attributes: attributes))
+            }
+            return Person(foldIn: self, history: history,
+                   rating: rating.map(solve), ranking: rankingFactors.map(solve),
                    cold: file.coldMovies.map { $0.person(movies: history.movies[...], ratings: history.ratings[...]) },
                    inputWeights: inputRule.map { history.ratings.map($0.weight) })
         }
@@ -282,9 +305,11 @@ extension ModelFile {
             for c in 0..<k { out[1 + c] = Double(model.movieFactors.values[movie * k + c]) }
         }
 
-        func solve(_ history: History) -> Solution {
+        /// The posterior mean of z for `history`, under the prior centred at `mean` (the stored m,
+        /// or m shifted by the person's attributes: `FactorPrior.mean(attributes:)`).
+        func solve(_ history: History, mean: [Double]? = nil) -> Solution {
             let d = prior.dimension, h = history.count, sigma2 = prior.noiseVariance, k = model.rank
-            let m = prior.mean
+            let m = mean ?? prior.mean
             guard h > 0 else { return Solution(z: m, movies: [], e: [], factor: [], woodbury: true) }
             // X (h × d, rows x_j = (1, Q_j)) and e. The loops below run on raw buffers with SIMD dot
             // products (`laneDot`): a fixed order of additions, the same bytes in serve and evaluate.

@@ -191,14 +191,24 @@ public enum OpenAPIDocument {
           properties:
             movie_id: {type: integer, format: int64}
             rating: {type: number, description: "on the model's rating scale (see /v1/models/{ref}); a movie given twice: the last counts"}
+        PersonAttributes:
+          type: object
+          additionalProperties: false
+          description: "What the person says of themselves (the user fields of MovieLens 1M and 100K), each optional: the rating head's fold-in prior is centred by them. 400 for a value the model's users never had, or a model without attributes."
+          properties:
+            gender: {type: string, enum: [F, M], nullable: true}
+            age: {type: integer, minimum: 1, maximum: 200, nullable: true, description: "years, or ML-1M's age-group code (1, 18, 25, 35, 45, 50, 56)"}
+            occupation: {oneOf: [{type: string, minLength: 1, maxLength: 100}, {type: integer}], description: "as the release writes it (ML-1M: a code 0…20; ML-100K: a name)"}
+            zip: {type: string, minLength: 1, maxLength: 100, nullable: true, description: "its first character (the region) is used"}
         RecommendationsRequest:
           type: object
           additionalProperties: false
-          description: "user_id, ratings or both"
-          anyOf: [{required: [user_id]}, {required: [ratings]}]
+          description: "user_id, ratings, attributes, or several of them"
+          anyOf: [{required: [user_id]}, {required: [ratings]}, {required: [attributes]}]
           properties:
             user_id: {type: integer, format: int64}
             ratings: {type: array, maxItems: 10000, items: {$ref: "#/components/schemas/GivenRating"}}
+            attributes: {$ref: "#/components/schemas/PersonAttributes"}
             k: {type: integer, minimum: 1, maximum: 1000, default: 10, description: "at most the candidates' count (the default: 10, or the candidates' count when fewer)"}
             candidates: {type: array, minItems: 1, maxItems: 10000, items: {type: integer, format: int64}}
         PageForm:
@@ -213,11 +223,12 @@ public enum OpenAPIDocument {
           type: object
           additionalProperties: false
           required: [movie_ids]
-          description: "movie_ids, and user_id, ratings or both"
-          anyOf: [{required: [user_id]}, {required: [ratings]}]
+          description: "movie_ids, and user_id, ratings, attributes, or several of them"
+          anyOf: [{required: [user_id]}, {required: [ratings]}, {required: [attributes]}]
           properties:
             user_id: {type: integer, format: int64}
             ratings: {type: array, maxItems: 10000, items: {$ref: "#/components/schemas/GivenRating"}}
+            attributes: {$ref: "#/components/schemas/PersonAttributes"}
             movie_ids: {type: array, minItems: 1, maxItems: 10000, items: {type: integer, format: int64}}
         Predictions:
           type: object

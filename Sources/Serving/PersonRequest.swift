@@ -8,9 +8,12 @@ import ProjectorClient
 ///
 ///     {"ratings": [{"movie_id": 1, "rating": 5}, {"movie_id": 2571, "rating": 4}], "k": 10}
 ///     {"user_id": 42, "movie_ids": [1, 260]}
+///     {"ratings": [{"movie_id": 1, "rating": 5}], "attributes": {"gender": "F", "age": 23, "occupation": 4, "zip": "55455"}}
 public struct PersonRequest: Sendable, Equatable {
     public var userID: Int64?
     public var ratings: [StoredModel.GivenRating]
+    /// What the person says of themselves (`attributes`): each field optional.
+    public var attributes: StoredModel.PersonAttributes?
     public var k: Int
     public var candidates: [Int64]?
     public var movieIDs: [Int64]
@@ -20,8 +23,8 @@ public struct PersonRequest: Sendable, Equatable {
         case recommendations, predictions
         var fields: [String] {
             switch self {
-            case .recommendations: ["user_id", "ratings", "k", "candidates"]
-            case .predictions: ["user_id", "ratings", "movie_ids"]
+            case .recommendations: ["user_id", "ratings", "attributes", "k", "candidates"]
+            case .predictions: ["user_id", "ratings", "attributes", "movie_ids"]
             }
         }
     }
@@ -37,7 +40,7 @@ public struct PersonRequest: Sendable, Equatable {
         for key in fields.keys.sorted() where !route.fields.contains(key) {
             throw .badRequest("body: unknown field '\(key.prefix(40))' (this route takes \(route.fields.joined(separator: ", ")))")
         }
-        var request = PersonRequest(userID: nil, ratings: [], k: 10, candidates: nil, movieIDs: [])
+        var request = PersonRequest(userID: nil, ratings: [], attributes: nil, k: 10, candidates: nil, movieIDs: [])
         if let user = fields["user_id"] { request.userID = try integer(user, "user_id") }
         if let ratings = fields["ratings"] {
             let list = try array(ratings, "ratings", limit: StoredModel.maximumGiven)
@@ -58,7 +61,10 @@ public struct PersonRequest: Sendable, Equatable {
                 return StoredModel.GivenRating(movieID: try integer(movie, "\(field).movie_id"), rating: Float(stars))
             }
         }
-        guard request.userID != nil || fields["ratings"] != nil else { throw .badRequest("body: give user_id, ratings or both") }
+        if let attributes = fields["attributes"] { request.attributes = try Self.attributes(attributes) }
+        guard request.userID != nil || fields["ratings"] != nil || request.attributes != nil else {
+            throw .badRequest("body: give user_id, ratings, attributes, or several of them")
+        }
         switch route {
         case .recommendations:
             if let k = fields["k"] {
@@ -82,6 +88,40 @@ public struct PersonRequest: Sendable, Equatable {
             request.movieIDs = try list.enumerated().map { index, id throws(ServingError) in try integer(id, "movie_ids[\(index)]") }
         }
         return request
+    }
+
+    /// The fields of `attributes`.
+    static let attributeFields = ["gender", "age", "occupation", "zip"]
+
+    /// `{"gender": "F"|"M", "age": whole number, "occupation": text or whole number, "zip": text}`,
+    /// each optional (null: not given).
+    static func attributes(_ value: JSONValue) throws(ServingError) -> StoredModel.PersonAttributes {
+        guard case .object(let fields) = value else { throw .badRequest("attributes: must be an object {gender, age, occupation, zip}, not \(kind(value))") }
+        for key in fields.keys.sorted() where !attributeFields.contains(key) {
+            throw .badRequest("attributes: unknown field '\(key.prefix(40))' (attributes are \(attributeFields.joined(separator: ", ")))")
+        }
+        func text(_ name: String, numbers: Bool) throws(ServingError) -> String? {
+            switch fields[name] {
+            case nil, .null?: return nil
+            case .string(let text)?:
+                guard !text.isEmpty, text.count <= 100 else { throw .badRequest("attributes.\(name): must be 1 to 100 characters, not \(text.count)") }
+                return text
+            case let other?:
+                if numbers, case .int(let number) = other { return String(number) }
+                throw .badRequest("attributes.\(name): must be \(numbers ? "text or a whole number" : "text"), not \(kind(other))")
+            }
+        }
+        var result = StoredModel.PersonAttributes()
+        result.gender = try text("gender", numbers: false)
+        if let gender = result.gender, gender != "F", gender != "M" { throw .badRequest("attributes.gender: must be \"F\" or \"M\" (as MovieLens records it), not \"\(gender.prefix(20))\"") }
+        if let age = fields["age"], age != .null {
+            let years = try integer(age, "attributes.age")
+            guard (1...200).contains(years) else { throw .badRequest("attributes.age: must be from 1 to 200 (years, or ML-1M's age-group code), not \(years)") }
+            result.age = Int(years)
+        }
+        result.occupation = try text("occupation", numbers: true)
+        result.zip = try text("zip", numbers: false)
+        return result
     }
 
     static func number(_ value: JSONValue) -> Double? {

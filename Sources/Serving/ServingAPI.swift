@@ -144,7 +144,7 @@ public struct ServingAPI: Sendable {
         let request = try PersonRequest.read(body, for: .recommendations)
         let model = try await registry.resolve(ref)
         do {
-            return try model.recommend(userID: request.userID, ratings: request.ratings, k: request.k, candidates: request.candidates)
+            return try model.recommend(userID: request.userID, ratings: request.ratings, attributes: request.attributes, k: request.k, candidates: request.candidates)
         } catch {
             throw ServingError.from(error)
         }
@@ -155,7 +155,7 @@ public struct ServingAPI: Sendable {
         let request = try PersonRequest.read(body, for: .predictions)
         let model = try await registry.resolve(ref)
         do {
-            return try model.predict(userID: request.userID, ratings: request.ratings, movieIDs: request.movieIDs)
+            return try model.predict(userID: request.userID, ratings: request.ratings, attributes: request.attributes, movieIDs: request.movieIDs)
         } catch {
             throw ServingError.from(error)
         }

@@ -116,7 +116,24 @@ struct RecommendCommand: ParsableCommand {
         @Option(help: "CSV of movie_id,rating lines, or - for standard input.") var ratings: String
         @Option(help: "A user of the model whose training ratings the given ones join.") var user: Int64?
         @Option(parsing: .upToNextOption, help: "Rank only these movie ids.") var candidates: [Int64] = []
+        @Option(help: "The person's gender (F or M): centres the rating head's fold-in prior.") var gender: String?
+        @Option(help: "Their age in years (or ML-1M's age-group code).") var age: Int?
+        @Option(help: "Their occupation, as the release writes it (ML-1M: a code 0…20; ML-100K: a name).") var occupation: String?
+        @Option(help: "Their zip code (its first character, the region, is used).") var zip: String?
         @OptionGroup var count: Count
+
+        func validate() throws {
+            if let gender, gender != "F", gender != "M" { throw ValidationError("--gender must be F or M, not '\(gender.prefix(20))'") }
+            if let age, !(1...200).contains(age) { throw ValidationError("--age must be from 1 to 200, not \(age)") }
+            for (name, value) in [("--occupation", occupation), ("--zip", zip)] {
+                if let value, value.isEmpty || value.count > 100 { throw ValidationError("\(name) must be 1 to 100 characters") }
+            }
+        }
+
+        var attributes: StoredModel.PersonAttributes? {
+            gender == nil && age == nil && occupation == nil && zip == nil ? nil
+                : StoredModel.PersonAttributes(gender: gender, age: age, occupation: occupation, zip: zip)
+        }
 
         func run() throws {
             let text: String
@@ -130,7 +147,7 @@ struct RecommendCommand: ParsableCommand {
             }
             let given = try StoredModel.GivenRating.parseCSV(text, source: ratings == "-" ? "standard input" : ratings)
             try parent.target.run { model in
-                let answer = try model.recommend(userID: user, ratings: given, k: count.k, candidates: candidates.isEmpty ? nil : candidates)
+                let answer = try model.recommend(userID: user, ratings: given, attributes: attributes, k: count.k, candidates: candidates.isEmpty ? nil : candidates)
                 var lines = [answer.coldStart
                     ? "no ratings the model knows: cold start, the most popular movies of \(model.name)@\(model.version)"
                     : "top \(count.k) from \(given.count) ratings\(user.map { " added to user \($0)'s" } ?? ""), \(model.name)@\(model.version) (ranking head \(model.file.rankingHead.algorithm))"]

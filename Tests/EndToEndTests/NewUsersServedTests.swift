@@ -38,8 +38,15 @@ struct NewUsersServedTests {
         for user in Set(history.keys).union(targets.keys).sorted() {
             let ratings = (history[user] ?? []).map { ["movie_id": JSONValue.int(Int($0.0)), "rating": JSONValue.double(Double($0.1))] as JSONValue }
             let held = targets[user] ?? []
+            // What the release says of the person, as a client sends it (evaluate folds it in too).
+            let index = table.userIDs.firstIndex(of: user)!, known = table.userAttributes
+            var attributes: [String: JSONValue] = [:]
+            if !known.gender[index].isEmpty { attributes["gender"] = .string(known.gender[index]) }
+            if known.age[index] > 0 { attributes["age"] = .int(Int(known.age[index])) }
+            if !known.occupation[index].isEmpty { attributes["occupation"] = .string(known.occupation[index]) }
+            if !known.zip[index].isEmpty { attributes["zip"] = .string(known.zip[index]) }
             if !held.isEmpty {
-                let body: JSONValue = ["ratings": .array(ratings), "movie_ids": .array(held.map { .int(Int($0.0)) })]
+                let body: JSONValue = ["ratings": .array(ratings), "attributes": .object(attributes), "movie_ids": .array(held.map { .int(Int($0.0)) })]
                 let (status, data, _) = try await server.post("/v1/models/ml/predictions", body: JSON.data(body))
                 try #require(status == 200, "\(String(decoding: data, as: UTF8.self))")
                 let items = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["items"] as! [[String: Any]]
@@ -52,7 +59,7 @@ struct NewUsersServedTests {
             }
             let relevant = Set(held.filter { $0.1 >= 4 }.map(\.0))
             guard !relevant.isEmpty else { continue }
-            let body: JSONValue = ["ratings": .array(ratings), "k": .int(100)]
+            let body: JSONValue = ["ratings": .array(ratings), "attributes": .object(attributes), "k": .int(100)]
             let (status, data, _) = try await server.post("/v1/models/ml/recommendations", body: JSON.data(body))
             try #require(status == 200, "\(String(decoding: data, as: UTF8.self))")
             let ranked = ((try JSONSerialization.jsonObject(with: data) as! [String: Any])["items"] as! [[String: Any]]).map { Int64($0["movie_id"] as! Int) }

@@ -200,6 +200,47 @@ struct StoreProcessTests {
 
     /// numpy's items (`recommend_example.py`) against Swift's: the same movies, keys and reasons;
     /// scores, stars and terms to float32 rounding.
+    /// A person's attributes through the CLI and the Python example agree (ML-100K, whose users
+    /// have them): the same list, stars and reasons, and the stars moved by the attributes.
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"))
+    func attributesThroughTheCLIAndPython() throws {
+        guard let (file, _) = try ml100kServedModel(split: .default) else { return }
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("m.h5").path, store = dir.appendingPathComponent("store").path
+        try file.write(to: model)
+        #expect(try runStage("publish", ["--input", model, "--name", "ml", "--store", store, "--promote"]).status == 0)
+        let csv = dir.appendingPathComponent("mine.csv").path
+        try "50,5\n181,4\n1,2\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/python/recommend_example.py").path
+        func python(_ arguments: [String]) throws -> [String: Any] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, store, "ml"] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "recommend_example.py \(arguments) failed")
+            return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        }
+        var stars: [[Double]] = []
+        for (flags, words) in [([String](), [String]()),
+                               (["--gender", "F", "--age", "61", "--occupation", "retired", "--zip", "02139"], ["gender=F", "age=61", "occupation=retired", "zip=02139"])] {
+            let swift = try runStage("recommend", ["--store", store, "--model", "ml", "--json", "history", "--ratings", csv, "-k", "5"] + flags)
+            #expect(swift.status == 0, "\(swift.stderr)")
+            let served = try JSONSerialization.jsonObject(with: Data(swift.stdout.utf8)) as! [String: Any]
+            let items = served["items"] as! [[String: Any]]
+            try Self.sameItems(try python(["history", csv, "5"] + words)["items"] as! [[String: Any]], items, "history \(flags)")
+            stars.append(items.map { $0["rating"] as! Double })
+        }
+        #expect(stars[0] != stars[1], "attributes move the stars")
+        let bad = try runStage("recommend", ["--store", store, "--model", "ml", "history", "--ratings", csv, "--gender", "X"])
+        #expect(bad.status == 2 && bad.stderr.contains("--gender must be F or M, not 'X'"), "\(bad.stderr)")
+    }
+
     static func sameItems(_ expected: [[String: Any]], _ items: [[String: Any]], _ what: String) throws {
         #expect(expected.map { $0["movie_id"] as! Int } == items.map { $0["movie_id"] as! Int }, "\(what)")
         #expect(expected.map { $0["title"] as! String } == items.map { $0["title"] as! String })

@@ -86,13 +86,6 @@ struct FMSampler {
     /// The kinds of feature group a side's blocks may hold besides the ids.
     enum GroupKind: Sendable, Equatable { case implicit, genres, year, gender, age, occupation, zip }
 
-    /// ML-1M's age groups, for ages in years (ml-100k) and ML-1M's own codes alike: under 18 → 1,
-    /// 18–24 → 18, 25–34 → 25, 35–44 → 35, 45–49 → 45, 50–55 → 50, 56 and over → 56; nil if unknown (0).
-    static func ageGroup(_ age: Int32) -> Int32? {
-        guard age > 0 else { return nil }
-        return [56, 50, 45, 35, 25, 18].first { age >= $0 } ?? 1
-    }
-
     /// Normal prior with its hyper-parameters: θ ~ N(mean, 1/precision).
     struct Prior {
         var mean = 0.0
@@ -313,7 +306,7 @@ struct FMSampler {
                                     k: k, scale: scale, rng: &rng)
             case .year: return categorical(metadata.years.map { $0 > 0 ? $0 : nil })
             case .gender: return categorical(users.gender.map { $0.isEmpty ? nil : $0 })
-            case .age: return categorical(users.age.map(ageGroup))
+            case .age: return categorical(users.age.map(UserAttributes.ageGroup))
             case .occupation: return categorical(users.occupation.map { $0.isEmpty ? nil : $0 })
             case .zip: return categorical(users.zip.map { $0.first.map(String.init) })
             }
