@@ -138,7 +138,8 @@ def lightfm_cold_start(args):
         genres, years = f["movies/genres"].asstr()[:], f["movies/year"][:]
         lo, hi = float(f.attrs["rating_min"]), float(f.attrs["rating_max"])
     train, held = role == 0, role == 1
-    cold = np.flatnonzero(np.bincount(movie[train], minlength=m) == 0)
+    # Cold: held-out ratings and none in training (a catalogue movie nobody rated is not part of the protocol).
+    cold = np.flatnonzero((np.bincount(movie[train], minlength=m) == 0) & (np.bincount(movie[held], minlength=m) > 0))
     names = sorted({"genre:" + g for gs in genres for g in gs.split("|") if g} | {"decade:%d" % (y // 10 * 10) for y in years})
     index = {name: k for k, name in enumerate(names)}
     rows, cols = [], []

@@ -191,8 +191,11 @@ public struct ColdStartEvaluation: Sendable {
         guard !test.rating.isEmpty else { throw EvaluationError(.badInput, "the new-movies split holds out no ratings: nothing to evaluate") }
         let users = data.userCount, movies = data.movieCount
         let trainCounts = SparseRows(rows: users, rowOf: train.user, columnOf: train.movie, values: train.rating).columnCounts(movies)
-        let cold = (0..<movies).filter { trainCounts[$0] == 0 }.map(Int32.init)
         let heldOut = SparseRows(rows: users, rowOf: test.user, columnOf: test.movie, values: test.rating)
+        // The cold movies: held-out ratings and none in training (a movie of the catalogue that
+        // nobody rated is no part of the protocol: it has nothing to hold out).
+        let testCounts = heldOut.columnCounts(movies)
+        let cold = (0..<movies).filter { trainCounts[$0] == 0 && testCounts[$0] > 0 }.map(Int32.init)
         // Baseline: global mean + user bias (λ 10) + the mean of the movie's genres' shrunk mean residuals.
         let mu = train.rating.reduce(0.0) { $0 + Double($1) } / Double(max(1, train.rating.count))
         var userSum = [Double](repeating: 0, count: users), userCount = [Double](repeating: 0, count: users)

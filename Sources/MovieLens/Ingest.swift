@@ -111,13 +111,14 @@ public enum Ingest {
             preconditionFailure("Ingest.load: the jobs came back out of order")
         }
         let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
+        let (movieIDs, movie) = catalogue(rated: built.movieIDs, movie: built.movie, listed: metadata.keys)
         var table = RatingsTable(
             kind: kind.description, scale: scale,
-            user: built.user, movie: built.movie, rating: built.rating, timestamp: built.timestamp,
-            isTest: [], userIDs: built.userIDs, movieIDs: built.movieIDs,
-            titles: built.movieIDs.map { metadata[$0]?.title ?? "" },
-            years: built.movieIDs.map { metadata[$0]?.year ?? 0 },
-            genres: built.movieIDs.map { metadata[$0]?.genres ?? "" },
+            user: built.user, movie: movie, rating: built.rating, timestamp: built.timestamp,
+            isTest: [], userIDs: built.userIDs, movieIDs: movieIDs,
+            titles: movieIDs.map { metadata[$0]?.title ?? "" },
+            years: movieIDs.map { metadata[$0]?.year ?? 0 },
+            genres: movieIDs.map { metadata[$0]?.genres ?? "" },
             userAttributes: UserAttributes.of(built.userIDs, in: users),
             split: options.split, duplicatesDropped: built.duplicates,
             sourceFiles: files.map(\.name), sourceSHA256: hashes,
@@ -135,6 +136,23 @@ public enum Ingest {
         }
         table.assignSplit(options.split, testKeys: testKeys)
         return table
+    }
+
+    /// The whole catalogue: the rated movies and every movie the release lists without ratings
+    /// (ML-1M: 3,883 movies, 3,706 rated), ids ascending; the ratings' movie indices moved to it
+    /// (in order: the table stays sorted by user, then movie). A movie without ratings is in every
+    /// file after ingest, so a model can recommend it from its content and predict its stars.
+    ///
+    ///     catalogue(rated: [10, 30], movie: [0, 1, 1], listed: [10, 20, 30])  // ([10, 20, 30], [0, 2, 2])
+    static func catalogue(rated: [Int64], movie: [Int32], listed: some Collection<Int64>) -> (ids: [Int64], movie: [Int32]) {
+        let known = Set(rated)
+        let unrated = listed.filter { !known.contains($0) }
+        guard !unrated.isEmpty else { return (rated, movie) }
+        let ids = (rated + unrated).sorted()
+        var position: [Int64: Int32] = [:]
+        for (index, id) in ids.enumerated() { position[id] = Int32(index) }
+        let moved = rated.map { position[$0]! }
+        return (ids, movie.map { moved[Int($0)] })
     }
 
     /// Movies that have ratings but no metadata line (their title is "").

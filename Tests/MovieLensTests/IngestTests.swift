@@ -10,15 +10,16 @@ struct IngestTests {
         let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.kind == "ml-1m")
         #expect(table.userIDs == [1, 2])
-        #expect(table.movieIDs == [1, 73])
+        // The whole catalogue: movie 2 (Jumanji) is listed without ratings.
+        #expect(table.movieIDs == [1, 2, 73])
         // Sorted by (user, movie).
         #expect(table.user == [0, 0, 1])
-        #expect(table.movie == [0, 1, 1])
+        #expect(table.movie == [0, 2, 2])
         #expect(table.rating == [4, 3, 5])
         #expect(table.timestamp == [978302109, 978301968, 978300760])
-        #expect(table.titles == ["Toy Story (1995)", "Misérables, Les (1995)"])
-        #expect(table.years == [1995, 1995])
-        #expect(table.genres == ["Animation|Children's|Comedy", "Drama|Musical"])
+        #expect(table.titles == ["Toy Story (1995)", "Jumanji (1995)", "Misérables, Les (1995)"])
+        #expect(table.years == [1995, 1995, 1995])
+        #expect(table.genres == ["Animation|Children's|Comedy", "Adventure", "Drama|Musical"])
         #expect(table.sourceFiles == ["ratings.dat", "movies.dat", "users.dat"])
     }
 
@@ -88,8 +89,8 @@ struct IngestTests {
         let table = try Ingest.load(IngestSource(input: fixture.path))
         #expect(table.kind == "ml-csv")
         #expect(table.rating == [4.0, 3.5, 0.5])
-        #expect(table.titles == ["Toy Story (1995)", "American President, The (1995)"])
-        #expect(table.genres == ["Adventure|Animation", "Comedy|Drama|Romance"])
+        #expect(table.titles == ["Toy Story (1995)", "American President, The (1995)", #"Quote "Inside" (2001)"#])
+        #expect(table.genres == ["Adventure|Animation", "Comedy|Drama|Romance", ""])
         #expect(table.scale == .halfStars)
     }
 

@@ -31,7 +31,13 @@ struct RealDataTests {
         guard let folder = realDataset("ml-1m") else { return }
         let table = try Ingest.load(IngestSource(input: folder))
         #expect(table.kind == "ml-1m")
-        #expect(table.count == 1_000_209 && table.userCount == 6_040 && table.movieCount == 3_706)
+        // The whole catalogue: movies.dat's 3,883 movies, 3,706 of them rated.
+        #expect(table.count == 1_000_209 && table.userCount == 6_040 && table.movieCount == 3_883)
+        let rated = Set(table.movie)
+        #expect(rated.count == 3_706)
+        let unrated = (0..<table.movieCount).filter { !rated.contains(Int32($0)) }
+        #expect(unrated.allSatisfy { !table.titles[$0].isEmpty && !table.genres[$0].isEmpty })
+        #expect(table.movieIDs == table.movieIDs.sorted() && unrated.contains { table.movieIDs[$0] == 51 })  // "Guardian Angel (1994)", never rated
         #expect(abs(table.meanRating - 3.581564) < 5e-7)
         #expect(table.testCount == 100_493 && table.trainCount == 899_716)
         #expect(table.titles.contains("Misérables, Les (1995)"))
@@ -43,7 +49,7 @@ struct RealDataTests {
         guard let folder = realDataset("ml-latest-small") else { return }
         let table = try Ingest.load(IngestSource(input: folder))
         #expect(table.kind == "ml-latest-small")
-        #expect(table.count == 100_836 && table.userCount == 610 && table.movieCount == 9_724)
+        #expect(table.count == 100_836 && table.userCount == 610 && table.movieCount == 9_742 && Set(table.movie).count == 9_724)
         #expect(abs(table.meanRating - 3.50156) < 5e-6)
         #expect(table.scale == .halfStars)
         #expect(table.titles.contains("American President, The (1995)"))

@@ -51,16 +51,26 @@ public func ml100kArrivingLater(in dir: URL, share: Double = 0.85) throws -> (ol
     let stamps = lines.map { Int($0.split(separator: "\t")[3])! }.sorted()
     let cut = stamps[Int(Double(stamps.count) * share)]
     var oldLines = "", newLines = "userId,movieId,rating,timestamp\n"
+    var oldMovies = Set<Substring>()
     for line in lines {
         let fields = line.split(separator: "\t")
-        if Int(fields[3])! < cut { oldLines += line + "\n" } else { newLines += fields.joined(separator: ",") + "\n" }
+        if Int(fields[3])! < cut { oldLines += line + "\n"; oldMovies.insert(fields[1]) } else { newLines += fields.joined(separator: ",") + "\n" }
     }
+    // The earlier release lists only the movies it has ratings of (the later ones did not exist
+    // yet); u.item is ISO-8859-1, filtered as bytes by its leading id.
+    let items = try Data(contentsOf: URL(fileURLWithPath: source + "/u.item"))
+    let earlierItems = Data(items.split(separator: UInt8(ascii: "\n")).filter { line in
+        oldMovies.contains(Substring(String(decoding: line.prefix { $0 != UInt8(ascii: "|") }, as: UTF8.self)))
+    }.map { Data($0) + Data([UInt8(ascii: "\n")]) }.joined())
     var folders: [String] = []
     for name in ["old", "new"] {
         let folder = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for file in ["u.item", "u.genre"] {
-            try FileManager.default.copyItem(atPath: source + "/" + file, toPath: folder.appendingPathComponent(file).path)
+        try FileManager.default.copyItem(atPath: source + "/u.genre", toPath: folder.appendingPathComponent("u.genre").path)
+        if name == "old" {
+            try earlierItems.write(to: folder.appendingPathComponent("u.item"))
+        } else {
+            try FileManager.default.copyItem(atPath: source + "/u.item", toPath: folder.appendingPathComponent("u.item").path)
         }
         try oldLines.write(to: folder.appendingPathComponent("u.data"), atomically: true, encoding: .utf8)
         if name == "new" {
