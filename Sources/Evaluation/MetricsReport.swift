@@ -111,7 +111,7 @@ public struct MetricsReport: Codable, Sendable, Equatable {
             precisionDenominator: newUsers ? "recall: min(k, relevant targets)" : "precision: k",
             ratingPredictions: file.rating == nil ? "not applicable: \(file.algorithm) predicts no ratings"
                 : newUsers ? "the rating head's fold-in of the history, clipped; targets of movies without training ratings: the model's content baseline (global mean + the user's term without one)"
-                : file.coldMovies != nil ? "the model's content baseline (its movie term from genres, year and title words; the user's bias and genre affinities from their training ratings), clipped" : "no content baseline in this model file: global mean + the rating head's user bias, clipped",
+                : file.coldMovies != nil ? "the model's content baseline (its movie term from genres, year, title words and tags; the user's bias and genre affinities from their training ratings), clipped" : "no content baseline in this model file: global mean + the rating head's user bias, clipped",
             ratingMetricsFrom: file.rating.map { "rating head: \($0.algorithm)" } ?? "no head (none predicts ratings)",
             rankingMetricsFrom: file.ranking.map { "ranking head: \($0.algorithm)" } ?? "rating head: \(file.rankingHead.algorithm) (it ranks too)",
             usersEvaluated: e.usersEvaluated, usersSkippedNoRelevant: e.usersSkipped, coldStartPredictions: 0)

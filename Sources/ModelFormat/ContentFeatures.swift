@@ -2,9 +2,10 @@ import Essentials
 import Foundation
 
 /// What a release says about its movies, as one sparse binary vector per movie, L2-normalised:
-/// each of its genres, its decade, its five-year span and its year, and the words of its title
+/// each of its genres, its decade, its five-year span and its year, the words of its title
 /// (lowercased letters and digits, the year in brackets and a few articles and prepositions
-/// left out). Only features two or more movies share are kept (one movie's alone says nothing of
+/// left out), and the tags people gave it where the release has them (`tags.csv`: each
+/// normalised tag is a feature, "tag:pixar"). Only features two or more movies share are kept (one movie's alone says nothing of
 /// another), the most widespread `maximumFeatures` of them. Deterministic: features are ordered
 /// by name.
 ///
@@ -27,7 +28,7 @@ public struct ContentFeatures: Sendable {
     public var featureCount: Int { names.count }
 
     /// The feature names of one movie, before counting.
-    static func terms(title: String, year: Int32, genres: String) -> [String] {
+    static func terms(title: String, year: Int32, genres: String, tags: String = "") -> [String] {
         var terms = genres.split(separator: "|").map { "genre:" + $0 }
         if year > 0 {
             terms += ["decade:\(year / 10 * 10)", "span:\(year / 5 * 5)", "year:\(year)"]
@@ -36,11 +37,12 @@ public struct ContentFeatures: Sendable {
         if let bracket = text.range(of: #"\(\d{4}\)\s*$"#, options: .regularExpression) { text.removeSubrange(bracket) }
         let words = text.split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init)
         terms += words.filter { $0.count > 1 && !stopWords.contains($0) }.map { "word:" + $0 }
+        terms += tags.split(separator: "|").map { "tag:" + $0 }
         return Array(Set(terms)).sorted()
     }
 
-    public init(titles: [String], years: [Int32], genres: [String]) {
-        let movieTerms = titles.indices.map { Self.terms(title: titles[$0], year: years[$0], genres: genres[$0]) }
+    public init(titles: [String], years: [Int32], genres: [String], tags: [String]? = nil) {
+        let movieTerms = titles.indices.map { Self.terms(title: titles[$0], year: years[$0], genres: genres[$0], tags: tags?[$0] ?? "") }
         var frequency: [String: Int] = [:]
         for terms in movieTerms { for term in terms { frequency[term, default: 0] += 1 } }
         let shared = frequency.filter { $0.value >= 2 }
@@ -60,6 +62,7 @@ public struct ContentFeatures: Sendable {
     }
 
     public init(_ metadata: DatasetMetadata) {
-        self.init(titles: metadata.titles, years: metadata.years, genres: metadata.genres)
+        self.init(titles: metadata.titles, years: metadata.years, genres: metadata.genres,
+                  tags: metadata.tags.count == metadata.titles.count ? metadata.tags : nil)
     }
 }

@@ -12,6 +12,7 @@ import MovieLens
 /// | `/movies/title`  | string | (n_movies) | title                                  |
 /// | `/movies/year`   | int32  | (n_movies) | year, 0 if unknown                     |
 /// | `/movies/genres` | string | (n_movies) | genres joined with `|`                 |
+/// | `/movies/tags`   | string | (n_movies) | optional: tags joined with `|` (`RatingsTable.tags`) |
 ///
 /// Root attributes: `kind`, `data_fingerprint`, `split`, `split_params`, `rating_min`,
 /// `rating_max`, `rating_step`, `n_users`, `n_movies`.
@@ -26,6 +27,8 @@ public struct DatasetMetadata: Sendable, Equatable {
     public var titles: [String]
     public var years: [Int32]
     public var genres: [String]
+    /// The movies' tags (`RatingsTable.tags`; all "" when the release has none).
+    public var tags: [String]
 
     public var userCount: Int { userIDs.count }
     public var movieCount: Int { movieIDs.count }
@@ -41,6 +44,7 @@ public struct DatasetMetadata: Sendable, Equatable {
         titles = table.titles
         years = table.years
         genres = table.genres
+        tags = table.tags
     }
 
     public func write(to file: HDF5File) throws {
@@ -59,6 +63,7 @@ public struct DatasetMetadata: Sendable, Equatable {
         try movies.write("title", strings: titles)
         try movies.write("year", years)
         try movies.write("genres", strings: genres)
+        if tags.contains(where: { !$0.isEmpty }) { try movies.write("tags", strings: tags) }
     }
 
     /// Reads and checks the metadata: counts from `n_users`/`n_movies`, every dataset of the
@@ -78,6 +83,8 @@ public struct DatasetMetadata: Sendable, Equatable {
         titles = try file.readStrings("movies/title", count: movies, why: "n_movies")
         years = try file.read("movies/year", shape: [movies], why: "n_movies")
         genres = try file.readStrings("movies/genres", count: movies, why: "n_movies")
+        tags = file.contains("movies/tags") ? try file.readStrings("movies/tags", count: movies, why: "n_movies")
+            : [String](repeating: "", count: movies)
     }
 
     /// Clips a prediction to the rating scale.

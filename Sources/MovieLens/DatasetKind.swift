@@ -53,6 +53,15 @@ public enum DatasetKind: Sendable, Equatable, CustomStringConvertible {
 
     /// The users file (gender, age, occupation, zip) inside a folder of this kind, if it has one;
     /// read when present.
+    /// The release's tags file, when it has one (ml-10m, the CSV releases).
+    public var tagsFileName: String? {
+        switch self {
+        case .ml10m: "tags.dat"
+        case .mlCSV: "tags.csv"
+        case .ml100k, .ml1m, .genericCSV: nil
+        }
+    }
+
     public var usersFileName: String? {
         switch self {
         case .ml100k: "u.user"

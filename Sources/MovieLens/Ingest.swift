@@ -32,7 +32,7 @@ public enum Ingest {
         case table((user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
                     userIDs: [Int64], movieIDs: [Int64], duplicates: Int))
         /// The source files' sha256, the movies' metadata and the users'.
-        case files([String], [Int64: MovieInfo], [Int64: UserInfo])
+        case files([String], [Int64: MovieInfo], [Int64: UserInfo], [Int64: String])
     }
 
     public static func load(_ options: IngestSource) throws -> RatingsTable {
@@ -83,6 +83,11 @@ public enum Ingest {
             usersFile = try TextFile(path: folder + "/" + usersName)
             files.append((usersName, usersFile!))
         }
+        var tagsFile: TextFile? = nil
+        if let tagsName = kind.tagsFileName, FileManager.default.fileExists(atPath: folder + "/" + tagsName) {
+            tagsFile = try TextFile(path: folder + "/" + tagsName)
+            files.append((tagsName, tagsFile!))
+        }
         var testKeys = Set<UInt64>()
         if case .files(let name) = options.split {
             let testFile = try TextFile(path: folder + "/\(name).test")
@@ -105,9 +110,10 @@ public enum Ingest {
                 metadata = try MoviesParser.parse(moviesFile, kind: kind, genreNames: genreNames)
             }
             let users = try usersFile.map { try UsersParser.parse($0, kind: kind) } ?? [:]
-            return .files(hashes, metadata, users)
+            let tags = try tagsFile.map { try TagsParser.parse($0, kind: kind) } ?? [:]
+            return .files(hashes, metadata, users, tags)
         }
-        guard case .table(let built) = jobs[0], case .files(let hashes, let metadata, let users) = jobs[1] else {
+        guard case .table(let built) = jobs[0], case .files(let hashes, let metadata, let users, let tags) = jobs[1] else {
             preconditionFailure("Ingest.load: the jobs came back out of order")
         }
         let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
@@ -119,6 +125,7 @@ public enum Ingest {
             titles: movieIDs.map { metadata[$0]?.title ?? "" },
             years: movieIDs.map { metadata[$0]?.year ?? 0 },
             genres: movieIDs.map { metadata[$0]?.genres ?? "" },
+            tags: movieIDs.map { tags[$0] ?? "" },
             userAttributes: UserAttributes.of(built.userIDs, in: users),
             split: options.split, duplicatesDropped: built.duplicates,
             sourceFiles: files.map(\.name), sourceSHA256: hashes,

@@ -19,6 +19,7 @@ import HDF5
 /// | `/movies/title`      | string  | (n_movies)   | UTF-8 title ("" if the metadata lacks the movie)     |
 /// | `/movies/year`       | int32   | (n_movies)   | release year, 0 if unknown                           |
 /// | `/movies/genres`     | string  | (n_movies)   | genres joined with `|`                               |
+/// | `/movies/tags`       | string  | (n_movies)   | optional (releases with tags): the movie's tags, normalised, distinct, sorted, joined with `|` |
 /// | `/source/files`      | string  | (k)          | source files read, relative to the source folder     |
 /// | `/source/sha256`     | string  | (k)          | their sha256, hex                                    |
 ///
@@ -72,6 +73,7 @@ public enum RatingsFile {
             try movies.write("title", strings: table.titles)
             try movies.write("year", table.years)
             try movies.write("genres", strings: table.genres)
+            if table.tags.contains(where: { !$0.isEmpty }) { try movies.write("tags", strings: table.tags) }
             let source = try file.createGroup("source")
             try source.write("files", strings: table.sourceFiles)
             try source.write("sha256", strings: table.sourceSHA256)
@@ -115,6 +117,7 @@ public enum RatingsFile {
             titles: try file.readStrings("movies/title", count: movies, why: "n_movies"),
             years: try file.read("movies/year", shape: [movies], why: "n_movies"),
             genres: try file.readStrings("movies/genres", count: movies, why: "n_movies"),
+            tags: file.contains("movies/tags") ? try file.readStrings("movies/tags", count: movies, why: "n_movies") : nil,
             userAttributes: try file.attribute("format_version", as: Int64.self) >= 2 ? UserAttributes.read(from: file, count: users) : nil,
             split: split,
             duplicatesDropped: try file.count("duplicates_dropped", in: 0...Int64.max),

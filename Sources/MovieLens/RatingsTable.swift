@@ -24,6 +24,9 @@ public struct RatingsTable: Sendable {
     public var titles: [String]
     public var years: [Int32]
     public var genres: [String]
+    /// Per movie: the tags people gave it, normalised, distinct, sorted, joined with `|` ("" when
+    /// none, or the release has no tags file; `TagsParser`).
+    public var tags: [String]
     /// Per user: gender, age, occupation, zip (unknown when the release has no users file).
     public var userAttributes: UserAttributes
     public var split: SplitStrategy
@@ -38,7 +41,7 @@ public struct RatingsTable: Sendable {
     public init(
         kind: String, scale: RatingScale, user: [Int32], movie: [Int32], rating: [Float], timestamp: [Int64],
         isTest: [UInt8], userIDs: [Int64], movieIDs: [Int64], titles: [String], years: [Int32], genres: [String],
-        userAttributes: UserAttributes? = nil, split: SplitStrategy, duplicatesDropped: Int, sourceFiles: [String], sourceSHA256: [String], fingerprint: String
+        tags: [String]? = nil, userAttributes: UserAttributes? = nil, split: SplitStrategy, duplicatesDropped: Int, sourceFiles: [String], sourceSHA256: [String], fingerprint: String
     ) {
         self.kind = kind
         self.scale = scale
@@ -52,6 +55,8 @@ public struct RatingsTable: Sendable {
         self.titles = titles
         self.years = years
         self.genres = genres
+        self.tags = tags ?? [String](repeating: "", count: movieIDs.count)
+        precondition(self.tags.count == movieIDs.count, "RatingsTable: one tags entry per movie")
         self.userAttributes = userAttributes ?? .unknown(count: userIDs.count)
         precondition(self.userAttributes.fits(users: userIDs.count), "RatingsTable: one user attribute entry per user")
         self.split = split

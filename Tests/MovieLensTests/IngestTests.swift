@@ -80,6 +80,30 @@ struct IngestTests {
         #expect(table.scale == .wholeStars)
     }
 
+    /// Tags (tags.csv): normalised, distinct, sorted per movie; part of the fingerprint; in every file after ingest.
+    @Test func tagsOfACSVRelease() throws {
+        let fixture = Fixture([
+            "ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.5,964981247\n",
+            "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n2,Jumanji (1995),Adventure\n3,Heat (1995),Action\n",
+            "tags.csv": "userId,movieId,tag,timestamp\n2,1,Pixar,1\n3,1,  pixar ,2\n3,1,\"fun, for kids\",3\n4,3,Al  Pacino,4\n4,3,a|b,5\n9,99,not listed,6\n",
+        ])
+        defer { withExtendedLifetime(fixture) {} }
+        let table = try Ingest.load(IngestSource(input: fixture.path))
+        #expect(table.movieIDs == [1, 2, 3])
+        #expect(table.tags == ["fun, for kids|pixar", "", "a b|al pacino"])
+        #expect(table.sourceFiles.contains("tags.csv"))
+        let path = fixture.file("r.h5")
+        try RatingsFile.write(table, sourcePath: fixture.path, to: path, createdBy: "test")
+        #expect(try RatingsFile.read(path).tags == table.tags)
+
+        let bad = Fixture(["ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,1\n", "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Adventure\n",
+                           "tags.csv": "userId,movieId,tag,timestamp\n1,1,ok,1\n1,x,bad,2\n1,1,\n"])
+        defer { withExtendedLifetime(bad) {} }
+        #expect(throws: MovieLensError(file: bad.file("tags.csv"), line: 3, "movie id 'x' is not a whole number")) {
+            try Ingest.load(IngestSource(input: bad.path))
+        }
+    }
+
     @Test func csvReleaseWithQuotedTitlesAndHalfStars() throws {
         let fixture = Fixture([
             "ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.5,964981247\n5,2,0.5,1\n",

@@ -50,6 +50,9 @@ struct RealDataTests {
         let table = try Ingest.load(IngestSource(input: folder))
         #expect(table.kind == "ml-latest-small")
         #expect(table.count == 100_836 && table.userCount == 610 && table.movieCount == 9_742 && Set(table.movie).count == 9_724)
+        // tags.csv: 3,683 tags on 1,572 movies.
+        #expect(table.tags.filter { !$0.isEmpty }.count == 1_572 && table.sourceFiles.contains("tags.csv"))
+        #expect(table.tags[table.movieIDs.firstIndex(of: 1)!].split(separator: "|").contains("pixar"))
         #expect(abs(table.meanRating - 3.50156) < 5e-6)
         #expect(table.scale == .halfStars)
         #expect(table.titles.contains("American President, The (1995)"))

@@ -37,7 +37,7 @@ public struct EASE: Algorithm {
     public static let likedInputWeight = Parameter.real("liked_input_weight", default: 0, minimum: 0, maximum: 100, help: "β: a liked movie counts 1 + β in a user's input row")
     public static let likedTargetWeight = Parameter.real("liked_target_weight", default: 0, minimum: 0, maximum: 100, help: "γ: a liked movie counts 1 + γ in the target B reproduces")
     public static let topMovies = Parameter.integer("top_movies", default: 0, minimum: 0, maximum: 10_000_000, help: "fit B on this many most-rated movies only; the others get no weights (0: all)")
-    public static let coldMovies = Parameter.choice("cold_movies", default: "none", ["none", "content"], help: "content: the movies without training ratings get B's rows and columns mapped from their genres, year and title words (ridge regression on the others'), so they are recommended and explained like any movie")
+    public static let coldMovies = Parameter.choice("cold_movies", default: "none", ["none", "content"], help: "content: the movies without training ratings get B's rows and columns mapped from their genres, year, title words and tags (ridge regression on the others'), so they are recommended and explained like any movie")
     public static let contentLambda = Parameter.real("content_lambda", default: 3, minimum: 0, exclusiveMinimum: true, maximum: 1e6, help: "ridge λ of the content map (cold_movies content)")
     public static let parameters = [lambda, keepEntries, likedThreshold, likedInputWeight, likedTargetWeight, topMovies, coldMovies, contentLambda]
     public static let maximumMovies = 30_000
