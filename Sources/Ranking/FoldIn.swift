@@ -193,35 +193,49 @@ extension ModelFile {
         /// factor head the terms of the posterior mean's P_u · Q_i, which is linear in the
         /// residuals (e_j x_jᵀ A⁻¹ (0, Q_i) / σ², see `FactorSolver`). Only positive terms are reasons.
         public func reasons(for movie: Int, limit: Int = 3) -> [(movie: Int32, contribution: Float)] {
-            var terms: [(movie: Int32, contribution: Float)]
+            let limit = max(0, limit)
             if let weights = inputWeights {
                 let model = foldIn.file.rankingHead.model
                 if case .itemItem(let dense) = model {
                     // B read in place (the serving path: a switch and a copy per term were a tenth of a request).
                     let m = dense.movieCount
-                    terms = dense.weights.values.withUnsafeBufferPointer { b in
-                        zip(history.movies, weights).map { source, weight in (source, weight * b[Int(source) * m + movie]) }
+                    return dense.weights.values.withUnsafeBufferPointer { b in
+                        strongest(limit) { weights[$0] * b[Int(history.movies[$0]) * m + movie] }
                     }
                 } else if case .sparseItemItem(let sparse) = model {
-                    terms = sparse.rows.columns.withUnsafeBufferPointer { columns in
+                    return sparse.rows.columns.withUnsafeBufferPointer { columns in
                         sparse.rows.values.withUnsafeBufferPointer { values in
-                            zip(history.movies, weights).map { source, weight in
-                                (source, weight * SparseItemItemModel.find(Int32(movie), in: sparse.rows.range(Int(source)), columns: columns, values: values))
+                            strongest(limit) {
+                                weights[$0] * SparseItemItemModel.find(Int32(movie), in: sparse.rows.range(Int(history.movies[$0])), columns: columns, values: values)
                             }
                         }
                     }
-                } else {
-                    terms = zip(history.movies, weights).map { source, weight in
-                        (source, weight * model.weight(from: Int(source), to: movie))
-                    }
                 }
-            } else {
-                let (solver, solution) = foldIn.rankingFactors.map { ($0, ranking!) } ?? (foldIn.rating!, rating!)
-                terms = solver.contributions(solution, movie: movie).enumerated().map { (history.movies[$0.offset], Float($0.element)) }
+                return strongest(limit) { weights[$0] * model.weight(from: Int(history.movies[$0]), to: movie) }
             }
-            return Array(terms.filter { $0.contribution > 0 }
-                .sorted { $0.contribution != $1.contribution ? $0.contribution > $1.contribution : $0.movie < $1.movie }
-                .prefix(max(0, limit)))
+            let (solver, solution) = foldIn.rankingFactors.map { ($0, ranking!) } ?? (foldIn.rating!, rating!)
+            let terms = solver.contributions(solution, movie: movie)
+            return strongest(limit) { Float(terms[$0]) }
+        }
+
+        /// The (up to `limit`) history movies with the largest positive `term(position)`, largest
+        /// first, ties to the lower movie index: kept by insertion (no sort, no intermediate arrays).
+        @inline(__always)
+        func strongest(_ limit: Int, _ term: (Int) -> Float) -> [(movie: Int32, contribution: Float)] {
+            var best: [(movie: Int32, contribution: Float)] = []
+            best.reserveCapacity(limit + 1)
+            for position in 0..<history.count {
+                let contribution = term(position)
+                guard contribution > 0 else { continue }
+                let movie = history.movies[position]
+                var slot = best.count
+                while slot > 0, best[slot - 1].contribution < contribution
+                        || (best[slot - 1].contribution == contribution && best[slot - 1].movie > movie) { slot -= 1 }
+                guard slot < limit else { continue }
+                best.insert((movie, contribution), at: slot)
+                if best.count > limit { best.removeLast() }
+            }
+            return best
         }
     }
 
@@ -490,14 +504,20 @@ extension LearnedModel {
 
 extension SparseItemItemModel {
     /// The value at `column` among a row's entries (`range`, columns ascending), 0 when not kept:
-    /// a binary search.
+    /// an interpolation search (a row's kept columns spread over the catalogue: two or three
+    /// probes instead of binary search's ten, each a likely cache miss), then a short scan.
     @inline(__always)
     static func find(_ column: Int32, in range: Range<Int>, columns: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>) -> Float {
-        var low = range.lowerBound, high = range.upperBound
-        while low < high {
-            let middle = (low + high) / 2
-            if columns[middle] < column { low = middle + 1 } else { high = middle }
+        var low = range.lowerBound, high = range.upperBound  // the answer, if kept, is in [low, high)
+        while high - low > 8 {
+            let first = columns[low], last = columns[high - 1]
+            guard column >= first, column <= last else { return 0 }
+            let guess = low + Int(Int64(column - first) * Int64(high - 1 - low) / Int64(max(1, last - first)))
+            let found = columns[guess]
+            if found == column { return values[guess] }
+            if found < column { low = guess + 1 } else { high = guess }
         }
-        return low < range.upperBound && columns[low] == column ? values[low] : 0
+        for entry in low..<high where columns[entry] >= column { return columns[entry] == column ? values[entry] : 0 }
+        return 0
     }
 }

@@ -75,6 +75,23 @@ struct FoldInTests {
     /// The factor head's posterior mean, checked against the normal equations solved here
     /// (Gaussian elimination in double) from the prior the file stores — through both of the
     /// solver's forms: a history shorter than k + 1 (Woodbury) and longer (precision form).
+    /// A sparse item-item weight read by (row, column) — the interpolation search reasons use —
+    /// equals the kept entry, 0 where nothing was kept, for rows short and long.
+    @Test func sparseWeightsAreFoundExactly() {
+        var generator = SeededGenerator(seed: 5)
+        for (movies, keep) in [(7, 3), (300, 40), (600, 599)] {
+            var dense = Matrix(rows: movies, columns: movies)
+            for r in 0..<movies { for c in 0..<movies where r != c { dense.values[r * movies + c] = Float.random(in: -1...1, using: &generator) } }
+            let sparse = ItemItemModel(weights: dense).sparsified(keep: keep)
+            let model = LearnedModel.sparseItemItem(sparse)
+            var kept: [Int: Float] = [:]
+            for row in 0..<movies { for entry in sparse.rows.range(row) { kept[row * movies + Int(sparse.rows.columns[entry])] = sparse.rows.values[entry] } }
+            for row in 0..<movies { for column in 0..<movies {
+                #expect(model.weight(from: row, to: column) == (kept[row * movies + column] ?? 0), "\(movies) movies, (\(row), \(column))")
+            } }
+        }
+    }
+
     @Test func factorFoldInIsThePosteriorMean() throws {
         let path = scratchPath("m.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
