@@ -231,8 +231,10 @@ class FactorPerson:
             # The prior's mean shifted by each given value it knows (H/fold_in/attribute_*).
             if "attribute_value" not in fold:
                 raise SystemExit("this model's fold-in prior has no user attributes: leave them out")
-            known = zip(fold["attribute_group"][:], fold["attribute_value"][:], fold["attribute_offset"][:])
-            mean = mean + sum((offset for g, v, offset in known if attributes.get(g.decode()) == v.decode()), np.zeros_like(mean))
+            mean = mean.copy()
+            for g, v, offset in zip(fold["attribute_group"][:], fold["attribute_value"][:], fold["attribute_offset"][:]):
+                if attributes.get(g.decode()) == v.decode():
+                    mean += offset  # one value at a time, in the file's order, as Swift adds them
         q = group["movie_factors"][:].astype(np.float64)
         self.q, self.bias = q, group["movie_bias"][:].astype(np.float64)
         x = np.hstack([np.ones((len(movies), 1)), q[movies]])
@@ -265,6 +267,8 @@ def attribute_values(given):
     if given.get("gender"): values["gender"] = given["gender"]
     if given.get("age"):
         age = int(given["age"])
+        if not 1 <= age <= 200:
+            raise SystemExit(f"age must be from 1 to 200 (years, or ML-1M's age-group code), not {age}")
         values["age"] = str(next((g for g in (56, 50, 45, 35, 25, 18) if age >= g), 1))
     if given.get("occupation"): values["occupation"] = given["occupation"]
     if given.get("zip"): values["zip"] = given["zip"][0]
@@ -376,8 +380,11 @@ if __name__ == "__main__":
         if lines and lines[0].replace(" ", "").lower() == "movie_id,rating":
             lines = lines[1:]
         given = [(int(a), float(b)) for a, b in (line.split(",") for line in lines)]
-        k = int(sys.argv[5]) if len(sys.argv) > 5 else 10
-        attributes = attribute_values(dict(argument.split("=", 1) for argument in sys.argv[6:]))
+        rest = sys.argv[5:]
+        k = int(rest.pop(0)) if rest and "=" not in rest[0] else 10
+        if any("=" not in argument or argument.split("=", 1)[0] not in ("gender", "age", "occupation", "zip") for argument in rest):
+            raise SystemExit("attributes are gender=…, age=…, occupation=…, zip=…")
+        attributes = attribute_values(dict(argument.split("=", 1) for argument in rest))
         cold, items, ignored = recommend_history(model, given, k, attributes)
         print(json.dumps({"model": name, "version": version, "user": None, "cold_start": cold, "items": items, "ignored": ignored}))
     elif question == "predict":

@@ -77,6 +77,8 @@ public enum FoldInState: Sendable, Equatable {
 
         /// λ: 10 pseudo-users per value.
         public static let ridge = 10.0
+        /// The most attribute values a prior holds (written and read).
+        public static let maximumValues = 1_000
 
         public init(groups: [String], values: [String], offsets: [Double]) {
             precondition(groups.count == values.count, "AttributePrior: one group per value")
@@ -106,15 +108,15 @@ public enum FoldInState: Sendable, Equatable {
         /// `users`) and their attributes; nil when no user has any.
         static func estimate(z: [Double], d: Int, users: [Int], attributes: UserAttributes) -> AttributePrior? {
             let perUser = users.map { attributes.values(of: $0) }
-            let pairs = Set(perUser.flatMap { $0.map { "\($0.key)\u{0}\($0.value)" } }).sorted {
-                let a = $0.split(separator: "\u{0}", omittingEmptySubsequences: false), b = $1.split(separator: "\u{0}", omittingEmptySubsequences: false)
-                let ga = UserAttributes.groups.firstIndex(of: String(a[0])) ?? 99, gb = UserAttributes.groups.firstIndex(of: String(b[0])) ?? 99
-                if ga != gb { return ga < gb }
-                // Numbers (ages) by value, the rest as text.
-                if let x = Int(a[1]), let y = Int(b[1]) { return x < y }
-                return a[1] < b[1]
+            // Ordered by group, then number (ages), then text: a total order, the same bytes on every run.
+            func key(_ pair: String) -> (Int, Int, String) {
+                let parts = pair.split(separator: "\u{0}", omittingEmptySubsequences: false)
+                return (UserAttributes.groups.firstIndex(of: String(parts[0])) ?? UserAttributes.groups.count, Int(parts[1]) ?? Int.max, String(parts[1]))
             }
-            guard !pairs.isEmpty else { return nil }
+            let pairs = Set(perUser.flatMap { $0.map { "\($0.key)\u{0}\($0.value)" } }).sorted { key($0) < key($1) }
+            // Tens of values in MovieLens; a source with free-text fields of thousands of values gets no prior
+            // (its p × p system would not be small, and the reader refuses it).
+            guard !pairs.isEmpty, pairs.count <= maximumValues else { return nil }
             let split = pairs.map { $0.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init) }
             let index = Dictionary(uniqueKeysWithValues: pairs.enumerated().map { ($1, $0) })
             let p = pairs.count
@@ -282,9 +284,14 @@ public enum FoldInState: Sendable, Equatable {
             let definite = factor.withUnsafeMutableBufferPointer { SmallCholesky.factor($0.baseAddress!, n: d) }
             guard definite else { throw check.fail(location + "/prior_covariance", "is not positive definite (a covariance plus a ridge is)") }
             var attributes: AttributePrior? = nil
-            if group.contains("attribute_value") {
+            let parts = ["attribute_group", "attribute_value", "attribute_offset"].filter { group.contains($0) }
+            guard parts.isEmpty || parts.count == 3 else {
+                throw check.fail(location, "holds \(parts.joined(separator: ", ")) without the rest of attribute_group, attribute_value, attribute_offset")
+            }
+            if !parts.isEmpty {
                 let count = try group.dataset("attribute_value").shape.first ?? 0
-                guard (1...10_000).contains(count) else { throw check.fail(location + "/attribute_value", "holds \(count) values: from 1 to 10,000") }
+                let most = AttributePrior.maximumValues
+                guard (1...most).contains(count) else { throw check.fail(location + "/attribute_value", "holds \(count) values: from 1 to \(most)") }
                 let groups = try group.readStrings("attribute_group", count: count, why: "/attribute_value's length")
                 let values = try group.readStrings("attribute_value", count: count, why: "/attribute_value's length")
                 let offsets: [Double] = try group.read("attribute_offset", shape: [count, d], why: "attribute values × (rank + 1)")

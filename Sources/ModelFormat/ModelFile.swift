@@ -318,8 +318,11 @@ public struct ModelFile: Sendable {
                                neighbours: neighbours, trainingMovies: training,
                                createdBy: try file.stringAttribute("created_by"), metrics: metrics)
         result.trainingRatings = trainingRatings
-        if file.contains("users/gender") {
+        let attributeNames = ["gender", "age", "occupation", "zip"].filter { file.contains("users/" + $0) }
+        if attributeNames.count == 4 {
             result.userAttributes = try UserAttributes.read(from: file, count: metadata.userCount)
+        } else if !attributeNames.isEmpty {
+            throw check.fail("/users", "holds \(attributeNames.joined(separator: ", ")) without the rest of gender, age, occupation, zip")
         }
         if file.contains("cold_movies") {
             result.coldMovies = try ColdMovieModel.read(try file.group("cold_movies"), genres: result.metadata.genres, check: check)

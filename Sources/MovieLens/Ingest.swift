@@ -116,8 +116,11 @@ public enum Ingest {
         guard case .table(let built) = jobs[0], case .files(let hashes, let metadata, let users, let tags) = jobs[1] else {
             preconditionFailure("Ingest.load: the jobs came back out of order")
         }
-        let fingerprintText = zip(files.map(\.name), hashes).map { "\($0) \($1)\n" }.sorted().joined()
         let (movieIDs, movie) = catalogue(rated: built.movieIDs, movie: built.movie, listed: metadata.keys)
+        // Movies listed without ratings change the indexing, not the files: said in the fingerprint,
+        // so a file ingested before the catalogue (the rated movies only) does not pass for this one.
+        let catalogueLine = movieIDs.count > built.movieIDs.count ? ["catalogue \(movieIDs.count) movies\n"] : []
+        let fingerprintText = (zip(files.map(\.name), hashes).map { "\($0) \($1)\n" } + catalogueLine).sorted().joined()
         var table = RatingsTable(
             kind: kind.description, scale: scale,
             user: built.user, movie: movie, rating: built.rating, timestamp: built.timestamp,

@@ -92,12 +92,17 @@ extension StoredModel {
 
     /// Checks the person's fields and maps their ids: the history (a known user's training
     /// ratings with the given ones over them), the unknown ids, and the user's index if known.
+    /// Bad input in the attributes' own form (whatever the model): an age outside 1…200.
+    func check(_ attributes: PersonAttributes?) throws {
+        if let age = attributes?.age, !(1...Int(UserAttributes.maximumAge)).contains(age) {
+            throw StoreError(.badInput, "attributes.age: must be from 1 to \(UserAttributes.maximumAge) (years, or ML-1M's age-group code), not \(age)")
+        }
+    }
+
     /// The attribute values a fold-in uses: those given that the model's prior knows (bad input
     /// for a model without attribute priors), else a known user's own from the file (likewise).
     func foldInAttributes(_ given: PersonAttributes?, user: Int?) throws -> [String: String] {
-        if let age = given?.age, !(1...Int(UserAttributes.maximumAge)).contains(age) {
-            throw StoreError(.badInput, "attributes.age: must be from 1 to \(UserAttributes.maximumAge) (years, or ML-1M's age-group code), not \(age)")
-        }
+        try check(given)
         let values = given?.values ?? [:]
         if !values.isEmpty {
             let model = try foldInModel()
@@ -159,8 +164,8 @@ extension StoredModel {
         if let candidates, k > candidates.count {
             throw StoreError(.badInput, "k: \(k) is more than the \(candidates.count) candidates given")
         }
+        try check(attributes)
         let (history, ignoredRatings, user) = try person(userID: userID, ratings: ratings)
-        let attributeValues = try foldInAttributes(attributes, user: user)
         var ignored = ignoredRatings
         let only = try candidates.map { try indices($0, field: "candidates", ignored: &ignored) }
         ignored = unique(ignored)
@@ -178,7 +183,8 @@ extension StoredModel {
             answer.items = zip(movies, scores).map { item(Int($0), $1) }
             return answer
         }
-        let person = try foldInModel().fold(history, attributes: attributeValues)
+        // Attributes only where ratings are folded in (the stored answer and the cold-start list use none).
+        let person = try foldInModel().fold(history, attributes: try foldInAttributes(attributes, user: user))
         let (movies, scores) = person.top(k: k, candidates: only)
         answer.items = zip(movies, scores).enumerated().map { position, pair in
             var entry = item(Int(pair.0), pair.1)
@@ -197,8 +203,8 @@ extension StoredModel {
             throw StoreError(.badInput, "\(name)@\(version) (\(file.algorithm)) predicts no ratings: publish a model with a rating head (als, bpmf, or a combined model)")
         }
         guard !movieIDs.isEmpty else { throw StoreError(.badInput, "movie_ids: give at least one movie id") }
+        try check(attributes)
         let (history, ignoredRatings, user) = try person(userID: userID, ratings: ratings)
-        let attributeValues = try foldInAttributes(attributes, user: user)
         var ignored = ignoredRatings
         let movies = try indices(movieIDs, field: "movie_ids", ignored: &ignored)
         // A movie without training ratings: the content baseline (as `predict(userID:movieID:)`).
@@ -212,6 +218,7 @@ extension StoredModel {
         } else {
             let model = try foldInModel()
             if let problem = model.ratingProblem { throw StoreError(.badInput, "\(name)@\(version): \(problem.message)") }
+            let attributeValues = try foldInAttributes(attributes, user: user)
             let person = model.fold(history, attributes: attributeValues)
             let described = attributeValues.isEmpty ? "" : " and " + attributeValues.keys.sorted().joined(separator: ", ")
             basis = history.isEmpty ? (attributeValues.isEmpty ? "no usable ratings: the average user of \(head.algorithm)'s fold-in prior"

@@ -121,6 +121,9 @@ public struct PersonRequest: Sendable, Equatable {
         }
         result.occupation = try text("occupation", numbers: true)
         result.zip = try text("zip", numbers: false)
+        guard result != StoredModel.PersonAttributes() else {
+            throw .badRequest("attributes: give at least one of \(attributeFields.joined(separator: ", ")) (or leave attributes out)")
+        }
         return result
     }
 

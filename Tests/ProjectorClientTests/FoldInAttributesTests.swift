@@ -95,6 +95,10 @@ struct FoldInAttributesTests {
         #expect(throws: StoreError(.badInput, "ml@1: attributes: this model's fold-in prior has no user attributes (its training data had none, or the file predates them): leave attributes out")) {
             try bareModel.predict(userID: nil, ratings: ratings, attributes: .init(gender: "F"), movieIDs: [1])
         }
+        // A known user without new ratings keeps their stored answer, whatever the model's prior.
+        let knownUser = bare.metadata.userIDs[0]
+        #expect(try bareModel.recommend(userID: knownUser, ratings: [], attributes: .init(gender: "F"), k: 3, candidates: nil).items.count == 3)
+        #expect(try bareModel.predict(userID: knownUser, ratings: [], attributes: .init(gender: "F"), movieIDs: [1]).basis.hasPrefix("user \(knownUser) as trained"))
         #expect(throws: StoreError(.badInput, "attributes.age: must be from 1 to 200 (years, or ML-1M's age-group code), not 0")) {
             try model.predict(userID: nil, ratings: ratings, attributes: .init(age: 0), movieIDs: [1])
         }

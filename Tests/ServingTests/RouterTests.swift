@@ -149,6 +149,7 @@ struct RouterTests {
         ("recommendations", #"{"attributes": {"age": "30"}}"#, 400, #"attributes.age: must be a whole number, not the string "30""#),
         ("recommendations", #"{"attributes": {"zip": 5}}"#, 400, "attributes.zip: must be text, not 5"),
         ("recommendations", #"{"attributes": {"occupation": ""}}"#, 400, "attributes.occupation: must be 1 to 100 characters, not 0"),
+        ("recommendations", #"{"attributes": {"age": null}}"#, 400, "attributes: give at least one of gender, age, occupation, zip (or leave attributes out)"),
         ("predictions", #"{"ratings": [{"movie_id": 10, "rating": 5}], "attributes": {"gender": "F"}, "movie_ids": [20]}"#, 400,
          "m@1: attributes: this model's fold-in prior has no user attributes (its training data had none, or the file predates them): leave attributes out"),
         ("predictions", #"{"ratings": []}"#, 400, "movie_ids is required: the movies to predict"),
