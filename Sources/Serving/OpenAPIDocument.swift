@@ -194,12 +194,13 @@ public enum OpenAPIDocument {
         PersonAttributes:
           type: object
           additionalProperties: false
-          description: "What the person says of themselves (the user fields of MovieLens 1M and 100K), each optional: the rating head's fold-in prior is centred by them. 400 for a value the model's users never had, or a model without attributes."
+          minProperties: 1
+          description: "What the person says of themselves (the user fields of MovieLens 1M and 100K), at least one: the rating head's fold-in prior is centred by them where ratings are folded in. A value no training user had is not used; 400 for a model whose users had no attributes."
           properties:
-            gender: {type: string, enum: [F, M], nullable: true}
-            age: {type: integer, minimum: 1, maximum: 200, nullable: true, description: "years, or ML-1M's age-group code (1, 18, 25, 35, 45, 50, 56)"}
+            gender: {type: string, enum: [F, M]}
+            age: {type: integer, minimum: 1, maximum: 200, description: "years, or ML-1M's age-group code (1, 18, 25, 35, 45, 50, 56)"}
             occupation: {oneOf: [{type: string, minLength: 1, maxLength: 100}, {type: integer}], description: "as the release writes it (ML-1M: a code 0…20; ML-100K: a name)"}
-            zip: {type: string, minLength: 1, maxLength: 100, nullable: true, description: "its first character (the region) is used"}
+            zip: {type: string, minLength: 1, maxLength: 100, description: "its first character (the region) is used"}
         RecommendationsRequest:
           type: object
           additionalProperties: false
