@@ -127,19 +127,8 @@ struct StoreProcessTests {
         #expect(combined.status == 0, "\(combined.stderr)")
         #expect(try runStage("evaluate", ["--model", served, "--data", ratings, "--output", served + ".json", "--k", "1", "2", "10"]).status == 0)
         #expect(try runStage("publish", ["--input", served, "--name", "ml", "--store", store, "--gate"]).status == 0)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scripts/python/recommend_example.py").path
         func python(_ reference: String, _ arguments: [String]) throws -> [String: Any] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, store, reference] + arguments
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "recommend_example.py \(arguments) failed (numpy and h5py installed?)")
-            return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            try Self.recommendExample(store: store, reference: reference, arguments)
         }
         func compareRecommendations(_ reference: String, version: Int) throws { for user in ["1", "5", "12", "77"] {
             let swift = try runStage("recommend", ["--store", store, "--model", reference, "--json", "user", user, "-k", "4"])
@@ -212,20 +201,7 @@ struct StoreProcessTests {
         #expect(try runStage("publish", ["--input", model, "--name", "ml", "--store", store, "--promote"]).status == 0)
         let csv = dir.appendingPathComponent("mine.csv").path
         try "50,5\n181,4\n1,2\n".write(toFile: csv, atomically: true, encoding: .utf8)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scripts/python/recommend_example.py").path
-        func python(_ arguments: [String]) throws -> [String: Any] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, store, "ml"] + arguments
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "recommend_example.py \(arguments) failed")
-            return try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        }
+        func python(_ arguments: [String]) throws -> [String: Any] { try Self.recommendExample(store: store, reference: "ml", arguments) }
         var stars: [[Double]] = []
         for (flags, words) in [([String](), [String]()),
                                (["--gender", "F", "--age", "61", "--occupation", "retired", "--zip", "02139"], ["gender=F", "age=61", "occupation=retired", "zip=02139"])] {
@@ -239,6 +215,22 @@ struct StoreProcessTests {
         #expect(stars[0] != stars[1], "attributes move the stars")
         let bad = try runStage("recommend", ["--store", store, "--model", "ml", "history", "--ratings", csv, "--gender", "X"])
         #expect(bad.status == 2 && bad.stderr.contains("--gender must be F or M, not 'X'"), "\(bad.stderr)")
+    }
+
+    /// `Scripts/python/recommend_example.py STORE REFERENCE ARGUMENTS…`'s JSON answer.
+    static func recommendExample(store: String, reference: String, _ arguments: [String]) throws -> [String: Any] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/python/recommend_example.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, store, reference] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "recommend_example.py \(arguments) failed (numpy and h5py installed?)")
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 
     static func sameItems(_ expected: [[String: Any]], _ items: [[String: Any]], _ what: String) throws {
