@@ -77,17 +77,15 @@ func printVersionIfAsked<Command: ParsableCommand>(_: Command.Type) {
 public func runAsyncTool<Command: AsyncParsableCommand>(_: Command.Type) async -> Never {
     Parallel.stopIdleBLASPool()
     printVersionIfAsked(Command.self)
-    var command: any AsyncParsableCommand
+    var parsed: any ParsableCommand
     do {
-        guard let parsed = try Command.parseAsRoot() as? any AsyncParsableCommand else {
-            exitForUsage(ValidationError("not an async command"), of: Command.self)
-        }
-        command = parsed
+        parsed = try Command.parseAsRoot()
     } catch {
         exitForUsage(error, of: Command.self)
     }
     do {
-        try await command.run()
+        // `--help` and `help` parse as ArgumentParser's own (synchronous) help command.
+        if var command = parsed as? any AsyncParsableCommand { try await command.run() } else { try parsed.run() }
         Foundation.exit(StageExitCode.success.rawValue)
     } catch {
         exitFor(error, of: Command.self)

@@ -16,8 +16,19 @@ import MovieLens
 import ProjectorClient
 
 let arguments = CommandLine.arguments
+let usage = """
+    USAGE: projector-bench RATINGS.h5 [REPEATS]
+           projector-bench --serve MODEL.h5 [REPEATS]
+
+    In-process timings of the model code (run it from Scripts/bench, release build).
+
+    """
+if arguments.count == 2 && ["--help", "-h"].contains(arguments[1]) {
+    print(usage, terminator: "")
+    exit(0)
+}
 guard arguments.count >= 2 else {
-    StandardError.write("usage: projector-bench RATINGS.h5 [REPEATS]\n")
+    StandardError.write(usage)
     exit(2)
 }
 let repeats = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 3) : 3
