@@ -205,7 +205,7 @@ let package = Package(
         .target(name: "InputReplay", dependencies: ["MovieLens", "Models", "LinearAlgebra"]),
 
         // Benchmarks (release builds only; see Scripts/bench).
-        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "Evaluation", "ProjectorClient", "Essentials"]),
+        .executableTarget(name: "projector-bench", dependencies: ["Models", "MovieLens", "LinearAlgebra", "ArtifactStore", "Evaluation", "ProjectorClient", "Essentials", "Serving"]),
 
         // Tests mirror the library targets; TestSupport holds the helpers they share.
         .target(name: "TestSupport", dependencies: ["MovieLens", "Models", "ArtifactStore", "Evaluation", "LinearAlgebra"], path: "Tests/TestSupport"),
@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "TestSupport", "Serving", "ProjectorClient", "ArtifactStore", "Essentials",
+                "TestSupport", "Serving", "ProjectorClient", "ArtifactStore", "Essentials", "LinearAlgebra",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -10,7 +10,15 @@ public func topK(_ scores: UnsafeBufferPointer<Float>, k: Int, into result: inou
     // The k-th best score once k are held; the scores of the held entries are read back from
     // `scores`, so selection allocates nothing.
     var threshold = -Float.infinity
-    for index in 0..<scores.count {
+    let count = scores.count
+    var index = -1
+    while true {
+        index += 1
+        if result.count == k {
+            // Once k are held, most scores are not above the k-th: skipped in a tight loop.
+            while index < count && !(scores[index] > threshold) { index += 1 }
+        }
+        guard index < count else { break }
         let value = scores[index]
         // NaN fails both tests; −∞ is never held. An equal score never displaces an earlier one.
         if result.count == k ? !(value > threshold) : !(value > -.infinity) { continue }

@@ -31,6 +31,13 @@ public struct PersonRequest: Sendable, Equatable {
 
     /// Reads a body; bad input throws a 400 naming the field.
     public static func read(_ body: Data, for route: Route) throws(ServingError) -> PersonRequest {
+        // The common body (ratings, k, user_id; nothing unusual) without a JSON tree: `readCommon`.
+        if case .recommendations = route, let common = readCommon(body) { return common }
+        return try readGeneral(body, for: route)
+    }
+
+    /// `read` through a `JSONValue` tree: every body, every error.
+    static func readGeneral(_ body: Data, for route: Route) throws(ServingError) -> PersonRequest {
         guard !body.isEmpty else { throw .badRequest("body: empty; send a JSON object with \(route.fields.joined(separator: ", "))") }
         let value: JSONValue
         do { value = try JSONValue.parse(body) } catch {

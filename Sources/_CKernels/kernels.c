@@ -126,9 +126,51 @@ void projector_gram_pass_avx2(const float *fixed, int64_t k, const int32_t *colu
     out[k] = bias_sum;
 }
 
+__attribute__((target("avx2")))
+static inline double projector_lane_sum(__m256d lanes) {
+    double l[4];
+    _mm256_storeu_pd(l, lanes);
+    return ((l[0] + l[1]) + l[2]) + l[3];
+}
+
+// Only multiplies and adds (the target has no FMA, so nothing is contracted): `laneDot`'s bytes.
+__attribute__((target("avx2")))
+void projector_lane_dots_f64_avx2(const double *x, const double *rows, int64_t n, int64_t count, double *out) {
+    const int64_t whole = n & ~(int64_t)3;
+    int64_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        const double *b0 = rows + r * n, *b1 = b0 + n, *b2 = b1 + n, *b3 = b2 + n;
+        __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), s2 = _mm256_setzero_pd(), s3 = _mm256_setzero_pd();
+        for (int64_t i = 0; i < whole; i += 4) {
+            const __m256d a = _mm256_loadu_pd(x + i);
+            s0 = _mm256_add_pd(s0, _mm256_mul_pd(a, _mm256_loadu_pd(b0 + i)));
+            s1 = _mm256_add_pd(s1, _mm256_mul_pd(a, _mm256_loadu_pd(b1 + i)));
+            s2 = _mm256_add_pd(s2, _mm256_mul_pd(a, _mm256_loadu_pd(b2 + i)));
+            s3 = _mm256_add_pd(s3, _mm256_mul_pd(a, _mm256_loadu_pd(b3 + i)));
+        }
+        double t0 = projector_lane_sum(s0), t1 = projector_lane_sum(s1), t2 = projector_lane_sum(s2), t3 = projector_lane_sum(s3);
+        for (int64_t i = whole; i < n; i++) {
+            t0 += x[i] * b0[i]; t1 += x[i] * b1[i]; t2 += x[i] * b2[i]; t3 += x[i] * b3[i];
+        }
+        out[r] = t0; out[r + 1] = t1; out[r + 2] = t2; out[r + 3] = t3;
+    }
+    for (; r < count; r++) {
+        const double *b = rows + r * n;
+        __m256d s = _mm256_setzero_pd();
+        for (int64_t i = 0; i < whole; i += 4) s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(b + i)));
+        double t = projector_lane_sum(s);
+        for (int64_t i = whole; i < n; i++) t += x[i] * b[i];
+        out[r] = t;
+    }
+}
+
 #else
 
 int projector_cpu_has_avx2_fma(void) { return 0; }
+
+void projector_lane_dots_f64_avx2(const double *x, const double *rows, int64_t n, int64_t count, double *out) {
+    (void)x; (void)rows; (void)n; (void)count; (void)out;
+}
 
 void projector_gram_pass_avx2(const float *fixed, int64_t k, const int32_t *columns, const float *targets,
                               int64_t count, const float *v, float *out) {

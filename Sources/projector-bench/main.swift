@@ -14,6 +14,7 @@ import LinearAlgebra
 import Models
 import MovieLens
 import ProjectorClient
+import Serving
 
 let arguments = CommandLine.arguments
 let usage = """
@@ -31,7 +32,9 @@ guard arguments.count >= 2 else {
     StandardError.write(usage)
     exit(2)
 }
-let repeats = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 3) : 3
+// REPEATS follows RATINGS.h5, or --serve MODEL.h5.
+let repeatsIndex = arguments.count > 1 && arguments[1] == "--serve" ? 3 : 2
+let repeats = arguments.count > repeatsIndex ? max(1, Int(arguments[repeatsIndex]) ?? 3) : 3
 
 func best<T>(_ body: () throws -> T) rethrows -> (seconds: Double, value: T) {
     var fastest = Double.infinity
@@ -64,12 +67,49 @@ if arguments[1] == "--serve" {
         var bytes = 0
         for answer in answers { bytes += JSON.data(answer).count }
         let perEncode = Date().timeIntervalSince(encodeStart) / Double(answers.count)
+        // Fold-in (`POST …/recommendations` with a history): every sixth user's first 20
+        // training ratings as a new person's, mean over them; then its JSON.
+        var histories: [[StoredModel.GivenRating]] = []
+        if let ratings = model.file.trainingRatings {
+            let training = model.file.trainingMovies, ids = model.file.metadata.movieIDs
+            for user in stride(from: 0, to: users.count, by: 6) where training.range(user).count >= 20 {
+                histories.append(training.range(user).prefix(20).map { .init(movieID: ids[Int(training.columns[$0])], rating: ratings[$0]) })
+            }
+        }
+        var foldIn: (read: Double, call: Double, encode: Double, bytes: Int)? = nil
+        if !histories.isEmpty, (try? model.recommend(userID: nil, ratings: histories[0], k: 10, candidates: nil)) != nil {
+            var fastest = Double.infinity, answers: [StoredModel.Recommendations] = []
+            for _ in 0..<repeats {
+                let start = Date()
+                answers = try histories.map { try model.recommend(userID: nil, ratings: $0, k: 10, candidates: nil) }
+                fastest = min(fastest, Date().timeIntervalSince(start) / Double(histories.count))
+            }
+            let encodeStart = Date()
+            let total = answers.reduce(0) { $0 + $1.jsonData.count }
+            let encode = Date().timeIntervalSince(encodeStart) / Double(answers.count)
+            // The request bodies as a client sends them: `{"ratings": [{"movie_id": 1, "rating": 5.0}, …], "k": 10}`.
+            let bodies = histories.map { history in
+                Data(("{\"ratings\": [" + history.map { "{\"movie_id\": \($0.movieID), \"rating\": \($0.rating)}" }.joined(separator: ", ") + "], \"k\": 10}").utf8)
+            }
+            var read = Double.infinity
+            for _ in 0..<repeats {
+                let start = Date()
+                for body in bodies { _ = try PersonRequest.read(body, for: .recommendations) }
+                read = min(read, Date().timeIntervalSince(start) / Double(bodies.count))
+            }
+            foldIn = (read, fastest, encode, total / answers.count)
+        }
         print("| step | wall, best of \(repeats) |")
         print("|---|---|")
         print("| publish (\(publish.value.manifest.size / 1_000_000) MB: copy, fsync, sha256, rename) | \(String(format: "%.3f", publish.seconds)) s |")
         print("| open production (sha256 check + HDF5 read) | \(String(format: "%.3f", open.seconds)) s |")
         print("| recommend(user, k: 10), mean over \((users.count + 5) / 6) users | \(String(format: "%.3f", perCall * 1000)) ms |")
         print("| its JSON (\(bytes / answers.count) bytes), mean | \(String(format: "%.3f", perEncode * 1000)) ms |")
+        if let foldIn {
+            print("| fold-in: read its request body (20 ratings), mean | \(String(format: "%.3f", foldIn.read * 1000)) ms |")
+            print("| fold-in recommend(ratings: 20, k: 10), mean over \(histories.count) histories | \(String(format: "%.3f", foldIn.call * 1000)) ms |")
+            print("| its JSON (\(foldIn.bytes) bytes), mean | \(String(format: "%.3f", foldIn.encode * 1000)) ms |")
+        }
         _ = served
     } catch {
         StandardError.write("projector-bench: \(error)\n")

@@ -240,6 +240,33 @@ struct SmallKernelTests {
         }
     }
 
+    /// The C kernel (AVX2, four rows per pass) gives `laneDot`'s bytes exactly: fold-in answers are
+    /// the same on a CPU without AVX2. Values of mixed magnitude so any other order of additions
+    /// would show in the last bits; lengths around the four lanes and the default ranks.
+    @Test(arguments: [1, 3, 4, 5, 7, 8, 17, 33, 64, 257])
+    func laneDotsAreLaneDotBitForBit(n: Int) {
+        var rng = SeededGenerator(seed: UInt64(n))
+        for count in [0, 1, 3, 4, 5, 9, 20] {
+            let x = (0..<n).map { _ in rng.nextGaussian() * pow(10, Double(Int.random(in: -6...6, using: &rng))) }
+            let rows = (0..<(n * count)).map { _ in rng.nextGaussian() * pow(10, Double(Int.random(in: -6...6, using: &rng))) }
+            var expected = [Double](repeating: 0, count: count)
+            for r in 0..<count { expected[r] = x.withUnsafeBufferPointer { a in rows.withUnsafeBufferPointer { b in laneDot(a.baseAddress!, b.baseAddress! + r * n, n) } } }
+            for portable in [false, true] {
+                var out = [Double](repeating: .nan, count: count)
+                x.withUnsafeBufferPointer { a in
+                    rows.withUnsafeBufferPointer { b in
+                        out.withUnsafeMutableBufferPointer { o in
+                            guard let base = o.baseAddress else { return }
+                            if portable { laneDotsPortable(a.baseAddress!, rows: b.baseAddress!, n: n, count: count, into: base) }
+                            else { laneDots(a.baseAddress!, rows: b.baseAddress!, n: n, count: count, into: base) }
+                        }
+                    }
+                }
+                #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "n \(n) count \(count) portable \(portable) (AVX2: \(OuterProducts.usesAVX2))")
+            }
+        }
+    }
+
     @Test(arguments: [1, 3, 8, 16, 17, 64, 65])
     func gramPassMatchesPlainLoops(k: Int) {
         for count in [0, 1, 5, 12] {

@@ -33,4 +33,11 @@ float projector_accumulate_rows_avx2(const float *partner, int64_t d, int64_t k,
 void projector_gram_pass_avx2(const float *fixed, int64_t k, const int32_t *columns, const float *targets,
                               int64_t count, const float *v, float *out);
 
+/// out[r] = x · rows[r] for the `count` rows `rows + r * n` (r < count), in double precision and
+/// in exactly `laneDot`'s order (four lanes, lane j summing the products at j, j + 4, …, each a
+/// multiply then an add — no FMA; the lanes summed 0 + 1 + 2 + 3 in turn; then the tail one by
+/// one): the same bytes as the Swift loop, four rows per pass over x. AVX2 (no FMA); call only
+/// when `projector_cpu_has_avx2_fma()` is 1. Fold-in's Woodbury system, X S Xᵀ, is these dots.
+void projector_lane_dots_f64_avx2(const double *x, const double *rows, int64_t n, int64_t count, double *out);
+
 #endif
