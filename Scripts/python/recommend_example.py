@@ -40,7 +40,8 @@ The steps, all on documented files (see the README's formats):
    x_j . m); an item-item head scores the history row with each rating's input weight from
    H/fold_in/{rating,input_weight} (the nearest rating's, the lower on a tie). Attributes given
    (gender, age, occupation, zip) shift m by H/fold_in/attribute_offset of each value the prior
-   knows (age by ML-1M's groups, zip by its first character).
+   knows (age by ML-1M's groups, zip by its first character); the rated movies shift it by their
+   rows of H/fold_in/implicit_offset (H/fold_in/implicit_movie), summed over 1/sqrt(h).
 Version-1 and version-2 files are read too (version 2 has no fold-in state: history refuses).
 """
 import hashlib
@@ -235,6 +236,15 @@ class FactorPerson:
             for g, v, offset in zip(fold["attribute_group"][:], fold["attribute_value"][:], fold["attribute_offset"][:]):
                 if attributes.get(g.decode()) == v.decode():
                     mean += offset  # one value at a time, in the file's order, as Swift adds them
+        if "implicit_movie" in fold and len(movies):
+            # ...and by the rated movies' implicit offsets over sqrt(h) (H/fold_in/implicit_*), in
+            # ascending movie order, as Swift adds them.
+            known, offsets = fold["implicit_movie"][:], fold["implicit_offset"][:]
+            mean, scale = mean.copy(), 1 / math.sqrt(len(movies))
+            for j in sorted(int(m) for m in movies):
+                row = int(np.searchsorted(known, j))
+                if row < len(known) and known[row] == j:
+                    mean += offsets[row].astype(np.float64) * scale
         q = group["movie_factors"][:].astype(np.float64)
         self.q, self.bias = q, group["movie_bias"][:].astype(np.float64)
         x = np.hstack([np.ones((len(movies), 1)), q[movies]])

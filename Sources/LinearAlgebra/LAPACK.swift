@@ -144,6 +144,19 @@ extension LAPACK {
         return l
     }
 
+    /// Solves A X = B in double precision for symmetric positive-definite A (n × n, row-major)
+    /// and B (n × columns, row-major), by Cholesky (`dposv`); B becomes X. Call it inside
+    /// `Parallel.withBLASThreads(1)` where the bytes must not depend on the thread count.
+    public static func choleskySolve(_ a: [Double], n: Int, _ b: inout [Double], columns: Int) throws {
+        precondition(a.count == n * n && b.count == n * columns, "choleskySolve: shapes")
+        Parallel.configureBLAS()
+        var factor = a
+        let info = LAPACKE_dposv(projector_lapack_row_major(), Int8(UInt8(ascii: "U")), Int32(n), Int32(columns), &factor, Int32(n), &b, Int32(columns))
+        if info != 0 {
+            throw LinearAlgebraError(routine: "dposv", info: info, message: info > 0 ? "matrix is not positive definite (leading minor \(info))" : "bad argument \(-info)")
+        }
+    }
+
     /// Inverse of a small symmetric positive-definite matrix in double precision (`dpotrf` + `dpotri`).
     public static func inversePositiveDefinite(_ a: [Double], n: Int) throws -> [Double] {
         Parallel.configureBLAS()

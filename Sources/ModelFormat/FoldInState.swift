@@ -39,26 +39,111 @@ public enum FoldInState: Sendable, Equatable {
         /// How the prior's mean moves with what a person says of themselves (nil: the file's users
         /// had no attributes, or it was written before they were read).
         public var attributes: AttributePrior?
+        /// How the prior's mean moves with which movies a person rated (nil: written before it).
+        public var implicit: ImplicitPrior?
 
         public var dimension: Int { mean.count }
 
-        public init(mean: [Double], covariance: [Double], noiseVariance: Double, attributes: AttributePrior? = nil) {
+        public init(mean: [Double], covariance: [Double], noiseVariance: Double, attributes: AttributePrior? = nil, implicit: ImplicitPrior? = nil) {
             precondition(covariance.count == mean.count * mean.count, "FactorPrior: (k + 1)² covariance entries")
             precondition(attributes.map { $0.offsets.count == $0.values.count * mean.count } ?? true, "FactorPrior: one offset of k + 1 per attribute value")
-            (self.mean, self.covariance, self.noiseVariance, self.attributes) = (mean, covariance, noiseVariance, attributes)
+            precondition(implicit.map { $0.offsets.count == $0.movies.count * mean.count } ?? true, "FactorPrior: one offset of k + 1 per implicit movie")
+            (self.mean, self.covariance, self.noiseVariance, self.attributes, self.implicit) = (mean, covariance, noiseVariance, attributes, implicit)
         }
 
         /// The prior mean of a person with `attributes` (group → value, as
-        /// `UserAttributes.values`): m plus the offset of each value the prior knows; values it
-        /// does not know add nothing (check them with `AttributePrior.problem` first).
-        public func mean(attributes given: [String: String]) -> [Double] {
-            guard let prior = attributes, !given.isEmpty else { return mean }
+        /// `UserAttributes.values`) who rated the movies `rated` (indices, any order, each once):
+        /// m plus the offset of each value the prior knows (values it does not know add nothing:
+        /// check them with `AttributePrior.problem` first) plus the rated movies' implicit offsets
+        /// (`ImplicitPrior.shift`).
+        public func mean(attributes given: [String: String], rated: [Int32] = []) -> [Double] {
             var result = mean
-            let d = dimension
-            for (index, (group, value)) in zip(prior.groups, prior.values).enumerated() where given[group] == value {
-                for c in 0..<d { result[c] += prior.offsets[index * d + c] }
+            if let prior = attributes, !given.isEmpty {
+                prior.add(given, into: &result)
             }
+            implicit?.shift(rated: rated, into: &result)
             return result
+        }
+    }
+
+    /// Which movies a person rated, as a shift of the prior mean — the Bayesian FM's implicit
+    /// block (SVD++'s): with n_u the user's normalised implicit row (1/√|N_u| on each movie N_u
+    /// holds, every rated movie counted in |N_u|), the offsets V minimise
+    /// Σ_u |r_u − Vᵀn_u|² + λ |V|² over the training users, r_u their (b_u, P_u) less m and their
+    /// attributes' offsets (ridge, λ = `ridge`). Read from the learned users of any factor head.
+    /// The `maximumMovies` most-rated movies carry an offset (ties to the lower index); a rated
+    /// movie without one still counts in |N_u|. ML-1M's Bayesian FM on the new-users protocol
+    /// (numpy on the files): RMSE on the targets 0.8164 → 0.8136; 3,706 movies × 257 floats, 3.8 MB.
+    public struct ImplicitPrior: Sendable, Equatable {
+        /// The movies with an offset: indices, strictly increasing.
+        public var movies: [Int32]
+        /// (movies × (k + 1)), row-major; single precision (a shift of the prior's centre).
+        public var offsets: [Float]
+
+        /// λ: 10 (on the scale of n_u's entries; best of 3, 10, 30, 100 on ML-1M's new users).
+        public static let ridge = 10.0
+        /// The most movies with an offset (written and read): the fit solves a movies² system.
+        public static let maximumMovies = 4_096
+
+        public init(movies: [Int32], offsets: [Float]) {
+            (self.movies, self.offsets) = (movies, offsets)
+        }
+
+        /// result += Σ_{j ∈ rated, with an offset} V_j / √|rated|.
+        public func shift(rated: [Int32], into result: inout [Double]) {
+            guard !rated.isEmpty else { return }
+            let d = result.count, scale = 1 / Double(rated.count).squareRoot()
+            movies.withUnsafeBufferPointer { known in
+                offsets.withUnsafeBufferPointer { v in
+                    for movie in rated {
+                        // Binary search in the ascending indices.
+                        var low = 0, high = known.count
+                        while low < high {
+                            let middle = (low + high) / 2
+                            if known[middle] < movie { low = middle + 1 } else { high = middle }
+                        }
+                        guard low < known.count, known[low] == movie else { continue }
+                        for c in 0..<d { result[c] += Double(v[low * d + c]) * scale }
+                    }
+                }
+            }
+        }
+
+        /// Fitted to `residuals` (users × d, row-major, the rows of `users`) and the users'
+        /// training movies; nil without rated movies or when the system cannot be solved.
+        static func estimate(residuals: [Double], d: Int, users: [Int], training: SparseRows, movieCount: Int) -> ImplicitPrior? {
+            let counts = training.columnCounts(movieCount)
+            var chosen = (0..<movieCount).filter { counts[$0] > 0 }
+            if chosen.count > maximumMovies {
+                chosen = Array(chosen.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }.prefix(maximumMovies)).sorted()
+            }
+            let size = chosen.count
+            guard size > 0 else { return nil }
+            var position = [Int](repeating: -1, count: movieCount)
+            for (slot, movie) in chosen.enumerated() { position[movie] = slot }
+            // (NᵀN + λI) V = Nᵀ R: NᵀN's upper triangle from each user's rated movies with an offset.
+            var gram = [Double](repeating: 0, count: size * size), rhs = [Double](repeating: 0, count: size * d)
+            var slots: [Int] = []
+            for (row, user) in users.enumerated() {
+                let range = training.range(user)
+                guard !range.isEmpty else { continue }
+                let squared = 1 / Double(range.count), scale = squared.squareRoot()
+                slots.removeAll(keepingCapacity: true)
+                for entry in range where position[Int(training.columns[entry])] >= 0 { slots.append(position[Int(training.columns[entry])]) }
+                slots.sort()
+                for (index, a) in slots.enumerated() {
+                    for b in slots[index...] { gram[a * size + b] += squared }
+                    for c in 0..<d { rhs[a * d + c] += scale * residuals[row * d + c] }
+                }
+            }
+            for a in 0..<size {
+                gram[a * size + a] += ridge
+                for b in 0..<a { gram[a * size + b] = gram[b * size + a] }
+            }
+            // One thread: the same bytes whatever BLAS's thread count.
+            let solved = Parallel.withBLASThreads(1) { (try? LAPACK.choleskySolve(gram, n: size, &rhs, columns: d)) != nil }
+            guard solved, rhs.allSatisfy(\.isFinite) else { return nil }
+            return ImplicitPrior(movies: chosen.map(Int32.init), offsets: rhs.map(Float.init))
         }
     }
 
@@ -83,6 +168,14 @@ public enum FoldInState: Sendable, Equatable {
         public init(groups: [String], values: [String], offsets: [Double]) {
             precondition(groups.count == values.count, "AttributePrior: one group per value")
             (self.groups, self.values, self.offsets) = (groups, values, offsets)
+        }
+
+        /// result += the offset of each value of `given` the prior knows.
+        func add(_ given: [String: String], into result: inout [Double]) {
+            let d = result.count
+            for (index, (group, value)) in zip(groups, values).enumerated() where given[group] == value {
+                for c in 0..<d { result[c] += offsets[index * d + c] }
+            }
         }
 
         /// The values the prior knows for `group`, sorted.
@@ -207,6 +300,16 @@ public enum FoldInState: Sendable, Equatable {
         for c in 0..<d { mean[c] /= Double(users.count) }
         for row in 0..<users.count { for c in 0..<d { z[row * d + c] -= mean[c] } }
         let attributePrior = attributes.flatMap { $0.fits(users: training.rowCount) ? AttributePrior.estimate(z: z, d: d, users: users, attributes: $0) : nil }
+        // The implicit offsets fit what the attributes leave: z − m − (the user's attribute offsets).
+        var residuals = z
+        if let attributePrior, let attributes {
+            for (row, user) in users.enumerated() {
+                var shift = [Double](repeating: 0, count: d)
+                attributePrior.add(attributes.values(of: user), into: &shift)
+                for c in 0..<d { residuals[row * d + c] -= shift[c] }
+            }
+        }
+        let implicitPrior = ImplicitPrior.estimate(residuals: residuals, d: d, users: users, training: training, movieCount: model.movieCount)
         // S = ZᵀZ / (n − 1): one BLAS call in double, on one thread (the same bytes on any machine).
         var covariance = [Double](repeating: 0, count: d * d)
         Parallel.withBLASThreads(1) {
@@ -233,7 +336,7 @@ public enum FoldInState: Sendable, Equatable {
         }
         let noise = squared / Double(max(1, training.columns.count))
         guard noise.isFinite, noise > 0, covariance.allSatisfy(\.isFinite) else { return nil }
-        return FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise, attributes: attributePrior)
+        return FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise, attributes: attributePrior, implicit: implicitPrior)
     }
 
     // MARK: The file's `H/fold_in` group
@@ -250,6 +353,10 @@ public enum FoldInState: Sendable, Equatable {
                 try group.write("attribute_group", strings: attributes.groups)
                 try group.write("attribute_value", strings: attributes.values)
                 try group.write("attribute_offset", attributes.offsets, shape: [attributes.values.count, prior.dimension])
+            }
+            if let implicit = prior.implicit {
+                try group.write("implicit_movie", implicit.movies)
+                try group.write("implicit_offset", implicit.offsets, shape: [implicit.movies.count, prior.dimension])
             }
         case .itemItem(let rule):
             try group.setAttribute("kind", "input-rule")
@@ -308,7 +415,28 @@ public enum FoldInState: Sendable, Equatable {
                 }
                 attributes = AttributePrior(groups: groups, values: values, offsets: offsets)
             }
-            return .factors(FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise, attributes: attributes))
+            var implicit: ImplicitPrior? = nil
+            let implicitParts = ["implicit_movie", "implicit_offset"].filter { group.contains($0) }
+            guard implicitParts.isEmpty || implicitParts.count == 2 else {
+                throw check.fail(location, "holds \(implicitParts[0]) without \(implicitParts[0] == "implicit_movie" ? "implicit_offset" : "implicit_movie")")
+            }
+            if !implicitParts.isEmpty {
+                let count = try group.dataset("implicit_movie").shape.first ?? 0
+                let most = min(ImplicitPrior.maximumMovies, factors.movieCount)
+                guard (1...max(1, most)).contains(count) else { throw check.fail(location + "/implicit_movie", "holds \(count) movies: from 1 to \(most)") }
+                let movies: [Int32] = try group.read("implicit_movie", shape: [count], why: "its own length")
+                let offsets: [Float] = try group.read("implicit_offset", shape: [count, d], why: "implicit movies × (rank + 1)")
+                try check.strictlyIncreasing(movies, location + "/implicit_movie", what: "movie indices")
+                if let position = movies.firstIndex(where: { $0 < 0 || Int($0) >= factors.movieCount }) {
+                    throw check.fail(location + "/implicit_movie", "position \(position) holds \(movies[position]): a movie index is from 0 to \(factors.movieCount - 1)")
+                }
+                try check.finite(offsets, location + "/implicit_offset")
+                if let position = offsets.firstIndex(where: { abs($0) > 1e12 }) {
+                    throw check.fail(location + "/implicit_offset", "value \(position) is beyond ±1e12: not an offset of factors")
+                }
+                implicit = ImplicitPrior(movies: movies, offsets: offsets)
+            }
+            return .factors(FactorPrior(mean: mean, covariance: covariance, noiseVariance: noise, attributes: attributes, implicit: implicit))
         case ("input-rule", .itemItem), ("input-rule", .sparseItemItem):
             let count = try group.dataset("rating").shape.first ?? 0
             let ratings: [Float] = try group.read("rating", shape: [count], why: "one per input weight")

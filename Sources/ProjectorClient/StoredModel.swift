@@ -119,6 +119,8 @@ public final class StoredModel: Sendable {
     struct AnswerKey: Hashable { var user: Int; var k: Int }
     /// Fold-in, prepared once per version (nil with the reason when the file cannot fold in).
     let foldIn: Result<ModelFile.FoldIn, FoldInError>
+    /// "Movies like this one" from content, for movies with few training ratings.
+    let content: ContentNeighbours
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -145,6 +147,7 @@ public final class StoredModel: Sendable {
         self.counts = counts
         genres = file.metadata.genres.map { $0.isEmpty ? [] : $0.split(separator: "|").map(String.init) }
         lowercasedTitles = file.metadata.titles.map { $0.lowercased() }
+        content = ContentNeighbours(ContentFeatures(file.metadata))
         do { foldIn = .success(try ModelFile.FoldIn(file)) } catch let error as FoldInError { foldIn = .failure(error) } catch {
             foldIn = .failure(FoldInError("\(error)"))
         }
@@ -249,21 +252,39 @@ public final class StoredModel: Sendable {
         return "the \(file.neighboursFrom.rawValue) head (\(head?.algorithm ?? "?")): \(measure)"
     }
 
-    /// What a movie's neighbours come from: `ratings` for a movie with training ratings (the
-    /// head's learned vectors or weights), `content` for one without (its row of a content-
-    /// completed EASE, `cold_movies content`: mapped from its genres, year and title), `none`
-    /// when the model has no neighbours for it.
+    /// What a movie's neighbours come from: `ratings` for a movie with at least
+    /// `ContentNeighbours.ratingsNeeded` training ratings (the head's learned vectors or weights);
+    /// `content` for one with fewer — the cosine of their content features (`ContentNeighbours`),
+    /// or, for a movie without training ratings that has stored neighbours, its row of a content-
+    /// completed EASE (`cold_movies content`: mapped from its genres, year and title); `none`
+    /// when there are none.
     public func similarBasis(_ movieID: Int64) -> String {
-        guard let movie = movieIndex[movieID], !file.neighbours.of(movie).isEmpty else { return "none" }
-        return counts[movie] > 0 ? "ratings" : "content"
+        guard let movie = movieIndex[movieID] else { return "none" }
+        switch neighbourSource(of: movie) {
+        case .stored: return counts[movie] > 0 ? "ratings" : "content"
+        case .content: return "content"
+        case .none: return "none"
+        }
     }
 
-    /// Movies like `movieID`: its stored neighbours, best first (`similarSource` says which).
+    enum NeighbourSource { case stored, content, none }
+
+    func neighbourSource(of movie: Int) -> NeighbourSource {
+        let stored = !file.neighbours.of(movie).isEmpty
+        if counts[movie] >= Float(ContentNeighbours.ratingsNeeded) || (counts[movie] == 0 && stored) { return stored ? .stored : .none }
+        return content.hasFeatures(movie) ? .content : (stored ? .stored : .none)
+    }
+
+    /// Movies like `movieID`, best first (`similarBasis` says from what): its stored neighbours,
+    /// or for a movie with few training ratings the nearest by content (score: the cosine).
     public func similar(movieID: Int64, k: Int) throws -> [Item] {
         guard let movie = movieIndex[movieID] else {
             throw StoreError(.badInput, "movie \(movieID) is not in \(name)@\(version) (no ratings in its training data)")
         }
-        return file.neighbours.of(movie).prefix(max(0, k)).map { item($0.movie, $0.score) }
+        switch neighbourSource(of: movie) {
+        case .content: return content.nearest(to: movie, k: max(0, k)).map { item($0.movie, $0.score) }
+        case .stored, .none: return file.neighbours.of(movie).prefix(max(0, k)).map { item($0.movie, $0.score) }
+        }
     }
 
     /// Movies like the one titled `title` (case-insensitive; an exact title wins, else a unique

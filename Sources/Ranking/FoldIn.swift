@@ -128,7 +128,8 @@ extension ModelFile {
         /// a factor head's prior centred by the person's `attributes` (check them with `problem(with:)`).
         public func fold(_ history: History, attributes: [String: String] = [:]) -> Person {
             func solve(_ solver: FactorSolver) -> FactorSolver.Solution {
-                solver.solve(history, mean: attributes.isEmpty ? nil : solver.prior.mean(attributes: attributes))
+                let centred = !attributes.isEmpty || (solver.prior.implicit != nil && !history.isEmpty)
+                return solver.solve(history, mean: centred ? solver.prior.mean(attributes: attributes, rated: history.movies) : nil)
             }
             return Person(foldIn: self, history: history,
                    rating: rating.map(solve), ranking: rankingFactors.map(solve),

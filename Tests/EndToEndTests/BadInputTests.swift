@@ -40,6 +40,7 @@ struct BadInputTests {
         case sparseColumnOutOfRange, sparseRowsUnsorted, neighboursFromMissingHead, inputWeightsShort
         case combineOtherMovies, combineOtherFingerprint, combineRankerAsRating
         case ordinalCutPointsUnordered, ordinalCutPointsShort, ordinalScaleZero, ordinalScaleNaN
+        case foldInCovarianceAsymmetric, foldInImplicitUnsorted, foldInImplicitMovieOutOfRange, foldInImplicitOffsetAlone
 
         var testDescription: String { rawValue }
     }
@@ -136,6 +137,35 @@ struct BadInputTests {
         case .combineRankerAsRating:
             return (f.ease, "combine", ["--rating", f.ease, "--ranking", f.model, "--output", out],
                     "combine: error: --rating \(f.ease) is ease, which predicts no ratings: the rating head must be a factor model")
+        case .foldInCovarianceAsymmetric, .foldInImplicitUnsorted, .foldInImplicitMovieOutOfRange:
+            // The rating head's fold-in prior, changed in memory and written as it is.
+            let file = try model(f.model) { file in
+                guard case .factors(var prior)? = file.rating?.foldIn else { return }
+                switch damage {
+                case .foldInCovarianceAsymmetric: prior.covariance[1] += 0.5
+                case .foldInImplicitUnsorted: prior.implicit?.movies.swapAt(0, 1)
+                default:
+                    let last = (prior.implicit?.movies.count ?? 1) - 1
+                    prior.implicit?.movies[last] = 9
+                }
+                file.rating?.foldIn = .factors(prior)
+            }
+            let message = switch damage {
+            case .foldInCovarianceAsymmetric: "\(file): /rating/fold_in/prior_covariance: entries (1, 0) and (0, 1) differ: a covariance is symmetric"
+            case .foldInImplicitUnsorted: "\(file): /rating/fold_in/implicit_movie: position 1"
+            default: "\(file): /rating/fold_in/implicit_movie: position \(try implicitCount(f.model) - 1) holds 9: a movie index is from 0 to 8"
+            }
+            return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], message)
+        case .foldInImplicitOffsetAlone:
+            // Written without implicit offsets, then given implicit_offset alone.
+            let bare = try model(f.model) { file in
+                guard case .factors(var prior)? = file.rating?.foldIn else { return }
+                prior.implicit = nil
+                file.rating?.foldIn = .factors(prior)
+            }
+            let file = try attributes(bare) { try $0.group("rating/fold_in").write("implicit_offset", [Float](repeating: 0, count: 4)) }
+            return (file, "evaluate", ["--model", file, "--data", f.ratings, "--output", f.path("m.json")],
+                    "\(file): /rating/fold_in: holds implicit_offset without implicit_movie")
         case .formatAttributeArray:
             // An array where a string is expected: libhdf5 would write every element into a buffer
             // sized for one. Made with h5py, as a hostile user would.
@@ -259,6 +289,13 @@ struct BadInputTests {
             try "user,movie\n".write(toFile: file, atomically: true, encoding: .utf8)
             return (file, "publish", ["--input", file, "--name", "ml", "--store", f.path("store")], "\(file): not an HDF5 file")
         }
+    }
+
+    static func implicitCount(_ path: String) throws -> Int {
+        guard case .factors(let prior)? = try ModelFile.read(path).rating?.foldIn, let implicit = prior.implicit else {
+            throw HDF5Error(file: path, problem: "the fixture's rating head has no implicit offsets")
+        }
+        return implicit.movies.count
     }
 
     @Test(arguments: Damage.allCases)

@@ -66,6 +66,51 @@ struct FoldInAttributesTests {
         #expect(shifted == mean)
     }
 
+    /// Which movies a person rated shift the prior (`FoldInState.ImplicitPrior`): the stored
+    /// offsets satisfy the ridge normal equations (NᵀN + 10 I) V = Nᵀ R, built here from the
+    /// training users' stored vectors, attributes and training movies (n_u = 1/√|N_u|).
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"))
+    func ratedMoviesShiftThePriorByTheRidgeFit() throws {
+        guard let (file, _) = try ml100kServedModel(split: .default) else { return }
+        let head = try #require(file.rating)
+        guard case .factors(let prior)? = head.foldIn, let factors = head.model.factors else {
+            Issue.record("the rating head has a factor prior")
+            return
+        }
+        let implicit = try #require(prior.implicit, "a factor head written with its training ratings has implicit offsets")
+        let stored = try #require(file.userAttributes)
+        let d = factors.rank + 1, size = implicit.movies.count
+        #expect(size == (0..<file.metadata.movieCount).filter { file.trainingMovies.columnCounts(file.metadata.movieCount)[$0] > 0 }.count)
+        let slot = Dictionary(uniqueKeysWithValues: implicit.movies.enumerated().map { (Int($1), $0) })
+        let users = (0..<file.metadata.userCount).filter { !file.trainingMovies.range($0).isEmpty }
+        var residual = 0.0, scale = 0.0
+        for column in [0, 1, d / 2, d - 1] {
+            var lhs = [Double](repeating: 0, count: size), rhs = [Double](repeating: 0, count: size)
+            for user in users {
+                let range = file.trainingMovies.range(user)
+                let n = 1 / Double(range.count).squareRoot()
+                let rated = range.compactMap { slot[Int(file.trainingMovies.columns[$0])] }
+                var r = (column == 0 ? Double(factors.userBias[user]) : Double(factors.userFactors[user, column - 1])) - prior.mean[column]
+                if let attributes = prior.attributes {
+                    let values = stored.values(of: user)
+                    for index in 0..<attributes.values.count where values[attributes.groups[index]] == attributes.values[index] {
+                        r -= attributes.offsets[index * d + column]
+                    }
+                }
+                let fitted = rated.reduce(0.0) { $0 + n * Double(implicit.offsets[$1 * d + column]) }
+                for j in rated { lhs[j] += n * fitted; rhs[j] += n * r }
+            }
+            for j in 0..<size {
+                lhs[j] += FoldInState.ImplicitPrior.ridge * Double(implicit.offsets[j * d + column])
+                residual = max(residual, abs(lhs[j] - rhs[j]))
+                scale = max(scale, abs(rhs[j]))
+            }
+        }
+        // The offsets are stored in single precision: the equations hold to its rounding.
+        #expect(residual <= 1e-5 * max(1, scale), "normal equations' residual \(residual) (scale \(scale))")
+        #expect(residual > 0 || scale == 0)
+    }
+
     /// Through the client: attributes change a fold-in's stars, values the model never saw are
     /// not used, a model without attribute priors refuses them.
     @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"))

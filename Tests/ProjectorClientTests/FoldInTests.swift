@@ -122,10 +122,18 @@ struct FoldInTests {
         for pairs in [[(Int32(0), Float(5)), (2, 1)], [(0, 5), (1, 4), (2, 1), (3, 2), (4, 5)]] {
             let history = History(pairs.map { (movie: $0.0, rating: $0.1) })
             let person = foldIn.fold(history)
-            // A = S⁻¹ + XᵀX/σ², b = S⁻¹m + Xᵀ(y − μ − c)/σ², z = A⁻¹ b.
+            // The centre: m plus the rated movies' implicit offsets over √h (each movie's row found here by a linear scan).
+            let implicit = try #require(prior.implicit, "a factor head written with its training ratings carries implicit offsets")
+            var centre = prior.mean
+            for movie in history.movies {
+                guard let row = implicit.movies.firstIndex(of: movie) else { continue }
+                for c in 0..<d { centre[c] += Double(implicit.offsets[row * d + c]) / Double(history.count).squareRoot() }
+            }
+            #expect(centre != prior.mean)
+            // A = S⁻¹ + XᵀX/σ², b = S⁻¹m' + Xᵀ(y − μ − c)/σ², z = A⁻¹ b.
             let sInverse = Self.inverse(prior.covariance, d)
             var a = sInverse, b = [Double](repeating: 0, count: d)
-            for r in 0..<d { for c in 0..<d { b[r] += sInverse[r * d + c] * prior.mean[c] } }
+            for r in 0..<d { for c in 0..<d { b[r] += sInverse[r * d + c] * centre[c] } }
             for (movie, rating) in zip(history.movies, history.ratings) {
                 let x = [1.0] + (0..<factors.rank).map { Double(factors.movieFactors[Int(movie), $0]) }
                 let y = Double(rating) - Double(factors.globalMean) - Double(factors.movieBias[Int(movie)])
