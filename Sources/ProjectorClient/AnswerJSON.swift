@@ -1,5 +1,6 @@
 import Essentials
 import Foundation
+import ModelFormat
 
 /// The recommendations answer written straight to JSON bytes, as `JSON.data` writes it (sorted
 /// keys, no escaped slashes, floats in their shortest form, whole floats without a fraction), but
@@ -8,7 +9,12 @@ import Foundation
 ///
 ///     model.recommend(userID: 42, k: 10).jsonData == JSON.data(model.recommend(userID: 42, k: 10))
 extension StoredModel.Recommendations {
-    public var jsonData: Data {
+    public var jsonData: Data { encoded(fragments: nil) }
+
+    /// The bytes, each item's and reason's fixed part (ids, titles, genres, years) copied from
+    /// `fragments` when given: for a model's own answers (`StoredModel.encoded`), whose items all
+    /// come from its catalogue.
+    func encoded(fragments: MovieFragments?) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(256 + items.count * 320)
         out.append(contentsOf: #"{"cold_start":"#.utf8)
@@ -28,6 +34,14 @@ extension StoredModel.Recommendations {
                     if position > 0 { out.append(UInt8(ascii: ",")) }
                     out.append(contentsOf: #"{"contribution":"#.utf8)
                     AnswerJSON.number(reason.contribution, into: &out)
+                    if let fragments, let movie = fragments.index[reason.movieID] {
+                        out.append(UInt8(ascii: ","))
+                        fragments.append(.reasonID, of: movie, to: &out)
+                        out.append(contentsOf: #","rating":"#.utf8)
+                        AnswerJSON.number(reason.rating, into: &out)
+                        fragments.append(.reasonTitle, of: movie, to: &out)
+                        continue
+                    }
                     out.append(contentsOf: #","movie_id":"#.utf8); out.append(contentsOf: String(reason.movieID).utf8)
                     out.append(contentsOf: #","rating":"#.utf8)
                     AnswerJSON.number(reason.rating, into: &out)
@@ -37,22 +51,31 @@ extension StoredModel.Recommendations {
                 }
                 out.append(contentsOf: "],".utf8)
             }
-            out.append(contentsOf: #""genres":["#.utf8)
-            for (position, genre) in item.genres.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                AnswerJSON.string(genre, into: &out)
+            let movie = fragments?.index[item.movieID]
+            if let fragments, let movie {
+                fragments.append(.itemOpening, of: movie, to: &out)
+            } else {
+                out.append(contentsOf: #""genres":["#.utf8)
+                for (position, genre) in item.genres.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    AnswerJSON.string(genre, into: &out)
+                }
+                out.append(contentsOf: #"],"movie_id":"#.utf8); out.append(contentsOf: String(item.movieID).utf8)
             }
-            out.append(contentsOf: #"],"movie_id":"#.utf8); out.append(contentsOf: String(item.movieID).utf8)
             if let rating = item.rating {
                 out.append(contentsOf: #","rating":"#.utf8)
                 AnswerJSON.number(rating, into: &out)
             }
             out.append(contentsOf: #","score":"#.utf8)
             AnswerJSON.number(item.score, into: &out)
-            out.append(contentsOf: #","title":"#.utf8)
-            AnswerJSON.string(item.title, into: &out)
-            out.append(contentsOf: #","year":"#.utf8); out.append(contentsOf: String(item.year).utf8)
-            out.append(UInt8(ascii: "}"))
+            if let fragments, let movie {
+                fragments.append(.itemClosing, of: movie, to: &out)
+            } else {
+                out.append(contentsOf: #","title":"#.utf8)
+                AnswerJSON.string(item.title, into: &out)
+                out.append(contentsOf: #","year":"#.utf8); out.append(contentsOf: String(item.year).utf8)
+                out.append(UInt8(ascii: "}"))
+            }
         }
         out.append(contentsOf: #"],"model":"#.utf8)
         AnswerJSON.string(model, into: &out)
@@ -109,5 +132,51 @@ enum AnswerJSON {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Each movie's fixed JSON, written once per version: an item's `"genres":[…],"movie_id":N` and
+/// `,"title":"…","year":Y}`, a reason's `"movie_id":N` and `,"title":"…"}` — what a fold-in answer
+/// repeats for its 10 items and up to 30 reasons (escaping titles and genres per answer was a
+/// third of writing one).
+struct MovieFragments: Sendable {
+    enum Part: Int { case itemOpening, itemClosing, reasonID, reasonTitle }
+    /// Movie id → index.
+    let index: [Int64: Int32]
+    let bytes: [UInt8]
+    /// Four (start) offsets per movie into `bytes`, and the end: `offsets[4 · movie + part]`.
+    let offsets: [Int]
+
+    init(_ metadata: DatasetMetadata, genres: [[String]], index: [Int64: Int]) {
+        self.index = index.mapValues(Int32.init)
+        var bytes: [UInt8] = [], offsets: [Int] = []
+        for movie in 0..<metadata.movieCount {
+            offsets.append(bytes.count)
+            bytes.append(contentsOf: #""genres":["#.utf8)
+            for (position, genre) in genres[movie].enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                AnswerJSON.string(genre, into: &bytes)
+            }
+            bytes.append(contentsOf: #"],"movie_id":"#.utf8); bytes.append(contentsOf: String(metadata.movieIDs[movie]).utf8)
+            offsets.append(bytes.count)
+            bytes.append(contentsOf: #","title":"#.utf8)
+            AnswerJSON.string(metadata.titles[movie], into: &bytes)
+            bytes.append(contentsOf: #","year":"#.utf8); bytes.append(contentsOf: String(Int(metadata.years[movie])).utf8)
+            bytes.append(UInt8(ascii: "}"))
+            offsets.append(bytes.count)
+            bytes.append(contentsOf: #""movie_id":"#.utf8); bytes.append(contentsOf: String(metadata.movieIDs[movie]).utf8)
+            offsets.append(bytes.count)
+            bytes.append(contentsOf: #","title":"#.utf8)
+            AnswerJSON.string(metadata.titles[movie], into: &bytes)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        offsets.append(bytes.count)
+        (self.bytes, self.offsets) = (bytes, offsets)
+    }
+
+    @inline(__always)
+    func append(_ part: Part, of movie: Int32, to out: inout [UInt8]) {
+        let slot = 4 * Int(movie) + part.rawValue
+        out.append(contentsOf: bytes[offsets[slot]..<offsets[slot + 1]])
     }
 }

@@ -121,6 +121,8 @@ public final class StoredModel: Sendable {
     let foldIn: Result<ModelFile.FoldIn, FoldInError>
     /// "Movies like this one" from content, for movies with few training ratings.
     let content: ContentNeighbours
+    /// Each movie's fixed JSON, for encoding this model's answers (`encoded`).
+    let fragments: MovieFragments
 
     public static func open(store: String, reference: String) throws -> StoredModel {
         let modelStore = ModelStore(root: store)
@@ -148,6 +150,7 @@ public final class StoredModel: Sendable {
         genres = file.metadata.genres.map { $0.isEmpty ? [] : $0.split(separator: "|").map(String.init) }
         lowercasedTitles = file.metadata.titles.map { $0.lowercased() }
         content = ContentNeighbours(ContentFeatures(file.metadata))
+        fragments = MovieFragments(file.metadata, genres: genres, index: movieIndex)
         do { foldIn = .success(try ModelFile.FoldIn(file)) } catch let error as FoldInError { foldIn = .failure(error) } catch {
             foldIn = .failure(FoldInError("\(error)"))
         }
@@ -195,12 +198,18 @@ public final class StoredModel: Sendable {
         return answer
     }
 
+    /// One of this model's answers as JSON: `answer.jsonData`'s bytes, each movie's fixed part
+    /// copied from the version's `MovieFragments` (an answer of another model: `jsonData`).
+    public func encoded(_ answer: Recommendations) -> Data {
+        answer.encoded(fragments: answer.model == name && answer.version == version ? fragments : nil)
+    }
+
     /// `recommend`'s answer as JSON (`JSON.data`), encoded once per (user, k) and kept.
     public func encodedRecommendations(userID: Int64, k: Int) -> Data {
-        guard let user = knownUser(userID), k <= Self.cachedListLength else { return recommend(userID: userID, k: k).jsonData }
+        guard let user = knownUser(userID), k <= Self.cachedListLength else { return encoded(recommend(userID: userID, k: k)) }
         let key = AnswerKey(user: user, k: k)
         if let data = answers.withLock({ $0.byKey[key] }) { return data }
-        let data = recommend(userID: userID, k: k).jsonData
+        let data = encoded(recommend(userID: userID, k: k))
         answers.withLock { cache in
             guard cache.bytes + data.count <= Self.cachedAnswerBytes, cache.byKey[key] == nil else { return }
             cache.byKey[key] = data

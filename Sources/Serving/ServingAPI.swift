@@ -136,15 +136,20 @@ public struct ServingAPI: Sendable {
 
     /// `POST /v1/models/{ref}/recommendations`: fold-in (`PersonRequest`, `StoredModel.recommend(userID:ratings:k:candidates:)`).
     public func personRecommendations(ref: String, body: Data) async throws(ServingError) -> Data {
-        try await personRecommendationsAnswer(ref: ref, body: body).jsonData
+        let (model, answer) = try await personAnswer(ref: ref, body: body)
+        return model.encoded(answer)
     }
 
     /// The same answer as a value.
     public func personRecommendationsAnswer(ref: String, body: Data) async throws(ServingError) -> StoredModel.Recommendations {
+        try await personAnswer(ref: ref, body: body).answer
+    }
+
+    func personAnswer(ref: String, body: Data) async throws(ServingError) -> (model: StoredModel, answer: StoredModel.Recommendations) {
         let request = try PersonRequest.read(body, for: .recommendations)
         let model = try await registry.resolve(ref)
         do {
-            return try model.recommend(userID: request.userID, ratings: request.ratings, attributes: request.attributes, k: request.k, candidates: request.candidates)
+            return (model, try model.recommend(userID: request.userID, ratings: request.ratings, attributes: request.attributes, k: request.k, candidates: request.candidates))
         } catch {
             throw ServingError.from(error)
         }

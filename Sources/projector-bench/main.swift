@@ -85,7 +85,7 @@ if arguments[1] == "--serve" {
                 fastest = min(fastest, Date().timeIntervalSince(start) / Double(histories.count))
             }
             let encodeStart = Date()
-            let total = answers.reduce(0) { $0 + $1.jsonData.count }
+            let total = answers.reduce(0) { $0 + model.encoded($1).count }  // what serve sends
             let encode = Date().timeIntervalSince(encodeStart) / Double(answers.count)
             // The request bodies as a client sends them: `{"ratings": [{"movie_id": 1, "rating": 5.0}, …], "k": 10}`.
             let bodies = histories.map { history in

@@ -185,6 +185,8 @@ struct FoldInTests {
         // The answer's own JSON writer gives JSON.data's bytes (titles with quotes and commas, ignored ids, null user).
         for answer in [answer, only, unknown, more, model.recommend(userID: 13, k: 50), try model.recommend(userID: nil, ratings: ratings, k: 1000, candidates: nil)] {
             #expect(answer.jsonData == JSON.data(answer), "\(String(decoding: answer.jsonData, as: UTF8.self).prefix(300))")
+            // And through the version's movie fragments (what the server sends).
+            #expect(model.encoded(answer) == JSON.data(answer), "\(String(decoding: model.encoded(answer), as: UTF8.self).prefix(300))")
         }
         // Predictions: the same person, the stars on the scale; a known user as trained.
         let stars = try model.predict(userID: nil, ratings: ratings, movieIDs: [100, 200, 999_998])
