@@ -93,17 +93,21 @@ public enum FoldInState: Sendable, Equatable {
         public func shift(rated: [Int32], into result: inout [Double]) {
             guard !rated.isEmpty else { return }
             let d = result.count, scale = 1 / Double(rated.count).squareRoot()
+            precondition(offsets.count == movies.count * d, "ImplicitPrior.shift: a mean of k + 1")
             movies.withUnsafeBufferPointer { known in
                 offsets.withUnsafeBufferPointer { v in
-                    for movie in rated {
-                        // Binary search in the ascending indices.
-                        var low = 0, high = known.count
-                        while low < high {
-                            let middle = (low + high) / 2
-                            if known[middle] < movie { low = middle + 1 } else { high = middle }
+                    result.withUnsafeMutableBufferPointer { out in
+                        for movie in rated {
+                            // Binary search in the ascending indices.
+                            var low = 0, high = known.count
+                            while low < high {
+                                let middle = (low + high) / 2
+                                if known[middle] < movie { low = middle + 1 } else { high = middle }
+                            }
+                            guard low < known.count, known[low] == movie else { continue }
+                            let row = v.baseAddress! + low * d
+                            for c in 0..<d { out[c] += Double(row[c]) * scale }
                         }
-                        guard low < known.count, known[low] == movie else { continue }
-                        for c in 0..<d { result[c] += Double(v[low * d + c]) * scale }
                     }
                 }
             }

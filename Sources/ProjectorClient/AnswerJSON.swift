@@ -16,7 +16,8 @@ extension StoredModel.Recommendations {
     /// come from its catalogue.
     func encoded(fragments: MovieFragments?) -> Data {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + items.count * 320)
+        // A fold-in item with its three reasons is about 400 bytes: one allocation for the answer.
+        out.reserveCapacity(256 + items.count * 512)
         out.append(contentsOf: #"{"cold_start":"#.utf8)
         out.append(contentsOf: (coldStart ? "true" : "false").utf8)
         if let ignored {
