@@ -54,7 +54,7 @@ for n in [0, 1, 3, 5, 10, 20, None]:
             if "implicit_movie" in fi and len(hist):  # the rated movies' offsets, as fold-in adds them
                 for j in sorted(mv[hist]):
                     row = int(np.searchsorted(known, j))
-                    if row < len(known) and known[row] == j: m += V[row].astype(np.float64) / np.sqrt(len(hist))
+                    if row < len(known) and known[row] == j: m += V[row].astype(np.float64) * (1 / np.sqrt(len(hist)))
             X = X1[mv[hist]]
             e = y[hist] - mu - c[mv[hist]] - X @ m
             z = m + (S @ X.T @ np.linalg.solve(s2 * np.eye(len(hist)) + X @ S @ X.T, e)) if len(hist) else m

@@ -261,6 +261,13 @@ public final class StoredModel: Sendable {
         return "the \(file.neighboursFrom.rawValue) head (\(head?.algorithm ?? "?")): \(measure)"
     }
 
+    /// Where `movieID`'s neighbours come from, in words: `similarSource`, or for a movie answered
+    /// from its content features, that cosine.
+    public func similarSource(of movieID: Int64) -> String {
+        guard let movie = movieIndex[movieID], case .content = neighbourSource(of: movie) else { return similarSource }
+        return "its content: cosine of genres, decade, year, title words\(file.metadata.tags.contains { !$0.isEmpty } ? " and tags" : "") (it has \(Int(counts[movie])) training ratings, fewer than \(ContentNeighbours.ratingsNeeded))"
+    }
+
     /// What a movie's neighbours come from: `ratings` for a movie with at least
     /// `ContentNeighbours.ratingsNeeded` training ratings (the head's learned vectors or weights);
     /// `content` for one with fewer — the cosine of their content features (`ContentNeighbours`),

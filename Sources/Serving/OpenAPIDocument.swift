@@ -260,7 +260,7 @@ public enum OpenAPIDocument {
             version: {type: integer}
             movie: {$ref: "#/components/schemas/Item"}
             source: {type: string}
-            basis: {type: string, description: "ratings (the movie has training ratings), content (it has none: its neighbours from its genres, year and title) or none"}
+            basis: {type: string, description: "ratings (the movie has at least 20 training ratings: the head's learned neighbours), content (fewer: the nearest by its genres, year, title words and tags; none: its content-completed row) or none"}
             items: {type: array, items: {$ref: "#/components/schemas/Item"}}
         Prediction:
           type: object

@@ -93,7 +93,8 @@ public struct ServingAPI: Sendable {
         public var movie: StoredModel.Item
         /// Which similarity, from which head.
         public var source: String
-        /// `ratings` (the movie has training ratings), `content` (it has none: from its content) or `none`.
+        /// `ratings` (at least 20 training ratings: the head's learned neighbours), `content` (fewer:
+        /// from its content) or `none` (`StoredModel.similarBasis`).
         public var basis: String
         public var items: [StoredModel.Item]
     }
@@ -104,7 +105,7 @@ public struct ServingAPI: Sendable {
         let model = try await registry.resolve(ref)
         do {
             guard let item = model.movie(movie) else { throw ServingError.notFound("movie \(movie) is not in \(model.name)@\(model.version)") }
-            return Similar(model: model.name, version: model.version, movie: item, source: model.similarSource,
+            return Similar(model: model.name, version: model.version, movie: item, source: model.similarSource(of: movie),
                            basis: model.similarBasis(movie), items: try model.similar(movieID: movie, k: count))
         } catch {
             throw ServingError.from(error)

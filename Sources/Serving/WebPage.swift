@@ -50,7 +50,7 @@ public struct WebPage: Sendable {
                         """)
                 } else if let movie = query["movie"] {
                     let answer = try await api.similar(ref: ref, movieID: movie, k: "10")
-                    sections.append("<h2>Movies like \(escape(answer.movie.title))</h2><p class=\"muted\">\(escape(answer.source))\(answer.basis == "content" ? " — this movie has no ratings in the model: its neighbours come from its genres, year and title" : "")</p>\(table(answer.items, score: "similarity"))")
+                    sections.append("<h2>Movies like \(escape(answer.movie.title))</h2><p class=\"muted\">\(escape(answer.source))\(answer.basis == "content" ? " — this movie has few or no ratings in the model: its neighbours come from its content (genres, year, title words)" : "")</p>\(table(answer.items, score: "similarity"))")
                 } else if let title = query["q"] {
                     let answer = try await api.movies(ref: ref, query: title, limit: "20")
                     sections.append(answer.items.isEmpty

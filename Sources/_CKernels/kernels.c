@@ -133,7 +133,9 @@ static inline double projector_lane_sum(__m256d lanes) {
     return ((l[0] + l[1]) + l[2]) + l[3];
 }
 
-// Only multiplies and adds (the target has no FMA, so nothing is contracted): `laneDot`'s bytes.
+// Only multiplies and adds, never contracted (no FMA in the target, and the pragma whatever the
+// flags): `laneDot`'s bytes.
+#pragma STDC FP_CONTRACT OFF
 __attribute__((target("avx2")))
 void projector_lane_dots_f64_avx2(const double *x, const double *rows, int64_t n, int64_t count, double *out) {
     const int64_t whole = n & ~(int64_t)3;

@@ -102,8 +102,9 @@ struct RecommendCommand: ParsableCommand {
             try parent.target.run { model in
                 let (movie, items) = try model.similar(title: title, k: count.k)
                 let basis = model.similarBasis(movie.movieID)
-                return (Answer(model: model.name, version: model.version, movie: movie, source: model.similarSource, basis: basis, items: items),
-                        ["movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version), \(model.similarSource)\(basis == "content" ? " (from its content: it has no training ratings)" : "")"] + Target.rows(items))
+                let source = model.similarSource(of: movie.movieID)
+                return (Answer(model: model.name, version: model.version, movie: movie, source: source, basis: basis, items: items),
+                        ["movies like \(movie.title) (\(movie.movieID)) from \(model.name)@\(model.version), \(source)\(basis == "content" ? " (from its content: it has few or no training ratings)" : "")"] + Target.rows(items))
             }
         }
     }
