@@ -20,6 +20,7 @@ let arguments = CommandLine.arguments
 let usage = """
     USAGE: projector-bench RATINGS.h5 [REPEATS]
            projector-bench --serve MODEL.h5 [REPEATS]
+           projector-bench --probe
 
     In-process timings of the model code (run it from Scripts/bench, release build).
 
@@ -31,6 +32,30 @@ if arguments.count == 2 && ["--help", "-h"].contains(arguments[1]) {
 guard arguments.count >= 2 else {
     StandardError.write(usage)
     exit(2)
+}
+
+if arguments.count == 2 && arguments[1] == "--probe" {
+    // The machine's state, one line, for a bench's figures to be read against (two machines of one
+    // kind have differed 2×): the load average, sgemm on every BLAS thread and on one (2,048³, best
+    // of 3), and a 256 MB copy (best of 3; read + write bytes per second).
+    func fastest(_ body: () -> Void) -> Double {
+        (0..<3).map { _ in let start = Date(); body(); return Date().timeIntervalSince(start) }.min()!
+    }
+    let n = 2048
+    var rng = SeededGenerator(seed: 1)
+    let a = Matrix(rows: n, columns: n, values: (0..<(n * n)).map { _ in Float(rng.nextGaussian()) })
+    var c = Matrix(rows: n, columns: n)
+    let flops = 2 * Double(n * n * n)
+    let all = fastest { BLAS.gemm(a, a, into: &c) }
+    let one = Parallel.withBLASThreads(1) { fastest { BLAS.gemm(a, a, into: &c) } }
+    let bytes = 256 << 20
+    let source = [UInt8](repeating: 7, count: bytes)
+    var target = [UInt8](repeating: 0, count: bytes)
+    let copy = fastest { target.withUnsafeMutableBytes { out in source.withUnsafeBytes { out.copyMemory(from: $0) } } }
+    let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    print(String(format: "load average %@ · sgemm %.0f GFLOP/s on %d BLAS threads, %.0f on 1 · memory copy %.1f GB/s",
+                 load, flops / all / 1e9, Parallel.workers, flops / one / 1e9, 2 * Double(bytes) / copy / 1e9) + " (checksum \(c.values[0] + Float(target[bytes - 1])))")
+    exit(0)
 }
 // REPEATS follows RATINGS.h5, or --serve MODEL.h5.
 let repeatsIndex = arguments.count > 1 && arguments[1] == "--serve" ? 3 : 2
