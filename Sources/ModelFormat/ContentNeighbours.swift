@@ -23,19 +23,11 @@ public struct ContentNeighbours: Sendable {
 
     public init(_ content: ContentFeatures) {
         rows = content.rows
-        var pointers = [Int](repeating: 0, count: content.featureCount + 1)
-        for column in rows.columns { pointers[Int(column) + 1] += 1 }
-        for feature in 0..<content.featureCount { pointers[feature + 1] += pointers[feature] }
-        var next = pointers, movies = [Int32](repeating: 0, count: rows.columns.count), weights = [Float](repeating: 0, count: rows.columns.count)
-        for movie in 0..<rows.rowCount {
-            for entry in rows.range(movie) {
-                let feature = Int(rows.columns[entry])
-                movies[next[feature]] = Int32(movie)
-                weights[next[feature]] = rows.values[entry]
-                next[feature] += 1
-            }
-        }
-        byFeature = SparseRows(pointers: pointers, columns: movies, values: weights)
+        // The transpose by the counting sort SparseRows already has (movies ascending per feature).
+        var movieOf: [Int32] = []
+        movieOf.reserveCapacity(rows.columns.count)
+        for movie in 0..<rows.rowCount { movieOf += repeatElement(Int32(movie), count: rows.range(movie).count) }
+        byFeature = SparseRows(rows: content.featureCount, rowOf: rows.columns, columnOf: movieOf, values: rows.values)
     }
 
     /// Whether `movie` has a content feature (one another movie shares: `ContentFeatures` keeps
