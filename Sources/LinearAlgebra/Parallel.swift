@@ -37,7 +37,9 @@ public enum Parallel {
     /// Set by `stopIdleBLASPool()` until the next `configureBLAS()`: while it is set, thread-count
     /// changes are only recorded, because OpenBLAS restarts its pool on any of them.
     private static let poolStopped = Atomic<Bool>(false)
+    /// The first thing before any BLAS call: OpenBLAS's kernels (`BLASCore`), then its threads.
     private static let setUp: Void = {
+        BLASCore.chooseOnce()
         blasThreads.store(workers, ordering: .sequentiallyConsistent)
         openblas_set_num_threads(Int32(workers))
     }()

@@ -9,6 +9,13 @@ int projector_cpu_has_avx2_fma(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
+int projector_cpu_has_avx512_skylakex(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512cd") && projector_cpu_has_avx2_fma();
+}
+
 __attribute__((target("avx2,fma")))
 float projector_accumulate_rows_avx2(const float *partner, int64_t d, int64_t k,
                                      const int32_t *columns, const float *values, int64_t count, float mean,
@@ -169,6 +176,8 @@ void projector_lane_dots_f64_avx2(const double *x, const double *rows, int64_t n
 #else
 
 int projector_cpu_has_avx2_fma(void) { return 0; }
+
+int projector_cpu_has_avx512_skylakex(void) { return 0; }
 
 void projector_lane_dots_f64_avx2(const double *x, const double *rows, int64_t n, int64_t count, double *out) {
     (void)x; (void)rows; (void)n; (void)count; (void)out;

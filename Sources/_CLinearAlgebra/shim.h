@@ -18,4 +18,13 @@ static inline int projector_lapack_col_major(void) { return LAPACK_COL_MAJOR; }
 /// `Parallel.stopIdleBLASPool()` (see there for why).
 int blas_thread_shutdown_(void);
 
+/// OpenBLAS's (DYNAMIC_ARCH build) choice of kernels: `gotoblas_dynamic_quit` forgets the core
+/// chosen when the library loaded and `gotoblas_dynamic_init` chooses again — from
+/// OPENBLAS_CORETYPE when it is set, else from CPUID — and sets that core's blocking parameters.
+/// Exported by libopenblas (they are what its load-time constructor runs) but in no header. Used
+/// once by `BLASCore.chooseOnce()`, before any BLAS call, when OpenBLAS did not recognise the CPU
+/// (see there for why).
+void gotoblas_dynamic_init(void);
+void gotoblas_dynamic_quit(void);
+
 #endif

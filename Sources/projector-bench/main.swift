@@ -53,8 +53,14 @@ if arguments.count == 2 && arguments[1] == "--probe" {
     var target = [UInt8](repeating: 0, count: bytes)
     let copy = fastest { target.withUnsafeMutableBytes { out in source.withUnsafeBytes { out.copyMemory(from: $0) } } }
     let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-    print(String(format: "load average %@ · sgemm %.0f GFLOP/s on %d BLAS threads, %.0f on 1 · memory copy %.1f GB/s",
-                 load, flops / all / 1e9, Parallel.workers, flops / one / 1e9, 2 * Double(bytes) / copy / 1e9) + " (checksum \(c.values[0] + Float(target[bytes - 1])))")
+    let core: String
+    switch BLASCore.choice {
+    case .kept(let name): core = "OpenBLAS core \(name)"
+    case .setByEnvironment(let name): core = "OpenBLAS core \(name) (OPENBLAS_CORETYPE)"
+    case .replaced(let from, let to): core = "OpenBLAS core \(to) (chosen by Projector; OpenBLAS fell back to \(from))"
+    }
+    print(String(format: "%@ · load average %@ · sgemm %.0f GFLOP/s on %d BLAS threads, %.0f on 1 · memory copy %.1f GB/s",
+                 core, load, flops / all / 1e9, Parallel.workers, flops / one / 1e9, 2 * Double(bytes) / copy / 1e9) + " (checksum \(c.values[0] + Float(target[bytes - 1])))")
     exit(0)
 }
 // REPEATS follows RATINGS.h5, or --serve MODEL.h5.

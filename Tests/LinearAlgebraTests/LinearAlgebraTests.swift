@@ -1,6 +1,6 @@
 import Foundation
 import Essentials
-import LinearAlgebra
+@testable import LinearAlgebra
 import Testing
 
 struct BLASTests {
@@ -441,5 +441,32 @@ struct StandardNormalTests {
         // P(Z > 10) = 7.619853024160527e-24.
         #expect(abs(StandardNormal.logInterval(10, .infinity) - log(7.619853024160527e-24)) < 1e-12)
         #expect(abs(StandardNormal.logInterval(-.infinity, -10) - log(7.619853024160527e-24)) < 1e-12)
+    }
+}
+
+struct BLASCoreTests {
+    /// On a CPU with AVX2 and FMA (or AVX-512) OpenBLAS runs kernels that use them, whether or not
+    /// it recognised the CPU itself — unless OPENBLAS_CORETYPE chose otherwise — and a product
+    /// large enough for the blocked kernels (not the small-matrix path) is still right.
+    @Test func openBLASRunsKernelsTheCPUCanUse() {
+        BLASCore.chooseOnce()
+        switch BLASCore.choice {
+        case .setByEnvironment:
+            break
+        case .kept(let name):
+            if BLASCore.fittingCore != nil { #expect(!BLASCore.fallbackCores.contains(name.lowercased()), "OpenBLAS kept its generic core \(name)") }
+        case .replaced(let from, let to):
+            #expect(BLASCore.fallbackCores.contains(from.lowercased()))
+            #expect(to == BLASCore.fittingCore && BLASCore.current == to, "asked for \(BLASCore.fittingCore ?? "-"), runs \(to)")
+            #expect(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == to, "the stages this process starts load with the same core")
+        }
+        var rng = SeededGenerator(seed: 3)
+        let a = rng.gaussianMatrix(rows: 301, columns: 257), b = rng.gaussianMatrix(rows: 257, columns: 190)
+        let c = BLAS.multiply(a, b)
+        for (i, j) in [(0, 0), (300, 189), (150, 77), (17, 188)] {
+            var sum = 0.0
+            for k in 0..<257 { sum += Double(a[i, k]) * Double(b[k, j]) }
+            #expect(abs(Double(c[i, j]) - sum) < 1e-3)
+        }
     }
 }

@@ -15,6 +15,10 @@
 /// 1 when the CPU has AVX2 and FMA (and this is an x86-64 build), else 0.
 int projector_cpu_has_avx2_fma(void);
 
+/// 1 when the CPU (and the OS, which must save the registers) has the AVX-512 subsets OpenBLAS's
+/// SkylakeX kernels use (F, BW, VL, DQ, CD) besides AVX2 and FMA, else 0. `BLASCore` reads it.
+int projector_cpu_has_avx512_skylakex(void);
+
 /// For the `count` partner rows `partner + columns[e] * d` (e < count; each row holds k factors
 /// then a bias in slot k) with targets t_e = values[e] − mean − row[k]:
 ///   outer (k × k, row-major) += Σ q qᵀ   — only the upper triangle (c ≥ r) is written;
