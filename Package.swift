@@ -99,7 +99,7 @@ let package = Package(
         // The artifact store: versions, aliases, checksums; it reads no model file and takes the
         // gate as a value (PublishGate), so it imports no model or evaluation code.
         .target(name: "ArtifactStore", dependencies: ["Essentials"]),
-        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "ModelFormat", "Ranking", "MovieLens", "Essentials"]),
+        .target(name: "ProjectorClient", dependencies: ["ArtifactStore", "ModelFormat", "Ranking", "MovieLens", "LinearAlgebra", "Essentials"]),
         // serve's whole application: the model registry (hot swaps), the routes declared once
         // (HTTPAPI, with openapi.yaml generated from them), the JSON API, the page, the router.
         .target(

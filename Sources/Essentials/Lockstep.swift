@@ -35,15 +35,19 @@ public enum Lockstep {
 
         /// Publishes this party's value for the next step and returns the other party's value
         /// for the same step, waiting for it: a short spin, then a `sched_yield` per look (the
-        /// other thread is then not running: let it).
-        public func exchange(_ value: SIMD2<Double>) -> SIMD2<Double> {
+        /// other thread is then not running: let it). `patient`: a step the other party may take
+        /// milliseconds to reach (it is doing a long piece of work alone) — after the spin, sleep
+        /// 20 µs per look instead of keeping a core busy.
+        public func exchange(_ value: SIMD2<Double>, patient: Bool = false) -> SIMD2<Double> {
             let slot = step & 1
             shared.slots[party * Shared.stride + slot] = value
             mine.value.store(step + 1, ordering: .releasing)
             var spins = 0
             while theirs.value.load(ordering: .acquiring) <= step {
                 spins += 1
-                if spins > 4096 { sched_yield() }
+                if spins > 4096 {
+                    if patient { usleep(20) } else { sched_yield() }
+                }
             }
             let other = shared.slots[(1 - party) * Shared.stride + slot]
             step += 1

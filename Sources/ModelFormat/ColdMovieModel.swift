@@ -88,8 +88,12 @@ public struct ColdMovieModel: Sendable, Equatable {
             }
         }
         for i in 0..<f { gram[i * f + i] += contentLambda }
-        let solved = gram.withUnsafeMutableBufferPointer { g in
-            rhs.withUnsafeMutableBufferPointer { b in (try? LAPACK.choleskySolve(n: f, a: g.baseAddress!, b: b.baseAddress!)) != nil }
+        // One BLAS thread: OpenBLAS's threaded factorisation rounds differently on 1 and 2
+        // threads (the term moved by an ulp), and the file's bytes must not depend on the cores.
+        let solved = Parallel.withBLASThreads(1) {
+            gram.withUnsafeMutableBufferPointer { g in
+                rhs.withUnsafeMutableBufferPointer { b in (try? LAPACK.choleskySolve(n: f, a: g.baseAddress!, b: b.baseAddress!)) != nil }
+            }
         }
         guard solved, rhs.allSatisfy(\.isFinite) else { return nil }
         let term = (0..<m).map { movie in rows.range(movie).reduce(Float(0)) { $0 + rows.values[$1] * rhs[Int(rows.columns[$1])] } }

@@ -1,6 +1,7 @@
 import ArtifactStore
 import Essentials
 import Foundation
+import LinearAlgebra
 import ModelFormat
 import Ranking
 import Synchronization
@@ -216,6 +217,34 @@ public final class StoredModel: Sendable {
             cache.bytes += data.count
         }
         return data
+    }
+
+    /// Computes every training user's list and encodes their answer for `k` ahead of the first
+    /// request: what a server does with a new version *before* it swaps it in
+    /// (`ModelRegistry.refresh`), so a promote does not turn the old version's cached answers
+    /// into thousands of first-time rankings under load. Each user through
+    /// `encodedRecommendations` itself (the same list, the same bytes as a request would have
+    /// made), users in index order, on the calling thread with BLAS on one thread — on two cores
+    /// the other keeps serving meanwhile. Stops where the caches stop (`cachedUsers` lists,
+    /// `cachedAnswerBytes` answers) or at `deadline` (the users after it are computed on their
+    /// first request, as before: only the latency differs, never the bytes). Returns the users
+    /// warmed.
+    ///
+    ///     let model = try StoredModel.open(store: "Artifacts", reference: "movielens-1m@7")
+    ///     model.warm()        // 6,040 users; GET …/users/42/recommendations is then a lookup
+    @discardableResult
+    public func warm(k: Int = 10, until deadline: ContinuousClock.Instant? = nil) -> Int {
+        let k = max(1, min(k, Self.cachedListLength))
+        var warmed = 0
+        Parallel.withBLASThreads(1) {
+            for (user, id) in file.metadata.userIDs.enumerated() where !file.trainingMovies.range(user).isEmpty {
+                guard warmed < Self.cachedUsers, answers.withLock({ $0.bytes }) < Self.cachedAnswerBytes else { return }
+                if let deadline, warmed % 64 == 0, ContinuousClock.now >= deadline { return }
+                _ = encodedRecommendations(userID: id, k: k)
+                warmed += 1
+            }
+        }
+        return warmed
     }
 
     /// The rating head's prediction for a user and a movie (see `Prediction` for the fallbacks).

@@ -61,6 +61,9 @@ public final class ModelRegistry: Sendable {
     /// Versions opened on demand (NAME@VERSION of an unaliased version) kept in memory.
     static let onDemandKept = 4
     public static let retryAfter: TimeInterval = 30
+    /// The longest a new version's answers are computed before it is swapped in (ML-1M's 6,040
+    /// users take about a second); the rest are computed on their first request.
+    public static let warmBudget: Duration = .seconds(10)
 
     public init(store root: String, logger: Logger = Logger(label: "serve")) {
         store = ModelStore(root: root)
@@ -113,8 +116,11 @@ public final class ModelRegistry: Sendable {
                 guard known[key] == nil, !refused.contains(key), opened[key] == nil, refusals[key] == nil else { continue }
                 switch open(key) {
                 case .opened(let model):
+                    // Its answers computed before it serves (see `StoredModel.warm`).
+                    let start = ContinuousClock.now
+                    let warmed = model.warm(until: start + Self.warmBudget)
                     opened[key] = model
-                    log.info("loaded and verified \(name)@\(version)")
+                    log.info("loaded and verified \(name)@\(version); \(warmed) users' answers ready in \(ContinuousClock.now - start)")
                 case .refused(let error):
                     refusals[key] = error
                     log.error("refused \(name)@\(version): \(error); its aliases keep their previous version")
@@ -168,21 +174,24 @@ public final class ModelRegistry: Sendable {
         let reference: ModelReference
         reference = try ModelReference.read(text)
         let name = reference.name
-        // Alias → version → model in one step: a swap cannot fall between them.
-        let found: StoredModel?? = state.withLock { state in
+        // Alias → version → model in one step: a swap cannot fall between them (nor between the
+        // model and the production version it is checked against).
+        let looked: (model: StoredModel?, production: Int?)? = state.withLock { state in
             guard state.refreshed else { return nil }
             let aliases = state.served[name] ?? [:]
+            let production = aliases[ModelReference.production]
             switch reference.selector {
-            case nil: return .some((aliases[ModelReference.production] ?? aliases[ModelReference.latest]).flatMap { state.models[Key(name: name, version: $0)] })
-            case .alias(let alias): return .some(aliases[alias].flatMap { state.models[Key(name: name, version: $0)] })
-            case .version(let version): return .some(state.models[Key(name: name, version: version)])
+            case nil: return ((production ?? aliases[ModelReference.latest]).flatMap { state.models[Key(name: name, version: $0)] }, production)
+            case .alias(let alias): return (aliases[alias].flatMap { state.models[Key(name: name, version: $0)] }, production)
+            case .version(let version): return (state.models[Key(name: name, version: version)], production)
             }
         }
-        guard let found else { throw .notReady("the server is still loading its models") }
+        guard let looked else { throw .notReady("the server is still loading its models") }
+        let found = looked.model
         switch reference.selector {
         case nil:
             // Production is what a bare name means; latest only where there is no production.
-            if let model = found, model.version == state.withLock({ $0.served[name]?[ModelReference.production] }) || !hasAlias(name, ModelReference.production) {
+            if let model = found, model.version == looked.production || !hasAlias(name, ModelReference.production) {
                 return model
             }
             throw missing(name, alias: hasAlias(name, ModelReference.production) ? ModelReference.production : ModelReference.latest)

@@ -13,10 +13,11 @@ func productsFolder() -> URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 }
 
-func runStage(_ name: String, _ arguments: [String]) throws -> StageRun {
+func runStage(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> StageRun {
     let process = Process()
     process.executableURL = productsFolder().appendingPathComponent(name)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

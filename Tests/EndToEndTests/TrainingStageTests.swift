@@ -91,6 +91,36 @@ struct TrainingStageTests {
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 
+    /// The same model file on one core and on two (`PROJECTOR_THREADS`) for the samplers and ALS,
+    /// whose work is split across threads — ML-100K, large enough for OpenBLAS to thread its
+    /// factorisations (a threaded Cholesky moved the content term by an ulp; BPMF's τ summed
+    /// one partial per thread). Not EASE: OpenBLAS's threaded inverse rounds differently on one
+    /// thread and two (docs/stages.md).
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"))
+    func theBytesDoNotDependOnTheCores() throws {
+        guard let folder = realDataset("ml-100k") else { return }
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        #expect(try runStage("ingest", ["--input", folder, "--output", path("r.h5"), "--quiet"]).status == 0)
+        #expect(try runStage("normalise", ["--input", path("r.h5"), "--output", path("n.h5"), "--method", "none", "--quiet"]).status == 0)
+        for (algorithm, extra) in [("bayesian-fm", ["--rank", "8", "--samples", "6", "--burn-in", "2", "--keep", "6", "--stored-rank", "16",
+                                                    "--implicit", "both", "--user-attributes", "all", "--noise", "both"]),
+                                   ("als", ["--rank", "8", "--iterations", "3"]),
+                                   ("bpmf", ["--rank", "4", "--samples", "4", "--burn-in", "1", "--keep", "3"])] {
+            var files: [Data] = []
+            for threads in ["1", "2"] {
+                let model = path("\(algorithm)-\(threads).h5")
+                let run = try runStage("factorise", ["--input", path("n.h5"), "--output", model, "--algorithm", algorithm, "--quiet"] + extra,
+                                       environment: ["PROJECTOR_THREADS": threads])
+                try #require(run.status == 0, "\(algorithm) on \(threads): \(run.stderr)")
+                files.append(try Data(contentsOf: URL(fileURLWithPath: model)))
+            }
+            let same = files[0] == files[1]   // (a Bool: the test library would diff megabytes)
+            #expect(same, "\(algorithm): one core and two wrote different bytes")
+        }
+    }
+
     @Test func rankAboveTheDataAndDivergenceLeaveNoModel() throws {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }

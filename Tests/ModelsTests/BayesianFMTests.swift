@@ -236,20 +236,60 @@ struct BayesianFMTests {
         let data = name == "tiny" ? try Self.data() : try Conformance.small()
         let fm = try BayesianFM.make(["rank": 3, "time": .text(time), "user_attributes": name == "tiny" ? "all" : "none",
                                       "movie_attributes": name == "tiny" ? "both" : "none"], seed: 4)
-        var one = FMSampler(data: data, parameters: fm.parameters, seed: 4), two = one
+        var one = FMSampler(data: data, parameters: fm.parameters, seed: 4), two = one, mixed = one
         one.lockstep = false
         two.lockstep = true
+        // Two threads, but dimensions paired and alone in turn (as a busy core would make them).
+        mixed.lockstep = true
+        mixed.schedules = [DrawSchedule(), DrawSchedule()]
+        var calls = 0
+        for schedule in mixed.schedules {
+            schedule.forced = {
+                calls += 1
+                return calls % 3 == 0 ? .paired : .alone
+            }
+        }
         #expect(one.users.boundary > 0 && one.users.boundary < one.users.count)
         for sweep in 1...3 {
             try one.sweep(sweep)
             try two.sweep(sweep)
+            try mixed.sweep(sweep)
         }
-        #expect(one.residual == two.residual)
-        for (a, b) in [(one.users, two.users), (one.movies, two.movies)] {
+        #expect(calls == 3 * 2 * 3)
+        #expect(one.residual == two.residual && one.residual == mixed.residual)
+        for (a, b) in [(one.users, two.users), (one.movies, two.movies), (one.users, mixed.users), (one.movies, mixed.movies)] {
             #expect(a.idV == b.idV && a.blockA == b.blockA && a.blockD == b.blockD)
             #expect(a.groups.map(\.v) == b.groups.map(\.v))
         }
         #expect(one.residual != FMSampler(data: data, parameters: fm.parameters, seed: 4).residual)
+    }
+
+    /// The draws' schedule runs the faster way (measured), tries the other at growing intervals,
+    /// and switches within a dimension or two when the running way gets slower (the other core
+    /// taken by another process).
+    @Test func theScheduleRunsTheFasterModeAndTriesTheOther() {
+        let schedule = DrawSchedule()
+        var cost: [DrawSchedule.Mode: Double] = [.paired: 1, .alone: 2]
+        var runs: [DrawSchedule.Mode] = []
+        func step() {
+            let mode = schedule.next()
+            runs.append(mode)
+            schedule.record(mode, .milliseconds(cost[mode]!))
+        }
+        for _ in 0..<1000 { step() }
+        // Tries after 4, 8, 16, …, 256 dimensions (the next after 512): 7 in 1,000.
+        #expect(runs.filter { $0 == .alone }.count == 7)
+        #expect(schedule.current == .paired)
+        cost = [.paired: 5, .alone: 2]
+        runs = []
+        for _ in 0..<100 { step() }
+        #expect(runs.prefix(3).contains(.alone))
+        #expect(schedule.current == .alone)
+        #expect(runs.suffix(50).filter { $0 == .paired }.count <= 2)
+        // And back when the core is free again.
+        cost = [.paired: 1, .alone: 2]
+        for _ in 0..<200 { step() }
+        #expect(schedule.current == .paired)
     }
 
     /// An entity with more rows than one `syrk` takes (`Statistics.chunk`): the chunks' sums add up.

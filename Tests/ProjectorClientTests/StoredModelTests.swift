@@ -46,4 +46,24 @@ struct StoredModelTests {
             #expect(model.encodedRecommendations(userID: user, k: k) == JSON.data(model.recommend(userID: user, k: k)), "user \(user), k \(k)")
         }
     }
+
+    /// Warming a version (what serve does before it swaps one in) computes every training user's
+    /// answer, and the bytes are those an unwarmed copy computes on request — for the warmed k
+    /// and any other, and for a model whose deadline stopped it at once.
+    @Test func warmedAnswersAreTheAnswersComputedOnRequest() throws {
+        let (root, warmed) = try Self.published("ml")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fresh = try StoredModel.open(store: root, reference: "ml"), stopped = try StoredModel.open(store: root, reference: "ml")
+        let users = (0..<warmed.file.metadata.userCount).filter { !warmed.file.trainingMovies.range($0).isEmpty }.count
+        #expect(users > 0)
+        #expect(warmed.warm(k: 3) == users)
+        #expect(stopped.warm(k: 3, until: ContinuousClock.now) == 0)
+        for user in warmed.file.metadata.userIDs + [999] {
+            for k in [3, 5] {
+                let answer = fresh.encodedRecommendations(userID: user, k: k)
+                #expect(warmed.encodedRecommendations(userID: user, k: k) == answer, "user \(user), k \(k)")
+                #expect(stopped.encodedRecommendations(userID: user, k: k) == answer, "user \(user), k \(k)")
+            }
+        }
+    }
 }

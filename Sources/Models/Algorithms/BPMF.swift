@@ -130,7 +130,8 @@ public struct BPMF: Algorithm {
 
     private func sumOfSquaredErrors(users: Matrix, movies: Matrix, byUser: SparseRows, mean: Float) -> Double {
         let d = users.columns, k = d - 1
-        let blocks = Parallel.ranges(byUser.rowCount, parts: Parallel.workers * 4)
+        // A fixed number of partial sums, whatever the cores: the same sum, so the same τ and bytes, on any machine.
+        let blocks = Parallel.ranges(byUser.rowCount, parts: 16)
         let parts = try! Parallel.map(blocks.count) { block in
             users.values.withUnsafeBufferPointer { u in
                 movies.values.withUnsafeBufferPointer { v in

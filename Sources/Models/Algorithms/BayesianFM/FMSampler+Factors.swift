@@ -224,10 +224,10 @@ extension FMSampler {
             case .users:
                 // The other kinds are as they were when the ids were drawn: the Rao–Blackwellised sample.
                 means = Self.drawSide(&users, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
-                                      priors: factorPriors[0], lockstep: lockstep, withMeans: recordMeans, rng: &rng)
+                                      priors: factorPriors[0], lockstep: lockstep, schedule: schedules[0], withMeans: recordMeans, rng: &rng)
                 meanSnapshot = means.map { snapshot(users: ($0.blockA, zip(users.blockW, $0.ownTerms).map { $0 + $1 })) }
             case .movies: Self.drawSide(&movies, statistics: &statistics, deltaA: &deltaA, deltaC: &deltaC, alpha: alpha,
-                                        priors: factorPriors[1], lockstep: lockstep, withMeans: false, rng: &rng)
+                                        priors: factorPriors[1], lockstep: lockstep, schedule: schedules[1], withMeans: false, rng: &rng)
             case .days:
                 for d in 0..<k { Self.drawDays(&days!, statistics: &statistics, dimension: d, deltaA: &deltaA, alpha: alpha, rng: &rng) }
             }
@@ -282,10 +282,13 @@ extension FMSampler {
     /// are added, and the draw uses a normal drawn beforehand
     /// in the order of a serial sweep; then each half updates its own entities. With `lockstep`
     /// the halves run on two threads (`Lockstep`), else one after the other on this one: the
-    /// same arithmetic either way, so the same bytes on any number of cores.
+    /// same arithmetic either way, so the same bytes on any number of cores. On two threads, each
+    /// dimension runs paired or alone (party 0 both halves) as `schedule` finds faster — alone
+    /// when the other core is busy with something else.
     @discardableResult
     static func drawSide(_ side: inout Side, statistics: inout Statistics, deltaA: inout [Double], deltaC: inout [Double],
-                         alpha: Double, priors: [[Prior]], lockstep: Bool, withMeans: Bool, rng: inout SeededGenerator) -> MeanIDs? {
+                         alpha: Double, priors: [[Prior]], lockstep: Bool, schedule: DrawSchedule, withMeans: Bool,
+                         rng: inout SeededGenerator) -> MeanIDs? {
         let n = side.count, k = statistics.k, packed = statistics.packed
         let size = withMeans ? n : 0
         var means = MeanIDs(blockA: [Double](repeating: 0, count: k * size), ownTerms: [Double](repeating: 0, count: size),
@@ -367,45 +370,67 @@ extension FMSampler {
                 }
             }
             /// The draws of `parts` (both halves, or one with the other's sums from `channel`).
-            func run(_ parts: [Int], _ channel: Lockstep.Channel?) {
+            /// Dimension d's draws of `parts` (both halves, or one with the other's sums from `channel`).
+            func dimension(_ d: Int, _ parts: [Int], _ channel: Lockstep.Channel?) {
                 let writes = parts.contains(0)
-                for d in 0..<k {
-                    for part in parts { prepare(halves[part], d) }
-                    var offset = d * perDimension + n
-                    for (group, g) in groups.enumerated() {
-                        for part in parts { for e in halves[part] { state[e].x = g.weight[e] } }
-                        let featureBase = d * g.count, values = v[group], prior = priors[1 + group][d]
-                        g.featurePointers.withUnsafeBufferPointer { featurePointers in
-                        g.featureEntities.withUnsafeBufferPointer { featureEntities in
-                        g.split.withUnsafeBufferPointer { split in
-                            for feature in 0..<g.count {
-                                let old = values[featureBase + feature]
-                                let middle = split[feature]
-                                @inline(__always) func range(_ part: Int) -> Range<Int> {
-                                    part == 0 ? featurePointers[feature]..<middle : middle..<featurePointers[feature + 1]
-                                }
-                                let sums: SIMD2<Double>
-                                if let channel {
-                                    let mine = partial(range(channel.party), featureEntities, old: old)
-                                    // Both threads add the same two sums (addition commutes): the same draw.
-                                    sums = mine + channel.exchange(mine)
-                                } else {
-                                    sums = partial(range(0), featureEntities, old: old) + partial(range(1), featureEntities, old: old)
-                                }
-                                let new = drawValue(old, sums[0], sums[1], prior, alpha, normals[offset + feature])
-                                for part in parts {
-                                    for position in range(part) {
-                                        let entity = Int(featureEntities[position])
-                                        state[entity].update(old: old, new: new, x: state[entity].x)
-                                    }
-                                }
-                                // Both threads read `old` before the exchange; one writes.
-                                if writes { values[featureBase + feature] = new }
+                for part in parts { prepare(halves[part], d) }
+                var offset = d * perDimension + n
+                for (group, g) in groups.enumerated() {
+                    for part in parts { for e in halves[part] { state[e].x = g.weight[e] } }
+                    let featureBase = d * g.count, values = v[group], prior = priors[1 + group][d]
+                    g.featurePointers.withUnsafeBufferPointer { featurePointers in
+                    g.featureEntities.withUnsafeBufferPointer { featureEntities in
+                    g.split.withUnsafeBufferPointer { split in
+                        for feature in 0..<g.count {
+                            let old = values[featureBase + feature]
+                            let middle = split[feature]
+                            @inline(__always) func range(_ part: Int) -> Range<Int> {
+                                part == 0 ? featurePointers[feature]..<middle : middle..<featurePointers[feature + 1]
                             }
-                        }}}
-                        offset += g.count
+                            let sums: SIMD2<Double>
+                            if let channel {
+                                let mine = partial(range(channel.party), featureEntities, old: old)
+                                // Both threads add the same two sums (addition commutes): the same draw.
+                                sums = mine + channel.exchange(mine)
+                            } else {
+                                sums = partial(range(0), featureEntities, old: old) + partial(range(1), featureEntities, old: old)
+                            }
+                            let new = drawValue(old, sums[0], sums[1], prior, alpha, normals[offset + feature])
+                            for part in parts {
+                                for position in range(part) {
+                                    let entity = Int(featureEntities[position])
+                                    state[entity].update(old: old, new: new, x: state[entity].x)
+                                }
+                            }
+                            // Both threads read `old` before the exchange; one writes.
+                            if writes { values[featureBase + feature] = new }
+                        }
+                    }}}
+                    offset += g.count
+                }
+                for part in parts { finish(halves[part], d) }
+            }
+            /// Every dimension on two threads, each dimension paired or alone as `schedule` says.
+            /// Each dimension starts with an exchange — party 0 sends how it runs — which is also
+            /// a barrier: past it, both parties have finished the dimension before. Alone, party 0
+            /// runs both halves and party 1 waits for the next dimension (sleeping: `patient`).
+            func runPaired(_ channel: Lockstep.Channel) {
+                var paired = true
+                for d in 0..<k {
+                    if channel.party == 0 {
+                        paired = schedule.next() == .paired
+                        _ = channel.exchange(SIMD2(paired ? 1 : 0, 0))
+                    } else {
+                        // After a dimension party 0 ran alone, the wait may be long: sleep through it.
+                        paired = channel.exchange(.zero, patient: !paired)[0] == 1
                     }
-                    for part in parts { finish(halves[part], d) }
+                    let start = channel.party == 0 ? ContinuousClock.now : nil
+                    if paired {
+                        dimension(d, [channel.party], channel)
+                    } else if channel.party == 0 {
+                        dimension(d, [0, 1], nil)
+                    }
+                    if let start { schedule.record(paired ? .paired : .alone, ContinuousClock.now - start) }
                 }
             }
             // The ids first, every entity in parallel (independent given the rest), then the
@@ -417,8 +442,8 @@ extension FMSampler {
                               meanA: UncheckedBuffer(meanA), meanC: UncheckedBuffer(meanC),
                               shift: UncheckedBuffer(shift), shiftOwn: UncheckedBuffer(shiftOwn), withMeans: withMeans)
             ids.draw(normals: normals, stride: perDimension)
-            if !lockstep || !Lockstep.pair({ channel in run([channel.party], channel) }) {
-                run([0, 1], nil)
+            if !lockstep || !Lockstep.pair(runPaired) {
+                for d in 0..<k { dimension(d, [0, 1], nil) }
             }
         }}}}}}}}}}}}}}}}
         return withMeans ? means : nil

@@ -218,6 +218,8 @@ struct FMSampler {
     /// Whether the factor draws run their two halves on two threads (`drawSide`); the bytes are
     /// the same either way.
     var lockstep = Parallel.workers > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
+    /// How each side's dimensions share the two threads (users', movies'): kept across sweeps.
+    var schedules = [DrawSchedule(), DrawSchedule()]
     var factorPriors: [[[Prior]]]
     /// Whether the next sweep records `meanSnapshot` (and, without days, `meanResidual`): the
     /// fit sets it on the sweeps it keeps.
