@@ -65,7 +65,16 @@ public enum BLASCore {
         setenv("OPENBLAS_CORETYPE", better, 1)
         gotoblas_dynamic_quit()
         gotoblas_dynamic_init()
-        return .replaced(from: loaded, to: current)
+        let now = current
+        guard now.lowercased() == better.lowercased() else {
+            // A build without that core falls back by itself (possibly lower than it loaded):
+            // undo, and keep what OpenBLAS chose at load.
+            unsetenv("OPENBLAS_CORETYPE")
+            gotoblas_dynamic_quit()
+            gotoblas_dynamic_init()
+            return .kept(current)
+        }
+        return .replaced(from: loaded, to: now)
     }()
 
     /// Makes the choice (once; later calls do nothing). Must run before the process's first

@@ -224,8 +224,9 @@ public final class StoredModel: Sendable {
     /// (`ModelRegistry.refresh`), so a promote does not turn the old version's cached answers
     /// into thousands of first-time rankings under load. Each user through
     /// `encodedRecommendations` itself (the same list, the same bytes as a request would have
-    /// made), users in index order, on the calling thread with BLAS on one thread — on two cores
-    /// the other keeps serving meanwhile. Stops where the caches stop (`cachedUsers` lists,
+    /// made), users in index order, on the calling thread with BLAS on one thread (process-wide:
+    /// requests' BLAS calls meanwhile run on one thread too) — on two cores the other keeps
+    /// serving. Stops where the caches stop (`cachedUsers` lists,
     /// `cachedAnswerBytes` answers) or at `deadline` (the users after it are computed on their
     /// first request, as before: only the latency differs, never the bytes). Returns the users
     /// warmed.

@@ -61,8 +61,8 @@ public final class ModelRegistry: Sendable {
     /// Versions opened on demand (NAME@VERSION of an unaliased version) kept in memory.
     static let onDemandKept = 4
     public static let retryAfter: TimeInterval = 30
-    /// The longest a new version's answers are computed before it is swapped in (ML-1M's 6,040
-    /// users take about a second); the rest are computed on their first request.
+    /// The longest a refresh computes its new versions' answers before swapping them in (ML-1M's
+    /// 6,040 users take about a second); the rest are computed on their first request.
     public static let warmBudget: Duration = .seconds(10)
 
     public init(store root: String, logger: Logger = Logger(label: "serve")) {
@@ -110,6 +110,8 @@ public final class ModelRegistry: Sendable {
             (state.models, Set(state.refused.filter { now.timeIntervalSince($0.value.at) < Self.retryAfter }.keys))
         }
         var opened: [Key: StoredModel] = [:], refusals: [Key: String] = [:]
+        // One warm-up budget for the whole refresh (a start opens every aliased version at once).
+        let warmDeadline = ContinuousClock.now + Self.warmBudget
         for (name, aliases) in wanted {
             for version in Set(aliases.values).sorted() {
                 let key = Key(name: name, version: version)
@@ -118,7 +120,7 @@ public final class ModelRegistry: Sendable {
                 case .opened(let model):
                     // Its answers computed before it serves (see `StoredModel.warm`).
                     let start = ContinuousClock.now
-                    let warmed = model.warm(until: start + Self.warmBudget)
+                    let warmed = model.warm(until: warmDeadline)
                     opened[key] = model
                     log.info("loaded and verified \(name)@\(version); \(warmed) users' answers ready in \(ContinuousClock.now - start)")
                 case .refused(let error):

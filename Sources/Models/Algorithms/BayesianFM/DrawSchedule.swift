@@ -8,7 +8,7 @@
 /// for a thread the system is not running, and alone is faster. So the schedule measures: each
 /// dimension's wall time (party 0's clock, the waits included) feeds an exponential average per
 /// mode (restarted by a mode's first dimension after the other's); the faster mode runs, and the other is tried again after `interval` dimensions — an
-/// interval that doubles (up to 512 dimensions, about eight sweeps of ML-1M) while the tries
+/// interval that doubles (up to 512 dimensions: 16 sweeps at rank 32) while the tries
 /// confirm the choice and falls back to 4 when one overturns it. When load comes or goes
 /// mid-fit, the running mode's average moves past the other's and the schedule switches.
 ///
