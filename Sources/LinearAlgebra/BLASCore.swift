@@ -62,16 +62,18 @@ public enum BLASCore {
             return .setByEnvironment(loaded)
         }
         guard fallbackCores.contains(loaded.lowercased()), let better = fittingCore else { return .kept(loaded) }
-        setenv("OPENBLAS_CORETYPE", better, 1)
-        gotoblas_dynamic_quit()
-        gotoblas_dynamic_init()
+        /// OpenBLAS chooses again, from OPENBLAS_CORETYPE (`core`) or, unset, from CPUID.
+        func reload(_ core: String?) {
+            if let core { setenv("OPENBLAS_CORETYPE", core, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
+            gotoblas_dynamic_quit()
+            gotoblas_dynamic_init()
+        }
+        reload(better)
         let now = current
         guard now.lowercased() == better.lowercased() else {
             // A build without that core falls back by itself (possibly lower than it loaded):
             // undo, and keep what OpenBLAS chose at load.
-            unsetenv("OPENBLAS_CORETYPE")
-            gotoblas_dynamic_quit()
-            gotoblas_dynamic_init()
+            reload(nil)
             return .kept(current)
         }
         return .replaced(from: loaded, to: now)
