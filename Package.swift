@@ -13,6 +13,7 @@
 //   MovieLens                 reading MovieLens folders, splits, the ratings file format
 //   ModelFormat               the model file: learned models, neighbours, metadata, read/write/check
 //   Models                    normalisation, algorithms (one file each) and their parameters
+//   SparkEngine               the Spark heads' training: export, spark-submit, factors read back
 //   Ranking                   the top-k lists evaluate measures and the client serves
 //   Evaluation                metrics, baselines, metrics.json, the HTML report, the quality gate
 //   ArtifactStore             the versioned model store; ProjectorClient serves from it;
@@ -89,6 +90,11 @@ let package = Package(
         // Models: normalisation, the algorithms (one file each) and their parameters.
         .target(name: "Models", dependencies: ["ModelFormat", "LinearAlgebra", "HDF5", "MovieLens", "Essentials"]),
 
+        // SparkEngine: factor heads trained on Apache Spark (MLlib ALS): the PySpark job (embedded,
+        // so an installed factorise carries it), spark-submit, the factors read back.
+        .target(name: "SparkEngine", dependencies: ["Models", "ModelFormat", "HDF5", "LinearAlgebra", "Essentials"],
+                resources: [.embedInCode("projector_spark_als.py")]),
+
         // Ranking: the lists evaluate measures and the client serves (top k, training movies excluded),
         // and fold-in (a new person's ratings in, the same answers out).
         .target(name: "Ranking", dependencies: ["ModelFormat", "LinearAlgebra", "Essentials"]),
@@ -128,7 +134,7 @@ let package = Package(
         .target(
             name: "StageContract",
             dependencies: [
-                "Models", "MovieLens", "Evaluation", "ArtifactStore",
+                "Models", "MovieLens", "Evaluation", "ArtifactStore", "SparkEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -136,7 +142,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "StageContract", "StageKit", "ArtifactStore", "Models", "Essentials", "BuildInfo",
+                "StageContract", "StageKit", "ArtifactStore", "Models", "SparkEngine", "Essentials", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]),
@@ -158,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "factorise",
             dependencies: [
-                "Models", "StageKit", "StageContract", "Essentials",
+                "Models", "SparkEngine", "StageKit", "StageContract", "Essentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -216,7 +222,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "MovieLens", "LinearAlgebra", "HDF5"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Ranking", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(name: "ArtifactStoreTests", dependencies: ["TestSupport", "ArtifactStore", "ProjectorClient", "Evaluation", "Models", "MovieLens", "LinearAlgebra"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "StageKit", "StageContract", "LinearAlgebra", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "StageKit", "StageContract", "LinearAlgebra", "MovieLens", "Models", "ArtifactStore", "Essentials", "Evaluation", "ProjectorClient", "Serving", "SparkEngine", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SparkEngineTests", dependencies: ["TestSupport", "SparkEngine", "Models"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "StageContract", "StageKit", "Models"]),
         .testTarget(name: "ProjectorClientTests", dependencies: ["TestSupport", "ProjectorClient", "ArtifactStore", "Evaluation", "Essentials", "Ranking", "Models", "MovieLens", "LinearAlgebra"]),
         .testTarget(

@@ -21,8 +21,10 @@ public protocol Algorithm: Sendable {
     static var summary: String { get }
     /// Every hyper-parameter, with default, range and help.
     static var parameters: [Parameter] { get }
-    /// Whether its models predict ratings (a rating head) or only rank (EASE).
+    /// Whether its models predict ratings (a rating head) or only rank (EASE, `spark-ials`).
     static var predictsRatings: Bool { get }
+    /// Where it trains: in this process (`fit`), or on Spark (`SparkHead`, `factorise --engine spark`).
+    static var engine: TrainingEngine { get }
     /// Builds the algorithm from resolved values (defaults filled in, ranges checked); checks
     /// that involve several parameters (BPMF's keep ≤ samples) throw here.
     init(_ values: ParameterValues) throws
@@ -42,6 +44,7 @@ extension Algorithm {
     }
 
     public static var predictsRatings: Bool { true }
+    public static var engine: TrainingEngine { .inProcess }
 
     public var name: String { Self.name }
     public var seed: UInt64 { values.seed }

@@ -3,13 +3,15 @@ import ModelFormat
 
 /// The algorithm registry, and what is derived from the algorithms' parameter declarations.
 public enum Algorithms {
-    public static let all: [any Algorithm.Type] = [SVD.self, PCA.self, ALS.self, BPMF.self, BayesianFM.self, EASE.self]
+    public static let all: [any Algorithm.Type] = [SVD.self, PCA.self, ALS.self, BPMF.self, BayesianFM.self, EASE.self, SparkALS.self, SparkIALS.self]
     public static var names: [String] { all.map { $0.name } }
+    /// The algorithms an engine trains (`factorise --engine`).
+    public static func names(engine: TrainingEngine) -> [String] { all.filter { $0.engine == engine }.map { $0.name } }
     /// The algorithms whose models can be a rating head.
     public static var ratingNames: [String] { all.filter { $0.predictsRatings }.map { $0.name } }
     /// `factorise`'s own options (and manifest keys), which no algorithm parameter may be named
     /// (`FactoriseOptions` declares them; a test keeps the two lists equal).
-    public static let commonKeys = ["algorithm", "seed", "neighbours"]
+    public static let commonKeys = ["algorithm", "seed", "neighbours", "engine", "master", "spark_conf", "spark_deadline", "spark_data"]
     /// The algorithm `factorise` trains when none is named.
     public static let defaultName = ALS.name
     /// See `Algorithm.validateDense`.

@@ -416,6 +416,17 @@ public struct PipelineManifest: Sendable {
                         throw PipelineError.manifest(file, line: value.mark?.line, "'\(section).\(key)' must be a non-empty list")
                     }
                     arguments += try items.map { flag + "=" + (try scalar($0, .string, key: "\(section).\(key)")) }
+                case (.list, .mapping(let pairs)):
+                    // A list of key=value words (factorise's spark_conf) written as a mapping.
+                    guard !pairs.isEmpty else {
+                        throw PipelineError.manifest(file, line: value.mark?.line, "'\(section).\(key)' must be a non-empty mapping")
+                    }
+                    for (name, item) in pairs {
+                        guard let name = name.string else {
+                            throw PipelineError.manifest(file, line: name.mark?.line, "'\(section).\(key)': keys must be plain strings")
+                        }
+                        arguments.append(flag + "=" + name + "=" + (try scalar(item, .string, key: "\(section).\(key).\(name)")))
+                    }
                 default:
                     // Joined to the flag, so that a value starting with '-' stays a value.
                     arguments.append(flag + "=" + (try scalar(value, .string, key: "\(section).\(key)")))

@@ -11,8 +11,16 @@ public struct StepRecord: Codable, Sendable {
     public var outputs: [String: String]
     /// The step's log (nil when cached).
     public var log: String?
+    /// The application that did the step's work elsewhere (a Spark application id), when one did.
+    public var application: String?
 
-    enum CodingKeys: String, CodingKey { case step, cached, seconds, outputs, log, exitCode = "exit_code" }
+    enum CodingKeys: String, CodingKey { case step, cached, seconds, outputs, log, application, exitCode = "exit_code" }
+
+    public init(step: String, cached: Bool, seconds: Double, exitCode: Int32, outputs: [String: String], log: String?,
+                application: String? = nil) {
+        (self.step, self.cached, self.seconds, self.exitCode, self.outputs, self.log, self.application) =
+            (step, cached, seconds, exitCode, outputs, log, application)
+    }
 }
 
 /// `run.json` in each run folder: written when the run ends, whether it succeeded or not.
@@ -26,7 +34,7 @@ public struct StepRecord: Codable, Sendable {
 /// | `exit_code` | the run's exit code (0, 1 a step failed, 2 bad input, 3 gate refused, 4 busy) |
 /// | `error` | what failed, or null |
 /// | `failed_step`, `failed_log` | the step that failed and its log, or null |
-/// | `steps` | every step run or reused: `step`, `cached`, `seconds`, `exit_code`, `outputs`, `log` |
+/// | `steps` | every step run or reused: `step`, `cached`, `seconds`, `exit_code`, `outputs`, `log`, and `application` when the step's work ran elsewhere (factorise --engine spark: the Spark application id) |
 public struct RunRecord: Codable, Sendable {
     public var format = "projector.run"
     public var formatVersion = 1

@@ -35,15 +35,21 @@ extension Runner {
         progress.stepStarted(name)
         let outcome = try Subprocess.run(executable, arguments + scratchArguments, log: log, progress: progress, step: name)
         let seconds = Date().timeIntervalSince(start)
+        // A step that ran elsewhere names its application (factorise --engine spark: Spark's id).
+        var application: String?
         do {
-            _ = try outcome.result(JSONValue.self, step: name, log: log)
+            if case .object(let summary)? = try outcome.result(JSONValue.self, step: name, log: log).summary,
+               case .string(let id)? = summary["application_id"] {
+                application = id
+            }
         } catch {
             records.append(StepRecord(step: name, cached: false, seconds: seconds, exitCode: outcome.status, outputs: [:], log: log))
             try? FileManager.default.removeItem(atPath: scratch)
             progress.stepFailed(name, status: outcome.status)
             throw error
         }
-        records.append(StepRecord(step: name, cached: false, seconds: seconds, exitCode: outcome.status, outputs: paths, log: log))
+        records.append(StepRecord(step: name, cached: false, seconds: seconds, exitCode: outcome.status, outputs: paths, log: log,
+                                  application: application))
         guard FileManager.default.createFile(atPath: scratch + "/.complete", contents: Data()) else {
             throw PipelineError(.failure, "\(scratch)/.complete: cannot write the cache marker: \(systemError())")
         }

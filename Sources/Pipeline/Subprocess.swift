@@ -1,5 +1,6 @@
 import Essentials
 import Foundation
+import SparkEngine
 import StageKit
 
 /// Runs one stage executable on the stage contract: its stdout (the one `StageResult` line) into
@@ -23,7 +24,7 @@ enum Subprocess {
                 throw PipelineError(.failure, "\(log): cannot write the step log: \(error.localizedDescription)")
             }
         }
-        try append(Data(("$ " + ([executable] + arguments).map(quote).joined(separator: " ") + "\n").utf8))
+        try append(Data(("$ " + ([executable] + arguments.map(redacted)).map(quote).joined(separator: " ") + "\n").utf8))
         // stdout goes to an unlinked temporary file: a result line of any size, no second pipe to drain.
         let resultPath = log + ".result"
         guard FileManager.default.createFile(atPath: resultPath, contents: nil), let resultHandle = FileHandle(forUpdatingAtPath: resultPath) else {
@@ -66,6 +67,13 @@ enum Subprocess {
             return Outcome(status: StageExitCode.failure.rawValue, signal: process.terminationStatus, stdout: stdout)
         }
         return Outcome(status: process.terminationStatus, signal: nil, stdout: stdout)
+    }
+
+    /// An argument as the log shows it: a secret `--spark-conf` value redacted (`SparkConf`).
+    static func redacted(_ argument: String) -> String {
+        let flag = "--spark-conf="
+        guard argument.hasPrefix(flag) else { return argument }
+        return flag + SparkConf.redactedText(String(argument.dropFirst(flag.count)))
     }
 
     static func quote(_ word: String) -> String {

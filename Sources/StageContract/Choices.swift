@@ -9,6 +9,7 @@ import MovieLens
 extension NormalisationMethod: ExpressibleByArgument {}
 extension SplitStrategy.Kind: ExpressibleByArgument {}
 extension ModelHead.Role: ExpressibleByArgument {}
+extension TrainingEngine: ExpressibleByArgument {}
 
 /// What `ingest --input` is: a MovieLens release (detected) or a generic CSV file.
 public enum DataFormat: String, CaseIterable, Sendable, Codable, ExpressibleByArgument {

@@ -3,6 +3,7 @@ import Essentials
 import Foundation
 import Logging
 import Models
+import SparkEngine
 import StageContract
 import StageKit
 
@@ -70,6 +71,9 @@ struct FactoriseCommand: StageCommand {
         let data = try TrainingSet.read(files.input)
         let trainer = try makeAlgorithm()
         try trainer.validate(for: data)
+        if let head = trainer as? any SparkHead {
+            return try runOnSpark(head, data: data, log: log)
+        }
         log.info("\(algorithm) \(trainer.parametersJSON) on \(data.userCount) users × \(data.movieCount) movies, \(data.trainValue.count) ratings")
         let start = Date()
         let trained = try trainer.fit(data) { step in
@@ -86,6 +90,29 @@ struct FactoriseCommand: StageCommand {
         return [
             "output": .string(files.output), "algorithm": .string(algorithm), "params": trainer.values.jsonValue,
             "seconds": .number(seconds), "test_rmse": .number(test),
+        ]
+    }
+
+    /// `--engine spark`: the head trained by Spark (`SparkTraining`), then the same file as in-process.
+    func runOnSpark(_ head: any SparkHead, data: TrainingSet, log: Logger) throws -> JSONValue {
+        let settings = try options.sparkSettings()
+        log.info("\(head.name) \(head.parametersJSON) on Spark (\(settings.master)) for \(data.userCount) users × \(data.movieCount) movies, \(data.trainValue.count) ratings")
+        let start = Date()
+        let run = try SparkTraining.train(head, input: files.input, data: data, settings: settings)
+        let seconds = Date().timeIntervalSince(start)
+        let parameters = run.parameters(head, conf: settings.conf)
+        let near = Neighbours.strongestWeights(of: run.trained.model, k: options.neighbours)
+        let file = ModelFile(algorithm: head, trained: run.trained, data: data, neighbours: near,
+                             createdBy: ProjectorVersion.createdBy("factorise"), parametersJSON: JSON.line(parameters))
+        try file.write(to: files.output)
+        let test = run.trained.storedTestRMSE
+        log.info("Spark application \(run.applicationID) (Spark \(run.sparkVersion)): export \(String(format: "%.2f", run.exportSeconds)) s, Spark \(String(format: "%.2f", run.sparkSeconds)) s, import \(String(format: "%.2f", run.importSeconds)) s; held-out RMSE \(String(format: "%.4f", test)) → \(files.output)")
+        return [
+            "output": .string(files.output), "algorithm": .string(head.name), "params": parameters,
+            "seconds": .number(seconds), "test_rmse": .number(test), "engine": .string(TrainingEngine.spark.rawValue),
+            "application_id": .string(run.applicationID), "spark_version": .string(run.sparkVersion), "master": .string(run.master),
+            "phases": ["export_seconds": .number(run.exportSeconds), "spark_seconds": .number(run.sparkSeconds),
+                       "import_seconds": .number(run.importSeconds)],
         ]
     }
 }

@@ -38,7 +38,7 @@ struct ManifestTests {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Pipelines").path
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files == ["compare-movielens-1m.yaml", "movielens-100k.yaml", "movielens-1m.yaml", "movielens-25m.yaml", "movielens-latest-small.yaml"])
+        #expect(files == ["compare-movielens-1m.yaml", "movielens-100k-spark.yaml", "movielens-100k.yaml", "movielens-1m.yaml", "movielens-25m-spark.yaml", "movielens-25m.yaml", "movielens-latest-small.yaml"])
         for file in files { _ = try PipelineManifest.load(folder + "/" + file, environment: [:]) }
     }
 
@@ -70,7 +70,7 @@ struct ManifestTests {
         Case(name: "ingest and splits", yaml: "name: n\ndata: {folder: /d}\ningest: {split: hash}\nsplits: {a: {split: hash}}\n", line: 3,
              message: "give either 'ingest' (one split) or 'splits' (several), not both"),
         Case(name: "unknown parameter", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise:\n      algorithm: als\n      learning_rate: 0.1\n", line: 7,
-             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, cold_movies, content_lambda, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, likelihood, movie_attributes, neighbours, noise, oversampling, power_iterations, rank, samples, seed, solver, stored_rank, time, top_movies, user_attributes)"),
+             message: "unknown key 'models[0].factorise.learning_rate' (expected one of: algorithm, alpha, burn_in, cg_steps, cold_movies, content_lambda, engine, implicit, init_scale, iterations, keep, keep_entries, lambda, liked_input_weight, liked_target_weight, liked_threshold, likelihood, master, max_iter, movie_attributes, neighbours, noise, num_blocks, oversampling, power_iterations, rank, reg_param, samples, seed, solver, spark_conf, spark_data, spark_deadline, stored_rank, time, top_movies, user_attributes)"),
         Case(name: "wrong type", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n    factorise: {algorithm: als, rank: many}\n", line: 5,
              message: "'models[0].factorise.rank' must be a whole number, not 'many'"),
         Case(name: "k list", yaml: "name: n\ndata: {folder: /d}\nevaluate:\n  k: [5, ten]\n", line: 4,
@@ -99,7 +99,7 @@ struct ManifestTests {
         Case(name: "combine and factorise", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    factorise: {algorithm: als}\n    combine: {rating: a, ranking: a}\n", line: 7,
              message: "models[1] has 'combine' and also 'normalise' or 'factorise': a combined model is made from two trained ones, not trained itself"),
         Case(name: "combine a ranker as the rating head", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: e\n    factorise: {algorithm: ease}\n  - name: s\n    combine: {rating: e, ranking: e}\n", line: 7,
-             message: "'models[1].combine.rating' 'e' is ease, which predicts no ratings (a rating head is one of: svd, pca, als, bpmf, bayesian-fm)"),
+             message: "'models[1].combine.rating' 'e' is ease, which predicts no ratings (a rating head is one of: svd, pca, als, bpmf, bayesian-fm, spark-als)"),
         Case(name: "combine neighbours", yaml: "name: n\ndata: {folder: /d}\nmodels:\n  - name: a\n  - name: s\n    combine: {rating: a, ranking: a, neighbours_from: both}\n", line: 6,
              message: "'models[1].combine.neighbours_from': The value 'both' is invalid for '--neighbours-from <head>'. Please provide one of 'rating' and 'ranking'."),
     ]
@@ -135,7 +135,7 @@ struct ManifestTests {
         let manifest = try PipelineManifest.load(path, environment: [:])
         #expect(manifest.splits[0].options.arguments == ["--split=files", "--seed=42", "--test-fraction=0.1", "--split-name=u2", "--holdout-per-user=5"])
         #expect(manifest.models[0].normalise.arguments == ["--method=item-mean", "--lambda=10.0", "--iterations=10"])
-        #expect(manifest.models[0].factorise.arguments == ["--algorithm=als", "--seed=3", "--neighbours=50"])
+        #expect(manifest.models[0].factorise.arguments == ["--algorithm=als", "--seed=3", "--neighbours=50", "--engine=in-process"])
         #expect(manifest.models[0].parameters == ["rank": "8"])
         #expect(manifest.evaluate.arguments == ["--k=10", "--k=5", "--relevance=3.5", "--max-rmse-increase=0.005", "--max-precision-drop=0.01", "--gate-k=10"])
         #expect(manifest.publish?.options.arguments == ["--gate", "--relevance=3.5", "--max-rmse-increase=0.002", "--max-precision-drop=0.01", "--gate-k=10", "--keep=7"])
@@ -213,7 +213,7 @@ struct ManifestParameterTests {
         ("{algorithm: ease, rank: 8}", "models[0].factorise: ease has no parameter 'rank' (its parameters: lambda, keep_entries, liked_threshold, liked_input_weight, liked_target_weight, top_movies, cold_movies, content_lambda)"),
         ("{algorithm: als, lambda: -1}", "models[0].factorise: als: lambda -1 must be 0–1000000"),
         ("{algorithm: svd, solver: magic}", "models[0].factorise: svd: solver 'magic' must be auto, exact or randomized"),
-        ("{algorithm: knn}", "'models[0].factorise.algorithm': The value 'knn' is invalid for '--algorithm <algorithm>'. Please provide one of the following: svd, pca, als, bpmf, bayesian-fm, ease"),
+        ("{algorithm: knn}", "'models[0].factorise.algorithm': The value 'knn' is invalid for '--algorithm <algorithm>'. Please provide one of the following: svd, pca, als, bpmf, bayesian-fm, ease, spark-als, spark-ials"),
     ])
     func parametersAreCheckedAgainstTheChosenAlgorithm(factorise: String, message: String) {
         let path = manifestFile("name: n\ndata:\n  folder: /x\nmodels:\n  - name: m\n    factorise: \(factorise)\n")
