@@ -2,6 +2,7 @@ import ArgumentParser
 import Essentials
 import Foundation
 import Models
+import SparkEngine
 import StageContract
 import Yams
 
@@ -83,6 +84,23 @@ public struct PipelineManifest: Sendable {
     public var publish: Publish?
     /// The manifest's own text after expansion, for the run folder and the cache key.
     public var text: String
+
+    /// `text` as the run folder keeps it: the value of each secret-looking `spark_conf` key
+    /// (`SparkConf.isSecret`) replaced by `(redacted)` on the lines naming that key (a manifest's
+    /// `${VAR}` is expanded in `text`, so a secret passed by variable would otherwise be written).
+    public var recordedText: String {
+        let secrets = models.flatMap { model in
+            ((try? SparkConf(model.factorise.sparkConf))?.entries ?? []).filter { SparkConf.isSecret($0.key) && !$0.value.isEmpty }
+        }
+        guard !secrets.isEmpty else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            var line = String(line)
+            for (key, value) in secrets where line.contains(key) {
+                line = line.replacingOccurrences(of: value, with: SparkConf.redacted)
+            }
+            return line
+        }.joined(separator: "\n")
+    }
     /// Lines of the keys naming input paths, for `checkInputs`.
     var inputLines: [String: Int] = [:]
 

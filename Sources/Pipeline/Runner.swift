@@ -108,7 +108,7 @@ public struct Runner: Sendable {
         while FileManager.default.fileExists(atPath: folder) { folder = base + "/\(stamp)-\(suffix)"; suffix += 1 }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(manifest.text.utf8), to: folder + "/manifest.yaml")
+        try AtomicFile.write(Data(manifest.recordedText.utf8), to: folder + "/manifest.yaml")
 
         var records: [StepRecord] = []
         var record = RunRecord(pipeline: manifest.name, manifestSHA256: Digest.sha256(manifest.text), startedAt: started)

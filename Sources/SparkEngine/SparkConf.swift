@@ -9,6 +9,10 @@ public struct SparkConf: Sendable, Equatable {
     public let entries: [(key: String, value: String)]
 
     public static let redacted = "(redacted)"
+    /// Properties the step sets itself, with why.
+    static let ownKeys = ["spark.master": "give --master", "spark.submit.deployMode": "the driver runs where factorise runs (client mode), which reads its factors back"]
+    /// Spark's own redaction of its logs and UI, set unless given: the same words as `isSecret`.
+    public static let redactionRegex = "(?i)password|token|secret|credential|key"
     static let secretWords = ["password", "token", "secret", "credential", "key"]
 
     public init(_ items: [String]) throws(SparkError) {
@@ -20,6 +24,13 @@ public struct SparkConf: Sendable, Equatable {
             let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
             guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
                 throw SparkError(.badInput, "--spark-conf key '\(key)' must be letters, digits, '.', '_' or '-' (a Spark property, e.g. spark.executor.memory)")
+            }
+            // spark-submit ignores keys outside spark.*, and these two the step sets itself.
+            guard key.hasPrefix("spark.") else {
+                throw SparkError(.badInput, "--spark-conf key '\(key)' is not a Spark property (they start with 'spark.'; Hadoop's are spark.hadoop.*)")
+            }
+            if let own = Self.ownKeys[key] {
+                throw SparkError(.badInput, "--spark-conf key '\(key)' is the step's own: \(own)")
             }
             guard !entries.contains(where: { $0.key == key }) else {
                 throw SparkError(.badInput, "--spark-conf key '\(key)' is given twice")

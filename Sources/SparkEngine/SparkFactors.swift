@@ -16,7 +16,14 @@ public struct SparkFactors: Sendable {
     public var applicationID: String
     public var master: String
 
+    /// The job's own output: anything wrong with it is a failure (exit 1), not bad input.
     public static func read(_ path: String, users: Int, movies: Int, rank: Int) throws -> SparkFactors {
+        do { return try readChecked(path, users: users, movies: movies, rank: rank) } catch {
+            throw SparkError(.failure, "the Spark job's factors are unusable: \(error)")
+        }
+    }
+
+    static func readChecked(_ path: String, users: Int, movies: Int, rank: Int) throws -> SparkFactors {
         let file = try HDF5File.open(path, format: format, versions: [formatVersion])
         let check = ContentCheck(file: path)
         let storedRank = try file.count("rank", in: 1...Int64(FactorModel.maximumRank))

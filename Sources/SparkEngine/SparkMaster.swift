@@ -23,10 +23,10 @@ public struct SparkMaster: Sendable, Equatable, CustomStringConvertible {
             guard text.hasSuffix("]") else { throw refuse("'local[' needs a closing ']'") }
             let inside = text.dropFirst("local[".count).dropLast().split(separator: ",", omittingEmptySubsequences: false)
             guard (1...2).contains(inside.count) else { throw refuse("local[…] takes threads, or threads and failures") }
-            guard inside[0] == "*" || (Int(inside[0]).map { $0 >= 1 && $0 <= 4096 } ?? false) else {
+            guard inside[0] == "*" || (Self.wholeNumber(inside[0]).map { $0 >= 1 && $0 <= 4096 } ?? false) else {
                 throw refuse("local[\(inside[0])…]: the threads are * or a whole number from 1 to 4096")
             }
-            if inside.count == 2, !(Int(inside[1]).map { $0 >= 1 && $0 <= 1000 } ?? false) {
+            if inside.count == 2, !(Self.wholeNumber(inside[1]).map { $0 >= 1 && $0 <= 1000 } ?? false) {
                 throw refuse("local[…,\(inside[1])]: the task failures allowed are a whole number from 1 to 1000")
             }
             url = text
@@ -38,7 +38,7 @@ public struct SparkMaster: Sendable, Equatable, CustomStringConvertible {
                 guard let colon = host.lastIndex(of: ":") else { throw refuse("'\(host)' needs a port (spark://HOST:PORT)") }
                 let name = host[..<colon], port = host[host.index(after: colon)...]
                 guard Self.isHostName(name) else { throw refuse("'\(name)' is not a host name") }
-                guard let number = Int(port), (1...65535).contains(number) else { throw refuse("port '\(port)' is not a whole number from 1 to 65535") }
+                guard let number = Self.wholeNumber(port), (1...65535).contains(number) else { throw refuse("port '\(port)' is not a whole number from 1 to 65535") }
             }
             url = text
             return
@@ -50,7 +50,7 @@ public struct SparkMaster: Sendable, Equatable, CustomStringConvertible {
             guard Self.isHostName(name) else { throw refuse("'\(name)' is not a host name") }
             if let colon = rest.firstIndex(of: ":") {
                 let port = rest[rest.index(after: colon)...]
-                guard let number = Int(port), (1...65535).contains(number) else { throw refuse("port '\(port)' is not a whole number from 1 to 65535") }
+                guard let number = Self.wholeNumber(port), (1...65535).contains(number) else { throw refuse("port '\(port)' is not a whole number from 1 to 65535") }
             }
             url = text
             return
@@ -63,8 +63,15 @@ public struct SparkMaster: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { url }
 
-    /// Letters, digits, '.', '-' and '_' (a DNS name or an IPv4 address).
+    /// Letters, digits, '.' and '-' (a DNS name or an IPv4 address; Java's URI parser, which Spark
+    /// uses, finds no host in a name with '_').
     static func isHostName(_ name: Substring) -> Bool {
-        !name.isEmpty && name.count <= 253 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }
+        !name.isEmpty && name.count <= 253 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }
+    }
+
+    /// Digits only (Swift's `Int("+2")` takes a sign Spark's parsers refuse).
+    static func wholeNumber<S: StringProtocol>(_ text: S) -> Int? {
+        guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text)
     }
 }

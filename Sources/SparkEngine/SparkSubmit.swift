@@ -50,18 +50,21 @@ public struct SparkSubmit: Sendable {
         return SparkSubmit(executable: submit, java: java, configurationFolder: configuration, environment: environment)
     }
 
-    /// The properties of `spark-defaults.conf` (Spark's configuration folder), then `conf`'s:
-    /// `--properties-file` replaces that file, so its settings are carried over. Written 0600.
+    /// The properties of `spark-defaults.conf` (Spark's configuration folder: `SPARK_CONF_DIR` or
+    /// `SPARK_HOME/conf`), then `conf`'s, then Spark's log redaction (`SparkConf.redactionRegex`)
+    /// unless given: `--properties-file` replaces that file, so its settings are carried over. Written 0600.
     public func writeProperties(_ conf: SparkConf, to path: String) throws {
         var text = ""
         if let folder = configurationFolder, let defaults = try? String(contentsOfFile: folder + "/spark-defaults.conf", encoding: .utf8) {
             text += defaults + (defaults.hasSuffix("\n") ? "" : "\n")
         }
-        for (key, value) in conf.entries {
-            // Java properties: backslashes and leading spaces escaped, so the value arrives as given.
-            var escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
-            if escaped.hasPrefix(" ") { escaped = "\\" + escaped }
-            text += key + " " + escaped + "\n"
+        var entries = conf.entries
+        if !entries.contains(where: { $0.key == "spark.redaction.regex" }) {
+            entries.append(("spark.redaction.regex", SparkConf.redactionRegex))
+        }
+        for (key, value) in entries {
+            // Java properties: backslashes escaped (Spark trims the value's spaces, as it does its own file's).
+            text += key + " " + value.replacingOccurrences(of: "\\", with: "\\\\") + "\n"
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw SparkError(.failure, "\(path): cannot write Spark's properties file")

@@ -17,6 +17,32 @@ public struct SparkSettings: Sendable, Equatable {
     public init(master: SparkMaster, conf: SparkConf, deadline: Double, dataURI: String?) {
         (self.master, self.conf, self.deadline, self.dataURI) = (master, conf, deadline, dataURI)
     }
+
+    /// The schemes `--spark-data` takes: what both pyarrow (the export) and Spark (the reader) reach.
+    public static let dataSchemes = ["file", "hdfs", "viewfs", "s3a", "s3", "gs"]
+
+    /// Checks a `--spark-data` value: an absolute path, or `SCHEME://…` with a scheme of
+    /// `dataSchemes`, without credentials in it (`user:secret@host`), a query or a fragment.
+    ///
+    ///     try SparkSettings.checkDataURI("hdfs://namenode:8020/projector")   // fine
+    ///     try SparkSettings.checkDataURI("exports")                         // SparkError: … an absolute path …
+    public static func checkDataURI(_ text: String) throws(SparkError) {
+        func refuse(_ why: String) -> SparkError {
+            SparkError(.badInput, "--spark-data '\(text.contains("@") ? "(redacted)" : text)' \(why)")
+        }
+        guard let separator = text.range(of: "://") else {
+            guard text.hasPrefix("/") else { throw refuse("must be an absolute path or SCHEME://… (\(dataSchemes.joined(separator: ", ")))") }
+            guard !text.contains("\n") else { throw refuse("must be one line") }
+            return
+        }
+        let scheme = String(text[..<separator.lowerBound]), rest = text[separator.upperBound...]
+        guard dataSchemes.contains(scheme) else {
+            throw refuse("has scheme '\(scheme)': expected one of \(dataSchemes.joined(separator: ", ")), or an absolute path")
+        }
+        guard !rest.contains("@") else { throw refuse("holds credentials: give them as Spark/Hadoop settings (--spark-conf spark.hadoop.…) or the environment, never in the URI") }
+        guard !rest.contains("?") && !rest.contains("#") && !rest.contains("\n") else { throw refuse("must have no query or fragment") }
+        guard scheme != "file" || rest.hasPrefix("/") else { throw refuse("must be file:///ABSOLUTE/PATH") }
+    }
 }
 
 /// One Spark head trained: the model, and what the records say of the run.

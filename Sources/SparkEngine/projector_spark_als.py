@@ -17,13 +17,7 @@ puts them. Three phases, each timed into the report:
 3. import: `userFactors` and `itemFactors` collected to the driver and written, rows in index
    order, as a `projector.spark_factors` HDF5 file (below) that `factorise` checks and reads.
 
-`projector.spark_factors` (format_version 1):
-
-| path | type | meaning |
-|---|---|---|
-| `/user_factors` | float32, n_users × rank | MLlib's userFactors by dense user index (0 for a user without ratings) |
-| `/movie_factors` | float32, n_movies × rank | itemFactors by dense movie index (0 for a movie without ratings) |
-| attributes | | `format`, `format_version`, `spark_version`, `application_id`, `master`, `rank` |
+`projector.spark_factors` (format_version 1) is documented in docs/formats.md.
 
 The report (JSON, `--report`): the phases' seconds, the Spark version, application id, master,
 the exported ratings and files. A failure prints Spark's own message on stderr and exits 1.
@@ -35,6 +29,12 @@ import os
 import sys
 import threading
 import time
+
+
+def fail(message):
+    """The job's own verdict, on the line `factorise` quotes (`projector-spark: …`), exit 1."""
+    print(f"projector-spark: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
 
 
 def parse():
@@ -76,7 +76,7 @@ def export(args):
 
     with h5py.File(args.normalised, "r") as f:
         if f.attrs.get("format") not in ("projector.normalised", b"projector.normalised"):
-            raise SystemExit(f"{args.normalised}: not a projector.normalised file")
+            fail(f"{args.normalised}: not a projector.normalised file")
         users = int(f["terms/user_offset"].shape[0])
         movies = int(f["terms/movie_offset"].shape[0])
         user = f["train/user"][...].astype(np.int32)
@@ -88,7 +88,7 @@ def export(args):
         else:
             value = f["train/value"][...].astype(np.float32)
     if user.shape[0] == 0:
-        raise SystemExit(f"{args.normalised}: no training ratings to export" + (" at or above the liked threshold" if args.implicit else ""))
+        fail(f"{args.normalised}: no training ratings to export" + (" at or above the liked threshold" if args.implicit else ""))
     # The file is sorted by (user, movie): each part is one contiguous user range.
     parts = max(1, args.num_blocks)
     bounds = np.searchsorted(user, np.linspace(0, users, parts + 1).round().astype(np.int64))
@@ -127,9 +127,9 @@ class Watchdog(threading.Thread):
     SparkContext's own start blocks until the master answers, so this runs in a thread of its
     own from before the session is made. Local masters run their executor in the driver: no watch."""
 
-    def __init__(self, master, deadline):
+    def __init__(self, master, deadline, export):
         super().__init__(daemon=True)
-        self.master, self.deadline = master, deadline
+        self.master, self.deadline, self.export = master, deadline, export
         self.done = threading.Event()
 
     def executors(self):
@@ -152,6 +152,8 @@ class Watchdog(threading.Thread):
             elif time.time() - last_alive > self.deadline:
                 what = "every executor was lost and none came back" if seen else "no executor registered"
                 print(f"projector-spark: {what} within {self.deadline:g} s (master {self.master})", file=sys.stderr, flush=True)
+                # os._exit skips main's cleanup: the export and checkpoints are removed here.
+                remove_export(self.export)
                 os._exit(1)
 
 
@@ -175,7 +177,7 @@ def run(args, report, t0):
     from pyspark.sql import SparkSession
 
     master = args.master
-    watchdog = None if master.startswith("local") else Watchdog(master, args.deadline)
+    watchdog = None if master.startswith("local") else Watchdog(master, args.deadline, args.data)
     if watchdog:
         watchdog.start()
     spark = SparkSession.builder.appName(f"projector-{'ials' if args.implicit else 'als'}").getOrCreate()
@@ -211,7 +213,7 @@ def run(args, report, t0):
         for row in rows:
             index = int(row["id"])
             if not 0 <= index < count:
-                raise SystemExit(f"Spark returned {what} id {index}, outside 0..<{count}")
+                fail(f"Spark returned {what} id {index}, outside 0..<{count}")
             out[index] = np.asarray(row["features"], dtype=np.float32)
         return out
 

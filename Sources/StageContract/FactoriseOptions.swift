@@ -52,7 +52,6 @@ public struct FactoriseOptions: StageOptionSet {
             if let sparkDeadline, !(sparkDeadline > 0 && sparkDeadline <= 86_400) {
                 throw ValidationError("--spark-deadline must be more than 0 and at most 86400 seconds, not \(sparkDeadline)")
             }
-            if let sparkData, sparkData.isEmpty { throw ValidationError("--spark-data must not be empty") }
             _ = try sparkSettings()
         } else if master != nil || !sparkConf.isEmpty || sparkData != nil || sparkDeadline != nil {
             throw ValidationError("--master, --spark-conf, --spark-data and --spark-deadline go with --engine spark")
@@ -67,6 +66,7 @@ public struct FactoriseOptions: StageOptionSet {
     /// The Spark settings these options give (`--engine spark`); bad input naming the option.
     public func sparkSettings() throws -> SparkSettings {
         do {
+            if let sparkData { try SparkSettings.checkDataURI(sparkData) }
             return SparkSettings(master: try SparkMaster(master ?? Self.defaultMaster), conf: try SparkConf(sparkConf),
                                  deadline: sparkDeadline ?? Self.defaultDeadline, dataURI: sparkData)
         } catch {

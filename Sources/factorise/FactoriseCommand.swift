@@ -98,7 +98,7 @@ struct FactoriseCommand: StageCommand {
         let settings = try options.sparkSettings()
         log.info("\(head.name) \(head.parametersJSON) on Spark (\(settings.master)) for \(data.userCount) users × \(data.movieCount) movies, \(data.trainValue.count) ratings")
         let start = Date()
-        let run = try SparkTraining.train(head, input: files.input, data: data, settings: settings)
+        let run = try SparkTraining.train(head, input: files.input, data: data, settings: settings, echo: !logging.quiet)
         let seconds = Date().timeIntervalSince(start)
         let parameters = run.parameters(head, conf: settings.conf)
         let near = Neighbours.strongestWeights(of: run.trained.model, k: options.neighbours)

@@ -30,6 +30,9 @@ struct SparkMasterTests {
         ("spark://host:99999", "port '99999' is not a whole number from 1 to 65535"),
         ("spark://:7077", "'' is not a host name"),
         ("spark://ho st:7077", "'ho st' is not a host name"),
+        ("spark://my_host:7077", "'my_host' is not a host name"),
+        ("spark://h:+7077", "port '+7077' is not a whole number from 1 to 65535"),
+        ("local[+2]", "local[+2…]: the threads are * or a whole number from 1 to 4096"),
         ("k8s://", "'' is not a host name"),
         ("k8s://https://h:x", "port 'x' is not a whole number from 1 to 65535"),
     ]
@@ -47,15 +50,15 @@ struct SparkMasterTests {
 struct SparkConfTests {
     @Test func entriesKeepTheirOrderAndSecretsAreNeverRecorded() throws {
         let conf = try SparkConf(["spark.executor.memory=2g", "spark.hadoop.fs.s3a.secret.key=abc=d", "spark.ssl.keyPassword=p",
-                                  "spark.authenticate.secret=s", "spark.hadoop.fs.gs.auth.access.token=t", "x.credentials.file=/f",
+                                  "spark.authenticate.secret=s", "spark.hadoop.fs.gs.auth.access.token=t", "spark.x.credentials.file=/f",
                                   "spark.sql.shuffle.partitions=8", "spark.empty="])
         #expect(conf.entries.map(\.key) == ["spark.executor.memory", "spark.hadoop.fs.s3a.secret.key", "spark.ssl.keyPassword",
-                                            "spark.authenticate.secret", "spark.hadoop.fs.gs.auth.access.token", "x.credentials.file",
+                                            "spark.authenticate.secret", "spark.hadoop.fs.gs.auth.access.token", "spark.x.credentials.file",
                                             "spark.sql.shuffle.partitions", "spark.empty"])
         #expect(conf.entries[1].value == "abc=d" && conf.entries[7].value == "")
         #expect(conf.recorded == ["spark.executor.memory": "2g", "spark.hadoop.fs.s3a.secret.key": "(redacted)", "spark.ssl.keyPassword": "(redacted)",
                                   "spark.authenticate.secret": "(redacted)", "spark.hadoop.fs.gs.auth.access.token": "(redacted)",
-                                  "x.credentials.file": "(redacted)", "spark.sql.shuffle.partitions": "8", "spark.empty": ""])
+                                  "spark.x.credentials.file": "(redacted)", "spark.sql.shuffle.partitions": "8", "spark.empty": ""])
         #expect(SparkConf.redactedText("spark.ssl.keyPassword=p") == "spark.ssl.keyPassword=(redacted)")
         #expect(SparkConf.redactedText("spark.executor.memory=2g") == "spark.executor.memory=2g")
     }
@@ -66,6 +69,9 @@ struct SparkConfTests {
         ("=2g", "--spark-conf key '' must be letters, digits, '.', '_' or '-' (a Spark property, e.g. spark.executor.memory)"),
         ("spark executor=2g", "--spark-conf key 'spark executor' must be letters, digits, '.', '_' or '-' (a Spark property, e.g. spark.executor.memory)"),
         ("spark.a=1\nspark.b=2", "--spark-conf 'spark.a': the value must be one line"),
+        ("executor.memory=2g", "--spark-conf key 'executor.memory' is not a Spark property (they start with 'spark.'; Hadoop's are spark.hadoop.*)"),
+        ("spark.master=yarn", "--spark-conf key 'spark.master' is the step's own: give --master"),
+        ("spark.submit.deployMode=cluster", "--spark-conf key 'spark.submit.deployMode' is the step's own: the driver runs where factorise runs (client mode), which reads its factors back"),
     ]
 
     @Test(arguments: bad)
@@ -84,10 +90,33 @@ struct SparkConfTests {
         try "spark.master.rest.enabled false\n".write(to: dir.appendingPathComponent("spark-defaults.conf"), atomically: true, encoding: .utf8)
         let submit = SparkSubmit(executable: "/bin/true", java: "/bin/true", configurationFolder: dir.path, environment: [:])
         let path = dir.appendingPathComponent("p.properties").path
-        try submit.writeProperties(try SparkConf(["spark.a=x\\y", "spark.b= lead"]), to: path)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "spark.master.rest.enabled false\nspark.a x\\\\y\nspark.b \\ lead\n")
+        try submit.writeProperties(try SparkConf(["spark.a=x\\y", "spark.b=2g"]), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8)
+                == "spark.master.rest.enabled false\nspark.a x\\\\y\nspark.b 2g\nspark.redaction.regex (?i)password|token|secret|credential|key\n")
+        try submit.writeProperties(try SparkConf(["spark.redaction.regex=(?i)mine"]), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "spark.master.rest.enabled false\nspark.redaction.regex (?i)mine\n")
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+}
+
+struct SparkDataTests {
+    @Test(arguments: ["/srv/exports", "hdfs://namenode:8020/projector", "hdfs:///projector", "s3a://bucket/p", "gs://b/p", "file:///mnt/shared/x", "viewfs://c/p"])
+    func reachableFoldersAreTaken(_ uri: String) throws {
+        try SparkSettings.checkDataURI(uri)
+    }
+
+    static let refused: [(String, String)] = [
+        ("exports", "--spark-data 'exports' must be an absolute path or SCHEME://… (file, hdfs, viewfs, s3a, s3, gs)"),
+        ("ftp://h/p", "--spark-data 'ftp://h/p' has scheme 'ftp': expected one of file, hdfs, viewfs, s3a, s3, gs, or an absolute path"),
+        ("s3a://KEY:SECRET@bucket/p", "--spark-data '(redacted)' holds credentials: give them as Spark/Hadoop settings (--spark-conf spark.hadoop.…) or the environment, never in the URI"),
+        ("hdfs://nn/p?x=1", "--spark-data 'hdfs://nn/p?x=1' must have no query or fragment"),
+        ("file://relative", "--spark-data 'file://relative' must be file:///ABSOLUTE/PATH"),
+    ]
+
+    @Test(arguments: refused)
+    func otherValuesAreBadInput(_ uri: String, _ message: String) {
+        #expect(throws: SparkError(.badInput, message)) { try SparkSettings.checkDataURI(uri) }
     }
 }
 

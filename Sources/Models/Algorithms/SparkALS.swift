@@ -30,7 +30,15 @@ extension SparkHead {
     public static var engine: TrainingEngine { .spark }
     public static var predictsRatings: Bool { !implicitPrefs }
 
-    public func validate(for data: TrainingSet) throws { try validateRank(values.integer(SparkALS.rank), for: data) }
+    public func validate(for data: TrainingSet) throws {
+        try validateRank(values.integer(SparkALS.rank), for: data)
+        if Self.implicitPrefs {
+            let threshold = Float(values.real(SparkIALS.likedThreshold))
+            guard data.trainRating.contains(where: { $0 >= threshold }) else {
+                throw ModelsError.badParameter("\(name): no training rating is at or above liked_threshold \(values.real(SparkIALS.likedThreshold)): nothing to learn from")
+            }
+        }
+    }
 
     public func fit(_ data: TrainingSet, progress: (TrainingProgress) -> Void) throws -> TrainedModel {
         throw ModelsError.badParameter("\(name) trains on Apache Spark: give --engine spark (and --master)")
@@ -57,7 +65,7 @@ public struct SparkALS: SparkHead {
     public static let summary = "Spark MLlib ALS, explicit (--engine spark): a rating head on the normalised values, the normalisation's terms as biases"
     public static let rank = Parameter.integer("rank", default: 32, minimum: 1, maximum: 10_000, help: "MLlib rank: latent factors")
     public static let maxIter = Parameter.integer("max_iter", default: 15, minimum: 1, maximum: 10_000, help: "MLlib maxIter: alternating sweeps")
-    public static let regParam = Parameter.real("reg_param", default: 0.1, minimum: 0, maximum: 1e6, help: "MLlib regParam: the ridge is reg_param · n (ratings of the row)")
+    public static let regParam = Parameter.real("reg_param", default: 0.1, minimum: 0, exclusiveMinimum: true, maximum: 1e6, help: "MLlib regParam: the ridge is reg_param · n (ratings of the row); 0 leaves a row with fewer ratings than the rank singular")
     public static let numBlocks = Parameter.integer("num_blocks", default: 4, minimum: 1, maximum: 100_000, help: "MLlib numUserBlocks = numItemBlocks, and the export's Parquet files; fixed, so the factors do not depend on the cluster")
     public static let parameters = [rank, maxIter, regParam, numBlocks]
     public static let implicitPrefs = false
