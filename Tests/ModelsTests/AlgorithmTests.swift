@@ -132,7 +132,7 @@ struct RegistryTests {
         ("bayesian-fm", ["user_attributes": "income"], "bayesian-fm: user_attributes 'income' must be none, all, gender, age, occupation or zip"),
         ("bayesian-fm", ["lambda": "1"], "bayesian-fm has no parameter 'lambda' (its parameters: rank, samples, burn_in, keep, stored_rank, init_scale, implicit, movie_attributes, user_attributes, time, noise, likelihood)"),
         ("bayesian-fm", ["time": "hour"], "bayesian-fm: time 'hour' must be none or day"),
-        ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease"),
+        ("knn", [:], "unknown algorithm 'knn': expected one of svd, pca, als, bpmf, bayesian-fm, ease, spark-als, spark-ials"),
     ])
     func badParameters(algorithm: String, given: [String: String], message: String) {
         #expect(throws: ModelsError.badParameter(message)) { try Algorithms.make(algorithm, text: given) }

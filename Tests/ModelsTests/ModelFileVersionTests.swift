@@ -81,7 +81,7 @@ struct ModelFileVersionTests {
         #expect(back.rankingHead.model.scores(users: 0..<5, training: training).values
                 == ease.rankingHead.model.scores(users: 0..<5, training: training).values)
 
-        #expect(throws: ModelsError.badParameter("--rating is ease, which predicts no ratings: the rating head must be a factor model (svd, pca, als, bpmf, bayesian-fm)")) {
+        #expect(throws: ModelsError.badParameter("--rating is ease, which predicts no ratings: the rating head must be a factor model (svd, pca, als, bpmf, bayesian-fm, spark-als)")) {
             try ModelFile.combine(rating: ease, ranking: als, neighboursFrom: .rating, createdBy: "test")
         }
         var other = ease
