@@ -104,7 +104,7 @@ public enum SparkTraining {
         let absoluteInput = URL(fileURLWithPath: input).standardizedFileURL.path
         try submit.run(["--master", settings.master.url, "--properties-file", properties, script,
                         "--normalised", absoluteInput, "--data", export, "--factors", factors, "--report", report,
-                        "--deadline", "\(settings.deadline)", "--master", settings.master.url] + head.jobArguments, echo: echo)
+                        "--deadline", "\(settings.deadline)", "--master", settings.master.url, "--parent-pid", "\(getpid())"] + head.jobArguments, echo: echo)
         let back = try SparkFactors.read(factors, users: data.userCount, movies: data.movieCount, rank: head.rank)
         let phases = try readReport(report)
         let start = Date()

@@ -19,6 +19,9 @@ puts them. Three phases, each timed into the report:
 
 `projector.spark_factors` (format_version 1) is documented in docs/formats.md.
 
+A watchdog thread (`Watchdog`) ends the job when factorise is gone or, on a cluster, when no
+executor has been alive for `--deadline` seconds.
+
 The report (JSON, `--report`): the phases' seconds, the Spark version, application id, master,
 the exported ratings and files. A failure prints Spark's own message on stderr and exits 1.
 """
@@ -26,6 +29,7 @@ the exported ratings and files. A failure prints Spark's own message on stderr a
 import argparse
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -53,6 +57,7 @@ def parse():
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--deadline", type=float, required=True, help="seconds without an executor before failing")
     p.add_argument("--master", required=True, help="the master spark-submit was given (for the watchdog)")
+    p.add_argument("--parent-pid", type=int, default=0, help="factorise's pid: the job stops when it is gone")
     return p.parse_args()
 
 
@@ -121,53 +126,82 @@ def remove_export(uri):
 
 
 class Watchdog(threading.Thread):
-    """Ends the driver (exit 1, the reason on stderr) when no executor has been alive for `deadline`
-    seconds: none registered (a master refused, unreachable, or without workers) or all lost
-    (workers killed) and none coming back. Spark itself would wait for resources without end;
-    SparkContext's own start blocks until the master answers, so this runs in a thread of its
-    own from before the session is made. Local masters run their executor in the driver: no watch."""
+    """Ends the driver (exit 1, the reason on stderr, the export removed) when
 
-    def __init__(self, master, deadline, export):
+    - `factorise`, which started the job, is gone (killed: nobody would read the factors, and the
+      job would go on holding the cluster's executors), or
+    - while Spark runs on a cluster, no executor has been alive for `deadline` seconds: none
+      registered (a master refused, unreachable, or without workers) or all lost (workers killed)
+      and none coming back. Spark itself would wait for resources without end; SparkContext's own
+      start blocks until the master answers, so this is a thread of its own. Local masters run
+      their executor in the driver: no executor watch."""
+
+    def __init__(self, master, deadline, export, parent):
         super().__init__(daemon=True)
-        self.master, self.deadline, self.export = master, deadline, export
-        self.done = threading.Event()
+        self.master, self.deadline, self.export, self.parent = master, deadline, export, parent
+        self.spark = threading.Event()   # set while the session may have executors to watch
 
     def executors(self):
         from pyspark import SparkContext
         sc = SparkContext._active_spark_context
         if sc is None:
-            return 0, False
+            return 0
         try:
             # The driver's own block manager is one entry; each executor adds one.
-            return sc._jsc.sc().getExecutorMemoryStatus().size() - 1, True
+            return sc._jsc.sc().getExecutorMemoryStatus().size() - 1
         except Exception:
-            return 0, True
+            return 0
+
+    def stop(self, message):
+        print(f"projector-spark: {message}", file=sys.stderr, flush=True)
+        # os._exit skips main's cleanup: the export and checkpoints are removed here.
+        remove_export(self.export)
+        os._exit(1)
+
+    def parent_alive(self):
+        """Whether spark-submit (this driver's parent) still has factorise as its parent: a killed
+        factorise leaves spark-submit to init (its pid may linger as a zombie, so not kill(pid, 0))."""
+        try:
+            with open(f"/proc/{os.getppid()}/stat") as stat:
+                return int(stat.read().rsplit(")", 1)[1].split()[1]) == self.parent
+        except (OSError, ValueError, IndexError):
+            return True
 
     def run(self):
         last_alive, seen = time.time(), False
-        while not self.done.wait(0.25):
-            count, started = self.executors()
-            if count > 0:
+        watch_executors = not self.master.startswith("local")
+        while True:
+            time.sleep(0.25)
+            if self.parent and not self.parent_alive():
+                # factorise's private folder (this job file, the properties with any secrets, the
+                # factors) is its to remove; gone, it cannot: removed here.
+                folder = os.path.dirname(os.path.abspath(__file__))
+                if os.path.basename(folder).startswith("projector-spark-"):
+                    shutil.rmtree(folder, ignore_errors=True)
+                self.stop(f"factorise (pid {self.parent}) is gone: the job stops")
+            if not (watch_executors and self.spark.is_set()):
+                last_alive = time.time()
+                continue
+            if self.executors() > 0:
                 last_alive, seen = time.time(), True
             elif time.time() - last_alive > self.deadline:
                 what = "every executor was lost and none came back" if seen else "no executor registered"
-                print(f"projector-spark: {what} within {self.deadline:g} s (master {self.master})", file=sys.stderr, flush=True)
-                # os._exit skips main's cleanup: the export and checkpoints are removed here.
-                remove_export(self.export)
-                os._exit(1)
+                self.stop(f"{what} within {self.deadline:g} s (master {self.master})")
 
 
 def main():
     args = parse()
     report = {}
     t0 = time.time()
+    watchdog = Watchdog(args.master, args.deadline, args.data, args.parent_pid)
+    watchdog.start()
     try:
-        run(args, report, t0)
+        run(args, report, t0, watchdog)
     finally:
         remove_export(args.data)
 
 
-def run(args, report, t0):
+def run(args, report, t0, watchdog):
     users, movies, ratings, files = export(args)
     t1 = time.time()
     report["export_seconds"] = t1 - t0
@@ -176,10 +210,7 @@ def run(args, report, t0):
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import SparkSession
 
-    master = args.master
-    watchdog = None if master.startswith("local") else Watchdog(master, args.deadline, args.data)
-    if watchdog:
-        watchdog.start()
+    watchdog.spark.set()
     spark = SparkSession.builder.appName(f"projector-{'ials' if args.implicit else 'als'}").getOrCreate()
     sc = spark.sparkContext
     report["spark_version"] = spark.version
@@ -201,8 +232,7 @@ def run(args, report, t0):
         t2 = time.time()
         report["spark_seconds"] = t2 - t1
     finally:
-        if watchdog:
-            watchdog.done.set()
+        watchdog.spark.clear()
         spark.stop()
 
     import h5py

@@ -122,6 +122,43 @@ struct SparkRunTests {
         #expect(!FileManager.default.fileExists(atPath: killed))
     }
 
+    /// factorise killed mid-job (SIGKILL: no handler runs): the job notices its parent is gone,
+    /// removes its export and ends, so no JVM goes on holding executors.
+    @Test(.enabled(if: realDataRuns("ml-100k"), "needs MovieLens ml-100k under MOVIELENS_DIR"))
+    func aKilledFactoriseTakesItsJobWithIt() throws {
+        let dir = scratchFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        guard let train = try Self.normalised(dir) else { return }
+        let exports = dir.appendingPathComponent("exports"), log = dir.appendingPathComponent("killed.log")
+        let temporary = FileManager.default.temporaryDirectory.path
+        func workFolders() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []).filter { $0.hasPrefix("projector-spark-") })
+        }
+        let before = workFolders()
+        let job = try StartedStage("factorise", ["--input", train, "--output", dir.appendingPathComponent("m.h5").path, "--engine", "spark",
+                                                 "--master", "local[2]", "--spark-data", exports.path, "--algorithm", "spark-als", "--rank", "16",
+                                                 "--max-iter", "60", "--spark-conf", "spark.ui.enabled=false"], log: log)
+        try waitFor(seconds: 120, "the Spark job to start 40 tasks") {
+            ((try? String(contentsOf: log, encoding: .utf8))?.components(separatedBy: "Starting task").count ?? 0) > 40
+        }
+        #expect(try !FileManager.default.contentsOfDirectory(atPath: exports.path).isEmpty, "the export is there while the job runs")
+        let mine = workFolders().subtracting(before)
+        #expect(mine.count == 1, "factorise's private folder: \(mine)")
+        kill(job.process.processIdentifier, SIGKILL)
+        job.process.waitUntilExit()
+        func jobProcesses() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
+                guard pid.allSatisfy(\.isNumber), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+                let command = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+                return command.contains(exports.path) ? pid : nil
+            }
+        }
+        try waitFor(seconds: 30, "the orphaned Spark job to end and remove its export and factorise's folder") {
+            jobProcesses().isEmpty && ((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).isEmpty
+                && workFolders().isDisjoint(with: mine)
+        }
+    }
+
     @Test func aRefusedMasterFailsAfterTheDeadlineAndBadSettingsAreBadInput() throws {
         let dir = scratchFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
