@@ -24,28 +24,22 @@ public struct SparkSubmit: Sendable {
         func onPath(_ name: String) -> String? {
             path.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
         }
-        let submit: String
-        if let home = environment["SPARK_HOME"], !home.isEmpty {
-            submit = home + "/bin/spark-submit"
-            guard FileManager.default.isExecutableFile(atPath: submit) else {
-                throw SparkError(.failure, "SPARK_HOME is \(home), but \(submit) is not an executable file")
+        /// `$HOME_VARIABLE/bin/name` when the variable is set (and must be there), else `name` on PATH.
+        func find(_ name: String, home variable: String, fixHome: String, missing: String) throws(SparkError) -> String {
+            if let home = environment[variable], !home.isEmpty {
+                let tool = home + "/bin/" + name
+                guard FileManager.default.isExecutableFile(atPath: tool) else {
+                    throw SparkError(.failure, "\(variable) is \(home), but \(tool) is not an executable file" + fixHome)
+                }
+                return tool
             }
-        } else if let found = onPath("spark-submit") {
-            submit = found
-        } else {
-            throw SparkError(.failure, "spark-submit not found (SPARK_HOME is not set and no spark-submit is on PATH): install PySpark (Scripts/setup --spark) or set SPARK_HOME")
+            guard let found = onPath(name) else { throw SparkError(.failure, missing) }
+            return found
         }
-        let java: String
-        if let home = environment["JAVA_HOME"], !home.isEmpty {
-            java = home + "/bin/java"
-            guard FileManager.default.isExecutableFile(atPath: java) else {
-                throw SparkError(.failure, "JAVA_HOME is \(home), but \(java) is not an executable file: install a Java 17 runtime (Scripts/setup --spark) or fix JAVA_HOME")
-            }
-        } else if let found = onPath("java") {
-            java = found
-        } else {
-            throw SparkError(.failure, "Java not found (JAVA_HOME is not set and no java is on PATH): Spark needs a Java 17 runtime (Scripts/setup --spark installs Debian's openjdk-17-jre-headless)")
-        }
+        let submit = try find("spark-submit", home: "SPARK_HOME", fixHome: "",
+                              missing: "spark-submit not found (SPARK_HOME is not set and no spark-submit is on PATH): install PySpark (Scripts/setup --spark) or set SPARK_HOME")
+        let java = try find("java", home: "JAVA_HOME", fixHome: ": install a Java 17 runtime (Scripts/setup --spark) or fix JAVA_HOME",
+                            missing: "Java not found (JAVA_HOME is not set and no java is on PATH): Spark needs a Java 17 runtime (Scripts/setup --spark installs Debian's openjdk-17-jre-headless)")
         let configuration = environment["SPARK_CONF_DIR"] ?? environment["SPARK_HOME"].map { $0 + "/conf" }
         return SparkSubmit(executable: submit, java: java, configurationFolder: configuration, environment: environment)
     }

@@ -6,16 +6,7 @@ import Testing
 /// `pipeline run` end to end on a tiny data set: caching, resume, the lock, the gate.
 struct PipelineRunTests {
     func setUp(_ dir: URL, gateReference: String? = nil) throws -> String {
-        let data = dir.appendingPathComponent("ml")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        var ratings = ""
-        for user in 1...30 { for movie in 1...20 where (user * 7 + movie * 3) % 4 != 0 {
-            ratings += "\(user)::\(movie)::\(1 + (user + movie * 2) % 5)::\(user * 100 + movie)\n"
-        } }
-        try ratings.write(to: data.appendingPathComponent("ratings.dat"), atomically: true, encoding: .utf8)
-        try "1::F::1::10::1\n".write(to: data.appendingPathComponent("users.dat"), atomically: true, encoding: .utf8)
-        try (1...20).map { "\($0)::Movie \($0) (19\(50 + $0))::Drama\n" }.joined()
-            .write(to: data.appendingPathComponent("movies.dat"), atomically: true, encoding: .utf8)
+        let data = try tinyMovieLens(in: dir)
         var yaml = """
             name: tiny
             data:
