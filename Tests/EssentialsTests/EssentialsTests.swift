@@ -135,4 +135,60 @@ struct LockstepTests {
             #expect(seen[steps + step] == Double(2 * step))
         }
     }
+
+    /// A patient exchange whose other party comes 200 ms later blocks until it comes (a few
+    /// context switches), instead of waking up thousands of times to look — on a busy machine
+    /// those wake-ups take time from the thread doing the work. Either party may be the one waiting.
+    @Test(arguments: [0, 1]) func aPatientWaitBlocksUntilTheOtherComes(waiting: Int) {
+        let seen = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: 2)
+        let switches = UnsafeMutablePointer<Int>.allocate(capacity: 1), busy = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        defer { seen.deallocate(); switches.deallocate(); busy.deallocate() }
+        let ran = Lockstep.pair { channel in
+            let mine = SIMD2(Double(channel.party), 10)
+            if channel.party == waiting {
+                // RUSAGE_THREAD (1, Linux): glibc declares it only under _GNU_SOURCE, which Swift does not import.
+                let thread = __rusage_who_t(1)
+                var before = rusage(), after = rusage()
+                getrusage(thread, &before)
+                seen[channel.party] = channel.exchange(mine, patient: true)
+                getrusage(thread, &after)
+                switches.pointee = after.ru_nvcsw - before.ru_nvcsw
+                func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) * 1e-6 }
+                busy.pointee = seconds(after.ru_utime) + seconds(after.ru_stime) - seconds(before.ru_utime) - seconds(before.ru_stime)
+            } else {
+                usleep(200_000)
+                seen[channel.party] = channel.exchange(mine, patient: true)
+            }
+        }
+        #expect(ran)
+        guard ran else { return }
+        #expect(seen[0] == SIMD2(1, 10) && seen[1] == SIMD2(0, 10))
+        // Blocked, not polling (thousands of sleeps), spinning or yielding (CPU time all along).
+        #expect(switches.pointee <= 10, "the waiting party woke up \(switches.pointee) times")
+        #expect(busy.pointee < 0.05, "the waiting party used \(busy.pointee) s of CPU in a 0.2 s wait")
+    }
+
+    /// Patient exchanges back to back, one party now and then a little late (0.3 ms): every
+    /// parked party is woken (a lost wake-up would show as a wait that ended unwoken, after 50 ms)
+    /// and each sees the other's step.
+    @Test(.timeLimit(.minutes(1))) func patientExchangesLoseNoWakeUp() {
+        let steps = 3_000
+        let seen = UnsafeMutablePointer<Double>.allocate(capacity: 2 * steps)
+        let unwoken = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { seen.deallocate(); unwoken.deallocate() }
+        let ran = Lockstep.pair { channel in
+            for step in 0..<steps {
+                if step % 97 == channel.party * 50 { usleep(300) }
+                let other = channel.exchange(SIMD2(Double(step), Double(channel.party)), patient: true)
+                seen[channel.party * steps + step] = other[0] * 10 + other[1]
+            }
+            unwoken[channel.party] = channel.unwokenWaits
+        }
+        #expect(ran)
+        guard ran else { return }
+        // ~60 late steps: a broken wake would leave ~60 waits unwoken; 2 allow for a descheduled thread.
+        #expect(unwoken[0] + unwoken[1] <= 2, "\(unwoken[0] + unwoken[1]) waits ended unwoken")
+        // Party 0 saw party 1's (step, 1), party 1 saw party 0's (step, 0).
+        for step in 0..<steps { #expect(seen[step] == Double(step * 10 + 1) && seen[steps + step] == Double(step * 10)) }
+    }
 }

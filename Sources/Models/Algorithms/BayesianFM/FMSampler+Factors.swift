@@ -307,8 +307,14 @@ extension FMSampler {
             (side.idV, side.blockA, side.blockD) = (idV, blockA, blockD)
             for g in side.groups.indices { side.groups[g].v = groupV[g] }
         }
-        var state = [EntityState](repeating: EntityState(a: 0, d: 0, count: 0, sumR: 0, sumRR: 0, sumE: 0, sumRE: 0), count: n)
-        state.withUnsafeMutableBufferPointer { state in
+        // Each entity's state on a cache line of its own (64 bytes, 64-aligned): an Array's
+        // elements start past its header, which would put every state across two lines.
+        let stateMemory = UnsafeMutableRawPointer.allocate(byteCount: max(1, n) * MemoryLayout<EntityState>.stride, alignment: 64)
+        defer { stateMemory.deallocate() }
+        let stateStart = stateMemory.bindMemory(to: EntityState.self, capacity: n)
+        stateStart.initialize(repeating: EntityState(a: 0, d: 0, count: 0, sumR: 0, sumRR: 0, sumE: 0, sumRE: 0), count: n)
+        let state = UnsafeMutableBufferPointer(start: stateStart, count: n)
+        do {
         idV.withUnsafeMutableBufferPointer { idV in
         blockA.withUnsafeMutableBufferPointer { blockA in
         blockD.withUnsafeMutableBufferPointer { blockD in
@@ -369,7 +375,6 @@ extension FMSampler {
                                       gram: gram, linear: linear, weighted: weighted)
                 }
             }
-            /// The draws of `parts` (both halves, or one with the other's sums from `channel`).
             /// Dimension d's draws of `parts` (both halves, or one with the other's sums from `channel`).
             func dimension(_ d: Int, _ parts: [Int], _ channel: Lockstep.Channel?) {
                 let writes = parts.contains(0)
@@ -413,15 +418,20 @@ extension FMSampler {
             /// Every dimension on two threads, each dimension paired or alone as `schedule` says.
             /// Each dimension starts with an exchange — party 0 sends how it runs — which is also
             /// a barrier: past it, both parties have finished the dimension before. Alone, party 0
-            /// runs both halves and party 1 waits for the next dimension (sleeping: `patient`).
+            /// runs both halves and party 1 waits for the next dimension, blocked (`patient`): on a
+            /// busy machine a waiting thread that kept waking up to look would take time from party 0.
             func runPaired(_ channel: Lockstep.Channel) {
                 var paired = true
                 for d in 0..<k {
+                    // After a dimension party 0 ran alone, party 1's wait was long: it blocked, and
+                    // both know (`patient`: party 0 wakes it). After a paired one the two arrive
+                    // together and spin: waking a blocked thread costs more than the wait (on a VM
+                    // tens to hundreds of µs; a sweep starts 2k dimensions).
                     if channel.party == 0 {
+                        let patient = !paired
                         paired = schedule.next() == .paired
-                        _ = channel.exchange(SIMD2(paired ? 1 : 0, 0))
+                        _ = channel.exchange(SIMD2(paired ? 1 : 0, 0), patient: patient)
                     } else {
-                        // After a dimension party 0 ran alone, the wait may be long: sleep through it.
                         paired = channel.exchange(.zero, patient: !paired)[0] == 1
                     }
                     let start = channel.party == 0 ? ContinuousClock.now : nil
