@@ -145,16 +145,24 @@ extension LAPACK {
     }
 
     /// Solves A X = B in double precision for symmetric positive-definite A (n × n, row-major)
-    /// and B (n × columns, row-major), by Cholesky (`dposv`); B becomes X. Call it inside
-    /// `Parallel.withBLASThreads(1)` where the bytes must not depend on the thread count.
-    public static func choleskySolve(_ a: [Double], n: Int, _ b: inout [Double], columns: Int) throws {
+    /// and B (n × columns, row-major), by Cholesky (`dposv`); B becomes X and A its factor. Call
+    /// it inside `Parallel.withBLASThreads(1)` where the bytes must not depend on the thread count.
+    public static func choleskySolve(_ a: inout [Double], n: Int, _ b: inout [Double], columns: Int) throws {
         precondition(a.count == n * n && b.count == n * columns, "choleskySolve: shapes")
         Parallel.configureBLAS()
-        var factor = a
-        let info = LAPACKE_dposv(projector_lapack_row_major(), Int8(UInt8(ascii: "U")), Int32(n), Int32(columns), &factor, Int32(n), &b, Int32(columns))
+        // In place, without LAPACKE's row-major copies (for the fold-in's implicit prior, a
+        // 3,693² matrix: three 109 MB copies of it were the fit's peak memory): a symmetric A reads
+        // the same in either order, so the row-major buffer is handed to LAPACK as column-major
+        // with the upper triangle, as LAPACKE's transposed copy would be — the same dposv on the
+        // same values. B is transposed to column-major and back (exact).
+        var bColumns = [Double](repeating: 0, count: b.count)
+        for row in 0..<n { for column in 0..<columns { bColumns[column * n + row] = b[row * columns + column] } }
+        let info = LAPACKE_dposv_work(projector_lapack_col_major(), Int8(UInt8(ascii: "U")), Int32(n), Int32(columns), &a, Int32(n),
+                                      &bColumns, Int32(max(1, n)))
         if info != 0 {
             throw LinearAlgebraError(routine: "dposv", info: info, message: info > 0 ? "matrix is not positive definite (leading minor \(info))" : "bad argument \(-info)")
         }
+        for row in 0..<n { for column in 0..<columns { b[row * columns + column] = bColumns[column * n + row] } }
     }
 
     /// Inverse of a small symmetric positive-definite matrix in double precision (`dpotrf` + `dpotri`).

@@ -145,7 +145,7 @@ public enum FoldInState: Sendable, Equatable {
                 for b in 0..<a { gram[a * size + b] = gram[b * size + a] }
             }
             // One thread: the same bytes whatever BLAS's thread count.
-            let solved = Parallel.withBLASThreads(1) { (try? LAPACK.choleskySolve(gram, n: size, &rhs, columns: d)) != nil }
+            let solved = Parallel.withBLASThreads(1) { (try? LAPACK.choleskySolve(&gram, n: size, &rhs, columns: d)) != nil }
             guard solved, rhs.allSatisfy(\.isFinite) else { return nil }
             return ImplicitPrior(movies: chosen.map(Int32.init), offsets: rhs.map(Float.init))
         }
