@@ -144,8 +144,9 @@ extension LAPACK {
         return l
     }
 
-    /// Solves A X = B in double precision for symmetric positive-definite A (n × n, row-major)
-    /// and B (n × columns, row-major), by Cholesky (`dposv`); B becomes X and A its factor. Call
+    /// Solves A X = B in double precision for symmetric positive-definite A (n × n, row-major,
+    /// both triangles filled: LAPACK reads the lower one) and B (n × columns, row-major), by
+    /// Cholesky (`dposv`); B becomes X and A its factor. Call
     /// it inside `Parallel.withBLASThreads(1)` where the bytes must not depend on the thread count.
     public static func choleskySolve(_ a: inout [Double], n: Int, _ b: inout [Double], columns: Int) throws {
         precondition(a.count == n * n && b.count == n * columns, "choleskySolve: shapes")
@@ -157,7 +158,7 @@ extension LAPACK {
         // same values. B is transposed to column-major and back (exact).
         var bColumns = [Double](repeating: 0, count: b.count)
         for row in 0..<n { for column in 0..<columns { bColumns[column * n + row] = b[row * columns + column] } }
-        let info = LAPACKE_dposv_work(projector_lapack_col_major(), Int8(UInt8(ascii: "U")), Int32(n), Int32(columns), &a, Int32(n),
+        let info = LAPACKE_dposv_work(projector_lapack_col_major(), Int8(UInt8(ascii: "U")), Int32(n), Int32(columns), &a, Int32(max(1, n)),
                                       &bColumns, Int32(max(1, n)))
         if info != 0 {
             throw LinearAlgebraError(routine: "dposv", info: info, message: info > 0 ? "matrix is not positive definite (leading minor \(info))" : "bad argument \(-info)")
